@@ -1,0 +1,34 @@
+/** Shared result types of the spectral stage (eigenvalues -> fit -> metrics). */
+
+export type EstimatorName = 'alphalora' | 'weightwatcher' | 'hill-mid';
+export const ESTIMATORS: readonly EstimatorName[] = ['alphalora', 'weightwatcher', 'hill-mid'];
+
+/** One power-law fit of an ascending eigenvalue list. */
+export interface FitResult {
+  estimator: EstimatorName;
+  /** NaN when the fit failed (too few eigenvalues, all zero, ...); `failed` then says why. */
+  alpha: number;
+  xmin: number;
+  /** Index of xmin in the ascending eigenvalue list that was passed in. */
+  xminIndex: number;
+  /** Kolmogorov-Smirnov distance of the chosen fit (NaN for hill-mid, which does not search). */
+  D: number;
+  /** Eigenvalues >= xmin, xmin included. */
+  tail: number;
+  /** (alpha - 1) / sqrt(tail). */
+  sigma: number;
+  failed: string | null;
+}
+
+/** What a spectrum backend (CPU float64 or WebGPU fp32) returns for one matrix. */
+export interface SpectrumResult {
+  /** All min(rows, cols) eigenvalues of WᵀW (or WWᵀ), ascending, negatives clamped to 0. */
+  eigenvalues: Float64Array;
+  /** How many eigenvalues came out negative (fp32 rounding) and were clamped to 0. */
+  negativeCount: number;
+  /** Eigenvalues below this are rounding noise: ≈ n·2⁻²⁴·λmax for fp32, ≈ n·2⁻⁵³·λmax for f64. */
+  noiseFloor: number;
+  /** Milliseconds per stage: gram, reduction (tridiagonalisation), tridiagonal (eigenvalues), total. */
+  timings: Record<string, number>;
+  backend: 'cpu' | 'webgpu';
+}
