@@ -10,7 +10,7 @@ describe('WebGPU device setup (real headless Chromium)', () => {
     const n = 1000;
     const x = Float32Array.from({ length: n }, (_, i) => i);
     const y = Float32Array.from({ length: n }, (_, i) => 1 - i * 0.5);
-    const mk = (data: Float32Array) => {
+    const mk = (data: Float32Array<ArrayBuffer>) => {
       const b = device.createBuffer({
         size: data.byteLength,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
