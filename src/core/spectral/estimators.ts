@@ -1,0 +1,110 @@
+/**
+ * Power-law fits of an ascending eigenvalue list (GUIDE §3):
+ *   - `alphalora`: the released AlphaLoRA estimator (WeightWatcher's `xmin_peak`), over all N values,
+ *     candidates restricted to the histogram-peak window (see xmin-peak.ts, quirks included);
+ *   - `weightwatcher`: WeightWatcher 0.7.5.5's default fit: values ≤ 1e-5 dropped, every remaining value
+ *     but the largest a candidate;
+ *   - `hill-mid`: TempBalance's "median" Hill estimate at i = ⌊N/2⌋, no search (D is NaN).
+ *
+ * Indices: `xminIndex` always points into the ORIGINAL ascending array passed in. For weightwatcher the
+ * dropped values are the smallest ones, so the kept values are a suffix of the array and the tail of a
+ * candidate (and its size n = N − i) is the same whichever array one counts in.
+ *
+ * A fit that cannot be made (too few values, no candidate with α̂ > 1, ...) returns α = NaN with
+ * `failed` saying why — never the meaningless α the reference code would print in that case.
+ */
+import type { EstimatorName, FitResult } from './types';
+import { referenceScanPowerLaw, scanPowerLaw, type ScanResult } from './powerlaw-scan';
+import { xminPeakWindow } from './xmin-peak';
+
+/** WeightWatcher's EVALS_THRESH: eigenvalues at or below it are dropped before its fit. */
+export const WW_EVALS_THRESH = 1e-5;
+
+type Scan = (values: Float64Array, lo: number, hi: number) => ScanResult | null;
+
+/** Fits `eigenvalues` (ascending) with the named estimator, using the fast exact scan. */
+export function fitPowerLaw(eigenvalues: Float64Array, estimator: EstimatorName): FitResult {
+  return fitWith(eigenvalues, estimator, scanPowerLaw);
+}
+
+/** The same fits with the literal O(N²) scan: an oracle for tests and the benchmark, not for the app. */
+export function fitPowerLawReference(eigenvalues: Float64Array, estimator: EstimatorName): FitResult {
+  return fitWith(eigenvalues, estimator, referenceScanPowerLaw);
+}
+
+function fitWith(eigenvalues: Float64Array, estimator: EstimatorName, scan: Scan): FitResult {
+  const N = eigenvalues.length;
+  if (N < 2) return failedFit(estimator, `needs at least 2 eigenvalues, got ${N}`);
+  for (let i = 1; i < N; i++) {
+    if (!(eigenvalues[i] >= eigenvalues[i - 1])) {
+      return failedFit(estimator, 'eigenvalues are not ascending (or contain NaN)');
+    }
+  }
+  switch (estimator) {
+    case 'alphalora': {
+      const w = xminPeakWindow(eigenvalues);
+      if (w.lo > w.hi) return failedFit(estimator, 'no eigenvalue lies in the histogram-peak window');
+      return fromScan(estimator, eigenvalues, scan(eigenvalues, w.lo, w.hi));
+    }
+    case 'weightwatcher': {
+      let lo = 0;
+      while (lo < N && !(eigenvalues[lo] > WW_EVALS_THRESH)) lo++;
+      if (N - lo < 2) {
+        return failedFit(estimator, 'fewer than 2 eigenvalues above 1e-5');
+      }
+      return fromScan(estimator, eigenvalues, scan(eigenvalues, lo, N - 2));
+    }
+    case 'hill-mid':
+      return hillMid(eigenvalues);
+  }
+}
+
+function fromScan(estimator: EstimatorName, eigenvalues: Float64Array, s: ScanResult | null): FitResult {
+  if (s === null) return failedFit(estimator, 'no candidate xmin gives a power law (every α̂ ≤ 1)');
+  const tail = eigenvalues.length - s.index;
+  return {
+    estimator,
+    alpha: s.alpha,
+    xmin: eigenvalues[s.index],
+    xminIndex: s.index,
+    D: s.D,
+    tail,
+    sigma: (s.alpha - 1) / Math.sqrt(tail),
+    failed: null,
+  };
+}
+
+function hillMid(eigenvalues: Float64Array): FitResult {
+  const N = eigenvalues.length;
+  const i = Math.floor(N / 2);
+  const xmin = eigenvalues[i];
+  if (!(xmin > 0)) return failedFit('hill-mid', 'the median eigenvalue is zero');
+  const n = N - i;
+  let sum = 0;
+  for (let j = i; j < N; j++) sum += Math.log(eigenvalues[j] / xmin);
+  const alpha = 1 + n / sum;
+  if (!Number.isFinite(alpha)) return failedFit('hill-mid', 'the upper half of the spectrum is flat');
+  return {
+    estimator: 'hill-mid',
+    alpha,
+    xmin,
+    xminIndex: i,
+    D: NaN,
+    tail: n,
+    sigma: (alpha - 1) / Math.sqrt(n),
+    failed: null,
+  };
+}
+
+export function failedFit(estimator: EstimatorName, reason: string): FitResult {
+  return {
+    estimator,
+    alpha: NaN,
+    xmin: NaN,
+    xminIndex: -1,
+    D: NaN,
+    tail: 0,
+    sigma: NaN,
+    failed: reason,
+  };
+}
