@@ -96,6 +96,8 @@ export async function createComputePipeline(
   code: string,
   entryPoint = 'main',
   constants?: Record<string, number>,
+  /** An explicit layout (needed for dynamic uniform offsets); 'auto' otherwise. */
+  layout: GPUPipelineLayout | 'auto' = 'auto',
 ): Promise<GPUComputePipeline> {
   const module = device.createShaderModule({ label, code });
   const info = await module.getCompilationInfo();
@@ -107,7 +109,7 @@ export async function createComputePipeline(
   device.pushErrorScope('validation');
   const pipeline = await device.createComputePipelineAsync({
     label,
-    layout: 'auto',
+    layout,
     compute: { module, entryPoint, constants },
   });
   const err = await device.popErrorScope();
