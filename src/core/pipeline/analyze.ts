@@ -1,0 +1,152 @@
+/**
+ * Stage 3 of the pipeline: for every planned matrix, read its weights, compute the spectrum on the given
+ * backend (WebGPU or CPU) and summarise it (fits, metrics). Shared by the browser worker and the CLI.
+ *
+ * - A matrix that fails (NaN/Inf, a read error) is reported and the others go on.
+ * - Cancelling throws ABORTED; every matrix finished before that has already gone out through `onMatrix`,
+ *   so the caller keeps partial results.
+ * - A lost or missing GPU stops the run (the error is rethrown): the caller retries the remaining matrices
+ *   on another backend (`remainingPlan`).
+ * - At most `concurrency` tensors are in memory at once.
+ */
+import { abortError, isStudioError, StudioError, throwIfAborted, toErrorData } from '../errors';
+import type { StudioErrorCode, StudioErrorData } from '../errors';
+import type { ModelDescription, RawTensor } from '../formats/types';
+import type { SpectrumBackend } from '../linalg/backend';
+import { summarizeMatrix } from '../result';
+import type { AnalysisResult, MatrixResult } from '../result';
+import type { SpectrumResult } from '../spectral/types';
+import type { AnalysisPlan, PlanItem } from './plan';
+import { ProgressTracker } from './progress';
+import type { Progress } from './progress';
+
+export interface AnalyzeOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Called once per analysed matrix, as soon as it is done (in completion order). */
+  onMatrix?: (m: MatrixResult) => void;
+  /** Tensors in flight at once. Default 1 (one GPU queue); use the pool size for the CPU pool. */
+  concurrency?: number;
+  /** Clock for progress timings (tests inject one). */
+  now?: () => number;
+}
+
+/** Errors that end the whole run rather than one matrix. */
+const FATAL_CODES: readonly StudioErrorCode[] = ['ABORTED', 'GPU_DEVICE_LOST', 'GPU_UNAVAILABLE'];
+
+export async function analyzeModel(
+  model: ModelDescription,
+  plan: AnalysisPlan,
+  backend: SpectrumBackend,
+  opts: AnalyzeOptions = {},
+): Promise<AnalysisResult> {
+  const { signal, onProgress, onMatrix } = opts;
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
+  const tracker = new ProgressTracker(plan.totals, (p) => onProgress?.(p), opts.now);
+  const results: (MatrixResult | undefined)[] = new Array<MatrixResult | undefined>(plan.items.length);
+  const tensorErrors: StudioErrorData[] = [];
+  let next = 0;
+  let fatal: unknown = null;
+
+  // 1. Announce the fixed totals before any work.
+  tracker.start(backend.name, backend.adapter);
+
+  // 2. `concurrency` loops pull the next item; each holds one tensor at a time, which bounds memory.
+  const runLoop = async (): Promise<void> => {
+    while (fatal === null && next < plan.items.length) {
+      if (signal?.aborted) {
+        fatal = abortError();
+        return;
+      }
+      const index = next++;
+      const item = plan.items[index];
+      tracker.matrixStart(item, index);
+      const t0 = performance.now();
+      try {
+        const spectrum = await spectrumOf(item, backend, signal);
+        throwIfAborted(signal);
+        const matrix = summarizeMatrix(
+          {
+            name: item.name,
+            file: item.file,
+            layer: item.layer,
+            role: item.role,
+            kind: item.kind,
+            shape: [item.rows, item.cols],
+            dtype: item.tensor.dtype,
+          },
+          spectrum,
+        );
+        results[index] = matrix;
+        tracker.matrixDone(item, index, performance.now() - t0);
+        onMatrix?.(matrix);
+      } catch (err) {
+        if (isFatal(err, signal)) {
+          if (fatal === null) fatal = signal?.aborted ? abortError() : err;
+          return;
+        }
+        const data = tensorError(item, err);
+        tensorErrors.push(data);
+        tracker.matrixError(item, index, data);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, plan.items.length) }, runLoop));
+
+  // 3. The final event, then either the error that ended the run or the result in plan order.
+  tracker.done(fatal !== null);
+  if (fatal !== null) throw fatal;
+  return {
+    model: {
+      name: model.name,
+      architecture: model.architecture,
+      format: model.format,
+      files: model.files.map((f) => ({ name: f.name, bytes: f.bytes })),
+      numLayers: model.numLayers,
+    },
+    backend: backend.name,
+    adapter: backend.adapter,
+    matrices: results.filter((m): m is MatrixResult => m !== undefined),
+    errors: [...model.errors, ...tensorErrors],
+    warnings: [...model.warnings],
+  };
+}
+
+/**
+ * Reads one tensor in the form the backend wants and computes its spectrum. The GPU gets the stored
+ * F32/F16/BF16 bytes when the reader offers them (no conversion on the CPU); the CPU backend gets float32
+ * (exact for every stored dtype up to 32 bits, and half the memory of float64) or float64 for 64-bit
+ * weights.
+ */
+async function spectrumOf(
+  item: PlanItem,
+  backend: SpectrumBackend,
+  signal: AbortSignal | undefined,
+): Promise<SpectrumResult> {
+  const { tensor, rows, cols } = item;
+  if (backend.name === 'webgpu' && tensor.readRaw !== undefined) {
+    const raw: RawTensor | null = await tensor.readRaw(signal);
+    throwIfAborted(signal);
+    if (raw !== null) return backend.spectrum({ raw, rows, cols }, signal);
+  }
+  const data = is64Bit(tensor.dtype) ? await tensor.readF64(signal) : await tensor.read(signal);
+  throwIfAborted(signal);
+  return backend.spectrum({ data, rows, cols }, signal);
+}
+
+function is64Bit(dtype: string): boolean {
+  return /^(F64|FLOAT64|DOUBLE)$/i.test(dtype);
+}
+
+function isFatal(err: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  return isStudioError(err) && FATAL_CODES.includes(err.code);
+}
+
+/** The error of one matrix, always naming the tensor and its file. */
+function tensorError(item: PlanItem, err: unknown): StudioErrorData {
+  const data = toErrorData(err);
+  const message = data.message.includes(item.name) ? data.message : `${item.name}: ${data.message}`;
+  const error = new StudioError(data.code, message, data.file ?? item.file);
+  return toErrorData(error);
+}

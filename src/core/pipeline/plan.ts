@@ -1,0 +1,142 @@
+/**
+ * Stage 2 of the pipeline (files -> reader -> PLAN -> spectrum -> fit -> layers -> allocation): decide
+ * which tensors are analysed, how big each job is, and what the whole run costs, before any weight is
+ * read. Every tensor that is not analysed gets a reason, so nothing disappears silently.
+ */
+import type { ModelDescription, TensorHandle, TensorKind } from '../formats/types';
+
+export interface PlanOptions {
+  /** Only these roles (q_proj, down_proj, ...). Default: every role. */
+  roles?: readonly string[];
+  /** Inclusive block range [first, last]. Default: every block. */
+  layers?: readonly [number, number];
+  /** Also analyse embeddings and heads (off by default: AlphaLoRA allocates over the decoder blocks). */
+  includeEmbeddings?: boolean;
+  /** Also analyse matrices outside the attention/MLP Linear layers (unknown names, convs, ...). */
+  includeOther?: boolean;
+}
+
+export interface PlanItem {
+  tensor: TensorHandle;
+  name: string;
+  file: string;
+  layer: number | null;
+  role: string;
+  kind: TensorKind;
+  rows: number;
+  cols: number;
+  /** Bytes read from the file for this tensor. */
+  bytes: number;
+  /** Estimated floating-point operations of its spectrum (see `spectrumFlops`). */
+  flops: number;
+}
+
+export interface PlanTotals {
+  matrices: number;
+  bytes: number;
+  flops: number;
+}
+
+export interface SkippedTensor {
+  name: string;
+  reason: string;
+}
+
+export interface AnalysisPlan {
+  items: PlanItem[];
+  skipped: SkippedTensor[];
+  totals: PlanTotals;
+}
+
+/**
+ * Work of one spectrum, in flops: the symmetric Gram of an m×n matrix (n = the smaller side) costs
+ * m·n·(n+1) (half of a GEMM's 2·m·n²), the Householder tridiagonalisation (4/3)·n³, and the root-free QL
+ * about 30·n² (small next to the other two). Used for time estimates and the ETA, not for correctness.
+ */
+export function spectrumFlops(rows: number, cols: number): number {
+  const n = Math.min(rows, cols);
+  const m = Math.max(rows, cols);
+  return m * n * (n + 1) + (4 / 3) * n * n * n + 30 * n * n;
+}
+
+const LINEAR_KINDS: readonly TensorKind[] = ['attention', 'mlp'];
+
+/** Why a tensor is not analysed under these options, or null when it is. */
+function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
+  if (tensor.skipReason !== null) return tensor.skipReason;
+  if (tensor.matrixShape === null) return `not a matrix (shape [${tensor.shape.join(', ')}])`;
+  const { kind, layer, role } = tensor.placement;
+  if (kind === 'norm') return 'normalisation weight, not a Linear matrix';
+  if (kind === 'embedding' || kind === 'head') {
+    if (!opts.includeEmbeddings) {
+      return `${kind} matrix: off by default (AlphaLoRA allocates over the decoder blocks); include embeddings to analyse it`;
+    }
+  } else if (!LINEAR_KINDS.includes(kind) || layer === null) {
+    if (!opts.includeOther) {
+      return layer === null
+        ? 'outside the decoder blocks; include other matrices to analyse it'
+        : 'not an attention or MLP Linear matrix; include other matrices to analyse it';
+    }
+  }
+  if (opts.roles !== undefined && !opts.roles.includes(role)) {
+    return `role ${role} not selected (roles: ${opts.roles.join(',')})`;
+  }
+  if (opts.layers !== undefined) {
+    const [first, last] = opts.layers;
+    if (layer === null) return `not in a block (layers ${first}-${last} selected)`;
+    if (layer < first || layer > last) return `layer ${layer} outside the selected layers ${first}-${last}`;
+  }
+  return null;
+}
+
+export function planAnalysis(model: ModelDescription, opts: PlanOptions = {}): AnalysisPlan {
+  const items: PlanItem[] = [];
+  const skipped: SkippedTensor[] = [];
+  for (const tensor of model.tensors) {
+    const reason = skipReasonFor(tensor, opts);
+    if (reason !== null || tensor.matrixShape === null) {
+      skipped.push({ name: tensor.name, reason: reason ?? 'not a matrix' });
+      continue;
+    }
+    const [rows, cols] = tensor.matrixShape;
+    items.push({
+      tensor,
+      name: tensor.name,
+      file: tensor.file,
+      layer: tensor.placement.layer,
+      role: tensor.placement.role,
+      kind: tensor.placement.kind,
+      rows,
+      cols,
+      bytes: tensor.byteLength,
+      flops: spectrumFlops(rows, cols),
+    });
+  }
+  // Block order, so that results (and the progress bar) arrive layer by layer; the sort is stable, so
+  // the file's order is kept inside a block. Matrices outside the blocks come last.
+  items.sort((a, b) => blockOrder(a.layer) - blockOrder(b.layer));
+  return { items, skipped, totals: totalsOf(items) };
+}
+
+function blockOrder(layer: number | null): number {
+  return layer ?? Number.MAX_SAFE_INTEGER;
+}
+
+export function totalsOf(items: readonly PlanItem[]): PlanTotals {
+  let bytes = 0;
+  let flops = 0;
+  for (const item of items) {
+    bytes += item.bytes;
+    flops += item.flops;
+  }
+  return { matrices: items.length, bytes, flops };
+}
+
+/**
+ * The same plan without the matrices already done (resume after a reload, a crash or a lost GPU device):
+ * totals are recomputed so that progress of the remaining run stays exact.
+ */
+export function remainingPlan(plan: AnalysisPlan, done: ReadonlySet<string>): AnalysisPlan {
+  const items = plan.items.filter((item) => !done.has(item.name));
+  return { items, skipped: plan.skipped, totals: totalsOf(items) };
+}
