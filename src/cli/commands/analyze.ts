@@ -1,0 +1,103 @@
+/**
+ * `alphalora analyze`: files -> plan -> spectra on the CPU (worker threads) -> fits -> layer α ->
+ * AlphaLoRA allocation, written as the allocation JSON. Progress on stderr, the result on stdout or --out.
+ */
+import { availableParallelism } from 'node:os';
+import { buildAllocationJson } from '../../core/allocation/export';
+import { createCpuBackend } from '../../core/linalg/backend';
+import type { SpectrumBackend } from '../../core/linalg/backend';
+import { analyzeModel } from '../../core/pipeline/analyze';
+import { planAnalysis } from '../../core/pipeline/plan';
+import { createCpuPool } from '../cpu-pool';
+import type { ParsedCommand } from '../args';
+import { analyzeSpec } from '../specs';
+import {
+  EXIT_INPUT,
+  EXIT_OK,
+  EXIT_USAGE,
+  estimatorOption,
+  flagOption,
+  intOption,
+  layersOption,
+  rolesOption,
+  stringOption,
+} from '../args';
+import type { CliIo } from '../io';
+import { openInputs } from '../open-inputs';
+import { createProgressReporter } from '../progress-bar';
+import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
+
+export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<number> {
+  // 1. Options first: a usage error must not wait for files to open.
+  const estimator = estimatorOption(analyzeSpec, parsed);
+  const allocation = allocationSettings(analyzeSpec, parsed, {});
+  const roles = rolesOption(analyzeSpec, parsed);
+  const layers = layersOption(analyzeSpec, parsed);
+  const jobs = intOption(analyzeSpec, parsed, 'jobs', Math.min(8, availableParallelism()), 1);
+  const rank = intOption(analyzeSpec, parsed, 'rank', DEFAULT_RANK, 1);
+  const outFile = stringOption(parsed, 'out');
+  const csvFile = stringOption(parsed, 'csv');
+
+  // 2. Open every input; report the ones that cannot be read and go on with the rest.
+  const { model, errors: inputErrors } = await openInputs(parsed.positionals);
+  for (const e of inputErrors) io.stderr(`error: ${e.message}\n`);
+  if (model === null) return EXIT_INPUT;
+  for (const w of model.warnings) warn(io, w);
+
+  // 3. Plan: which matrices, how much work.
+  const plan = planAnalysis(model, { roles, layers });
+  if (plan.items.length === 0) {
+    const narrowed = roles !== undefined || layers !== undefined;
+    io.stderr(
+      `error: no matrix to analyse in ${model.name}` +
+        (narrowed
+          ? ' with the selected --roles/--layers'
+          : ' (no attention or MLP Linear matrices were recognised)') +
+        '; `alphalora inspect` lists the tensors and why each is skipped\n',
+    );
+    return narrowed ? EXIT_USAGE : EXIT_INPUT;
+  }
+
+  // 4. Spectra on the CPU: worker threads when more than one job, else in this thread.
+  const workers = Math.min(jobs, plan.items.length);
+  const pool = workers > 1 ? createCpuPool(workers) : null;
+  const backend: SpectrumBackend = pool ?? createCpuBackend('node');
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  const reporter = createProgressReporter(io, flagOption(parsed, 'quiet'));
+  let result;
+  try {
+    result = await analyzeModel(model, plan, backend, {
+      signal: controller.signal,
+      concurrency: workers,
+      onProgress: (p) => reporter.onProgress(p),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    await pool?.close();
+    backend.dispose?.();
+  }
+  const tensorErrors = result.errors.length - model.errors.length;
+  if (result.matrices.length === 0) {
+    io.stderr('error: no matrix could be analysed\n');
+    return EXIT_INPUT;
+  }
+
+  // 5. Layer α and allocation, written as the allocation JSON.
+  const json = buildAllocationJson(result, {
+    estimator,
+    roles: roles ?? defaultRoles(result.matrices),
+    mode: allocation.mode,
+    beta: allocation.beta,
+    budget: allocation.budget,
+    loraRank: rank,
+  });
+  for (const w of allocationWarnings(json)) warn(io, w);
+  await writeResult(io, outFile, JSON.stringify(json, null, 2) + '\n');
+  if (csvFile !== undefined) {
+    const { matrixCsv } = await import('../../core/allocation/export');
+    await io.writeText(csvFile, matrixCsv(result, estimator));
+  }
+  return inputErrors.length > 0 || tensorErrors > 0 ? EXIT_INPUT : EXIT_OK;
+}

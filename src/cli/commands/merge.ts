@@ -1,0 +1,267 @@
+/**
+ * `alphalora merge`: join allocation JSONs computed separately (a `--layers` range or a set of shards
+ * each, on different machines) into one result, and recompute the allocation over all layers.
+ *
+ * Rules:
+ * - every part must come from the same model (name, architecture, number of layers) and the same
+ *   estimator, else the merge is refused;
+ * - the same matrix in two parts is an overlap and is refused; a layer present in two parts with
+ *   different matrices (a block split across two shards) is joined, and its α recomputed as the mean of
+ *   all its matrices' α (the analysis' "mean" layer aggregation);
+ * - budget, β, mode and rank default to the parts' own settings when they all agree, else to the paper's.
+ */
+import { allocate, topKFor } from '../../core/allocation/alphalora';
+import { StudioError } from '../../core/errors';
+import type { ParsedCommand } from '../args';
+import { mergeSpec } from '../specs';
+import { EXIT_OK, intOption, stringOption } from '../args';
+import type { CliIo } from '../io';
+import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
+import type { AllocationSettings } from './shared';
+
+/** The fields of an allocation JSON that merging reads (the full schema is in src/core/allocation/export.ts). */
+interface PartMatrix {
+  name: string;
+  alpha: number | null;
+  [key: string]: unknown;
+}
+interface PartLayer {
+  index: number;
+  alpha: number | null;
+  matrices: PartMatrix[];
+  [key: string]: unknown;
+}
+interface PartJson {
+  format: string;
+  version: number;
+  model: { name: string; architecture: string; files: { name: string; bytes: number }[]; numLayers: number };
+  analysis: { estimator: string; backend: string; roles: string[]; [key: string]: unknown };
+  layers: PartLayer[];
+  allocation?: { mode?: string; budget?: number; beta?: number; loraRank?: number };
+}
+
+interface Part {
+  file: string;
+  json: PartJson;
+}
+
+export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number> {
+  const parts: Part[] = [];
+  for (const file of parsed.positionals) parts.push({ file, json: parsePart(await io.readText(file), file) });
+
+  // 1. Same model, same estimator.
+  const first = parts[0];
+  for (const part of parts.slice(1)) {
+    const a = first.json.model;
+    const b = part.json.model;
+    if (a.name !== b.name || a.architecture !== b.architecture || a.numLayers !== b.numLayers) {
+      throw new StudioError(
+        'BAD_INPUT',
+        `${part.file} is from a different model (${describeModel(b)}) than ${first.file} (${describeModel(a)}); refusing to merge`,
+        part.file,
+      );
+    }
+    if (part.json.analysis.estimator !== first.json.analysis.estimator) {
+      throw new StudioError(
+        'BAD_INPUT',
+        `${part.file} used the ${part.json.analysis.estimator} estimator but ${first.file} used ${first.json.analysis.estimator}; refusing to merge`,
+        part.file,
+      );
+    }
+  }
+
+  // 2. Join the layers; the same matrix twice is an overlap.
+  const layers = joinLayers(parts);
+  const alphas = layers.map((l) => l.alpha);
+  const missing = missingLayers(layers, first.json.model.numLayers);
+  if (missing.length > 0) {
+    warn(
+      io,
+      `layers ${compactRanges(missing)} are in no part: the allocation covers only the ${layers.length} layers present`,
+    );
+  }
+
+  // 3. Recompute the allocation over all layers.
+  const settings = allocationSettings(mergeSpec, parsed, agreedSettings(parts));
+  const rank = intOption(
+    mergeSpec,
+    parsed,
+    'rank',
+    agreed(parts.map((p) => p.json.allocation?.loraRank)) ?? DEFAULT_RANK,
+    1,
+  );
+  const usable = alphas.map((a) => (a === null ? Number.NaN : a));
+  const { experts, warnings } = allocate(usable, settings);
+  for (const w of warnings) warn(io, w);
+  const topK = topKFor(experts);
+
+  const merged = {
+    ...first.json,
+    model: {
+      ...first.json.model,
+      files: unionBy(
+        parts.flatMap((p) => p.json.model.files),
+        (f) => f.name,
+      ),
+    },
+    analysis: {
+      ...first.json.analysis,
+      roles: unionBy(
+        parts.flatMap((p) => p.json.analysis.roles),
+        (r) => r,
+      ),
+      mergedFrom: parts.map((p) => p.file),
+    },
+    layers,
+    allocation: {
+      ...first.json.allocation,
+      mode: settings.mode,
+      budget: settings.budget,
+      beta: settings.beta,
+      experts,
+      topK,
+      loraRank: rank,
+      trainableParams: trainableParamsOf(layers, experts, rank),
+    },
+    mola: {
+      number_experts: experts.join(','),
+      top_k: topK.join(','),
+      lora_r: experts.map(() => rank).join(','),
+    },
+  };
+  await writeResult(io, stringOption(parsed, 'out'), JSON.stringify(merged, null, 2) + '\n');
+  return EXIT_OK;
+}
+
+function parsePart(text: string, file: string): PartJson {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new StudioError(
+      'BAD_INPUT',
+      `not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+      file,
+    );
+  }
+  const json = data as Partial<PartJson> | null;
+  if (json === null || typeof json !== 'object' || json.format !== 'alphalora-studio/allocation') {
+    throw new StudioError('BAD_INPUT', 'not an allocation JSON written by `alphalora analyze`', file);
+  }
+  const ok =
+    typeof json.model?.name === 'string' &&
+    typeof json.model.numLayers === 'number' &&
+    Array.isArray(json.model.files) &&
+    typeof json.analysis?.estimator === 'string' &&
+    Array.isArray(json.analysis.roles) &&
+    Array.isArray(json.layers) &&
+    json.layers.every(
+      (l) =>
+        Number.isInteger(l.index) &&
+        (typeof l.alpha === 'number' || l.alpha === null) &&
+        Array.isArray(l.matrices) &&
+        l.matrices.every((m) => typeof m.name === 'string'),
+    );
+  if (!ok)
+    throw new StudioError('BAD_INPUT', 'allocation JSON is missing model, analysis or layers fields', file);
+  return json as PartJson;
+}
+
+function describeModel(m: PartJson['model']): string {
+  return `${m.name}, ${m.architecture}, ${m.numLayers} layers`;
+}
+
+function joinLayers(parts: Part[]): PartLayer[] {
+  const byIndex = new Map<number, { layer: PartLayer; from: string[] }>();
+  const matrixOwner = new Map<string, string>();
+  for (const part of parts) {
+    for (const layer of part.json.layers) {
+      for (const m of layer.matrices) {
+        const owner = matrixOwner.get(m.name);
+        if (owner !== undefined) {
+          throw new StudioError(
+            'BAD_INPUT',
+            `layer ${layer.index} overlaps: ${m.name} is in both ${owner} and ${part.file}; refusing to merge`,
+            part.file,
+          );
+        }
+        matrixOwner.set(m.name, part.file);
+      }
+      const seen = byIndex.get(layer.index);
+      if (seen === undefined) {
+        byIndex.set(layer.index, { layer: { ...layer, matrices: [...layer.matrices] }, from: [part.file] });
+      } else {
+        // A block split across parts (shards): join its matrices and average their α again.
+        seen.layer.matrices.push(...layer.matrices);
+        seen.layer.alpha = meanAlpha(seen.layer.matrices);
+        seen.from.push(part.file);
+      }
+    }
+  }
+  for (const { layer } of byIndex.values()) layer.matrices.sort((a, b) => a.name.localeCompare(b.name));
+  return [...byIndex.values()].map((v) => v.layer).sort((a, b) => a.index - b.index);
+}
+
+function meanAlpha(matrices: PartMatrix[]): number | null {
+  const alphas = matrices
+    .map((m) => m.alpha)
+    .filter((a): a is number => typeof a === 'number' && Number.isFinite(a));
+  return alphas.length === 0 ? null : alphas.reduce((s, a) => s + a, 0) / alphas.length;
+}
+
+function missingLayers(layers: PartLayer[], numLayers: number): number[] {
+  const present = new Set(layers.map((l) => l.index));
+  return Array.from({ length: numLayers }, (_, i) => i).filter((i) => !present.has(i));
+}
+
+/** [0,1,2,5,7,8] -> "0-2, 5, 7-8" */
+export function compactRanges(sorted: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    out.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.join(', ');
+}
+
+function agreed<T>(values: (T | undefined)[]): T | undefined {
+  const first = values[0];
+  return values.every((v) => v === first) ? first : undefined;
+}
+
+function agreedSettings(parts: Part[]): Partial<AllocationSettings> {
+  const mode = agreed(parts.map((p) => p.json.allocation?.mode));
+  return {
+    budget: agreed(parts.map((p) => p.json.allocation?.budget)),
+    beta: agreed(parts.map((p) => p.json.allocation?.beta)),
+    mode: mode === 'faithful' || mode === 'safe' ? mode : undefined,
+  };
+}
+
+function unionBy<T>(items: T[], key: (t: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) if (!seen.has(key(item))) seen.set(key(item), item);
+  return [...seen.values()];
+}
+
+/**
+ * Trainable parameters of the merged allocation: per layer n·Σ(r·(in+out)+in) over its analysed matrices
+ * (each a LoRA target module [out, in] with a router of `in` weights per expert). null when a matrix has
+ * no shape.
+ */
+function trainableParamsOf(layers: PartLayer[], experts: number[], rank: number): number | null {
+  let total = 0;
+  for (let i = 0; i < layers.length; i++) {
+    let perExpert = 0;
+    for (const m of layers[i].matrices) {
+      const shape = m.shape;
+      if (!Array.isArray(shape) || shape.length !== 2) return null;
+      const [out, inp] = shape as [number, number];
+      perExpert += rank * (inp + out) + inp;
+    }
+    total += Math.max(0, experts[i]) * perExpert;
+  }
+  return total;
+}

@@ -1,0 +1,191 @@
+/**
+ * The description of every command: options, help text. Kept apart from the commands themselves so that
+ * `--help` and argument errors need no heavy imports, and each command loads only what it uses.
+ */
+import type { CommandSpec } from './args';
+import { ALLOCATION_OPTIONS } from './commands/shared';
+
+export const analyzeSpec: CommandSpec = {
+  name: 'analyze',
+  summary: 'compute the spectra, layer α and the AlphaLoRA allocation of a checkpoint',
+  synopsis:
+    '<file|folder>... [--estimator alphalora|weightwatcher|hill-mid] [--budget 160] [--beta 2.5] ' +
+    '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--jobs N] [--out result.json]',
+  positionals: {
+    value: '<file|folder>...',
+    description:
+      'Checkpoint files (safetensors, GGUF, ONNX, PyTorch .bin/.pt, llama2.c .bin), all shards of a sharded checkpoint, config.json, index files, or folders holding them.',
+    min: 1,
+  },
+  options: [
+    {
+      name: 'estimator',
+      type: 'string',
+      value: 'name',
+      description:
+        'Power-law fit behind each matrix α: alphalora (the released AlphaLoRA code, WeightWatcher xmin_peak), weightwatcher (WeightWatcher 0.7.5.5 default) or hill-mid (Hill estimate at the median).',
+      default: 'alphalora',
+    },
+    ...ALLOCATION_OPTIONS,
+    {
+      name: 'roles',
+      type: 'string',
+      value: 'list',
+      description:
+        'Comma-separated matrix roles to analyse and average into the layer α (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj for LLaMA-family models).',
+      default: 'every Linear matrix of each decoder block',
+    },
+    {
+      name: 'layers',
+      type: 'string',
+      value: 'a-b',
+      description:
+        'Inclusive range of blocks to analyse (e.g. 0-15), or one block (7). Parts analysed separately can be joined with `alphalora merge`.',
+      default: 'all blocks',
+    },
+    {
+      name: 'jobs',
+      type: 'string',
+      value: 'N',
+      description: 'Matrices computed in parallel, each in its own worker thread (1: in the main thread).',
+      default: 'the number of CPU cores, at most 8',
+    },
+    {
+      name: 'out',
+      type: 'string',
+      value: 'file',
+      description: 'Write the allocation JSON to this file instead of standard output.',
+    },
+    {
+      name: 'csv',
+      type: 'string',
+      value: 'file',
+      description: 'Also write the per-matrix table (every metric) as CSV to this file.',
+    },
+    {
+      name: 'quiet',
+      type: 'boolean',
+      description: 'No progress on stderr (errors and warnings are still shown).',
+    },
+  ],
+  notes: [
+    'The result is the allocation JSON (format "alphalora-studio/allocation"): per-layer α with every matrix metric, the expert allocation and the MoLA flags. Progress goes to stderr: a bar on a terminal, plain lines otherwise.',
+    'Exit codes: 0 success; 2 usage error; 3 an input could not be read (the message names the file; the readable files are still analysed and written).',
+  ],
+};
+
+export const allocateSpec: CommandSpec = {
+  name: 'allocate',
+  summary: 'allocate LoRA experts from precomputed layer α (no weights needed)',
+  synopsis:
+    '--alphas <alphas.json|alphas.csv|result.json|-> [--budget 160] [--beta 2.5] [--mode faithful|safe] [--rank 8] [--format json|mola|csv] [--out file]',
+  positionals: null,
+  options: [
+    {
+      name: 'alphas',
+      type: 'string',
+      value: 'file',
+      description:
+        'Layer α: a JSON array of numbers (one per layer), JSON per-matrix α with names, a CSV (layer,alpha or name,alpha; WeightWatcher details CSV columns layer_id/name/alpha), or an allocation JSON written by `analyze`. "-" reads standard input.',
+    },
+    ...ALLOCATION_OPTIONS,
+    {
+      name: 'format',
+      type: 'string',
+      value: 'json|mola|csv',
+      description:
+        'json: the allocation JSON; mola: the paste-ready MoLA/AlphaLoRA flags (--number_experts "…" --top_k "…" --lora_r "…"); csv: one row per layer (layer,alpha,experts,top_k,lora_r).',
+      default: 'json',
+    },
+    {
+      name: 'out',
+      type: 'string',
+      value: 'file',
+      description: 'Write the result to this file instead of standard output.',
+    },
+  ],
+};
+
+export const inspectSpec: CommandSpec = {
+  name: 'inspect',
+  summary: 'show formats, architecture, tensors and what would be analysed',
+  synopsis: '<file|folder>... [--roles q_proj,k_proj,...] [--layers 0-15] [--json]',
+  positionals: {
+    value: '<file|folder>...',
+    description:
+      'Checkpoint files (safetensors, GGUF, ONNX, PyTorch .bin/.pt, llama2.c .bin), shards, config.json, index files, or folders holding them.',
+    min: 1,
+  },
+  options: [
+    {
+      name: 'roles',
+      type: 'string',
+      value: 'list',
+      description: 'Comma-separated matrix roles an analysis would keep (e.g. q_proj,v_proj).',
+      default: 'every Linear matrix of each block',
+    },
+    {
+      name: 'layers',
+      type: 'string',
+      value: 'a-b',
+      description: 'Inclusive range of blocks an analysis would keep (e.g. 0-15), or one block (7).',
+      default: 'all blocks',
+    },
+    { name: 'json', type: 'boolean', description: 'Print the description as JSON instead of text.' },
+  ],
+};
+
+export const fitSpec: CommandSpec = {
+  name: 'fit',
+  summary: 'fit the power-law tail of an eigenvalue list computed elsewhere',
+  synopsis: '--eigenvalues <file.json|-> [--estimator alphalora|weightwatcher|hill-mid]',
+  positionals: null,
+  options: [
+    {
+      name: 'eigenvalues',
+      type: 'string',
+      value: 'file.json|-',
+      description:
+        'A JSON array of eigenvalues (λ = squared singular values), or an object with an "eigenvalues" array; ' +
+        '"-" reads standard input. Any order: the list is sorted ascending first (xminIndex refers to the sorted list).',
+    },
+    {
+      name: 'estimator',
+      type: 'string',
+      value: 'name',
+      description:
+        'alphalora (the released AlphaLoRA fit, WeightWatcher xmin_peak), weightwatcher (WeightWatcher 0.7.5.5 default) or hill-mid (Hill estimate at the median).',
+      default: 'alphalora',
+    },
+  ],
+  notes: [
+    'Prints { alpha, xmin, xminIndex, D, tail, sigma } as JSON (plus "failed" with the reason when no fit exists).',
+  ],
+};
+
+export const mergeSpec: CommandSpec = {
+  name: 'merge',
+  summary: 'join results computed separately (layer ranges, shards) and recompute the allocation',
+  synopsis: '<part.json>... [--budget 160] [--beta 2.5] [--mode faithful|safe] [--rank 8] --out all.json',
+  positionals: {
+    value: '<part.json>...',
+    description:
+      'Allocation JSONs written by `alphalora analyze` for the same model, e.g. with --layers 0-15 and --layers 16-31, or one shard each.',
+    min: 1,
+  },
+  options: [
+    ...ALLOCATION_OPTIONS.map((o) => ({
+      ...o,
+      default: `the parts' own value when they all agree, else ${o.default}`,
+    })),
+    {
+      name: 'out',
+      type: 'string',
+      value: 'file',
+      description: 'Write the merged allocation JSON to this file (standard output when omitted).',
+    },
+  ],
+  notes: [
+    'Parts from different models (name, architecture, layer count) or estimators are refused, and so is the same matrix in two parts. A layer split across parts (a block spread over two shards) is joined, its α recomputed as the mean of its matrices.',
+  ],
+};
