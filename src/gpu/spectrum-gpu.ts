@@ -47,7 +47,10 @@ export function toGramInput(input: SpectrumInput): GramInput {
 }
 
 /** Eigenvalues from (d, e), negatives clamped and counted, with the fp32 noise floor. */
-function finishSpectrum(d: Float64Array, e: Float64Array): Omit<SpectrumResult, 'timings' | 'backend'> {
+export function finishSpectrum(
+  d: Float64Array,
+  e: Float64Array,
+): Omit<SpectrumResult, 'timings' | 'backend'> {
   const eigenvalues = tridiagonalEigenvalues(d, e);
   const n = eigenvalues.length;
   let negativeCount = 0;

@@ -1,18 +1,349 @@
-import { describe, expect, it } from 'vitest';
-import { createGpuBackend } from '../../src/gpu/spectrum-gpu';
+/**
+ * The WebGPU spectrum backend in real headless Chromium (SwiftShader: slow, so matrices stay ≤ 256 wide).
+ * Expectations come from elsewhere: the fixtures' float64 SVD eigenvalues and fits, and for generated
+ * matrices the float64 CPU twin (spectrumCpu) on exactly the same f32 values.
+ *
+ * Tolerances (GUIDE §3, issue 5): tail eigenvalues (λ ≥ xmin) within 1e-4 relative, every eigenvalue
+ * within 1e-4·λmax, Σλ within 1e-5 (relative) of ‖W‖F² computed in f64, α within 1e-3 with the same xmin
+ * index.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGpuContext } from '../../src/gpu/device';
+import { createGpuBackend, finishSpectrum, type GpuSpectrumBackend } from '../../src/gpu/spectrum-gpu';
+import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
+import { fitPowerLaw } from '../../src/core/spectral/estimators';
+import type { EstimatorName } from '../../src/core/spectral/types';
+import { isStudioError } from '../../src/core/errors';
 import spectraExpected from '../../../shared/fixtures/spectra/expected.json';
+import storiesExpected from '../../../shared/fixtures/models/stories260K/expected.json';
+import storiesBf16Expected from '../../../shared/fixtures/models/stories260K/bf16/expected.json';
 import gaussUrl from '../../../shared/fixtures/spectra/gauss_512x256_seed0.safetensors?url';
-import { f32Of, fetchBytes, readSafetensors } from './gpu-fixtures';
+import storiesUrl from '../../../shared/fixtures/models/stories260K/model.safetensors?url';
+import storiesBf16Url from '../../../shared/fixtures/models/stories260K/bf16/model.safetensors?url';
+import {
+  f32Of,
+  fetchBytes,
+  frobeniusSq,
+  readSafetensors,
+  toBf16,
+  toF16,
+  transpose,
+  withSingularValues,
+} from './gpu-fixtures';
 
-describe('GPU spectrum', () => {
-  it('gauss', async () => {
-    const backend = await createGpuBackend();
-    const w = readSafetensors(await fetchBytes(gaussUrl)).get('weight')!;
-    const res = await backend.spectrum({ data: f32Of(w.bytes), rows: 512, cols: 256 });
-    const exp = spectraExpected.gauss_512x256_seed0.eigenvalues;
-    let maxd = 0;
-    for (let i = 0; i < exp.length; i++) maxd = Math.max(maxd, Math.abs(res.eigenvalues[i]! - exp[i]!));
-    console.log(res.timings, maxd, res.eigenvalues[255], exp[255], res.eigenvalues[0], exp[0]);
-    expect(maxd).toBeLessThan(1e-4 * exp[255]!);
+const TAIL_REL = 1e-4;
+const ALL_ABS_OF_MAX = 1e-4;
+const TRACE_REL = 1e-5;
+const ALPHA_TOL = 1e-3;
+
+interface FitExpectation {
+  alpha: number;
+  tail: number;
+}
+
+/** Checks a GPU spectrum against a float64 reference spectrum and (optionally) its expected fits. */
+function expectMatchesReference(
+  label: string,
+  gpu: Float64Array,
+  reference: ArrayLike<number>,
+  xmin: number,
+  frobenius: number,
+): void {
+  expect(gpu.length, label).toBe(reference.length);
+  const n = reference.length;
+  const lambdaMax = reference[n - 1]!;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const ref = reference[i]!;
+    const got = gpu[i]!;
+    sum += got;
+    expect(got, `${label} λ${i} ≥ 0`).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(got - ref), `${label} |Δλ${i}| vs λmax`).toBeLessThanOrEqual(ALL_ABS_OF_MAX * lambdaMax);
+    if (ref >= xmin) expect(Math.abs(got - ref), `${label} tail λ${i}`).toBeLessThanOrEqual(TAIL_REL * ref);
+  }
+  expect(Math.abs(sum - frobenius), `${label} Σλ vs ‖W‖F²`).toBeLessThanOrEqual(TRACE_REL * frobenius);
+}
+
+/**
+ * True when the estimator's xmin index on `reference` moves if only the eigenvalues below `noiseFloor`
+ * shift by a few percent. Those eigenvalues are fp32 rounding noise on the GPU (about n·2⁻²⁴·λmax), so no
+ * fp32 backend can reproduce such a choice: the alphalora histogram spans [log λmin, log λmax], and on
+ * the 64-wide stories260K q_proj matrices a 0.7% change of a λmin 2.7·2⁻²⁴ below λmax moves the peak bin.
+ */
+function dependsOnNoise(reference: Float64Array, estimator: EstimatorName, noiseFloor: number): boolean {
+  const base = fitPowerLaw(reference, estimator).xminIndex;
+  for (const t of [-0.1, -0.03, -0.01, -0.003, -0.001, 0.001, 0.003, 0.01, 0.03, 0.1]) {
+    const moved = Float64Array.from(reference, (x) => (x < noiseFloor ? x * (1 + t) : x));
+    moved.sort();
+    if (fitPowerLaw(moved, estimator).xminIndex !== base) return true;
+  }
+  return false;
+}
+
+/**
+ * The fit of the GPU spectrum has the expected xmin index and α within 1e-3. Where the expected choice
+ * depends on sub-noise eigenvalues (see dependsOnNoise), the GPU fit must instead equal the fit of the
+ * reference spectrum with its sub-noise eigenvalues replaced by the GPU's: all the difference then comes
+ * from fp32 noise, none from the reduction. Returns whether that fallback was needed.
+ */
+function expectSameFit(
+  label: string,
+  gpu: Float64Array,
+  estimator: EstimatorName,
+  exp: FitExpectation,
+  reference: Float64Array,
+  noiseFloor: number,
+): boolean {
+  const fit = fitPowerLaw(gpu, estimator);
+  expect(fit.failed, `${label} ${estimator}`).toBeNull();
+  let target = { index: gpu.length - exp.tail, alpha: exp.alpha };
+  const noisy = fit.xminIndex !== target.index && dependsOnNoise(reference, estimator, noiseFloor);
+  if (noisy) {
+    const spliced = Float64Array.from(reference, (x, i) => (x < noiseFloor ? gpu[i]! : x)).sort();
+    const alt = fitPowerLaw(spliced, estimator);
+    target = { index: alt.xminIndex, alpha: alt.alpha };
+  }
+  expect(fit.xminIndex, `${label} ${estimator} xmin index`).toBe(target.index);
+  expect(Math.abs(fit.alpha - target.alpha), `${label} ${estimator} α`).toBeLessThanOrEqual(ALPHA_TOL);
+  return noisy;
+}
+
+let backend: GpuSpectrumBackend;
+beforeAll(async () => {
+  backend = await createGpuBackend();
+});
+afterAll(() => {
+  backend.dispose?.();
+  backend.context.device.destroy();
+});
+
+describe('WebGPU spectrum on the fixtures', () => {
+  it('matches every stories260K matrix (F32) and its three fits', async () => {
+    const tensors = readSafetensors(await fetchBytes(storiesUrl));
+    const all = { ...storiesExpected.matrices, ...storiesExpected.otherMatrices };
+    const noisyFits: string[] = [];
+    for (const [name, exp] of Object.entries(all)) {
+      const t = tensors.get(name)!;
+      const [rows, cols] = exp.shape as [number, number];
+      const values = f32Of(t.bytes);
+      const res = await backend.spectrum({ raw: { dtype: 'F32', bytes: t.bytes }, rows, cols });
+      expect(res.backend).toBe('webgpu');
+      // The embedding has no listed eigenvalues: the float64 twin stands in for it.
+      const reference =
+        'eigenvalues' in exp
+          ? Float64Array.from(exp.eigenvalues as number[])
+          : spectrumCpu(values, rows, cols).eigenvalues;
+      expectMatchesReference(name, res.eigenvalues, reference, exp.alphalora.xmin, frobeniusSq(values));
+      for (const [estimator, fitExp] of [
+        ['alphalora', exp.alphalora],
+        ['weightwatcher', exp.weightwatcher],
+        ['hill-mid', exp.hillMid],
+      ] as const) {
+        if (expectSameFit(name, res.eigenvalues, estimator, fitExp, reference, res.noiseFloor)) {
+          noisyFits.push(`${name} ${estimator}`);
+        }
+      }
+    }
+    // Two 64×64 q_proj matrices have a λmin below the fp32 noise floor that decides their alphalora bin.
+    console.log(`fits decided by sub-noise eigenvalues: ${noisyFits.join(', ') || 'none'}`);
+    expect(noisyFits.length).toBeLessThanOrEqual(2);
+  });
+
+  it('reads the BF16 checkpoint directly: same as F32 input of the same values, and the BF16 fits', async () => {
+    const tensors = readSafetensors(await fetchBytes(storiesBf16Url));
+    for (const [name, exp] of Object.entries(storiesBf16Expected.matrices)) {
+      const t = tensors.get(name)!;
+      expect(t.dtype).toBe('BF16');
+      const [rows, cols] = exp.shape as [number, number];
+      const fromBf16 = await backend.spectrum({ raw: { dtype: 'BF16', bytes: t.bytes }, rows, cols });
+      // The same values widened on the CPU: bf16 -> f32 is exact, so the GPU arithmetic is identical.
+      const widened = new Float32Array(rows * cols);
+      const u16 = new Uint16Array(t.bytes.buffer, t.bytes.byteOffset, rows * cols);
+      new Uint32Array(widened.buffer).set(Array.from(u16, (h) => h << 16));
+      const fromF32 = await backend.spectrum({ data: widened, rows, cols });
+      expect(Array.from(fromBf16.eigenvalues)).toEqual(Array.from(fromF32.eigenvalues));
+      const reference = spectrumCpu(widened, rows, cols).eigenvalues;
+      expectMatchesReference(name, fromBf16.eigenvalues, reference, exp.alphalora.xmin, frobeniusSq(widened));
+      for (const [estimator, fitExp] of [
+        ['alphalora', exp.alphalora],
+        ['weightwatcher', exp.weightwatcher],
+      ] as const) {
+        expectSameFit(name, fromBf16.eigenvalues, estimator, fitExp, reference, fromBf16.noiseFloor);
+      }
+    }
+  });
+
+  it('matches the Gaussian 512×256 spectrum and its three fits', async () => {
+    const w = f32Of(readSafetensors(await fetchBytes(gaussUrl)).get('weight')!.bytes);
+    const exp = spectraExpected.gauss_512x256_seed0;
+    const res = await backend.spectrum({ data: w, rows: 512, cols: 256 });
+    expectMatchesReference('gauss', res.eigenvalues, exp.eigenvalues, exp.alphalora.xmin, frobeniusSq(w));
+    const reference = Float64Array.from(exp.eigenvalues);
+    // Every eigenvalue of this matrix is far above the noise floor: no fallback may be needed.
+    expect(
+      expectSameFit('gauss', res.eigenvalues, 'alphalora', exp.alphalora, reference, res.noiseFloor),
+    ).toBe(false);
+    expect(
+      expectSameFit('gauss', res.eigenvalues, 'weightwatcher', exp.weightwatcher, reference, res.noiseFloor),
+    ).toBe(false);
+    expect(expectSameFit('gauss', res.eigenvalues, 'hill-mid', exp.hillMid, reference, res.noiseFloor)).toBe(
+      false,
+    );
+    expect(res.noiseFloor).toBeCloseTo(256 * 2 ** -24 * res.eigenvalues[255]!, 10);
+    for (const key of ['gram', 'reduction', 'tridiagonal', 'total']) {
+      expect(res.timings[key]).toBeGreaterThanOrEqual(0);
+    }
+  });
+});
+
+describe('WebGPU spectrum on generated matrices', () => {
+  it('streams tall and wide matrices in small slabs with the same result', async () => {
+    const streamed = await createGpuBackend(backend.context, { gram: { maxSlabLength: 7 } });
+    const rows = 150;
+    const cols = 70;
+    const w = Float32Array.from(
+      withSingularValues(
+        rows,
+        cols,
+        Array.from({ length: 70 }, (_, i) => 1 + i / 10),
+        3,
+      ),
+    );
+    const ref = spectrumCpu(w, rows, cols).eigenvalues;
+    const tall = await streamed.spectrum({ data: w, rows, cols });
+    const wide = await streamed.spectrum({ data: transpose(w, rows, cols), rows: cols, cols: rows });
+    const whole = await backend.spectrum({ data: w, rows, cols });
+    for (const [label, res] of [
+      ['tall streamed', tall],
+      ['wide streamed', wide],
+      ['tall whole', whole],
+    ] as const) {
+      expectMatchesReference(label, res.eigenvalues, ref, 0, frobeniusSq(w));
+    }
+    streamed.dispose?.();
+  });
+
+  it('rank-deficient: zero eigenvalues stay within the noise floor, negatives are clamped and counted', async () => {
+    const rows = 150;
+    const cols = 100;
+    const s = Array.from({ length: 100 }, (_, i) => (i < 60 ? 1 + ((i * 7) % 20) / 10 : 0));
+    const w = Float32Array.from(withSingularValues(rows, cols, s, 5));
+    const ref = spectrumCpu(w, rows, cols);
+    const res = await backend.spectrum({ data: w, rows, cols });
+    expectMatchesReference('rank-deficient', res.eigenvalues, ref.eigenvalues, 0.5, frobeniusSq(w));
+    for (let i = 0; i < 40; i++) expect(res.eigenvalues[i]).toBeLessThanOrEqual(res.noiseFloor);
+    // 40 eigenvalues that are 0 in exact arithmetic: fp32 rounding pushes some below zero.
+    expect(res.negativeCount).toBeGreaterThan(0);
+    expect(res.negativeCount).toBeLessThanOrEqual(40);
+    expect(res.eigenvalues.filter((x) => x === 0).length).toBeGreaterThanOrEqual(res.negativeCount);
+  });
+
+  it('ill-conditioned (κ(WᵀW) = 1e8): tail above the noise and fits match the float64 twin', async () => {
+    // A heavy-tailed spectrum (bulk + power-law tail) plus 8 singular values 1e-4 of the largest.
+    const rows = 200;
+    const cols = 120;
+    const s = Array.from({ length: cols }, (_, i) =>
+      i < 8 ? 1e-4 * (1 + i / 8) : i < 100 ? 0.5 + (i - 8) / 92 : 1.5 * (1 - (i - 100 + 0.5) / 20) ** -0.75,
+    );
+    const w = Float32Array.from(withSingularValues(rows, cols, s, 9));
+    const reference = spectrumCpu(w, rows, cols).eigenvalues;
+    expect(reference[cols - 1]! / reference[0]!).toBeGreaterThan(1e8);
+    const res = await backend.spectrum({ data: w, rows, cols });
+    const xmin = fitPowerLaw(reference, 'weightwatcher').xmin;
+    expectMatchesReference('ill-conditioned', res.eigenvalues, reference, xmin, frobeniusSq(w));
+    for (const estimator of ['alphalora', 'weightwatcher', 'hill-mid'] as const) {
+      const fit = fitPowerLaw(reference, estimator);
+      expectSameFit('ill-conditioned', res.eigenvalues, estimator, fit, reference, res.noiseFloor);
+    }
+  });
+
+  it('handles n = 1, all-zero matrices and sizes off the 64-tile grid', async () => {
+    const v = Float32Array.from([0.5, -1, 2, 0.25, 3]);
+    const norm = frobeniusSq(v);
+    for (const [rows, cols] of [
+      [1, 5],
+      [5, 1],
+    ]) {
+      const res = await backend.spectrum({ data: v, rows: rows!, cols: cols! });
+      expect(res.eigenvalues.length).toBe(1);
+      expect(Math.abs(res.eigenvalues[0]! - norm)).toBeLessThanOrEqual(1e-6 * norm);
+    }
+    const zero = await backend.spectrum({ data: new Float32Array(70 * 33), rows: 70, cols: 33 });
+    expect(Array.from(zero.eigenvalues)).toEqual(new Array(33).fill(0));
+    expect(zero.negativeCount).toBe(0);
+    expect(zero.noiseFloor).toBe(0);
+    const rows = 97;
+    const cols = 65;
+    const w = Float32Array.from(
+      withSingularValues(
+        rows,
+        cols,
+        Array.from({ length: cols }, (_, i) => 0.5 + i / 20),
+        11,
+      ),
+    );
+    const res = await backend.spectrum({ data: w, rows, cols });
+    expectMatchesReference(
+      '97×65',
+      res.eigenvalues,
+      spectrumCpu(w, rows, cols).eigenvalues,
+      0,
+      frobeniusSq(w),
+    );
+  });
+
+  it('F16 and BF16 input match F32 input of the same rounded values exactly', async () => {
+    const rows = 90;
+    const cols = 130;
+    const w = Float32Array.from(
+      withSingularValues(
+        rows,
+        cols,
+        Array.from({ length: rows }, (_, i) => 0.2 + i / 30),
+        13,
+      ),
+    );
+    for (const [dtype, conv] of [
+      ['F16', toF16],
+      ['BF16', toBf16],
+    ] as const) {
+      const { bytes, rounded } = conv(w);
+      const raw = await backend.spectrum({ raw: { dtype, bytes }, rows, cols });
+      const f32 = await backend.spectrum({ data: rounded, rows, cols });
+      expect(Array.from(raw.eigenvalues), dtype).toEqual(Array.from(f32.eigenvalues));
+    }
+  });
+});
+
+describe('WebGPU backend contract', () => {
+  it('clamps negative eigenvalues to 0 and counts them', () => {
+    const res = finishSpectrum(Float64Array.from([-2, 5, -1e-3, 4]), new Float64Array(3));
+    expect(Array.from(res.eigenvalues)).toEqual([0, 0, 4, 5]);
+    expect(res.negativeCount).toBe(2);
+    expect(res.noiseFloor).toBeCloseTo(4 * 2 ** -24 * 5, 15);
+  });
+
+  it('rejects with ABORTED on an aborted signal and BAD_INPUT on a short buffer', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(
+      backend.spectrum({ data: new Float32Array(4), rows: 2, cols: 2 }, ac.signal),
+    ).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    await expect(backend.spectrum({ data: new Float32Array(3), rows: 2, cols: 2 })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+  });
+
+  it('rejects with GPU_DEVICE_LOST once the device is gone, so the caller can retry on the CPU', async () => {
+    const ctx = await createGpuContext();
+    const lostBackend = await createGpuBackend(ctx);
+    ctx.device.destroy();
+    const err: unknown = await lostBackend
+      .spectrum({ data: new Float32Array(64 * 64).fill(1), rows: 64, cols: 64 })
+      .catch((e: unknown) => e);
+    expect(isStudioError(err) && err.code).toBe('GPU_DEVICE_LOST');
+    expect((err as Error).message).toMatch(/lost.*CPU/);
   });
 });
