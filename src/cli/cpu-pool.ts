@@ -1,0 +1,229 @@
+/**
+ * A pool of Node worker threads running the float64 CPU spectrum (src/core/linalg), so that several
+ * matrices are analysed in parallel. It is a SpectrumBackend like the in-thread one.
+ *
+ * - The matrix buffer is transferred, not copied: after `spectrum({ data })` the caller's array is
+ *   detached when it spans its whole buffer (a view into a larger buffer is first copied compactly, so
+ *   the larger buffer stays usable and only the matrix's bytes cross).
+ * - Cancellation: a queued job is dropped; a running job's worker is terminated (the computation is one
+ *   synchronous loop that cannot be interrupted from outside) and replaced by a fresh one.
+ * - Workers run the TypeScript sources through tsx's ESM loader, resolved from this file, so it works from
+ *   the repository root, from tests and from `npx alphalora` in any directory.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { StudioError, abortError, type StudioErrorData } from '../core/errors';
+import type { SpectrumBackend, SpectrumInput } from '../core/linalg/backend';
+import type { SpectrumResult } from '../core/spectral/types';
+
+export interface CpuJobMessage {
+  id: number;
+  input: SpectrumInput;
+}
+
+export type CpuReplyMessage =
+  { id: number; ok: true; result: SpectrumResult } | { id: number; ok: false; error: StudioErrorData };
+
+/** Sent once by a worker when its module graph has loaded. */
+export interface CpuReadyMessage {
+  ready: true;
+}
+
+export interface CpuPool extends SpectrumBackend {
+  readonly name: 'cpu';
+  /** Terminates every worker; pending and running jobs reject with ABORTED. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Job {
+  id: number;
+  input: SpectrumInput;
+  resolve(result: SpectrumResult): void;
+  reject(error: unknown): void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+  /** The worker has loaded; a crash before that is a broken setup, not a bad matrix: no respawn loop. */
+  ready: boolean;
+}
+
+/** Starts `jobs` worker threads (at least 1). */
+export function createCpuPool(jobs: number): CpuPool {
+  const size = Math.max(1, Math.floor(jobs) || 1);
+  const queue: Job[] = [];
+  const slots: Slot[] = [];
+  let nextId = 1;
+  let closed = false;
+  /** Set when a worker cannot even start: every job then fails with it. */
+  let broken: StudioError | null = null;
+
+  const spawn = (): Slot => {
+    const slot: Slot = { worker: startWorker(), job: null, ready: false };
+    slot.worker.on('message', (reply: CpuReplyMessage | CpuReadyMessage) => {
+      if ('ready' in reply) {
+        slot.ready = true;
+        return;
+      }
+      const job = slot.job;
+      if (job === null || job.id !== reply.id) return; // a late reply of a cancelled job
+      slot.job = null;
+      detach(job);
+      if (reply.ok) job.resolve(reply.result);
+      else job.reject(new StudioError(reply.error.code, reply.error.message, reply.error.file));
+      pump();
+    });
+    // A crash (uncaught error, out of memory) fails the running job and the slot gets a fresh worker.
+    const onCrash = (why: string): void => {
+      if (closed || broken !== null || !slots.includes(slot)) return;
+      if (!slot.ready)
+        return failAll(new StudioError('INTERNAL', `The CPU worker thread could not start: ${why}.`));
+      const job = slot.job;
+      replace(slot);
+      if (job !== null) {
+        detach(job);
+        job.reject(new StudioError('INTERNAL', `The CPU worker thread failed: ${why}.`));
+      }
+      pump();
+    };
+    slot.worker.on('error', (err: Error) => onCrash(err.message));
+    slot.worker.on('exit', (code: number) => onCrash(`exited with code ${code}`));
+    return slot;
+  };
+
+  const replace = (slot: Slot): void => {
+    const index = slots.indexOf(slot);
+    slot.job = null;
+    slots.splice(index, 1);
+    void slot.worker.terminate();
+    slots.splice(index, 0, spawn());
+  };
+
+  const failAll = (error: StudioError): void => {
+    broken = error;
+    const pending = [...queue, ...slots.flatMap((s) => (s.job === null ? [] : [s.job]))];
+    queue.length = 0;
+    for (const s of slots) void s.worker.terminate();
+    slots.length = 0;
+    for (const job of pending) {
+      detach(job);
+      job.reject(error);
+    }
+  };
+
+  const detach = (job: Job): void => {
+    if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort);
+  };
+
+  const pump = (): void => {
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (slot.job !== null) continue;
+      const job = queue.shift()!;
+      slot.job = job;
+      const message: CpuJobMessage = { id: job.id, input: job.input };
+      slot.worker.postMessage(message, transferList(job.input));
+    }
+  };
+
+  for (let i = 0; i < size; i++) slots.push(spawn());
+
+  return {
+    name: 'cpu',
+    adapter: `node, ${size} worker thread${size === 1 ? '' : 's'}`,
+    spectrum(input, signal) {
+      return new Promise<SpectrumResult>((resolve, reject) => {
+        if (broken !== null) return reject(broken);
+        if (closed) return reject(new StudioError('INTERNAL', 'The CPU worker pool is closed.'));
+        if (signal?.aborted) return reject(abortError());
+        const job: Job = { id: nextId++, input: compact(input), resolve, reject, signal };
+        if (signal !== undefined) {
+          job.onAbort = () => {
+            detach(job);
+            const queued = queue.indexOf(job);
+            if (queued >= 0) queue.splice(queued, 1);
+            const running = slots.find((s) => s.job === job);
+            if (running !== undefined) replace(running);
+            job.reject(abortError());
+            pump();
+          };
+          signal.addEventListener('abort', job.onAbort, { once: true });
+        }
+        queue.push(job);
+        pump();
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const pending = [...queue, ...slots.flatMap((s) => (s.job === null ? [] : [s.job]))];
+      queue.length = 0;
+      for (const job of pending) {
+        detach(job);
+        job.reject(abortError());
+      }
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+      slots.length = 0;
+    },
+    dispose() {
+      void this.close();
+    },
+  } satisfies CpuPool;
+}
+
+/**
+ * Worker entry next to this file: the .ts source through tsx, or a compiled .js sibling. Node 20 does not
+ * apply `--import` hooks to a worker's own entry module, so the worker starts as a tiny eval'd script that
+ * registers tsx's ESM loader in its own thread (as bin/alphalora.mjs does) and then imports the entry.
+ * Paths are resolved here, from this file, so the current directory does not matter.
+ */
+function startWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./cpu-worker.js', here));
+  const entry = new URL('./cpu-worker.ts', here).href;
+  const bootstrap =
+    `import(${JSON.stringify(tsxEsmApiUrl(here))})` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })` +
+    `.catch((err) => { setImmediate(() => { throw err; }); });`;
+  return new Worker(bootstrap, { eval: true });
+}
+
+/** URL of tsx's `tsx/esm/api` ESM entry, from the `exports` map of the tsx package this file resolves. */
+function tsxEsmApiUrl(from: string): string {
+  const manifest = createRequire(from).resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    exports?: Record<string, { import?: { default?: string } } | string>;
+  };
+  const entry = pkg.exports?.['./esm/api'];
+  const rel = typeof entry === 'object' ? entry.import?.default : undefined;
+  if (rel === undefined) throw new StudioError('INTERNAL', `tsx at ${manifest} has no ESM api export.`);
+  return pathToFileURL(path.resolve(path.dirname(manifest), rel)).href;
+}
+
+/** The input with its values in a buffer of their own, so that transferring it moves only the matrix. */
+function compact(input: SpectrumInput): SpectrumInput {
+  if ('data' in input) {
+    const { data } = input;
+    const count = input.rows * input.cols;
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    const ownBuffer = whole && data.length === count && data.buffer instanceof ArrayBuffer;
+    return ownBuffer ? input : { data: data.slice(0, count), rows: input.rows, cols: input.cols };
+  }
+  const { bytes } = input.raw;
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const ownBuffer = whole && bytes.buffer instanceof ArrayBuffer;
+  return ownBuffer
+    ? input
+    : { raw: { dtype: input.raw.dtype, bytes: bytes.slice() }, rows: input.rows, cols: input.cols };
+}
+
+function transferList(input: SpectrumInput): ArrayBuffer[] {
+  const buffer = 'data' in input ? input.data.buffer : input.raw.bytes.buffer;
+  return buffer instanceof ArrayBuffer ? [buffer] : [];
+}

@@ -1,0 +1,114 @@
+/**
+ * The Node worker-thread pool of the CPU backend (src/cli/cpu-pool.ts): results identical to the in-thread
+ * spectrum, buffers transferred, errors keep their code across the thread boundary, cancellation of queued
+ * and running jobs (the running worker is replaced and the pool keeps working), close().
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCpuPool } from '../../src/cli/cpu-pool';
+import { isStudioError } from '../../src/core/errors';
+import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
+
+function matrix(rows: number, cols: number, seed: number): Float32Array {
+  return Float32Array.from(
+    { length: rows * cols },
+    (_, i) => Math.sin((i + 1) * seed * 0.7381) * Math.cos(i * 0.13),
+  );
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (err) {
+    return isStudioError(err) ? err.code : `not a StudioError: ${String(err)}`;
+  }
+  return undefined;
+}
+
+describe('createCpuPool', () => {
+  const pool = createCpuPool(2);
+  afterAll(() => pool.close());
+
+  it('runs several matrices in parallel with the same results as in-thread', async () => {
+    expect(pool.name).toBe('cpu');
+    expect(pool.adapter).toContain('2 worker threads');
+    const shapes: [number, number][] = [
+      [40, 30],
+      [30, 40],
+      [65, 65],
+      [100, 7],
+      [1, 9],
+    ];
+    const inputs = shapes.map(([r, c], k) => ({ data: matrix(r, c, k + 1), rows: r, cols: c }));
+    const expected = inputs.map((x) => spectrumCpu(x.data, x.rows, x.cols).eigenvalues);
+    const results = await Promise.all(inputs.map((x) => pool.spectrum(x)));
+    results.forEach((res, k) => {
+      expect(res.backend).toBe('cpu');
+      expect(Array.from(res.eigenvalues)).toEqual(Array.from(expected[k]!));
+      expect(res.timings.total).toBeGreaterThanOrEqual(0);
+    });
+    // The whole-buffer inputs were transferred (detached here), not copied.
+    expect(inputs[0]!.data.length).toBe(0);
+  });
+
+  it('copies only the matrix out of a larger buffer, leaving that buffer usable', async () => {
+    const big = matrix(50, 20, 3);
+    const view = big.subarray(20, 20 + 30 * 20); // rows 1..30
+    const want = spectrumCpu(view, 30, 20).eigenvalues;
+    const res = await pool.spectrum({ data: view, rows: 30, cols: 20 });
+    expect(Array.from(res.eigenvalues)).toEqual(Array.from(want));
+    expect(big.length).toBe(50 * 20);
+  });
+
+  it('decodes raw BF16 in the worker', async () => {
+    const values = [1.5, -0.15625, 2, 0.25, -3, 0.5]; // exact in bf16
+    const bytes = new Uint8Array(values.length * 2);
+    const f32 = new Float32Array(values);
+    const bits = new Uint32Array(f32.buffer);
+    bits.forEach((b, i) => {
+      bytes[2 * i] = (b >>> 16) & 0xff;
+      bytes[2 * i + 1] = b >>> 24;
+    });
+    const res = await pool.spectrum({ raw: { dtype: 'BF16', bytes }, rows: 3, cols: 2 });
+    expect(Array.from(res.eigenvalues)).toEqual(Array.from(spectrumCpu(f32, 3, 2).eigenvalues));
+  });
+
+  it('keeps the error code of a failure inside the worker', async () => {
+    expect(await codeOf(pool.spectrum({ data: Float32Array.of(1, NaN, 2, 3), rows: 2, cols: 2 }))).toBe(
+      'NON_FINITE',
+    );
+    expect(await codeOf(pool.spectrum({ data: new Float32Array(3), rows: 2, cols: 2 }))).toBe('BAD_INPUT');
+  });
+
+  it('cancels queued and running jobs, replaces the busy worker and keeps working', async () => {
+    const n = 700; // long enough (~100 ms+) to be caught running
+    const controller = new AbortController();
+    const running = [1, 2].map((k) =>
+      pool.spectrum({ data: matrix(n, n, k), rows: n, cols: n }, controller.signal),
+    );
+    const queued = pool.spectrum({ data: matrix(n, n, 3), rows: n, cols: n }, controller.signal);
+    const other = pool.spectrum({ data: matrix(20, 10, 4), rows: 20, cols: 10 }); // not cancelled
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    expect(await Promise.all([...running, queued].map(codeOf))).toEqual(['ABORTED', 'ABORTED', 'ABORTED']);
+    const after = await other;
+    expect(Array.from(after.eigenvalues)).toEqual(
+      Array.from(spectrumCpu(matrix(20, 10, 4), 20, 10).eigenvalues),
+    );
+    const pre = new AbortController();
+    pre.abort();
+    expect(await codeOf(pool.spectrum({ data: matrix(4, 4, 1), rows: 4, cols: 4 }, pre.signal))).toBe(
+      'ABORTED',
+    );
+  });
+
+  it('rejects pending jobs on close and refuses new ones', async () => {
+    const local = createCpuPool(1);
+    const pending = local.spectrum({ data: matrix(400, 400, 1), rows: 400, cols: 400 });
+    const queued = local.spectrum({ data: matrix(400, 400, 2), rows: 400, cols: 400 });
+    const codes = Promise.all([pending, queued].map(codeOf)); // handlers attached before they reject
+    await local.close();
+    expect(await codes).toEqual(['ABORTED', 'ABORTED']);
+    expect(await codeOf(local.spectrum({ data: matrix(2, 2, 1), rows: 2, cols: 2 }))).toBe('INTERNAL');
+    await local.close(); // idempotent
+  });
+});
