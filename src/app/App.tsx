@@ -1,0 +1,272 @@
+/**
+ * The page: open -> what was recognised -> progress -> explore (α per layer, ESD, allocation, table) ->
+ * export. All reading and computing happens in the analysis worker; this file only composes views.
+ */
+import { useCallback, useEffect, useMemo, useState, type DragEvent, type ReactNode } from 'react';
+import { DEFAULT_BETA } from '../core/allocation/alphalora';
+import { parseAlphaFile } from '../core/allocation/import-alpha';
+import { toErrorData } from '../core/errors';
+import { DEFAULT_ESTIMATOR } from '../core/result';
+import { ESTIMATORS, type EstimatorName } from '../core/spectral/types';
+import { AlphaChart } from './charts/AlphaChart';
+import { EsdPanel } from './components/EsdPanel';
+import { AllocationPanel, type AllocationSettings } from './components/AllocationPanel';
+import { ErrorAlert } from './components/ErrorAlert';
+import { ExportBar } from './components/ExportBar';
+import { Header } from './components/Header';
+import { MatrixTable } from './components/MatrixTable';
+import { ModelSummaryView } from './components/ModelSummaryView';
+import { OpenPanel } from './components/OpenPanel';
+import { ProgressPanel } from './components/ProgressPanel';
+import { filesFromDataTransfer } from './open/collect-files';
+import { useAnalysis } from './state/use-analysis';
+import { moduleShapesOf, useAlphaChart, useAllocationStage, useLayerStage } from './state/use-stages';
+import { formatNumber } from './util/format';
+
+const ESTIMATOR_LABELS: Record<EstimatorName, string> = {
+  alphalora: 'alphalora (AlphaLoRA code)',
+  weightwatcher: 'weightwatcher (WW default)',
+  'hill-mid': 'hill-mid (TempBalance median)',
+};
+
+/** AlphaLoRA's default T = 160 is 5 experts per layer for a 32-layer model; other depths scale it. */
+function defaultBudget(numLayers: number): number {
+  return Math.max(1, 5 * numLayers);
+}
+
+export function App(): ReactNode {
+  const analysis = useAnalysis();
+  const { state, backend } = analysis;
+  const [estimator, setEstimator] = useState<EstimatorName>(DEFAULT_ESTIMATOR);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const [settings, setSettings] = useState<Omit<AllocationSettings, 'budget'> & { budget: number | null }>({
+    budget: null,
+    beta: DEFAULT_BETA,
+    mode: 'faithful',
+    baseline: 'none',
+    rank: 8,
+    targets: [],
+  });
+
+  const importedAlphas = state.imported?.layerAlphas ?? null;
+  const layers = useLayerStage(state.matrices, estimator, importedAlphas);
+  const numLayers = state.imported
+    ? state.imported.layerAlphas.length
+    : Math.max(state.summary?.numLayers ?? 0, layers.rows.length);
+  const budget = settings.budget ?? defaultBudget(numLayers);
+  const budgetMax = Math.max(16 * numLayers, 2 * budget, 20);
+  const alphaChart = useAlphaChart(state.matrices, layers, estimator, numLayers);
+
+  // Target modules default to every role of the model (what AlphaLoRA/MoLA adapt).
+  const targets = settings.targets.length > 0 ? settings.targets : layers.roles;
+  const moduleShapes = useMemo(() => moduleShapesOf(state.matrices, targets), [state.matrices, targets]);
+  const complete = state.status === 'complete' || state.status === 'imported';
+  const allLayersReady = layers.alphas.length > 0 && layers.alphas.every((a) => Number.isFinite(a));
+  const alloc = useAllocationStage(
+    layers.alphas,
+    { mode: settings.mode, beta: settings.beta, budget, baseline: settings.baseline },
+    moduleShapes,
+    settings.rank,
+    complete || (state.status === 'cancelled' && allLayersReady),
+  );
+
+  // Reset per-model choices when a new model arrives.
+  useEffect(() => {
+    setSelected(null);
+    setSettings((s) => ({ ...s, budget: null, targets: [] }));
+  }, [state.run]);
+
+  // Select the first matrix as soon as there is one, so the ESD view is never empty.
+  const selectedName = selected ?? state.matrices[0]?.name ?? null;
+  const selectedMatrix = state.matrices.find((m) => m.name === selectedName) ?? null;
+
+  const describe = useCallback(
+    (name: string): string[] => {
+      const m = state.matrices.find((x) => x.name === name);
+      if (!m) return [name];
+      const f = m.fits[estimator];
+      return [
+        name,
+        `layer ${m.layer ?? '—'}, ${m.role}, ${m.shape[0]}×${m.shape[1]}`,
+        `α = ${formatNumber(f.alpha, 5)}  xmin = ${formatNumber(f.xmin)}`,
+        `D = ${formatNumber(f.D)}  tail = ${f.tail}`,
+        `λmax = ${formatNumber(m.metrics.lambdaMax)}`,
+      ];
+    },
+    [state.matrices, estimator],
+  );
+
+  // Drop anywhere: files or whole folders.
+  const onDragOver = (e: DragEvent<HTMLDivElement>): void => {
+    if (!Array.from(e.dataTransfer.types).includes('Files')) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    setDragging(true);
+  };
+  const onDrop = (e: DragEvent<HTMLDivElement>): void => {
+    e.preventDefault();
+    setDragging(false);
+    filesFromDataTransfer(e.dataTransfer).then(
+      (files) =>
+        files.length > 0 ? analysis.openFiles(files) : analysis.reportError('The drop held no files.'),
+      (err: unknown) => analysis.reportError(toErrorData(err).message),
+    );
+  };
+
+  const onImportAlpha = (file: File): void => {
+    file.text().then(
+      (text) => {
+        try {
+          const parsed = parseAlphaFile(text, file.name);
+          analysis.importAlphas({
+            fileName: file.name,
+            layerAlphas: parsed.layerAlphas,
+            modelName: parsed.modelName ?? file.name.replace(/\.[^.]+$/, ''),
+          });
+        } catch (err) {
+          const e = toErrorData(err);
+          analysis.reportError(e.message, file.name);
+        }
+      },
+      (err: unknown) => analysis.reportError(toErrorData(err).message, file.name),
+    );
+  };
+
+  const running = state.status === 'opening' || state.status === 'analysing';
+  const hasResults = state.matrices.length > 0 || state.status === 'imported';
+  const allocationSettings: AllocationSettings = { ...settings, budget, targets };
+
+  return (
+    <div
+      className={`app${dragging ? ' dragging' : ''}`}
+      onDragOver={onDragOver}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      <Header backend={state.runBackend ?? backend} />
+      <main
+        data-spectra-computed={state.spectraComputed}
+        data-status={state.status}
+        data-layer-alphas={layers.alphas
+          .map((a) => (Number.isFinite(a) ? a.toPrecision(10) : 'NaN'))
+          .join(',')}
+      >
+        <ErrorAlert errors={state.errors} onDismiss={analysis.dismissErrors} />
+        <OpenPanel
+          busy={running}
+          onFiles={analysis.openFiles}
+          onSample={analysis.openSample}
+          onImportAlpha={onImportAlpha}
+        />
+        <p role="status" className={`status ${state.status}`}>
+          {state.message}
+        </p>
+        {state.summary && <ModelSummaryView summary={state.summary} />}
+        {state.summary && state.status !== 'opening' && (state.status !== 'complete' || !state.fromCache) && (
+          <ProgressPanel
+            progress={state.progress}
+            totals={state.summary.totals}
+            backend={state.runBackend}
+            running={state.status === 'analysing'}
+            onCancel={analysis.cancel}
+          />
+        )}
+        {state.status === 'opening' && (
+          <p className="opening">
+            <button type="button" onClick={analysis.cancel}>
+              Cancel
+            </button>
+          </p>
+        )}
+        {state.fromCache && (
+          <p className="cache-note">
+            Shown from this browser&apos;s cache of an earlier analysis of the same files.{' '}
+            <button type="button" onClick={analysis.recompute}>
+              Recompute
+            </button>
+          </p>
+        )}
+        {hasResults && (
+          <div className="explore">
+            {!state.imported && (
+              <div className="estimator" role="radiogroup" aria-label="Estimator">
+                <span className="label">Estimator:</span>
+                {ESTIMATORS.map((est) => (
+                  <label key={est}>
+                    <input
+                      type="radio"
+                      name="estimator"
+                      value={est}
+                      checked={estimator === est}
+                      onChange={() => setEstimator(est)}
+                    />
+                    {ESTIMATOR_LABELS[est]}
+                  </label>
+                ))}
+              </div>
+            )}
+            <div className="grid two">
+              {!state.imported && (
+                <AlphaChart
+                  model={alphaChart}
+                  estimatorLabel={estimator}
+                  selected={selectedName}
+                  onSelect={setSelected}
+                  describe={describe}
+                />
+              )}
+              {selectedMatrix && <EsdPanel matrix={selectedMatrix} estimator={estimator} />}
+            </div>
+            {layers.warnings.length > 0 && (
+              <ul className="warnings" aria-label="Layer warnings">
+                {layers.warnings.map((w, i) => (
+                  <li key={i}>{w}</li>
+                ))}
+              </ul>
+            )}
+            <AllocationPanel
+              settings={allocationSettings}
+              onChange={(next) => setSettings((s) => ({ ...s, ...next }))}
+              numLayers={numLayers}
+              budgetMax={budgetMax}
+              roles={layers.roles}
+              chart={alloc.chart}
+              warnings={alloc.allocation?.warnings ?? []}
+              error={
+                alloc.error ??
+                (alloc.allocation === null && !complete
+                  ? 'The allocation appears when every layer has an α.'
+                  : null)
+              }
+              trainableParams={alloc.trainable}
+            />
+            <ExportBar
+              state={state}
+              estimator={estimator}
+              layers={layers}
+              allocation={alloc.allocation}
+              settings={allocationSettings}
+              trainable={alloc.trainable}
+            />
+            {state.matrices.length > 0 && (
+              <MatrixTable
+                matrices={state.matrices}
+                estimator={estimator}
+                selected={selectedName}
+                onSelect={setSelected}
+              />
+            )}
+          </div>
+        )}
+      </main>
+      {dragging && (
+        <div className="drop-overlay" aria-hidden="true">
+          Drop model files or a folder to analyse them here — nothing is uploaded.
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,245 @@
+/**
+ * α per layer: the layer mean as a line, each matrix as a dot coloured by role, the WeightWatcher bands
+ * (α < 2 over-trained, α > 6 under-trained) shaded and labelled, a legend, hover tooltips, click to select.
+ */
+import * as d3 from 'd3';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type { AlphaChartModel } from './alpha-data';
+import { ChartFrame, useElementWidth, type TooltipState } from './ChartFrame';
+import { COLORS, FONT, roleColor } from './theme';
+
+interface AlphaChartProps {
+  model: AlphaChartModel;
+  estimatorLabel: string;
+  selected: string | null;
+  onSelect(name: string): void;
+  /** Tooltip lines for a matrix (name first). */
+  describe(name: string): string[];
+  controls?: ReactNode;
+}
+
+const HEIGHT = 340;
+const M = { top: 16, right: 150, bottom: 44, left: 56 };
+
+export function AlphaChart(props: AlphaChartProps): ReactNode {
+  const { model, estimatorLabel, selected, onSelect, describe, controls } = props;
+  const svgRef = useRef<SVGSVGElement | null>(null);
+  const bodyRef = useRef<HTMLDivElement | null>(null);
+  const width = useElementWidth(bodyRef);
+  const [tooltip, setTooltip] = useState<TooltipState | null>(null);
+  const narrow = width < 560;
+  const margin = narrow ? { ...M, right: 16, bottom: 44 + 18 * Math.ceil((model.roles.length + 1) / 3) } : M;
+  const height = narrow ? HEIGHT + margin.bottom - M.bottom : HEIGHT;
+
+  useEffect(() => {
+    const svgEl = svgRef.current;
+    if (!svgEl) return;
+    const svg = d3.select(svgEl);
+    svg.selectAll('*').remove();
+    const iw = width - margin.left - margin.right;
+    const ih = height - margin.top - margin.bottom;
+    const x = d3
+      .scaleLinear()
+      .domain([-0.5, Math.max(0, model.layers.length - 1) + 0.5])
+      .range([0, iw]);
+    const y = d3.scaleLinear().domain(model.yDomain).range([ih, 0]).nice();
+    const g = svg
+      .append('g')
+      .attr('transform', `translate(${margin.left},${margin.top})`)
+      .attr('font-family', FONT);
+    g.append('rect').attr('width', iw).attr('height', ih).attr('fill', COLORS.background);
+
+    // 1. Bands and their meaning (WeightWatcher: α < 2 over-trained, α > 6 under-trained).
+    const [y0, y1] = y.domain() as [number, number];
+    const overTop = y(Math.min(Math.max(model.bands.over, y0), y1));
+    g.append('rect')
+      .attr('x', 0)
+      .attr('y', overTop)
+      .attr('width', iw)
+      .attr('height', ih - overTop)
+      .attr('fill', COLORS.overBand);
+    const underY = y(Math.min(Math.max(model.bands.under, y0), y1));
+    g.append('rect')
+      .attr('x', 0)
+      .attr('y', 0)
+      .attr('width', iw)
+      .attr('height', underY)
+      .attr('fill', COLORS.underBand);
+    const bandLine = (v: number, color: string, label: string, above: boolean): void => {
+      if (v < y0 || v > y1) return;
+      g.append('line')
+        .attr('x1', 0)
+        .attr('x2', iw)
+        .attr('y1', y(v))
+        .attr('y2', y(v))
+        .attr('stroke', color)
+        .attr('stroke-dasharray', '5 4');
+      g.append('text')
+        .attr('x', iw - 4)
+        .attr('y', y(v) + (above ? -5 : 13))
+        .attr('text-anchor', 'end')
+        .attr('font-size', 11)
+        .attr('fill', color)
+        .text(label);
+    };
+    bandLine(model.bands.under, COLORS.underLine, `α = ${model.bands.under}: under-trained above`, true);
+    bandLine(model.bands.over, COLORS.overLine, `α = ${model.bands.over}: over-trained below`, false);
+
+    // 2. Axes with labels.
+    const tickEvery = Math.max(1, Math.ceil(model.layers.length / Math.max(2, Math.floor(iw / 40))));
+    g.append('g')
+      .attr('transform', `translate(0,${ih})`)
+      .call(
+        d3
+          .axisBottom(x)
+          .tickValues(model.layers.filter((l) => l % tickEvery === 0))
+          .tickFormat(d3.format('d')),
+      )
+      .attr('font-size', 11);
+    g.append('g').call(d3.axisLeft(y).ticks(6)).attr('font-size', 11);
+    g.append('g')
+      .attr('stroke', COLORS.grid)
+      .selectAll('line')
+      .data(y.ticks(6))
+      .join('line')
+      .attr('x1', 0)
+      .attr('x2', iw)
+      .attr('y1', (d) => y(d))
+      .attr('y2', (d) => y(d))
+      .attr('stroke-opacity', 0.7);
+    g.append('text')
+      .attr('x', iw / 2)
+      .attr('y', ih + 34)
+      .attr('text-anchor', 'middle')
+      .attr('font-size', 12)
+      .attr('fill', COLORS.text)
+      .text('Layer');
+    g.append('text')
+      .attr('transform', `translate(${-42},${ih / 2}) rotate(-90)`)
+      .attr('text-anchor', 'middle')
+      .attr('font-size', 12)
+      .attr('fill', COLORS.text)
+      .text(`α (${estimatorLabel})`);
+
+    // 3. Layer mean as a line with markers.
+    const clampY = (v: number): number => y(Math.min(Math.max(v, y0), y1));
+    g.append('path')
+      .datum(model.means)
+      .attr('fill', 'none')
+      .attr('stroke', COLORS.mean)
+      .attr('stroke-width', 2)
+      .attr(
+        'd',
+        d3
+          .line<{ layer: number; alpha: number }>()
+          .x((d) => x(d.layer))
+          .y((d) => clampY(d.alpha)),
+      );
+    g.append('g')
+      .selectAll('rect')
+      .data(model.means)
+      .join('rect')
+      .attr('x', (d) => x(d.layer) - 4)
+      .attr('y', (d) => clampY(d.alpha) - 4)
+      .attr('width', 8)
+      .attr('height', 8)
+      .attr('fill', COLORS.mean)
+      .on('mouseenter', (ev: MouseEvent, d) => {
+        const [px, py] = d3.pointer(ev, bodyRef.current);
+        setTooltip({ x: px + 12, y: py + 12, lines: [`Layer ${d.layer}`, `mean α = ${d.alpha.toFixed(4)}`] });
+      })
+      .on('mouseleave', () => setTooltip(null));
+
+    // 4. One dot per matrix, coloured by role; the selected one ringed.
+    const slot = x(1) - x(0);
+    g.append('g')
+      .selectAll('circle')
+      .data(model.points)
+      .join('circle')
+      .attr('cx', (d) => x(d.layer) + d.offset * Math.min(slot, 60))
+      .attr('cy', (d) => clampY(d.alpha))
+      .attr('r', (d) => (d.name === selected ? 6 : 4))
+      .attr('fill', (d) => roleColor(d.role, model.roles))
+      .attr('stroke', (d) => (d.name === selected ? COLORS.text : '#ffffff'))
+      .attr('stroke-width', (d) => (d.name === selected ? 2 : 0.8))
+      .attr('data-matrix', (d) => d.name)
+      .style('cursor', 'pointer')
+      .on('mouseenter', (ev: MouseEvent, d) => {
+        const [px, py] = d3.pointer(ev, bodyRef.current);
+        setTooltip({ x: px + 12, y: py + 12, lines: describe(d.name) });
+      })
+      .on('mouseleave', () => setTooltip(null))
+      .on('click', (_ev, d) => onSelect(d.name));
+
+    // 5. Legend: roles and the mean (right side, or below the plot on narrow screens).
+    const items = [
+      ...model.roles.map((r) => ({ label: r, color: roleColor(r, model.roles), mean: false })),
+      { label: 'layer mean', color: COLORS.mean, mean: true },
+    ];
+    const legend = narrow
+      ? g.append('g').attr('transform', `translate(0,${ih + 50})`)
+      : g.append('g').attr('transform', `translate(${iw + 16},4)`);
+    const colW = narrow ? Math.floor(iw / 3) : 0;
+    items.forEach((it, i) => {
+      const lx = narrow ? (i % 3) * colW : 0;
+      const ly = narrow ? Math.floor(i / 3) * 18 : i * 18;
+      const row = legend.append('g').attr('transform', `translate(${lx},${ly})`);
+      if (it.mean)
+        row
+          .append('rect')
+          .attr('x', -4)
+          .attr('y', -4)
+          .attr('width', 8)
+          .attr('height', 8)
+          .attr('fill', it.color);
+      else row.append('circle').attr('r', 4.5).attr('fill', it.color);
+      row
+        .append('text')
+        .attr('x', 10)
+        .attr('y', 4)
+        .attr('font-size', 11)
+        .attr('fill', COLORS.text)
+        .text(it.label);
+    });
+  }, [
+    model,
+    width,
+    height,
+    margin.left,
+    margin.right,
+    margin.top,
+    margin.bottom,
+    narrow,
+    selected,
+    estimatorLabel,
+    onSelect,
+    describe,
+  ]);
+
+  const summary = `α per layer for ${model.layers.length} layers, ${model.points.length} matrices.`;
+  return (
+    <ChartFrame
+      id="alpha-chart"
+      title="α per layer"
+      exportName="alpha-per-layer"
+      svgRef={svgRef}
+      bodyRef={bodyRef}
+      tooltip={tooltip}
+      controls={controls}
+      footer={
+        model.failed.length > 0 ? (
+          <p className="note">Fit failed (not plotted): {model.failed.join(', ')}</p>
+        ) : undefined
+      }
+    >
+      <svg
+        ref={svgRef}
+        role="img"
+        aria-label={summary}
+        viewBox={`0 0 ${width} ${height}`}
+        width={width}
+        height={height}
+      />
+    </ChartFrame>
+  );
+}

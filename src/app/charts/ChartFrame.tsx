@@ -1,0 +1,86 @@
+/**
+ * A titled figure around one d3 chart: measures its width (charts redraw on resize), offers the SVG and
+ * PNG exports, and hosts the hover tooltip.
+ */
+import { useEffect, useState, type ReactNode, type RefObject } from 'react';
+import { exportPng, exportSvg } from './svg-export';
+
+export function useElementWidth(ref: RefObject<HTMLElement | null>, fallback = 640): number {
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const update = (): void => setWidth(Math.max(280, Math.floor(el.clientWidth)));
+    update();
+    const ro = new ResizeObserver(update);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [ref]);
+  return width;
+}
+
+export interface TooltipState {
+  x: number;
+  y: number;
+  lines: string[];
+}
+
+interface ChartFrameProps {
+  id: string;
+  title: string;
+  /** File name stem for the exports. */
+  exportName: string;
+  svgRef: RefObject<SVGSVGElement | null>;
+  bodyRef: RefObject<HTMLDivElement | null>;
+  tooltip: TooltipState | null;
+  controls?: ReactNode;
+  children: ReactNode;
+  footer?: ReactNode;
+}
+
+export function ChartFrame(props: ChartFrameProps): ReactNode {
+  const { id, title, exportName, svgRef, bodyRef, tooltip, controls, children, footer } = props;
+  const [exportError, setExportError] = useState<string | null>(null);
+  const onSvg = (): void => {
+    if (svgRef.current) exportSvg(svgRef.current, exportName);
+  };
+  const onPng = (): void => {
+    if (!svgRef.current) return;
+    exportPng(svgRef.current, exportName).then(
+      () => setExportError(null),
+      (e: unknown) => setExportError(e instanceof Error ? e.message : String(e)),
+    );
+  };
+  return (
+    <figure className="chart" aria-labelledby={`${id}-title`}>
+      <div className="chart-head">
+        <figcaption id={`${id}-title`} className="chart-title">
+          {title}
+        </figcaption>
+        <div className="chart-controls">
+          {controls}
+          <button type="button" className="small" onClick={onSvg} aria-label={`Export ${title} as SVG`}>
+            SVG
+          </button>
+          <button type="button" className="small" onClick={onPng} aria-label={`Export ${title} as PNG`}>
+            PNG
+          </button>
+        </div>
+      </div>
+      <div className="chart-body" ref={bodyRef}>
+        {children}
+        {tooltip && (
+          <div className="tooltip" style={{ left: tooltip.x, top: tooltip.y }} role="tooltip">
+            {tooltip.lines.map((l, i) => (
+              <div key={i} className={i === 0 ? 'tooltip-head' : undefined}>
+                {l}
+              </div>
+            ))}
+          </div>
+        )}
+      </div>
+      {exportError && <p className="inline-error">{exportError}</p>}
+      {footer}
+    </figure>
+  );
+}

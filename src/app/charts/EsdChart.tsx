@@ -1,0 +1,199 @@
+/**
+ * ESD of one matrix: the histogram of its eigenvalues (log-log by default, or log-x / linear), the fitted
+ * power-law density over the tail, the xmin marker, and the fp32 noise floor when eigenvalues were clamped.
+ */
+import * as d3 from 'd3';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { ChartFrame, useElementWidth, type TooltipState } from './ChartFrame';
+import type { EsdChartModel } from './esd-data';
+import { COLORS, FONT } from './theme';
+
+const HEIGHT = 320;
+const M = { top: 28, right: 16, bottom: 46, left: 64 };
+
+interface EsdChartProps {
+  model: EsdChartModel;
+  controls?: ReactNode;
+}
+
+export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
+  const svgRef = useRef<SVGSVGElement | null>(null);
+  const bodyRef = useRef<HTMLDivElement | null>(null);
+  const width = useElementWidth(bodyRef);
+  const [tooltip, setTooltip] = useState<TooltipState | null>(null);
+
+  useEffect(() => {
+    const svgEl = svgRef.current;
+    if (!svgEl) return;
+    const svg = d3.select(svgEl);
+    svg.selectAll('*').remove();
+    const iw = width - M.left - M.right;
+    const ih = HEIGHT - M.top - M.bottom;
+    const g = svg.append('g').attr('transform', `translate(${M.left},${M.top})`).attr('font-family', FONT);
+    if (model.bins.length === 0) {
+      g.append('text')
+        .attr('x', iw / 2)
+        .attr('y', ih / 2)
+        .attr('text-anchor', 'middle')
+        .attr('fill', COLORS.muted)
+        .text('No positive eigenvalues to plot.');
+      return;
+    }
+    // 1. Scales: log or linear x; log y in the log-log view (empty bins are simply not drawn there).
+    const [x0, x1] = model.xDomain;
+    const x = model.xLog
+      ? d3.scaleLog().domain([x0, x1]).range([0, iw])
+      : d3.scaleLinear().domain([x0, x1]).range([0, iw]).nice();
+    const [yLo, yHi] = model.yDomain;
+    const y = model.yLog
+      ? d3.scaleLog().domain([yLo, yHi]).range([ih, 0]).clamp(true)
+      : d3.scaleLinear().domain([0, yHi]).range([ih, 0]).nice();
+    const yBase = model.yLog ? ih : y(0);
+
+    // 2. Axes with labels; grid on y.
+    const xAxis = model.xLog
+      ? d3.axisBottom(x).ticks(Math.max(2, Math.floor(iw / 90)), '~g')
+      : d3.axisBottom(x).ticks(Math.max(2, Math.floor(iw / 80)));
+    g.append('g').attr('transform', `translate(0,${ih})`).call(xAxis).attr('font-size', 11);
+    const yAxis = model.yLog ? d3.axisLeft(y).ticks(5, '~g') : d3.axisLeft(y).ticks(5);
+    g.append('g').call(yAxis).attr('font-size', 11);
+    g.append('text')
+      .attr('x', iw / 2)
+      .attr('y', ih + 38)
+      .attr('text-anchor', 'middle')
+      .attr('font-size', 12)
+      .attr('fill', COLORS.text)
+      .text(model.xLog ? 'eigenvalue λ of WᵀW (log scale)' : 'eigenvalue λ of WᵀW');
+    g.append('text')
+      .attr('transform', `translate(${-50},${ih / 2}) rotate(-90)`)
+      .attr('text-anchor', 'middle')
+      .attr('font-size', 12)
+      .attr('fill', COLORS.text)
+      .text(model.yLog ? 'density (log scale)' : 'density');
+
+    // 3. Noise floor (fp32 rounding) shaded when eigenvalues were clamped.
+    if (model.noiseFloor !== null && model.noiseFloor > x0) {
+      const nx = Math.min(x(model.noiseFloor), iw);
+      g.append('rect').attr('x', 0).attr('y', 0).attr('width', nx).attr('height', ih).attr('fill', '#eef0f3');
+      g.append('text')
+        .attr('x', 4)
+        .attr('y', 12)
+        .attr('font-size', 10)
+        .attr('fill', COLORS.noise)
+        .text('below the fp32 noise floor');
+    }
+
+    // 4. Histogram bars.
+    g.append('g')
+      .selectAll('rect')
+      .data(model.bins.filter((b) => !model.yLog || b.density > 0))
+      .join('rect')
+      .attr('x', (b) => x(b.x0))
+      .attr('width', (b) => Math.max(0.5, x(b.x1) - x(b.x0) - 0.5))
+      .attr('y', (b) => y(b.density))
+      .attr('height', (b) => Math.max(0, yBase - y(b.density)))
+      .attr('fill', (b) => (b.inTail ? '#4f86c6' : COLORS.histogram))
+      .on('mouseenter', (ev: MouseEvent, b) => {
+        const [px, py] = d3.pointer(ev, bodyRef.current);
+        setTooltip({
+          x: px + 12,
+          y: py + 12,
+          lines: [
+            `λ ∈ [${b.x0.toPrecision(4)}, ${b.x1.toPrecision(4)})`,
+            `${b.count} eigenvalues`,
+            `density ${b.density.toPrecision(4)}`,
+          ],
+        });
+      })
+      .on('mouseleave', () => setTooltip(null));
+
+    // 5. The fitted power law over the tail, and the xmin marker.
+    if (model.line && model.line.length > 1) {
+      const pts = model.line.filter((p) => p.y > 0 || !model.yLog);
+      g.append('path')
+        .datum(pts)
+        .attr('fill', 'none')
+        .attr('stroke', COLORS.powerLaw)
+        .attr('stroke-width', 2)
+        .attr(
+          'd',
+          d3
+            .line<{ x: number; y: number }>()
+            .x((p) => x(p.x))
+            .y((p) => y(p.y)),
+        );
+    }
+    if (model.xmin !== null && model.xmin >= x0 && model.xmin <= x1) {
+      g.append('line')
+        .attr('x1', x(model.xmin))
+        .attr('x2', x(model.xmin))
+        .attr('y1', 0)
+        .attr('y2', ih)
+        .attr('stroke', COLORS.xmin)
+        .attr('stroke-width', 1.5)
+        .attr('stroke-dasharray', '6 3');
+      const right = x(model.xmin) < iw - 90;
+      g.append('text')
+        .attr('x', x(model.xmin) + (right ? 4 : -4))
+        .attr('y', 26)
+        .attr('text-anchor', right ? 'start' : 'end')
+        .attr('font-size', 11)
+        .attr('fill', COLORS.xmin)
+        .text(`xmin = ${model.xmin.toPrecision(4)}`);
+    }
+
+    // 6. Legend.
+    const legend = svg
+      .append('g')
+      .attr('transform', `translate(${M.left},14)`)
+      .attr('font-family', FONT)
+      .attr('font-size', 11);
+    legend.append('rect').attr('y', -8).attr('width', 12).attr('height', 10).attr('fill', COLORS.histogram);
+    legend.append('text').attr('x', 16).attr('fill', COLORS.text).text('ESD');
+    legend
+      .append('rect')
+      .attr('x', 52)
+      .attr('y', -8)
+      .attr('width', 12)
+      .attr('height', 10)
+      .attr('fill', '#4f86c6');
+    legend.append('text').attr('x', 68).attr('fill', COLORS.text).text('tail (λ ≥ xmin)');
+    if (model.line) {
+      legend
+        .append('line')
+        .attr('x1', 170)
+        .attr('x2', 190)
+        .attr('y1', -3)
+        .attr('y2', -3)
+        .attr('stroke', COLORS.powerLaw)
+        .attr('stroke-width', 2);
+      legend
+        .append('text')
+        .attr('x', 196)
+        .attr('fill', COLORS.text)
+        .text(`power law, α = ${model.alpha.toFixed(3)}`);
+    }
+  }, [model, width]);
+
+  return (
+    <ChartFrame
+      id="esd-chart"
+      title={`ESD of ${model.name}`}
+      exportName={`esd-${model.name.replace(/[^\w.-]+/g, '_')}`}
+      svgRef={svgRef}
+      bodyRef={bodyRef}
+      tooltip={tooltip}
+      controls={controls}
+      footer={model.note ? <p className="note">{model.note}</p> : undefined}
+    >
+      <svg
+        ref={svgRef}
+        role="img"
+        aria-label={`Eigenvalue histogram of ${model.name}, α ${model.alpha.toFixed(3)}`}
+        viewBox={`0 0 ${width} ${HEIGHT}`}
+        width={width}
+        height={HEIGHT}
+      />
+    </ChartFrame>
+  );
+}

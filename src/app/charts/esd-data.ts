@@ -1,0 +1,87 @@
+import { DEFAULT_ESD_BINS, esdHistogram, powerLawLine, xminMarker } from '../../core/spectral/esd';
+import type { FitResult } from '../../core/spectral/types';
+
+/**
+ * Chart model of one matrix's ESD, built from the core's pure ESD transforms (src/core/spectral/esd.ts):
+ * histogram bins, the fitted power-law density over the tail and the xmin marker, plus the view's domains.
+ */
+export type EsdView = 'log-log' | 'log-x' | 'linear';
+
+export interface EsdBin {
+  x0: number;
+  x1: number;
+  count: number;
+  density: number;
+  /** The bin lies at or above xmin (part of the fitted tail). */
+  inTail: boolean;
+}
+
+export interface EsdChartModel {
+  name: string;
+  alpha: number;
+  bins: EsdBin[];
+  line: { x: number; y: number }[] | null;
+  xmin: number | null;
+  /** Shown when eigenvalues were clamped (fp32 rounding), else null. */
+  noiseFloor: number | null;
+  xLog: boolean;
+  yLog: boolean;
+  xDomain: [number, number];
+  yDomain: [number, number];
+  note: string | null;
+}
+
+/**
+ * Builds the chart model of one matrix under one view. `log-log`: log-spaced bins, log axes (a power-law
+ * tail is a straight line); `log-x`: log-spaced bins, linear density; `linear`: linear bins and axes.
+ */
+export function esdChartModel(
+  name: string,
+  eigs: Float64Array,
+  fit: FitResult,
+  view: EsdView,
+  opts: { negativeCount: number; noiseFloor: number; bins?: number },
+): EsdChartModel {
+  const xLog = view !== 'linear';
+  const yLog = view === 'log-log';
+  const hist = esdHistogram(eigs, { bins: opts.bins ?? DEFAULT_ESD_BINS, scale: xLog ? 'log' : 'linear' });
+  const failed = fit.failed !== null || !Number.isFinite(fit.alpha);
+  const xmin = failed ? null : (xminMarker(fit)?.x ?? null);
+  const bins: EsdBin[] = hist.counts.map((count, k) => ({
+    x0: hist.edges[k],
+    x1: hist.edges[k + 1],
+    count,
+    density: hist.density[k],
+    inTail: xmin !== null && hist.edges[k] >= xmin * (1 - 1e-12),
+  }));
+  const raw = failed ? { x: [], y: [] } : powerLawLine(eigs, fit);
+  const line = raw.x.length > 1 ? raw.x.map((x, i) => ({ x, y: raw.y[i] })) : null;
+  const xDomain: [number, number] =
+    hist.edges.length > 0 ? [hist.edges[0], hist.edges[hist.edges.length - 1]] : [1e-3, 1];
+  const positive = [...bins.map((b) => b.density), ...(line?.map((p) => p.y) ?? [])].filter((d) => d > 0);
+  const yMax = positive.length > 0 ? Math.max(...positive) : 1;
+  const yMin = positive.length > 0 ? Math.min(...bins.map((b) => b.density).filter((d) => d > 0)) : 1e-3;
+  const notes: string[] = [];
+  if (hist.excluded > 0 && xLog)
+    notes.push(`${hist.excluded} zero eigenvalue(s) cannot be drawn on a log axis.`);
+  if (opts.negativeCount > 0) {
+    notes.push(
+      `${opts.negativeCount} eigenvalue(s) came out negative in fp32 and were clamped to 0; values below the ` +
+        `noise floor ≈ ${opts.noiseFloor.toPrecision(3)} are rounding noise.`,
+    );
+  }
+  if (failed) notes.push(`The ${fit.estimator} fit failed: ${fit.failed ?? 'no finite α'}.`);
+  return {
+    name,
+    alpha: fit.alpha,
+    bins,
+    line,
+    xmin,
+    noiseFloor: opts.negativeCount > 0 ? opts.noiseFloor : null,
+    xLog,
+    yLog,
+    xDomain,
+    yDomain: yLog ? [yMin / 2, yMax * 2] : [0, yMax * 1.05],
+    note: notes.length > 0 ? notes.join(' ') : null,
+  };
+}

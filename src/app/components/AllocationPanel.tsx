@@ -1,0 +1,160 @@
+/**
+ * The allocation controls and chart: expert budget T and β sliders, faithful/safe mode, a baseline
+ * overlay, the LoRA rank and target modules, the trainable-parameter total and faithful mode's warnings.
+ * Everything here is a pure function of the layer α: moving a control never touches a spectrum.
+ */
+import type { ReactNode } from 'react';
+import type { AllocationMode } from '../../core/allocation/alphalora';
+import { BASELINES, type BaselineName } from '../../core/allocation/baselines';
+import { AllocationChart } from '../charts/AllocationChart';
+import type { AllocationChartModel } from '../charts/allocation-data';
+import { formatCount } from '../util/format';
+
+export interface AllocationSettings {
+  budget: number;
+  beta: number;
+  mode: AllocationMode;
+  baseline: BaselineName | 'none';
+  rank: number;
+  /** LoRA target modules (roles); trainable parameters count these. */
+  targets: string[];
+}
+
+interface AllocationPanelProps {
+  settings: AllocationSettings;
+  onChange(next: Partial<AllocationSettings>): void;
+  numLayers: number;
+  budgetMax: number;
+  roles: string[];
+  chart: AllocationChartModel | null;
+  warnings: string[];
+  error: string | null;
+  trainableParams: number | null;
+}
+
+export function AllocationPanel(props: AllocationPanelProps): ReactNode {
+  const { settings, onChange, numLayers, budgetMax, roles, chart, warnings, error, trainableParams } = props;
+  const toggleTarget = (role: string, on: boolean): void =>
+    onChange({ targets: on ? [...settings.targets, role] : settings.targets.filter((r) => r !== role) });
+  return (
+    <section className="allocation" aria-labelledby="allocation-title">
+      <h2 id="allocation-title">Expert allocation ({numLayers} layers)</h2>
+      <div className="alloc-controls">
+        <div className="slider">
+          <label htmlFor="budget">Expert budget</label>
+          <input
+            id="budget"
+            type="range"
+            min={1}
+            max={budgetMax}
+            step={1}
+            value={settings.budget}
+            aria-valuetext={`${settings.budget} experts`}
+            onChange={(e) => onChange({ budget: Number(e.currentTarget.value) })}
+          />
+          <output htmlFor="budget" data-testid="budget-value">
+            T = {settings.budget}
+          </output>
+        </div>
+        <div className="slider">
+          <label htmlFor="beta">Beta</label>
+          <input
+            id="beta"
+            type="range"
+            min={0}
+            max={5}
+            step={0.1}
+            value={settings.beta}
+            aria-valuetext={`β ${settings.beta.toFixed(1)}`}
+            onChange={(e) => onChange({ beta: Number(e.currentTarget.value) })}
+          />
+          <output htmlFor="beta">β = {settings.beta.toFixed(1)}</output>
+        </div>
+        <fieldset className="mode">
+          <legend>Mode</legend>
+          <label>
+            <input
+              type="radio"
+              name="mode"
+              value="faithful"
+              checked={settings.mode === 'faithful'}
+              onChange={() => onChange({ mode: 'faithful' })}
+            />
+            Faithful (the released AlphaLoRA code)
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="mode"
+              value="safe"
+              checked={settings.mode === 'safe'}
+              onChange={() => onChange({ mode: 'safe' })}
+            />
+            Safe (every layer ≥ 1; a deviation from the paper code)
+          </label>
+        </fieldset>
+        <div className="field">
+          <label htmlFor="baseline">Baseline overlay</label>
+          <select
+            id="baseline"
+            value={settings.baseline}
+            onChange={(e) => onChange({ baseline: e.currentTarget.value as BaselineName | 'none' })}
+          >
+            <option value="none">None</option>
+            {(Object.keys(BASELINES) as BaselineName[]).map((b) => (
+              <option key={b} value={b}>
+                {BASELINES[b].label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="rank">LoRA rank</label>
+          <select
+            id="rank"
+            value={settings.rank}
+            onChange={(e) => onChange({ rank: Number(e.currentTarget.value) })}
+          >
+            {[2, 4, 8, 16, 32, 64, 128].map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </div>
+        {roles.length > 0 && (
+          <fieldset className="targets">
+            <legend>Target modules</legend>
+            {roles.map((role) => (
+              <label key={role}>
+                <input
+                  type="checkbox"
+                  checked={settings.targets.includes(role)}
+                  onChange={(e) => toggleTarget(role, e.currentTarget.checked)}
+                />
+                {role}
+              </label>
+            ))}
+          </fieldset>
+        )}
+        <p className="params">
+          Trainable parameters:{' '}
+          <strong data-testid="trainable-params">
+            {trainableParams === null
+              ? '—'
+              : `${formatCount(trainableParams)} (${trainableParams.toLocaleString('en-US')})`}
+          </strong>
+        </p>
+      </div>
+      {error && <p className="inline-error">{error}</p>}
+      {warnings.length > 0 && (
+        <ul className="warnings" aria-label="Allocation warnings">
+          {warnings.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ul>
+      )}
+      {chart && <AllocationChart model={chart} />}
+    </section>
+  );
+}

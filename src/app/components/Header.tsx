@@ -1,0 +1,29 @@
+/** Page header: the product name and which backend analyses (the adapter, or why the CPU is used). */
+import type { ReactNode } from 'react';
+import type { BackendInfo } from '../../../workers/contract';
+
+export function backendLine(backend: BackendInfo | null): string {
+  if (backend === null) return 'Checking for WebGPU…';
+  if (backend.name === 'webgpu') {
+    return `WebGPU adapter: ${backend.adapter}${backend.software ? ' (software: correct but slow)' : ''}`;
+  }
+  return 'WebGPU is unavailable — analysing on the CPU';
+}
+
+export function Header({ backend }: { backend: BackendInfo | null }): ReactNode {
+  return (
+    <header className="app-header">
+      <div>
+        <h1>AlphaLoRA Studio</h1>
+        <p className="tagline">
+          Eigenvalue spectra, power-law α per layer and the AlphaLoRA expert allocation — computed in this
+          browser; nothing is uploaded.
+        </p>
+      </div>
+      <p className={`backend-line ${backend?.name ?? 'pending'}`} title={backend?.reason ?? undefined}>
+        {backendLine(backend)}
+        {backend?.name === 'cpu' && backend.reason && <span className="reason"> ({backend.reason})</span>}
+      </p>
+    </header>
+  );
+}

@@ -1,0 +1,170 @@
+/** The sortable per-matrix table with every metric; a row (click or Enter) selects the matrix for the ESD. */
+import { useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
+import type { MatrixResult } from '../../core/result';
+import { metricsFor } from '../../core/result';
+import type { EstimatorName } from '../../core/spectral/types';
+import { formatNumber } from '../util/format';
+
+interface Row {
+  name: string;
+  layer: number | null;
+  role: string;
+  shape: string;
+  dtype: string;
+  alpha: number;
+  xmin: number;
+  D: number;
+  tail: number;
+  sigma: number;
+  numEigs: number;
+  lambdaMax: number;
+  frobeniusSq: number;
+  stableRank: number;
+  logNorm: number;
+  logSpectralNorm: number;
+  alphaWeighted: number;
+  logAlphaNorm: number;
+  negativeEigs: number;
+  noiseFloor: number;
+  warning: string;
+}
+
+type Key = keyof Row;
+
+const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] = [
+  { key: 'name', label: 'Matrix', numeric: false },
+  { key: 'layer', label: 'Layer', numeric: true },
+  { key: 'role', label: 'Role', numeric: false },
+  { key: 'shape', label: 'Shape', numeric: false },
+  { key: 'dtype', label: 'Dtype', numeric: false },
+  { key: 'alpha', label: 'α', numeric: true, title: 'power-law exponent of the ESD tail' },
+  { key: 'xmin', label: 'xmin', numeric: true },
+  { key: 'D', label: 'D', numeric: true, title: 'Kolmogorov-Smirnov distance of the fit' },
+  { key: 'tail', label: 'Tail', numeric: true, title: 'eigenvalues ≥ xmin' },
+  { key: 'sigma', label: 'σ', numeric: true },
+  { key: 'numEigs', label: 'Eigs', numeric: true },
+  { key: 'lambdaMax', label: 'λmax', numeric: true },
+  { key: 'frobeniusSq', label: 'Σλ', numeric: true },
+  { key: 'stableRank', label: 'Stable rank', numeric: true },
+  { key: 'logNorm', label: 'log norm', numeric: true },
+  { key: 'logSpectralNorm', label: 'log spectral norm', numeric: true },
+  { key: 'alphaWeighted', label: 'α weighted', numeric: true },
+  { key: 'logAlphaNorm', label: 'log α norm', numeric: true },
+  { key: 'negativeEigs', label: 'Clamped', numeric: true, title: 'negative eigenvalues clamped to 0' },
+  { key: 'noiseFloor', label: 'Noise floor', numeric: true },
+  { key: 'warning', label: 'Warning', numeric: false },
+];
+
+function toRow(m: MatrixResult, estimator: EstimatorName): Row {
+  const fit = m.fits[estimator];
+  const met = metricsFor(m, estimator);
+  return {
+    name: m.name,
+    layer: m.layer,
+    role: m.role,
+    shape: `${m.shape[0]}×${m.shape[1]}`,
+    dtype: m.dtype,
+    alpha: fit.alpha,
+    xmin: fit.xmin,
+    D: fit.D,
+    tail: fit.tail,
+    sigma: fit.sigma,
+    numEigs: met.numEigs,
+    lambdaMax: met.lambdaMax,
+    frobeniusSq: met.frobeniusSq,
+    stableRank: met.stableRank,
+    logNorm: met.logNorm,
+    logSpectralNorm: met.logSpectralNorm,
+    alphaWeighted: met.alphaWeighted,
+    logAlphaNorm: met.logAlphaNorm,
+    negativeEigs: met.negativeEigs,
+    noiseFloor: met.noiseFloor,
+    warning: fit.failed ? `failed: ${fit.failed}` : (met.warning ?? ''),
+  };
+}
+
+function compare(a: Row, b: Row, key: Key): number {
+  const x = a[key];
+  const y = b[key];
+  if (typeof x === 'number' || typeof y === 'number' || x === null || y === null) {
+    const nx = typeof x === 'number' && Number.isFinite(x) ? x : Infinity;
+    const ny = typeof y === 'number' && Number.isFinite(y) ? y : Infinity;
+    return nx - ny;
+  }
+  return String(x).localeCompare(String(y), undefined, { numeric: true });
+}
+
+interface MatrixTableProps {
+  matrices: readonly MatrixResult[];
+  estimator: EstimatorName;
+  selected: string | null;
+  onSelect(name: string): void;
+}
+
+export function MatrixTable({ matrices, estimator, selected, onSelect }: MatrixTableProps): ReactNode {
+  const [sort, setSort] = useState<{ key: Key; dir: 1 | -1 } | null>(null);
+  const rows = useMemo(() => {
+    const r = matrices.map((m) => toRow(m, estimator));
+    if (sort) r.sort((a, b) => sort.dir * compare(a, b, sort.key));
+    return r;
+  }, [matrices, estimator, sort]);
+  const toggle = (key: Key): void =>
+    setSort((s) => (s?.key === key ? { key, dir: s.dir === 1 ? -1 : 1 } : { key, dir: 1 }));
+  const onKey = (e: KeyboardEvent<HTMLTableRowElement>, name: string): void => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      onSelect(name);
+    }
+  };
+  return (
+    <section className="matrix-table" aria-labelledby="table-title">
+      <h2 id="table-title">Every matrix ({matrices.length})</h2>
+      <div className="table-scroll" tabIndex={0} aria-label="Per-matrix metrics, scrollable">
+        <table>
+          <thead>
+            <tr>
+              {COLUMNS.map((c) => (
+                <th
+                  key={c.key}
+                  scope="col"
+                  title={c.title}
+                  className={c.numeric ? 'num' : undefined}
+                  aria-sort={sort?.key === c.key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}
+                >
+                  <button type="button" className="sort" onClick={() => toggle(c.key)}>
+                    {c.label}
+                    <span aria-hidden="true">
+                      {sort?.key === c.key ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}
+                    </span>
+                  </button>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr
+                key={r.name}
+                tabIndex={0}
+                aria-selected={r.name === selected}
+                className={r.name === selected ? 'selected' : undefined}
+                onClick={() => onSelect(r.name)}
+                onKeyDown={(e) => onKey(e, r.name)}
+                data-matrix={r.name}
+              >
+                {COLUMNS.map((c) => {
+                  const v = r[c.key];
+                  return (
+                    <td key={c.key} className={c.numeric ? 'num' : undefined}>
+                      {typeof v === 'number' ? formatNumber(v, c.key === 'alpha' ? 5 : 4) : (v ?? '—')}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

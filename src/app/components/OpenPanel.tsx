@@ -1,0 +1,78 @@
+/**
+ * The ways in: model files, a folder, the bundled sample, or a file of precomputed α. (Dropping files or
+ * folders anywhere on the page is handled by the App.)
+ */
+import type { ChangeEvent, ReactNode } from 'react';
+import { filesFromInput } from '../open/collect-files';
+
+interface OpenPanelProps {
+  busy: boolean;
+  onFiles(files: File[]): void;
+  onSample(): void;
+  onImportAlpha(file: File): void;
+}
+
+// React's types do not know `webkitdirectory`; this spreads it onto the input without `any`.
+const folderAttrs = { webkitdirectory: '', directory: '' } as Record<string, string>;
+
+export function OpenPanel({ busy, onFiles, onSample, onImportAlpha }: OpenPanelProps): ReactNode {
+  const take = (e: ChangeEvent<HTMLInputElement>): void => {
+    const files = filesFromInput(e.currentTarget.files);
+    e.currentTarget.value = ''; // the same files can be chosen again (e.g. to recompute)
+    if (files.length > 0) onFiles(files);
+  };
+  const takeAlpha = (e: ChangeEvent<HTMLInputElement>): void => {
+    const file = e.currentTarget.files?.[0];
+    e.currentTarget.value = '';
+    if (file) onImportAlpha(file);
+  };
+  return (
+    <section className="open-panel" aria-labelledby="open-title">
+      <h2 id="open-title">Open a model</h2>
+      <p className="hint">
+        Drop model files or a folder anywhere on this page (safetensors, sharded safetensors, GGUF, ONNX,
+        PyTorch .bin, llama2.c), or:
+      </p>
+      <div className="open-actions">
+        <label className="button primary">
+          Open model files
+          <input
+            type="file"
+            multiple
+            className="visually-hidden"
+            aria-label="Open model files"
+            onChange={take}
+          />
+        </label>
+        <label className="button">
+          Open folder
+          <input
+            type="file"
+            multiple
+            className="visually-hidden"
+            aria-label="Open folder"
+            onChange={take}
+            {...folderAttrs}
+          />
+        </label>
+        <button type="button" onClick={onSample} disabled={busy}>
+          Try the sample model
+        </button>
+        <label className="button">
+          Import α
+          <input
+            type="file"
+            accept=".json,.csv,.txt,application/json,text/csv"
+            className="visually-hidden"
+            aria-label="Import α"
+            onChange={takeAlpha}
+          />
+        </label>
+      </div>
+      <p className="hint small">
+        Sample: stories260K (llama2.c, MIT), 5 LLaMA layers, 1 MB. Import α takes a JSON array of layer α, a
+        JSON of per-matrix α, an exported allocation, or a CSV.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,175 @@
+/**
+ * The state of one analysis session (open -> analyse -> results) as a reducer: every worker event is an
+ * action, so the order of events alone decides what the page shows, and stale jobs are filtered by `run`.
+ */
+import type { StudioErrorData } from '../../core/errors';
+import type { MatrixResult } from '../../core/result';
+import type { BackendInfo, ModelSummary, ProgressEvent } from '../../../workers/contract';
+
+export type RunStatus =
+  'idle' | 'opening' | 'opened' | 'analysing' | 'complete' | 'cancelled' | 'failed' | 'imported';
+
+/** Layer α imported from a file (no weights, straight to the allocation). */
+export interface ImportedAlphas {
+  fileName: string;
+  layerAlphas: number[];
+  modelName: string;
+}
+
+export interface SessionState {
+  /** Increments with every new open: actions of older runs are ignored. */
+  run: number;
+  status: RunStatus;
+  summary: ModelSummary | null;
+  matrices: MatrixResult[];
+  progress: ProgressEvent | null;
+  errors: StudioErrorData[];
+  /** The backend of the current run (the header shows the worker's default one). */
+  runBackend: BackendInfo | null;
+  fromCache: boolean;
+  /** Spectra computed by the backends in this page's lifetime (never by a slider). */
+  spectraComputed: number;
+  imported: ImportedAlphas | null;
+  elapsedMs: number;
+  message: string;
+}
+
+export const initialSession: SessionState = {
+  run: 0,
+  status: 'idle',
+  summary: null,
+  matrices: [],
+  progress: null,
+  errors: [],
+  runBackend: null,
+  fromCache: false,
+  spectraComputed: 0,
+  imported: null,
+  elapsedMs: 0,
+  message: 'Open a model to begin.',
+};
+
+export type SessionAction =
+  | { type: 'open-start'; run: number; what: string }
+  | { type: 'opened'; run: number; summary: ModelSummary }
+  | { type: 'open-failed'; run: number; errors: StudioErrorData[] }
+  | { type: 'analyse-start'; run: number; backend: BackendInfo }
+  | { type: 'progress'; run: number; event: ProgressEvent }
+  | { type: 'matrix'; run: number; matrix: MatrixResult; newSpectra: number }
+  | { type: 'matrix-error'; run: number; error: StudioErrorData }
+  | { type: 'backend'; run: number; backend: BackendInfo }
+  | {
+      type: 'finished';
+      run: number;
+      status: 'complete' | 'cancelled' | 'failed';
+      error: StudioErrorData | null;
+      elapsedMs: number;
+    }
+  | { type: 'cache-hit'; run: number; matrices: MatrixResult[]; backend: BackendInfo }
+  | { type: 'imported'; run: number; imported: ImportedAlphas }
+  | { type: 'error'; error: StudioErrorData }
+  | { type: 'dismiss-errors' };
+
+function completeMessage(
+  s: SessionState,
+  count: number,
+  backend: BackendInfo | null,
+  cached: boolean,
+): string {
+  const where = backend
+    ? backend.name === 'webgpu'
+      ? ` on WebGPU (${backend.adapter})`
+      : ' on the CPU'
+    : '';
+  const time = cached ? ' (from the cache)' : ` in ${(s.elapsedMs / 1000).toFixed(1)} s`;
+  return `Analysis complete: ${count} matrices${where}${time}.`;
+}
+
+export function sessionReducer(s: SessionState, a: SessionAction): SessionState {
+  if ('run' in a && a.type !== 'open-start' && a.type !== 'imported' && a.run !== s.run) return s;
+  switch (a.type) {
+    case 'open-start':
+      return {
+        ...initialSession,
+        run: a.run,
+        spectraComputed: s.spectraComputed,
+        status: 'opening',
+        message: `Reading ${a.what}…`,
+      };
+    case 'opened':
+      return {
+        ...s,
+        status: 'opened',
+        summary: a.summary,
+        errors: [...s.errors, ...a.summary.errors],
+        message: `Recognised ${a.summary.architecture} (${a.summary.format}), ${a.summary.numLayers} layers; ${a.summary.totals.matrices} matrices to analyse.`,
+      };
+    case 'open-failed':
+      return {
+        ...s,
+        status: 'failed',
+        errors: [...s.errors, ...a.errors],
+        message: 'The files could not be opened.',
+      };
+    case 'analyse-start':
+      return {
+        ...s,
+        status: 'analysing',
+        runBackend: a.backend,
+        matrices: [],
+        progress: null,
+        fromCache: false,
+        message: `Analysing ${s.summary?.totals.matrices ?? 0} matrices…`,
+      };
+    case 'progress':
+      return { ...s, progress: a.event, runBackend: a.event.backend };
+    case 'matrix':
+      return {
+        ...s,
+        matrices: [...s.matrices, a.matrix],
+        spectraComputed: s.spectraComputed + a.newSpectra,
+      };
+    case 'matrix-error':
+      return { ...s, errors: [...s.errors, a.error] };
+    case 'backend':
+      return { ...s, runBackend: a.backend };
+    case 'finished': {
+      const next = { ...s, status: a.status, elapsedMs: a.elapsedMs };
+      const total = s.summary?.totals.matrices ?? s.matrices.length;
+      if (a.status === 'complete')
+        next.message = completeMessage(next, s.matrices.length, s.runBackend, false);
+      else if (a.status === 'cancelled') {
+        next.message = `Analysis cancelled: ${s.matrices.length} of ${total} matrices kept.`;
+      } else {
+        next.message = `Analysis failed: ${a.error?.message ?? 'unknown error'}`;
+        if (a.error) next.errors = [...s.errors, a.error];
+      }
+      return next;
+    }
+    case 'cache-hit': {
+      const next = {
+        ...s,
+        status: 'complete' as const,
+        matrices: a.matrices,
+        runBackend: a.backend,
+        fromCache: true,
+        progress: null,
+      };
+      next.message = completeMessage(next, a.matrices.length, a.backend, true);
+      return next;
+    }
+    case 'imported':
+      return {
+        ...initialSession,
+        run: a.run,
+        spectraComputed: s.spectraComputed,
+        status: 'imported',
+        imported: a.imported,
+        message: `Imported ${a.imported.layerAlphas.length} layer α from ${a.imported.fileName}.`,
+      };
+    case 'error':
+      return { ...s, errors: [...s.errors, a.error] };
+    case 'dismiss-errors':
+      return { ...s, errors: [] };
+  }
+}

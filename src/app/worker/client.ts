@@ -1,0 +1,140 @@
+/**
+ * The app's side of the analysis worker: turns AbortSignals into `cancel(jobId)` calls, drops the late
+ * results of superseded jobs, and terminates (then restarts) the worker when a cancelled job does not stop
+ * within a grace period (a long synchronous CPU eigen-solve cannot be interrupted from outside).
+ */
+import * as Comlink from 'comlink';
+import type {
+  AnalyseOutcome,
+  AnalysisCallbacks,
+  AnalysisWorkerApi,
+  BackendInfo,
+  OpenOutcome,
+} from '../../../workers/contract';
+
+/** How long a cancelled job may take to stop by itself before the worker is terminated. */
+const CANCEL_GRACE_MS = 1500;
+
+export type WorkerFactory = () => Worker;
+
+export const defaultWorkerFactory: WorkerFactory = () =>
+  new Worker(new URL('../../../workers/analysis.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'analysis',
+  });
+
+export interface OpenedModel {
+  /** Job id of the `open` call: `analyse` refers to the opened files by it. */
+  openJob: number;
+  outcome: OpenOutcome;
+}
+
+export class AnalysisClient {
+  private worker: Worker;
+  private api: Comlink.Remote<AnalysisWorkerApi>;
+  private nextId = 1;
+  /** Bumped on every terminate: an opened model belongs to one worker generation. */
+  private generation = 0;
+  private openGeneration = new Map<number, number>();
+
+  constructor(private readonly factory: WorkerFactory = defaultWorkerFactory) {
+    this.worker = factory();
+    this.api = Comlink.wrap<AnalysisWorkerApi>(this.worker);
+  }
+
+  backend(): Promise<BackendInfo> {
+    return this.api.backend();
+  }
+
+  async open(signal: AbortSignal, files: File[]): Promise<OpenedModel | null> {
+    const id = this.nextId++;
+    const onAbort = (): void => void this.api.cancel(id);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const outcome = await this.api.open({ id }, files);
+      if (signal.aborted) return null; // superseded: its summary must not replace the newer one
+      this.openGeneration.set(id, this.generation);
+      return { openJob: id, outcome };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** True when the worker that opened `openJob` is still alive (else the files must be reopened). */
+  isOpen(openJob: number): boolean {
+    return this.openGeneration.get(openJob) === this.generation;
+  }
+
+  /**
+   * Runs the analysis. Callbacks stop firing the moment `signal` aborts (late results of a cancelled or
+   * superseded job are dropped); what arrived before stays with the caller.
+   */
+  analyse(signal: AbortSignal, openJob: number, callbacks: AnalysisCallbacks): Promise<AnalyseOutcome> {
+    const id = this.nextId++;
+    const live = (): boolean => !signal.aborted;
+    const guarded: AnalysisCallbacks = {
+      onProgress: (e) => live() && callbacks.onProgress(e),
+      onMatrix: (m, n) => live() && callbacks.onMatrix(m, n),
+      onMatrixError: (e) => live() && callbacks.onMatrixError(e),
+      onBackend: (b) => live() && callbacks.onBackend(b),
+    };
+    const started = performance.now();
+    const run = this.api.analyse({ id }, openJob, Comlink.proxy(guarded));
+    return new Promise<AnalyseOutcome>((resolve, reject) => {
+      let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (outcome: AnalyseOutcome): void => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = (): void => {
+        void this.api.cancel(id);
+        timer = setTimeout(() => {
+          if (settled) return;
+          // The loop is stuck in a long synchronous step: kill the worker, keep what was received.
+          this.restart();
+          finish({
+            status: 'cancelled',
+            matricesDone: -1,
+            error: null,
+            backend: { name: 'cpu', adapter: 'terminated', reason: null, software: false },
+            elapsedMs: performance.now() - started,
+          });
+        }, CANCEL_GRACE_MS);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      run.then(
+        (outcome) => finish(signal.aborted ? { ...outcome, status: 'cancelled' } : outcome),
+        (err: unknown) => {
+          if (settled) return;
+          settled = true;
+          if (timer !== undefined) clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+
+  close(openJob: number): void {
+    if (this.isOpen(openJob)) void this.api.close(openJob);
+    this.openGeneration.delete(openJob);
+  }
+
+  /** Terminates the worker and starts a fresh one (opened models are lost). */
+  restart(): void {
+    // No releaseProxy here: its message would never be answered by a terminated worker.
+    this.worker.terminate();
+    this.generation++;
+    this.worker = this.factory();
+    this.api = Comlink.wrap<AnalysisWorkerApi>(this.worker);
+  }
+
+  dispose(): void {
+    this.api[Comlink.releaseProxy]();
+    this.worker.terminate();
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The analysis worker's implementation, separate from `expose` so that it can run (and be tested) outside
+ * a worker. It keeps opened models by job id, runs the pipeline (plan -> spectrum -> fit) on the selected
+ * backend, streams matrices and progress to the app, and honours `cancel(jobId)`.
+ */
+import * as Comlink from 'comlink';
+import { isStudioError, StudioError, toErrorData } from '../src/core/errors';
+import type { StudioErrorData } from '../src/core/errors';
+import { openModel } from '../src/core/formats/open';
+import type { ModelDescription } from '../src/core/formats/types';
+import type { SpectrumBackend } from '../src/core/linalg/backend';
+import { analyzeModel } from '../src/core/pipeline/analyze';
+import { planAnalysis, remainingPlan } from '../src/core/pipeline/plan';
+import type { AnalysisPlan } from '../src/core/pipeline/plan';
+import type { Progress } from '../src/core/pipeline/progress';
+import type { MatrixResult } from '../src/core/result';
+import { blobSource } from './blob-source';
+import { BackendSelector } from './backend-select';
+import type {
+  AnalyseOutcome,
+  AnalysisCallbacks,
+  AnalysisWorkerApi,
+  BackendInfo,
+  JobToken,
+  OpenOutcome,
+  ProgressEvent,
+} from './contract';
+import { filesFingerprint } from './fingerprint';
+import { summarizeModel } from './model-summary';
+
+interface OpenedModel {
+  model: ModelDescription;
+  plan: AnalysisPlan;
+}
+
+/** Counts the spectra a backend computes (the app shows the count so tests can prove caching works). */
+class CountingBackend implements SpectrumBackend {
+  computed = 0;
+  readonly name: SpectrumBackend['name'];
+  readonly adapter: string;
+  constructor(private readonly inner: SpectrumBackend) {
+    this.name = inner.name;
+    this.adapter = inner.adapter;
+  }
+  spectrum(...args: Parameters<SpectrumBackend['spectrum']>): ReturnType<SpectrumBackend['spectrum']> {
+    this.computed++;
+    return this.inner.spectrum(...args);
+  }
+}
+
+function cancelledError(): StudioErrorData {
+  return { name: 'StudioError', code: 'ABORTED', message: 'The analysis was cancelled.' };
+}
+
+export function createAnalysisService(selector = new BackendSelector()): AnalysisWorkerApi {
+  const opened = new Map<number, OpenedModel>();
+  const jobs = new Map<number, AbortController>();
+
+  const startJob = (job: JobToken): AbortController => {
+    const ctrl = new AbortController();
+    jobs.set(job.id, ctrl);
+    return ctrl;
+  };
+
+  const backend = async (): Promise<BackendInfo> => (await selector.get()).info;
+
+  const open = async (job: JobToken, files: File[]): Promise<OpenOutcome> => {
+    const ctrl = startJob(job);
+    try {
+      // 1. Wrap each File as a random-access source (reads go through File.slice, never the whole file).
+      const sources = files.map((f) => blobSource(f));
+      // 2. Sniff and open every file; bad files come back as per-file errors, the rest still open.
+      const model = await openModel(sources, { signal: ctrl.signal });
+      // 3. Plan: which tensors are analysed (and why the others are not), with fixed totals.
+      const plan = planAnalysis(model);
+      const cacheKey = await filesFingerprint(files);
+      opened.set(job.id, { model, plan });
+      return { ok: true, summary: summarizeModel(model, plan, cacheKey) };
+    } catch (err) {
+      const error = toErrorData(err);
+      return { ok: false, error, errors: [error] };
+    } finally {
+      jobs.delete(job.id);
+    }
+  };
+
+  const analyse = async (
+    job: JobToken,
+    openJob: number,
+    callbacks: AnalysisCallbacks,
+  ): Promise<AnalyseOutcome> => {
+    const ctrl = startJob(job);
+    const signal = ctrl.signal;
+    const started = performance.now();
+    const target = opened.get(openJob);
+    let selected = await selector.get();
+    const outcome = (status: AnalyseOutcome['status'], done: number, error: StudioErrorData | null) => ({
+      status,
+      matricesDone: done,
+      error,
+      backend: selected.info,
+      elapsedMs: performance.now() - started,
+    });
+    if (!target) {
+      jobs.delete(job.id);
+      const msg = 'The opened files are gone (the worker was restarted); open them again.';
+      return outcome('failed', 0, toErrorData(new StudioError('INTERNAL', msg)));
+    }
+    const totals = target.plan.totals;
+    const finished = new Set<string>();
+    // Counters of earlier segments (a GPU run that lost its device), so the progress totals stay fixed.
+    const base = { matrices: 0, bytes: 0 };
+    let plan = target.plan;
+    let current: string | null = null;
+    // Held in an object: TypeScript does not see assignments made inside the callbacks.
+    const latest: { event: ProgressEvent | null } = { event: null };
+
+    const toEvent = (p: Progress): ProgressEvent => {
+      const counters =
+        p.status === 'start' ? { loadedMatrices: 0, loadedBytes: 0, elapsedMs: 0, etaMs: null } : p;
+      return {
+        phase: p.status === 'done' ? (p.aborted ? 'cancelled' : 'done') : 'spectrum',
+        matricesDone: base.matrices + counters.loadedMatrices,
+        matricesTotal: totals.matrices,
+        bytesDone: base.bytes + counters.loadedBytes,
+        bytesTotal: totals.bytes,
+        current,
+        elapsedMs: performance.now() - started,
+        remainingMs: counters.etaMs,
+        backend: selected.info,
+      };
+    };
+
+    try {
+      for (;;) {
+        const counting = new CountingBackend(selected.backend);
+        let reported = 0;
+        try {
+          await analyzeModel(target.model, plan, counting, {
+            signal,
+            onProgress: (p) => {
+              if (signal.aborted) return;
+              if (p.status === 'matrix-start') current = p.name;
+              if (p.status === 'matrix-done' || p.status === 'matrix-error') finished.add(p.name);
+              if (p.status === 'matrix-error') callbacks.onMatrixError(p.error);
+              // The final 'done' is sent once, below, after the fallback decision.
+              if (p.status === 'done') return;
+              latest.event = toEvent(p);
+              callbacks.onProgress(latest.event);
+            },
+            onMatrix: (m: MatrixResult) => {
+              if (signal.aborted) return;
+              const fresh = counting.computed - reported;
+              reported = counting.computed;
+              callbacks.onMatrix(Comlink.transfer(m, [m.eigenvalues.buffer]), fresh);
+            },
+          });
+          current = null;
+          const end = latest.event;
+          callbacks.onProgress({
+            phase: 'done',
+            matricesDone: end?.matricesDone ?? 0,
+            matricesTotal: totals.matrices,
+            bytesDone: end?.bytesDone ?? 0,
+            bytesTotal: totals.bytes,
+            current: null,
+            elapsedMs: performance.now() - started,
+            remainingMs: 0,
+            backend: selected.info,
+          });
+          return outcome('complete', finished.size, null);
+        } catch (err) {
+          if (signal.aborted || (isStudioError(err) && err.code === 'ABORTED')) {
+            return outcome('cancelled', finished.size, cancelledError());
+          }
+          if (isStudioError(err) && err.code === 'GPU_DEVICE_LOST' && selected.info.name === 'webgpu') {
+            // The device is gone: redo the remaining matrices on the CPU, keeping the totals fixed.
+            selected = selector.fallBackToCpu(err.message);
+            callbacks.onBackend(selected.info);
+            base.matrices = finished.size;
+            base.bytes = target.plan.items
+              .filter((i) => finished.has(i.name))
+              .reduce((a, i) => a + i.bytes, 0);
+            plan = remainingPlan(target.plan, finished);
+            continue;
+          }
+          return outcome('failed', finished.size, toErrorData(err));
+        }
+      }
+    } finally {
+      jobs.delete(job.id);
+    }
+  };
+
+  return {
+    backend,
+    open,
+    analyse,
+    cancel(jobId: number): void {
+      jobs.get(jobId)?.abort();
+    },
+    close(openJob: number): void {
+      opened.delete(openJob);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Picks the spectrum backend once per worker: WebGPU when an adapter and device can be had, else the
+ * float64 CPU backend with the reason. After a lost GPU device the worker switches to the CPU for good
+ * (a lost device rarely comes back, and a half-GPU, half-CPU retry loop would hide the problem).
+ */
+import { isStudioError } from '../src/core/errors';
+import type { SpectrumBackend } from '../src/core/linalg/backend';
+import { createCpuBackend } from '../src/core/linalg/backend';
+import { createGpuContext } from '../src/gpu/device';
+import { createGpuBackend } from '../src/gpu/spectrum-gpu';
+import type { BackendInfo } from './contract';
+
+export interface SelectedBackend {
+  backend: SpectrumBackend;
+  info: BackendInfo;
+}
+
+const CPU_ADAPTER = 'CPU (float64)';
+
+function cpu(reason: string): SelectedBackend {
+  const backend = createCpuBackend();
+  return { backend, info: { name: 'cpu', adapter: CPU_ADAPTER, reason, software: false } };
+}
+
+function reasonOf(err: unknown): string {
+  if (isStudioError(err)) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class BackendSelector {
+  private current: Promise<SelectedBackend> | null = null;
+
+  /** The backend to use now (probing WebGPU on the first call). */
+  get(): Promise<SelectedBackend> {
+    this.current ??= this.probe();
+    return this.current;
+  }
+
+  /** Called when the GPU device was lost: every later analysis runs on the CPU. */
+  fallBackToCpu(why: string): SelectedBackend {
+    const selected = cpu(`${why} — continuing on the CPU.`);
+    this.current = Promise.resolve(selected);
+    return selected;
+  }
+
+  private async probe(): Promise<SelectedBackend> {
+    try {
+      const ctx = await createGpuContext();
+      const backend = await createGpuBackend(ctx);
+      return {
+        backend,
+        info: { name: 'webgpu', adapter: ctx.adapterName, reason: null, software: ctx.isSoftware },
+      };
+    } catch (err) {
+      return cpu(reasonOf(err));
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The typed contract between the React app and the analysis worker. Everything here crosses postMessage,
+ * so it is plain data (no classes, no functions except the comlink-proxied callbacks) and errors travel as
+ * `StudioErrorData` (branch on `code`, never `instanceof`).
+ *
+ * Cancellation: AbortSignal cannot cross postMessage, so every long call takes a `JobToken` first and the
+ * app cancels it with `cancel(token.id)`; the app-side client (src/app/worker/client.ts) turns a real
+ * AbortSignal into that call and terminates the worker when the loop does not stop in time.
+ */
+import type { StudioErrorData } from '../src/core/errors';
+import type { FormatName, ModelFileInfo, TensorKind } from '../src/core/formats/types';
+import type { MatrixResult } from '../src/core/result';
+
+/** Identifies one long-running job; the worker aborts it when `cancel(id)` arrives. */
+export interface JobToken {
+  readonly id: number;
+}
+
+/** Which spectrum backend analyses, and why (shown in the header and the progress panel). */
+export interface BackendInfo {
+  name: 'webgpu' | 'cpu';
+  /** Adapter description for WebGPU, "CPU (float64)" otherwise. */
+  adapter: string;
+  /** Why the CPU is used when it is (no WebGPU, no adapter, device lost), else null. */
+  reason: string | null;
+  /** True for software adapters (SwiftShader): correct but slow. */
+  software: boolean;
+}
+
+/** One tensor as the summary lists it: where it sits and whether it is analysed (and why not). */
+export interface TensorSummary {
+  name: string;
+  file: string;
+  shape: number[];
+  dtype: string;
+  byteLength: number;
+  layer: number | null;
+  role: string;
+  kind: TensorKind;
+  /** Analysed as this [rows, cols] matrix, or null. */
+  matrixShape: [number, number] | null;
+  /** True when the plan includes it. */
+  analysed: boolean;
+  /** Why it is not analysed, or null when it is. */
+  reason: string | null;
+}
+
+/** What was recognised in the opened files: shown at once, before any spectrum is computed. */
+export interface ModelSummary {
+  name: string;
+  format: FormatName;
+  architecture: string;
+  numLayers: number;
+  files: ModelFileInfo[];
+  /** Total number of parameters over every tensor (elements of every shape). */
+  parameters: number;
+  /** Parameters per stored dtype, e.g. { F32: 260000 }. */
+  dtypes: Record<string, number>;
+  tensors: TensorSummary[];
+  /** Fixed totals of the analysis plan (the progress bar's denominators). */
+  totals: { matrices: number; bytes: number };
+  /** Per-file errors (each names its file); the other files were still opened. */
+  errors: StudioErrorData[];
+  warnings: string[];
+  /** Stable key of the opened files (names, sizes, dates, hash of header bytes), for the result cache. */
+  cacheKey: string;
+}
+
+/** The result of `open`: a summary, or an error that stopped every file from opening. */
+export type OpenOutcome =
+  { ok: true; summary: ModelSummary } | { ok: false; error: StudioErrorData; errors: StudioErrorData[] };
+
+/** Progress events with fixed totals; `done` counts never decrease; the last event has phase 'done'. */
+export interface ProgressEvent {
+  phase: 'reading' | 'spectrum' | 'done' | 'cancelled';
+  matricesDone: number;
+  matricesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  /** The matrix being worked on, or null between matrices. */
+  current: string | null;
+  elapsedMs: number;
+  /** Estimated milliseconds left, or null before the first matrix finishes. */
+  remainingMs: number | null;
+  backend: BackendInfo;
+}
+
+/** Callbacks the app passes with `Comlink.proxy`. */
+export interface AnalysisCallbacks {
+  onProgress(event: ProgressEvent): void;
+  /**
+   * One finished matrix; its eigenvalues' buffer is transferred, not copied. `newSpectra` is how many
+   * spectra the backend computed since the previous call (the app sums it: moving a slider must never
+   * add to it).
+   */
+  onMatrix(matrix: MatrixResult, newSpectra: number): void;
+  /** A matrix could not be analysed (NaN in the tensor, read error): the others continue. */
+  onMatrixError(error: StudioErrorData): void;
+  /** The backend changed mid-run (GPU device lost: retried on the CPU). */
+  onBackend(info: BackendInfo): void;
+}
+
+export interface AnalyseOutcome {
+  status: 'complete' | 'cancelled' | 'failed';
+  matricesDone: number;
+  error: StudioErrorData | null;
+  backend: BackendInfo;
+  elapsedMs: number;
+}
+
+/** What `Comlink.wrap<AnalysisWorkerApi>()` gives the app (every method is async across the boundary). */
+export interface AnalysisWorkerApi {
+  /** Probes WebGPU once (creating the device) and says which backend the analysis will use. */
+  backend(): Promise<BackendInfo>;
+  /** Opens the files (File objects are structured-cloned, not copied) and keeps them for `analyse`. */
+  open(job: JobToken, files: File[]): Promise<OpenOutcome>;
+  /** Analyses the model opened by job `openJob`, streaming results through the callbacks. */
+  analyse(job: JobToken, openJob: number, callbacks: AnalysisCallbacks): Promise<AnalyseOutcome>;
+  /** Aborts a running job; results it produces afterwards are not sent. */
+  cancel(jobId: number): void;
+  /** Forgets an opened model (frees its file handles). */
+  close(openJob: number): void;
+}

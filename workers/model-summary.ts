@@ -1,0 +1,51 @@
+/**
+ * The serialisable summary of an opened model that the page shows at once: what was recognised, what will
+ * be analysed and what not (with the reason), and the plan's fixed totals.
+ */
+import type { AnalysisPlan } from '../src/core/pipeline/plan';
+import type { ModelDescription } from '../src/core/formats/types';
+import type { ModelSummary, TensorSummary } from './contract';
+
+function elements(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function summarizeModel(model: ModelDescription, plan: AnalysisPlan, cacheKey: string): ModelSummary {
+  const planned = new Set(plan.items.map((i) => i.name));
+  const reasons = new Map(plan.skipped.map((s) => [s.name, s.reason]));
+  const dtypes: Record<string, number> = {};
+  let parameters = 0;
+  const tensors: TensorSummary[] = model.tensors.map((t) => {
+    const n = elements(t.shape);
+    parameters += n;
+    dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + n;
+    const analysed = planned.has(t.name);
+    return {
+      name: t.name,
+      file: t.file,
+      shape: [...t.shape],
+      dtype: t.dtype,
+      byteLength: t.byteLength,
+      layer: t.placement.layer,
+      role: t.placement.role,
+      kind: t.placement.kind,
+      matrixShape: t.matrixShape ? [t.matrixShape[0], t.matrixShape[1]] : null,
+      analysed,
+      reason: analysed ? null : (reasons.get(t.name) ?? t.skipReason ?? 'not planned'),
+    };
+  });
+  return {
+    name: model.name,
+    format: model.format,
+    architecture: model.architecture,
+    numLayers: model.numLayers,
+    files: model.files.map((f) => ({ ...f })),
+    parameters,
+    dtypes,
+    tensors,
+    totals: { matrices: plan.totals.matrices, bytes: plan.totals.bytes },
+    errors: model.errors.map((e) => ({ ...e })),
+    warnings: [...model.warnings],
+    cacheKey,
+  };
+}
