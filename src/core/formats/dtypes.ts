@@ -1,0 +1,97 @@
+/**
+ * Element decoders shared by the readers: little-endian bytes of one stored dtype -> float numbers.
+ * Every decoder writes into a caller-provided array so the same code serves read() (float32) and
+ * readF64() (float64) without an intermediate copy.
+ */
+
+export type FloatArray = Float32Array | Float64Array;
+export type Decoder = (bytes: Uint8Array, out: FloatArray) => void;
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** IEEE half -> number (exact: every half is representable in float32). */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
+  return sign * (1024 + frac) * 2 ** (exp - 25);
+}
+
+/** bfloat16 -> number: the top 16 bits of a float32. */
+export function bf16ToFloat(h: number): number {
+  u32Scratch[0] = (h & 0xffff) << 16;
+  return f32Scratch[0] as number;
+}
+
+/** float8 e4m3fn (no infinities; S.1111.111 is NaN), as safetensors/PyTorch define it. */
+export function e4m3ToFloat(b: number): number {
+  const sign = b & 0x80 ? -1 : 1;
+  const exp = (b >> 3) & 0xf;
+  const frac = b & 7;
+  if (exp === 0xf && frac === 7) return NaN;
+  if (exp === 0) return sign * frac * 2 ** -9;
+  return sign * (8 + frac) * 2 ** (exp - 10);
+}
+
+/** float8 e5m2: the top byte of an IEEE half. */
+export function e5m2ToFloat(b: number): number {
+  return halfToFloat((b & 0xff) << 8);
+}
+
+/** A copy of `bytes` in its own aligned ArrayBuffer (source reads may return unaligned views). */
+export function alignedCopy(bytes: Uint8Array): ArrayBuffer {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy.buffer;
+}
+
+function aligned(bytes: Uint8Array, width: number): ArrayBuffer {
+  if (bytes.byteOffset % width === 0 && bytes.byteLength === bytes.buffer.byteLength) {
+    return bytes.buffer as ArrayBuffer;
+  }
+  return alignedCopy(bytes);
+}
+
+// The readers assume a little-endian host (every browser and Node platform in use is one), so F32/F64
+// data is viewed in place instead of going through a DataView element by element.
+export const decodeF32: Decoder = (bytes, out) => {
+  out.set(new Float32Array(aligned(bytes, 4), 0, bytes.byteLength >> 2));
+};
+export const decodeF64: Decoder = (bytes, out) => {
+  out.set(new Float64Array(aligned(bytes, 8), 0, bytes.byteLength >> 3));
+};
+export const decodeF16: Decoder = (bytes, out) => {
+  const n = bytes.byteLength >> 1;
+  for (let i = 0; i < n; i++) out[i] = halfToFloat(bytes[2 * i]! | (bytes[2 * i + 1]! << 8));
+};
+export const decodeBF16: Decoder = (bytes, out) => {
+  const n = bytes.byteLength >> 1;
+  const u32 = new Uint32Array(n);
+  for (let i = 0; i < n; i++) u32[i] = (bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) << 16;
+  out.set(new Float32Array(u32.buffer));
+};
+export const decodeE4M3: Decoder = (bytes, out) => {
+  for (let i = 0; i < bytes.byteLength; i++) out[i] = e4m3ToFloat(bytes[i]!);
+};
+export const decodeE5M2: Decoder = (bytes, out) => {
+  for (let i = 0; i < bytes.byteLength; i++) out[i] = e5m2ToFloat(bytes[i]!);
+};
+
+/** Index of the first NaN/Inf, or -1. */
+export function firstNonFinite(values: FloatArray): number {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+/** Product of a shape's dims (1 for a scalar). */
+export function numElements(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}

@@ -1,0 +1,417 @@
+/**
+ * ONNX ModelProto: initializers and `Constant` node values (also inside If/Loop/Scan subgraphs), with
+ * their data as `raw_data` byte ranges, packed typed fields (float_data, double_data, int32_data for
+ * 16-bit floats) or external data files (`location`/`offset`/`length`) dropped alongside. FLOAT, FLOAT16,
+ * BFLOAT16 and DOUBLE are decoded; other types are listed with a skip reason. The graph maps each weight
+ * to the MatMul/Gemm node that consumes it, whose name (e.g. /model/layers.0/self_attn/q_proj/MatMul)
+ * tells the layer even when the initializer is called onnx::MatMul_123.
+ */
+import { StudioError } from '../errors';
+import type { ByteSource } from '../source';
+import {
+  decodeBF16,
+  decodeF16,
+  decodeF32,
+  decodeF64,
+  bf16ToFloat,
+  halfToFloat,
+  numElements,
+  type Decoder,
+} from './dtypes';
+import { newArray, rangeEntry, type ReaderResult, type TensorEntry } from './entry';
+import { readRange } from './io';
+import { fields, pbString, unpackVarints, type PbField } from './protobuf';
+import type { RawTensor } from './types';
+
+const ONNX_TYPES: Record<
+  number,
+  { name: string; width: number; decoder: Decoder | null; raw?: RawTensor['dtype'] }
+> = {
+  1: { name: 'FLOAT', width: 4, decoder: decodeF32, raw: 'F32' },
+  2: { name: 'UINT8', width: 1, decoder: null },
+  3: { name: 'INT8', width: 1, decoder: null },
+  4: { name: 'UINT16', width: 2, decoder: null },
+  5: { name: 'INT16', width: 2, decoder: null },
+  6: { name: 'INT32', width: 4, decoder: null },
+  7: { name: 'INT64', width: 8, decoder: null },
+  8: { name: 'STRING', width: 0, decoder: null },
+  9: { name: 'BOOL', width: 1, decoder: null },
+  10: { name: 'FLOAT16', width: 2, decoder: decodeF16, raw: 'F16' },
+  11: { name: 'DOUBLE', width: 8, decoder: decodeF64 },
+  12: { name: 'UINT32', width: 4, decoder: null },
+  13: { name: 'UINT64', width: 8, decoder: null },
+  14: { name: 'COMPLEX64', width: 8, decoder: null },
+  15: { name: 'COMPLEX128', width: 16, decoder: null },
+  16: { name: 'BFLOAT16', width: 2, decoder: decodeBF16, raw: 'BF16' },
+};
+
+interface OnnxTensor {
+  name: string;
+  dims: number[];
+  dataType: number;
+  raw?: PbField;
+  /** Packed float_data / double_data (same bytes as raw_data would hold). */
+  packed?: PbField;
+  /** Packed int32_data holding 16-bit floats as varints. */
+  int32Packed?: PbField;
+  /** Unpacked repeated values, when a writer used them. */
+  values: number[];
+  external: Record<string, string>;
+  dataLocation: number;
+}
+
+interface OnnxNode {
+  name: string;
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  transB: number;
+}
+
+const MAX_DEPTH = 16;
+
+async function parseTensor(source: ByteSource, start: number, end: number): Promise<OnnxTensor> {
+  const t: OnnxTensor = { name: '', dims: [], dataType: 0, values: [], external: {}, dataLocation: 0 };
+  for await (const f of fields(source, start, end)) {
+    switch (f.field) {
+      case 1:
+        if (f.wire === 0) t.dims.push(f.value);
+        else if (f.wire === 2)
+          unpackVarints(await readRange(source, f.offset, Math.min(f.length, 1024), 'tensor dims'), t.dims);
+        break;
+      case 2:
+        t.dataType = f.value;
+        break;
+      case 8:
+        t.name = await pbString(source, f);
+        break;
+      case 9:
+        t.raw = f;
+        break;
+      case 4:
+      case 10:
+        if (f.wire === 2) t.packed = f;
+        else t.values.push(f.value);
+        break;
+      case 5:
+        if (f.wire === 2) t.int32Packed = f;
+        else t.values.push(f.value);
+        break;
+      case 13: {
+        let key = '';
+        let value = '';
+        for await (const g of fields(source, f.offset, f.offset + f.length)) {
+          if (g.field === 1) key = await pbString(source, g);
+          if (g.field === 2) value = await pbString(source, g);
+        }
+        t.external[key] = value;
+        break;
+      }
+      case 14:
+        t.dataLocation = f.value;
+        break;
+    }
+  }
+  return t;
+}
+
+interface Walk {
+  tensors: OnnxTensor[];
+  nodes: OnnxNode[];
+  metadata: Record<string, string>;
+}
+
+async function parseNode(source: ByteSource, f: PbField, walk: Walk, depth: number): Promise<void> {
+  const node: OnnxNode = { name: '', opType: '', inputs: [], outputs: [], transB: 0 };
+  const constValues: OnnxTensor[] = [];
+  for await (const g of fields(source, f.offset, f.offset + f.length)) {
+    if (g.field === 1) node.inputs.push(await pbString(source, g));
+    else if (g.field === 2) node.outputs.push(await pbString(source, g));
+    else if (g.field === 3) node.name = await pbString(source, g);
+    else if (g.field === 4) node.opType = await pbString(source, g);
+    else if (g.field === 5) {
+      // AttributeProto: name(1), i(3), t(5), g(6), tensors(10), graphs(11).
+      let attrName = '';
+      let intValue = 0;
+      const attrTensors: PbField[] = [];
+      for await (const a of fields(source, g.offset, g.offset + g.length)) {
+        if (a.field === 1) attrName = await pbString(source, a);
+        else if (a.field === 3) intValue = a.value;
+        else if ((a.field === 5 || a.field === 10) && a.wire === 2) attrTensors.push(a);
+        else if ((a.field === 6 || a.field === 11) && a.wire === 2)
+          await parseGraph(source, a.offset, a.offset + a.length, walk, depth + 1);
+      }
+      if (attrName === 'transB') node.transB = intValue;
+      for (const a of attrTensors) constValues.push(await parseTensor(source, a.offset, a.offset + a.length));
+    }
+  }
+  if (node.opType === 'Constant') {
+    for (const t of constValues) {
+      t.name = node.outputs[0] ?? (t.name || node.name);
+      walk.tensors.push(t);
+    }
+  }
+  walk.nodes.push(node);
+}
+
+async function parseGraph(
+  source: ByteSource,
+  start: number,
+  end: number,
+  walk: Walk,
+  depth: number,
+): Promise<void> {
+  if (depth > MAX_DEPTH)
+    throw new StudioError('INVALID_HEADER', 'the ONNX graph nests subgraphs too deeply', source.name);
+  for await (const f of fields(source, start, end)) {
+    if (f.wire !== 2) continue;
+    if (f.field === 1) await parseNode(source, f, walk, depth);
+    else if (f.field === 5) walk.tensors.push(await parseTensor(source, f.offset, f.offset + f.length));
+  }
+}
+
+/** True when the bytes start like an ONNX ModelProto (ir_version varint, then a known field). */
+export function looksLikeOnnx(head: Uint8Array): boolean {
+  if (head.byteLength < 4 || head[0] !== 0x08) return false;
+  const ir = head[1]!;
+  if (ir < 1 || ir > 20) return false;
+  // The next key is a known ModelProto field: producer_name(2), producer_version(3), domain(4),
+  // model_version(5, varint), doc_string(6), graph(7), opset_import(8).
+  return [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42].includes(head[2]!);
+}
+
+function baseDir(name: string): string {
+  const i = name.lastIndexOf('/');
+  return i < 0 ? '' : name.slice(0, i + 1);
+}
+
+/** Finds the dropped file an external-data `location` refers to (same folder, or by base name). */
+function findExternal(location: string, onnxName: string, others: ByteSource[]): ByteSource | undefined {
+  const wanted = (baseDir(onnxName) + location).replace(/^\.\//, '');
+  const base = location.split('/').pop();
+  return others.find((s) => s.name === wanted) ?? others.find((s) => s.name.split('/').pop() === base);
+}
+
+/** Names of weights for the architecture map: the consuming MatMul/Gemm node's name when it has one. */
+function placementNames(walk: Walk): Map<string, string> {
+  const consumers = new Map<string, OnnxNode[]>();
+  for (const n of walk.nodes) {
+    for (const input of n.inputs) {
+      const list = consumers.get(input) ?? [];
+      list.push(n);
+      consumers.set(input, list);
+    }
+  }
+  const out = new Map<string, string>();
+  for (const t of walk.tensors) {
+    // Follow one pass-through node (Cast, Transpose, DequantizeLinear...) to the matmul.
+    let frontier = consumers.get(t.name) ?? [];
+    for (let hop = 0; hop < 3; hop++) {
+      const mm = frontier.find((n) => n.opType === 'MatMul' || n.opType === 'Gemm');
+      if (mm) {
+        if (mm.name) out.set(t.name, mm.name);
+        break;
+      }
+      frontier = frontier
+        .filter((n) => ['Cast', 'Transpose', 'DequantizeLinear', 'Identity', 'Reshape'].includes(n.opType))
+        .flatMap((n) => consumers.get(n.outputs[0] ?? '') ?? []);
+    }
+  }
+  return out;
+}
+
+export interface OnnxReaderResult extends ReaderResult {
+  /** Tensor name -> the name the architecture map should place (its MatMul/Gemm node). */
+  placementNames: Map<string, string>;
+  /** Gemm weights stored [out, in] (transB = 1), for display. */
+  transposed: Set<string>;
+  /** External data files this model used. */
+  externalFiles: string[];
+}
+
+export async function readOnnx(
+  source: ByteSource,
+  others: ByteSource[],
+  signal?: AbortSignal,
+): Promise<OnnxReaderResult> {
+  // 1. ModelProto top level: producer, metadata, the graph.
+  const walk: Walk = { tensors: [], nodes: [], metadata: {} };
+  let sawGraph = false;
+  for await (const f of fields(source, 0, source.size)) {
+    if (signal?.aborted) throw new StudioError('ABORTED', 'The analysis was cancelled.');
+    if (f.field === 1 && f.wire === 0) walk.metadata['onnx.ir_version'] = String(f.value);
+    else if (f.field === 2 && f.wire === 2) walk.metadata['onnx.producer_name'] = await pbString(source, f);
+    else if (f.field === 3 && f.wire === 2)
+      walk.metadata['onnx.producer_version'] = await pbString(source, f);
+    else if (f.field === 7 && f.wire === 2) {
+      sawGraph = true;
+      await parseGraph(source, f.offset, f.offset + f.length, walk, 0);
+    } else if (f.field === 14 && f.wire === 2) {
+      let k = '';
+      let v = '';
+      for await (const g of fields(source, f.offset, f.offset + f.length)) {
+        if (g.field === 1) k = await pbString(source, g);
+        if (g.field === 2) v = await pbString(source, g);
+      }
+      if (k) walk.metadata[k] = v;
+    }
+  }
+  if (!sawGraph) throw new StudioError('INVALID_HEADER', 'this ONNX file has no graph', source.name);
+  // 2. Tensor entries.
+  const warnings: string[] = [];
+  const externalFiles = new Set<string>();
+  const tensors: TensorEntry[] = [];
+  const transposed = new Set<string>();
+  for (const n of walk.nodes) if (n.opType === 'Gemm' && n.transB && n.inputs[1]) transposed.add(n.inputs[1]);
+  for (const t of walk.tensors) {
+    const type = ONNX_TYPES[t.dataType];
+    const dtype = type?.name ?? `type ${t.dataType}`;
+    const numel = numElements(t.dims);
+    if (!Number.isSafeInteger(numel) || t.dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+      throw new StudioError('INVALID_HEADER', `tensor ${t.name} has an invalid shape`, source.name);
+    }
+    const byteLength = numel * (type?.width ?? 0);
+    const list = (skipReason: string): void => {
+      tensors.push(
+        rangeEntry({
+          name: t.name,
+          source,
+          offset: 0,
+          byteLength: 0,
+          shape: t.dims,
+          dtype,
+          decoder: null,
+          skipReason,
+        }),
+      );
+    };
+    if (!type || !type.decoder) {
+      list(`dtype ${dtype} is not a float weight: not analysed`);
+      continue;
+    }
+    const checkLength = (len: number, what: string): void => {
+      if (len !== byteLength) {
+        throw new StudioError(
+          'BAD_OFFSETS',
+          `tensor ${t.name} (${dtype} ${JSON.stringify(t.dims)}) needs ${byteLength} bytes but its ${what} holds ${len}`,
+          source.name,
+        );
+      }
+    };
+    if (t.dataLocation === 1 || t.external.location !== undefined) {
+      const location = t.external.location ?? '';
+      const ext = findExternal(location, source.name, others);
+      if (!ext) {
+        warnings.push(
+          `${source.name}: tensor ${t.name} is stored in the external file "${location}", which was not dropped with the model: drop it too`,
+        );
+        list(`external data file "${location}" missing`);
+        continue;
+      }
+      externalFiles.add(ext.name);
+      const offset = Number(t.external.offset ?? '0');
+      const length = t.external.length !== undefined ? Number(t.external.length) : byteLength;
+      checkLength(length, 'external data length');
+      if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > ext.size) {
+        throw new StudioError(
+          'TRUNCATED',
+          `tensor ${t.name} needs bytes ${offset}..${offset + length} of ${ext.name}, which has ${ext.size}: the data file is truncated or does not match`,
+          ext.name,
+        );
+      }
+      tensors.push(
+        rangeEntry({
+          name: t.name,
+          source: ext,
+          offset,
+          byteLength,
+          shape: t.dims,
+          dtype,
+          decoder: type.decoder,
+          rawDtype: type.raw,
+        }),
+      );
+      continue;
+    }
+    const range = t.raw ?? t.packed;
+    if (range) {
+      checkLength(range.length, t.raw ? 'raw_data' : 'packed data');
+      tensors.push(
+        rangeEntry({
+          name: t.name,
+          source,
+          offset: range.offset,
+          byteLength,
+          shape: t.dims,
+          dtype,
+          decoder: type.decoder,
+          rawDtype: type.raw,
+        }),
+      );
+      continue;
+    }
+    if (t.int32Packed && (t.dataType === 10 || t.dataType === 16)) {
+      // 16-bit floats as varints in int32_data: decoded on read.
+      const field = t.int32Packed;
+      const toFloat = t.dataType === 10 ? halfToFloat : bf16ToFloat;
+      tensors.push({
+        name: t.name,
+        file: source.name,
+        shape: t.dims,
+        dtype,
+        byteLength: field.length,
+        skipReason: null,
+        async decode(kind, sig) {
+          const bits = unpackVarints(
+            await readRange(source, field.offset, field.length, `tensor ${t.name}`, sig),
+          );
+          if (bits.length !== numel)
+            throw new StudioError(
+              'BAD_OFFSETS',
+              `tensor ${t.name} holds ${bits.length} values, not ${numel}`,
+              source.name,
+            );
+          const out = newArray(kind, numel);
+          for (let i = 0; i < numel; i++) out[i] = toFloat(bits[i]!);
+          return out;
+        },
+      });
+      continue;
+    }
+    if (t.values.length === numel && numel > 0) {
+      const values = t.values;
+      const toFloat = t.dataType === 10 ? halfToFloat : t.dataType === 16 ? bf16ToFloat : (x: number) => x;
+      tensors.push({
+        name: t.name,
+        file: source.name,
+        shape: t.dims,
+        dtype,
+        byteLength,
+        skipReason: null,
+        async decode(kind) {
+          const out = newArray(kind, numel);
+          for (let i = 0; i < numel; i++) out[i] = toFloat(values[i]!);
+          return out;
+        },
+      });
+      continue;
+    }
+    if (numel === 0) {
+      list('empty tensor');
+      continue;
+    }
+    throw new StudioError(
+      'INVALID_HEADER',
+      `tensor ${t.name} has no data (${numel} values expected)`,
+      source.name,
+    );
+  }
+  return {
+    tensors,
+    metadata: walk.metadata,
+    warnings,
+    placementNames: placementNames(walk),
+    transposed,
+    externalFiles: [...externalFiles],
+  };
+}

@@ -1,0 +1,379 @@
+/**
+ * openModel: a set of dropped files in, one ModelDescription out.
+ *
+ * 1. Sniff every file (sniff.ts); recognisably wrong files become errors naming the file.
+ * 2. Parse config.json and *.index.json; check every shard an index names was dropped.
+ * 3. Run one reader per weight file; a file that fails becomes an error, the others go on.
+ * 4. If several formats were dropped together, keep the one with the most tensors (ties: safetensors,
+ *    gguf, onnx, pytorch, llama2c) and list the others in `warnings`.
+ * 5. Detect the architecture, place every tensor, decide which are matrices, optionally split fused ones.
+ *
+ * It never throws for a bad file. It throws StudioError('UNKNOWN_FORMAT') only when the set holds no
+ * weight file at all (e.g. only a config.json or a README); when weight files were dropped but none could
+ * be read, it returns a description with no tensors and every file's error in `errors`.
+ */
+import { StudioError, throwIfAborted, toErrorData, type StudioErrorData } from '../errors';
+import type { ByteSource } from '../source';
+import { detectArchitecture, fusedParts, parseLayerIndex, placeTensors } from '../model/architecture';
+import { newArray, toHandle, type ReaderResult, type TensorEntry } from './entry';
+import { decodeUtf8, readRange } from './io';
+import { readGguf } from './gguf';
+import { readLlama2c } from './llama2c';
+import { readOnnx } from './onnx';
+import { readPytorch } from './pytorch';
+import { readSafetensors } from './safetensors';
+import { sniff, type Sniffed } from './sniff';
+import type { FormatName, ModelDescription, ModelFileInfo, TensorHandle, TensorPlacement } from './types';
+
+export interface OpenOptions {
+  /** Split fused matrices (Phi-3 qkv_proj / gate_up_proj, GPT-2 c_attn) into their parts. Default false. */
+  splitFused?: boolean;
+  signal?: AbortSignal;
+}
+
+const FORMAT_PRIORITY: FormatName[] = ['safetensors', 'gguf', 'onnx', 'pytorch', 'llama2c'];
+const MAX_JSON = 64 << 20;
+
+interface Opened {
+  format: FormatName;
+  source: ByteSource;
+  result: ReaderResult;
+  placementNames?: Map<string, string>;
+}
+
+function baseName(name: string): string {
+  return name.split('/').pop() ?? name;
+}
+function dirName(name: string): string {
+  const i = name.lastIndexOf('/');
+  return i < 0 ? '' : name.slice(0, i + 1);
+}
+
+async function readJson(source: ByteSource, signal?: AbortSignal): Promise<unknown> {
+  if (source.size > MAX_JSON)
+    throw new StudioError('HEADER_TOO_LARGE', `this JSON file is over ${MAX_JSON >> 20} MB`, source.name);
+  const bytes = await readRange(source, 0, source.size, 'the JSON file', signal);
+  try {
+    return JSON.parse(decodeUtf8(bytes));
+  } catch (err) {
+    throw new StudioError(
+      'INVALID_HEADER',
+      `invalid JSON: ${err instanceof Error ? err.message : String(err)}`,
+      source.name,
+    );
+  }
+}
+
+function runReader(s: Sniffed, all: ByteSource[], signal?: AbortSignal): Promise<Opened> {
+  const source = s.source;
+  switch (s.kind) {
+    case 'safetensors':
+      return readSafetensors(source, signal).then((result) => ({ format: 'safetensors', source, result }));
+    case 'gguf':
+      return readGguf(source, signal).then((result) => ({ format: 'gguf', source, result }));
+    case 'pytorch':
+      return readPytorch(source, signal).then((result) => ({ format: 'pytorch', source, result }));
+    case 'llama2c':
+      return readLlama2c(source, signal).then((result) => ({ format: 'llama2c', source, result }));
+    case 'onnx':
+      return readOnnx(source, all, signal).then((result) => ({
+        format: 'onnx',
+        source,
+        result,
+        placementNames: result.placementNames,
+      }));
+    default:
+      return Promise.reject(new StudioError('INTERNAL', `no reader for ${s.kind}`, source.name));
+  }
+}
+
+/** Shard names an index's weight_map refers to, relative to the index's folder. */
+function checkIndex(index: ByteSource, json: unknown, present: Set<string>): StudioErrorData[] {
+  const map = (json as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof map !== 'object' || map === null) {
+    return [toErrorData(new StudioError('INVALID_HEADER', 'this index has no weight_map', index.name))];
+  }
+  const shards = new Set<string>();
+  for (const v of Object.values(map as Record<string, unknown>)) if (typeof v === 'string') shards.add(v);
+  const errors: StudioErrorData[] = [];
+  for (const shard of [...shards].sort()) {
+    if (!present.has(dirName(index.name) + shard) && !present.has(baseName(shard))) {
+      errors.push(
+        toErrorData(
+          new StudioError(
+            'MISSING_SHARD',
+            `missing shard ${shard}: drop it together with the other files`,
+            index.name,
+          ),
+        ),
+      );
+    }
+  }
+  return errors;
+}
+
+/** Without an index, shard names like model-00001-of-00004.safetensors still say how many there are. */
+function checkShardNames(names: string[], reported: Set<string>): StudioErrorData[] {
+  const errors: StudioErrorData[] = [];
+  const groups = new Map<
+    string,
+    { total: number; have: Set<number>; width: number; ext: string; example: string }
+  >();
+  for (const n of names) {
+    const m = /^(.*)-(\d+)-of-(\d+)(\.[a-z]+)$/i.exec(n);
+    if (!m) continue;
+    const key = `${m[1]}|${m[3]}|${m[4]}`;
+    const g = groups.get(key) ?? {
+      total: Number(m[3]),
+      have: new Set<number>(),
+      width: m[2]!.length,
+      ext: m[4]!,
+      example: n,
+    };
+    g.have.add(Number(m[2]));
+    groups.set(key, g);
+  }
+  for (const [key, g] of groups) {
+    const prefix = key.split('|')[0]!;
+    for (let i = 1; i <= g.total; i++) {
+      if (g.have.has(i)) continue;
+      const missing = `${baseName(prefix)}-${String(i).padStart(g.width, '0')}-of-${String(g.total).padStart(g.width, '0')}${g.ext}`;
+      if (reported.has(missing)) continue;
+      errors.push(
+        toErrorData(
+          new StudioError(
+            'MISSING_SHARD',
+            `missing shard ${missing}: drop it together with the other files`,
+            g.example,
+          ),
+        ),
+      );
+    }
+  }
+  return errors;
+}
+
+function matrixOf(entry: TensorEntry): { matrixShape: [number, number] | null; skipReason: string | null } {
+  if (entry.skipReason) return { matrixShape: null, skipReason: entry.skipReason };
+  const s = entry.shape;
+  if (s.length < 2)
+    return { matrixShape: null, skipReason: `${s.length}-D tensor (norm, bias or scalar): not a matrix` };
+  if (s.length === 4) {
+    return {
+      matrixShape: null,
+      skipReason: `4-D convolution weight ${JSON.stringify(s)}: per-kernel-position spectra (WeightWatcher pooling) are not computed yet`,
+    };
+  }
+  if (s.length > 2)
+    return {
+      matrixShape: null,
+      skipReason: `${s.length}-D tensor ${JSON.stringify(s)} (stacked experts or 1-D convolution): not analysed as one matrix`,
+    };
+  const [rows, cols] = s as [number, number];
+  if (Math.min(rows, cols) < 2)
+    return {
+      matrixShape: null,
+      skipReason: `shape ${JSON.stringify(s)} has a single row or column: no spectrum to fit`,
+    };
+  return { matrixShape: [rows, cols], skipReason: null };
+}
+
+/** One part of a fused matrix as its own handle: reads the whole tensor, keeps a row or column range. */
+function partEntry(entry: TensorEntry, start: number, end: number, axis: 0 | 1, role: string): TensorEntry {
+  const [rows, cols] = entry.shape as [number, number];
+  const shape = axis === 0 ? [end - start, cols] : [rows, end - start];
+  return {
+    name: `${entry.name}#${role}`,
+    file: entry.file,
+    shape,
+    dtype: entry.dtype,
+    byteLength: Math.round((entry.byteLength * shape[0]! * shape[1]!) / (rows * cols)),
+    skipReason: null,
+    async decode(kind, signal) {
+      const all = await entry.decode(kind, signal);
+      if (axis === 0) return all.slice(start * cols, end * cols);
+      const out = newArray(kind, rows * (end - start));
+      for (let r = 0; r < rows; r++)
+        out.set(all.subarray(r * cols + start, r * cols + end), r * (end - start));
+      return out;
+    },
+  };
+}
+
+export async function openModel(sources: ByteSource[], options: OpenOptions = {}): Promise<ModelDescription> {
+  const { signal } = options;
+  const errors: StudioErrorData[] = [];
+  const warnings: string[] = [];
+  // 1. Sniff.
+  const sniffed: Sniffed[] = [];
+  for (const s of sources) {
+    throwIfAborted(signal);
+    sniffed.push(await sniff(s));
+  }
+  for (const s of sniffed) if (s.error) errors.push(toErrorData(s.error));
+  const presentNames = new Set(sources.flatMap((s) => [s.name, baseName(s.name)]));
+
+  // 2. JSON: config and shard indexes.
+  let config: Record<string, unknown> | undefined;
+  const fileKinds = new Map<string, ModelFileInfo['format']>();
+  const missingReported = new Set<string>();
+  for (const s of sniffed.filter((x) => x.kind === 'json' && !x.error)) {
+    const isIndex = /\.index\.json$/i.test(s.source.name);
+    const isConfig = baseName(s.source.name) === 'config.json';
+    if (!isIndex && !isConfig) {
+      fileKinds.set(s.source.name, 'unknown');
+      continue;
+    }
+    try {
+      const json = await readJson(s.source, signal);
+      if (isIndex) {
+        fileKinds.set(s.source.name, 'index');
+        const errs = checkIndex(s.source, json, presentNames);
+        for (const e of errs) missingReported.add(/missing shard (\S+?):/.exec(e.message)?.[1] ?? '');
+        errors.push(...errs);
+      } else {
+        fileKinds.set(s.source.name, 'config');
+        if (typeof json === 'object' && json !== null && !Array.isArray(json))
+          config = json as Record<string, unknown>;
+      }
+    } catch (err) {
+      errors.push(toErrorData(err));
+    }
+  }
+  errors.push(
+    ...checkShardNames(
+      sources.map((s) => baseName(s.name)),
+      missingReported,
+    ),
+  );
+
+  // 3. Readers.
+  const weightFiles = sniffed.filter(
+    (s) => !s.error && s.kind !== 'json' && s.kind !== 'unknown' && s.kind !== 'external-data',
+  );
+  const hadWeightCandidates = weightFiles.length > 0 || sniffed.some((s) => s.error);
+  if (!hadWeightCandidates) {
+    throw new StudioError(
+      'UNKNOWN_FORMAT',
+      `no model weights among the dropped files (${sources.map((s) => s.name).join(', ') || 'none'}): drop .safetensors, .gguf, .onnx, pytorch_model.bin or llama2.c .bin files`,
+    );
+  }
+  const opened: Opened[] = [];
+  for (const s of weightFiles) {
+    throwIfAborted(signal);
+    try {
+      opened.push(await runReader(s, sources, signal));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ABORTED') throw err;
+      errors.push(toErrorData(err));
+    }
+  }
+
+  // 4. One format.
+  const counts = new Map<FormatName, number>();
+  for (const o of opened) counts.set(o.format, (counts.get(o.format) ?? 0) + o.result.tensors.length);
+  const guessed = (weightFiles[0]?.kind ??
+    sniffed.find((s) => s.kind !== 'unknown' && s.kind !== 'json')?.kind) as FormatName | undefined;
+  let format: FormatName = FORMAT_PRIORITY.includes(guessed as FormatName)
+    ? (guessed as FormatName)
+    : 'safetensors';
+  let best = -1;
+  for (const f of FORMAT_PRIORITY) {
+    const n = counts.get(f);
+    if (n !== undefined && n > best) {
+      best = n;
+      format = f;
+    }
+  }
+  for (const [f, n] of counts) {
+    if (f !== format) {
+      const files = opened.filter((o) => o.format === f).map((o) => o.source.name);
+      warnings.push(
+        `several formats were dropped together: analysing the ${format} files (most tensors); ignoring ${n} ${f} tensors in ${files.join(', ')}`,
+      );
+    }
+  }
+  const chosen = opened.filter((o) => o.format === format);
+  const metadata: Record<string, string> = {};
+  const entries: TensorEntry[] = [];
+  const placementNames = new Map<string, string>();
+  const seen = new Set<string>();
+  for (const o of chosen) {
+    Object.assign(metadata, o.result.metadata);
+    warnings.push(...o.result.warnings);
+    for (const t of o.result.tensors) {
+      if (seen.has(t.name)) {
+        warnings.push(
+          `tensor ${t.name} appears in more than one file; using the copy in the first (${t.file} ignored)`,
+        );
+        continue;
+      }
+      seen.add(t.name);
+      entries.push(t);
+      // Use the consuming node's name only when it carries structure (an exporter path such as
+      // /model/layers.0/self_attn/q_proj/MatMul); names like p2o.MatMul.0 say nothing.
+      const alias = o.placementNames?.get(t.name);
+      if (alias && (alias.includes('/') || parseLayerIndex(alias) !== null))
+        placementNames.set(t.name, alias);
+    }
+  }
+  const externalUsed = new Set(
+    chosen.flatMap((o) =>
+      'externalFiles' in o.result ? (o.result as { externalFiles: string[] }).externalFiles : [],
+    ),
+  );
+
+  // 5. Architecture and placement.
+  const placeName = (t: TensorEntry): string => placementNames.get(t.name) ?? t.name;
+  const architecture = detectArchitecture(entries.map(placeName), config, metadata);
+  const placements = placeTensors(entries.map(placeName), architecture);
+  const tensors: TensorHandle[] = [];
+  for (const entry of entries) {
+    const placement = placements.get(placeName(entry)) ?? { layer: null, role: entry.name, kind: 'other' };
+    const { matrixShape, skipReason } = matrixOf(entry);
+    const parts = options.splitFused && matrixShape ? fusedParts(placement.role, entry.shape, config) : null;
+    if (parts) {
+      for (const part of parts) {
+        const pe = partEntry(entry, part.start, part.end, part.axis, part.role);
+        const pp: TensorPlacement = { ...placement, role: part.role };
+        tensors.push(toHandle(pe, pp, [pe.shape[0]!, pe.shape[1]!], null));
+      }
+      continue;
+    }
+    tensors.push(toHandle(entry, placement, matrixShape, skipReason));
+  }
+  for (const t of tensors)
+    if (t.skipReason && t.matrixShape === null && t.shape.length >= 2)
+      warnings.push(`${t.name}: ${t.skipReason}`);
+
+  const layers = tensors.map((t) => t.placement.layer).filter((l): l is number => l !== null);
+  const files: ModelFileInfo[] = sniffed.map((s) => ({
+    name: s.source.name,
+    bytes: s.source.size,
+    format:
+      fileKinds.get(s.source.name) ??
+      (externalUsed.has(s.source.name)
+        ? 'external-data'
+        : s.kind === 'json' || s.kind === 'external-data' || s.error
+          ? 'unknown'
+          : s.kind),
+  }));
+  const nameFromConfig = typeof config?._name_or_path === 'string' ? config._name_or_path : undefined;
+  const firstWeight = chosen[0]?.source.name ?? sources[0]?.name ?? 'model';
+  const folder = dirName(firstWeight).replace(/\/$/, '');
+  return {
+    name:
+      nameFromConfig ||
+      metadata['general.name'] ||
+      (folder ? baseName(folder) : baseName(firstWeight).replace(/\.[^.]+$/, '')),
+    format,
+    architecture,
+    numLayers: layers.length ? Math.max(...layers) + 1 : 0,
+    files,
+    tensors,
+    config,
+    metadata,
+    errors,
+    warnings,
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * safetensors: 8-byte little-endian header length N, N bytes of JSON, then the data section. Validation
+ * follows the reference implementation (huggingface/safetensors `Metadata::validate`): N ≤ 100,000,000,
+ * the header starts with `{`, every tensor's byte range is in bounds, the ranges sorted by start are
+ * contiguous from 0 with no overlap, each range's size is shape × dtype width, the last range ends at
+ * the end of the file, and `__metadata__` maps strings to strings.
+ */
+import { StudioError } from '../errors';
+import type { ByteSource } from '../source';
+import {
+  decodeBF16,
+  decodeE4M3,
+  decodeE5M2,
+  decodeF16,
+  decodeF32,
+  decodeF64,
+  numElements,
+  type Decoder,
+} from './dtypes';
+import { rangeEntry, type ReaderResult, type TensorEntry } from './entry';
+import { decodeUtf8, readRange } from './io';
+import type { RawTensor } from './types';
+
+export const SAFETENSORS_MAX_HEADER = 100_000_000;
+
+interface DtypeInfo {
+  width: number;
+  decoder: Decoder | null;
+  raw?: RawTensor['dtype'];
+}
+
+const DTYPES: Record<string, DtypeInfo> = {
+  F64: { width: 8, decoder: decodeF64 },
+  F32: { width: 4, decoder: decodeF32, raw: 'F32' },
+  F16: { width: 2, decoder: decodeF16, raw: 'F16' },
+  BF16: { width: 2, decoder: decodeBF16, raw: 'BF16' },
+  F8_E4M3: { width: 1, decoder: decodeE4M3 },
+  F8_E5M2: { width: 1, decoder: decodeE5M2 },
+  // Integer and boolean tensors (quantised weights' packed ints, position ids...) are listed, not analysed.
+  I64: { width: 8, decoder: null },
+  U64: { width: 8, decoder: null },
+  I32: { width: 4, decoder: null },
+  U32: { width: 4, decoder: null },
+  I16: { width: 2, decoder: null },
+  U16: { width: 2, decoder: null },
+  I8: { width: 1, decoder: null },
+  U8: { width: 1, decoder: null },
+  BOOL: { width: 1, decoder: null },
+};
+
+/** True when the first bytes look like a safetensors header (used by the sniffer). */
+export function looksLikeSafetensors(head: Uint8Array): boolean {
+  return head.byteLength >= 9 && head[8] === 0x7b && head[6] === 0 && head[7] === 0;
+}
+
+function invalid(source: ByteSource, message: string): StudioError {
+  return new StudioError('INVALID_HEADER', message, source.name);
+}
+
+export async function readSafetensors(source: ByteSource, signal?: AbortSignal): Promise<ReaderResult> {
+  // 1. Header length, checked against the cap and the file size before the header is read.
+  const lenBytes = await readRange(source, 0, 8, 'the header length', signal);
+  const dv = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8);
+  const headerLen = dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
+  if (headerLen > SAFETENSORS_MAX_HEADER) {
+    throw new StudioError(
+      'HEADER_TOO_LARGE',
+      `the header length (${headerLen} bytes) is over the 100,000,000-byte limit: this is not a valid safetensors file`,
+      source.name,
+    );
+  }
+  if (headerLen > source.size - 8) {
+    throw new StudioError(
+      'HEADER_TOO_LARGE',
+      `the header length (${headerLen} bytes) is larger than the file (${source.size} bytes): the file is truncated or not a safetensors file`,
+      source.name,
+    );
+  }
+  // 2. Header JSON.
+  const headerBytes = await readRange(source, 8, headerLen, 'the header', signal);
+  if (headerBytes[0] !== 0x7b) throw invalid(source, 'invalid header: it does not start with "{"');
+  let header: unknown;
+  try {
+    header = JSON.parse(decodeUtf8(headerBytes));
+  } catch (err) {
+    throw invalid(source, `invalid header JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw invalid(source, 'invalid header JSON: not an object');
+  }
+  // 3. Entries, metadata.
+  const dataStart = 8 + headerLen;
+  const dataSize = source.size - dataStart;
+  const metadata: Record<string, string> = {};
+  const parsed: { name: string; dtype: string; shape: number[]; start: number; end: number }[] = [];
+  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw invalid(source, 'invalid header: __metadata__ is not an object');
+      }
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof v !== 'string')
+          throw invalid(source, `invalid header: __metadata__ value "${k}" is not a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
+    const offsets = info?.data_offsets;
+    const shape = info?.shape;
+    if (
+      typeof info?.dtype !== 'string' ||
+      !Array.isArray(shape) ||
+      !shape.every((d) => Number.isSafeInteger(d) && d >= 0) ||
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)
+    ) {
+      throw invalid(
+        source,
+        `invalid header: tensor ${name} needs a dtype string, a shape and two data_offsets`,
+      );
+    }
+    parsed.push({
+      name,
+      dtype: info.dtype,
+      shape: shape as number[],
+      start: offsets[0] as number,
+      end: offsets[1] as number,
+    });
+  }
+  // 4. Offsets: sorted by start they must tile [0, dataSize) exactly.
+  parsed.sort((a, b) => a.start - b.start || a.end - b.end);
+  let expected = 0;
+  for (const t of parsed) {
+    if (t.end < t.start) {
+      throw new StudioError(
+        'BAD_OFFSETS',
+        `tensor ${t.name} has data offsets [${t.start}, ${t.end}] that end before they start`,
+        source.name,
+      );
+    }
+    if (t.start < expected) {
+      throw new StudioError(
+        'BAD_OFFSETS',
+        `tensor ${t.name} has data offsets [${t.start}, ${t.end}] that overlap the previous tensor`,
+        source.name,
+      );
+    }
+    if (t.start > expected) {
+      throw new StudioError(
+        'BAD_OFFSETS',
+        `tensor ${t.name} starts at ${t.start}, leaving a gap after byte ${expected} of the data section`,
+        source.name,
+      );
+    }
+    const dtype = DTYPES[t.dtype];
+    if (!dtype)
+      throw new StudioError('UNKNOWN_DTYPE', `tensor ${t.name} has unknown dtype "${t.dtype}"`, source.name);
+    const bytes = numElements(t.shape) * dtype.width;
+    if (bytes !== t.end - t.start) {
+      throw new StudioError(
+        'BAD_OFFSETS',
+        `tensor ${t.name} (${t.dtype} ${JSON.stringify(t.shape)}) needs ${bytes} bytes but its data offsets span ${t.end - t.start}`,
+        source.name,
+      );
+    }
+    if (t.end > dataSize) {
+      if (t.start <= dataSize) {
+        throw new StudioError(
+          'TRUNCATED',
+          `the file is truncated: tensor ${t.name} needs bytes up to ${dataStart + t.end} but the file has ${source.size} bytes; re-download it`,
+          source.name,
+        );
+      }
+      throw new StudioError(
+        'BAD_OFFSETS',
+        `tensor ${t.name} has data offsets [${t.start}, ${t.end}] out of range (data section is ${dataSize} bytes)`,
+        source.name,
+      );
+    }
+    expected = t.end;
+  }
+  if (expected !== dataSize) {
+    throw new StudioError(
+      'BAD_OFFSETS',
+      `the tensors cover ${expected} bytes of data but the data section has ${dataSize}: the header does not match the data`,
+      source.name,
+    );
+  }
+  // 5. Entries in the header's order of appearance is lost by sorting; keep file order (by offset).
+  const tensors: TensorEntry[] = parsed.map((t) => {
+    const dtype = DTYPES[t.dtype]!;
+    return rangeEntry({
+      name: t.name,
+      source,
+      offset: dataStart + t.start,
+      byteLength: t.end - t.start,
+      shape: t.shape,
+      dtype: t.dtype,
+      decoder: dtype.decoder,
+      skipReason: dtype.decoder ? null : `integer/boolean dtype ${t.dtype}: not a float weight, not analysed`,
+      rawDtype: dtype.raw,
+    });
+  });
+  return { tensors, metadata, warnings: [] };
+}

@@ -1,0 +1,149 @@
+/**
+ * Cheap magic-byte sniffing (Netron-style): decides which reader opens a file, and recognises the common
+ * wrong files before any reader runs (empty, all zeros, Git LFS pointer, HTML page saved instead of the
+ * file, legacy pickle). Reads at most the first 512 bytes, plus up to 1 MB more to confirm "all zeros".
+ */
+import { StudioError } from '../errors';
+import type { ByteSource } from '../source';
+import { readRange, decodeUtf8 } from './io';
+import { parseLlama2cHeader } from './llama2c';
+import { looksLikeOnnx } from './onnx';
+import { looksLikeSafetensors } from './safetensors';
+import type { FormatName } from './types';
+
+export type SniffedKind = FormatName | 'json' | 'external-data' | 'unknown';
+
+export interface Sniffed {
+  source: ByteSource;
+  kind: SniffedKind;
+  /** Set when the file is recognisably wrong; the reader is then not run. */
+  error?: StudioError;
+}
+
+const HEAD = 512;
+const WEIGHT_EXTENSIONS: Record<string, FormatName | 'bin'> = {
+  safetensors: 'safetensors',
+  gguf: 'gguf',
+  onnx: 'onnx',
+  pt: 'pytorch',
+  pth: 'pytorch',
+  ckpt: 'pytorch',
+  bin: 'bin',
+};
+
+export function extensionOf(name: string): string {
+  const base = name.split('/').pop() ?? name;
+  const i = base.lastIndexOf('.');
+  return i < 0 ? '' : base.slice(i + 1).toLowerCase();
+}
+
+async function allZeros(source: ByteSource, head: Uint8Array): Promise<boolean> {
+  if (head.some((b) => b !== 0)) return false;
+  // Confirm on the first MB and the last 64 KB (a whole-file scan would read gigabytes).
+  const first = await readRange(source, 0, Math.min(source.size, 1 << 20), 'the start of the file');
+  if (first.some((b) => b !== 0)) return false;
+  const tailLen = Math.min(source.size, 1 << 16);
+  const last = await readRange(source, source.size - tailLen, tailLen, 'the end of the file');
+  return !last.some((b) => b !== 0);
+}
+
+export async function sniff(source: ByteSource): Promise<Sniffed> {
+  const name = source.name;
+  const fail = (error: StudioError): Sniffed => ({ source, kind: 'unknown', error });
+  if (source.size === 0) {
+    return fail(
+      new StudioError(
+        'EMPTY_FILE',
+        'the file is empty (0 bytes): the download or copy did not finish; fetch it again',
+        name,
+      ),
+    );
+  }
+  let head: Uint8Array;
+  try {
+    head = await readRange(source, 0, Math.min(source.size, HEAD), 'the start of the file');
+  } catch (err) {
+    return fail(err instanceof StudioError ? err : new StudioError('TRUNCATED', String(err), name));
+  }
+  const text = decodeUtf8(head.subarray(0, 200))
+    .replace(/^\uFEFF/, '')
+    .trimStart();
+  const ext = extensionOf(name);
+
+  // 1. Text files that are not what they claim to be.
+  if (text.startsWith('version https://git-lfs.github.com/spec')) {
+    return fail(
+      new StudioError(
+        'GIT_LFS_POINTER',
+        'this is a Git LFS pointer, not the weights: run git lfs pull',
+        name,
+      ),
+    );
+  }
+  if (/^<(!doctype html|html|head|body|!--)/i.test(text)) {
+    return fail(
+      new StudioError(
+        'HTML_PAGE',
+        'this is an HTML page saved instead of the file: download the raw file (on Hugging Face, the "download" link, not the page)',
+        name,
+      ),
+    );
+  }
+  if (ext === 'json') return { source, kind: 'json' };
+
+  // 2. Magic bytes.
+  const magic = decodeUtf8(head.subarray(0, 4));
+  if (magic === 'GGUF') return { source, kind: 'gguf' };
+  if (
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    (head[2] === 3 || head[2] === 5) &&
+    (head[3] === 4 || head[3] === 6)
+  ) {
+    return { source, kind: 'pytorch' };
+  }
+  if (looksLikeSafetensors(head)) return { source, kind: 'safetensors' };
+  if (parseLlama2cHeader(head, source.size)) return { source, kind: 'llama2c' };
+  if (looksLikeOnnx(head) && (ext === 'onnx' || ext === 'pb' || ext === '')) return { source, kind: 'onnx' };
+
+  // 3. Recognisably broken files.
+  if (await allZeros(source, head)) {
+    return fail(
+      new StudioError(
+        'ALL_ZEROS',
+        'the file contains only zero bytes: the download or copy did not finish; fetch it again',
+        name,
+      ),
+    );
+  }
+  if (
+    head[0] === 0x80 &&
+    head[1]! >= 2 &&
+    head[1]! <= 5 &&
+    (ext === 'bin' || ext === 'pt' || ext === 'pth')
+  ) {
+    return fail(
+      new StudioError(
+        'UNKNOWN_FORMAT',
+        'this is a legacy (pre-1.6, non-zip) PyTorch pickle, which is not supported: re-save it with a current torch.save or convert it to safetensors',
+        name,
+      ),
+    );
+  }
+
+  // 4. By extension: let the reader explain what is wrong (bad header length, bad magic, truncated...).
+  const byExt = WEIGHT_EXTENSIONS[ext];
+  if (byExt === 'safetensors' || byExt === 'gguf' || byExt === 'onnx' || byExt === 'pytorch')
+    return { source, kind: byExt };
+  if (/\.(onnx\.data|onnx_data|data)$/i.test(name)) return { source, kind: 'external-data' };
+  if (byExt === 'bin') {
+    return fail(
+      new StudioError(
+        'UNKNOWN_FORMAT',
+        'this .bin file is neither a PyTorch zip checkpoint nor a llama2.c checkpoint whose header matches its size: it may be truncated or another format',
+        name,
+      ),
+    );
+  }
+  return { source, kind: 'unknown' };
+}
