@@ -1,0 +1,242 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  allocationJsonFromAlphas,
+  buildAllocationJson,
+  matrixCsv,
+  molaFlags,
+} from '../../src/core/allocation/export';
+import { parseAlphaFile } from '../../src/core/allocation/import-alpha';
+import { summarizeMatrix, type AnalysisResult } from '../../src/core/result';
+
+const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
+interface Expected {
+  beta: number;
+  layerAlpha: number[];
+  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  matrices: Record<string, { shape: [number, number]; layer: number; role: string; eigenvalues: number[] }>;
+}
+const stories = JSON.parse(
+  readFileSync(path.join(FIXTURES, 'models/stories260K/expected.json'), 'utf8'),
+) as Expected;
+const ATTENTION = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+
+function storiesResult(): AnalysisResult {
+  const matrices = Object.entries(stories.matrices).map(([name, m]) =>
+    summarizeMatrix(
+      {
+        name,
+        file: 'model.safetensors',
+        layer: m.layer,
+        role: m.role,
+        kind: ATTENTION.includes(m.role) ? 'attention' : 'mlp',
+        shape: m.shape,
+        dtype: 'F32',
+      },
+      {
+        eigenvalues: Float64Array.from(m.eigenvalues),
+        negativeCount: 0,
+        noiseFloor: 0,
+        timings: {},
+        backend: 'cpu',
+      },
+    ),
+  );
+  return {
+    model: {
+      name: 'stories260K',
+      architecture: 'llama',
+      format: 'safetensors',
+      files: [{ name: 'model.safetensors', bytes: 1 }],
+      numLayers: 5,
+    },
+    backend: 'cpu',
+    matrices,
+    errors: [],
+    warnings: [],
+  };
+}
+
+/** How MoLA's training script reads the flags: the quoted value, split on commas, one int per layer. */
+function parseMolaFlags(flags: string): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const m of flags.matchAll(/--(\w+) "([^"]*)"/g)) {
+    out[m[1]] = m[2].split(',').map((x) => {
+      expect(x).toMatch(/^-?\d+$/);
+      return Number.parseInt(x, 10);
+    });
+  }
+  return out;
+}
+
+describe('allocation JSON export', () => {
+  const result = storiesResult();
+  const json = buildAllocationJson(result, {
+    estimator: 'alphalora',
+    mode: 'faithful',
+    beta: stories.beta,
+    budget: 35,
+    loraRank: 8,
+  });
+
+  it('has exactly the schema of issue 3', () => {
+    expect(json.format).toBe('alphalora-studio/allocation');
+    expect(json.version).toBe(1);
+    expect(Object.keys(json.model)).toEqual(
+      expect.arrayContaining(['name', 'architecture', 'files', 'numLayers']),
+    );
+    expect(json.analysis).toMatchObject({ estimator: 'alphalora', backend: 'cpu', layerAggregation: 'mean' });
+    expect(json.analysis.roles).toEqual([...ATTENTION, 'gate_proj', 'up_proj', 'down_proj']);
+    expect(json.layers.length).toBe(5);
+    for (const layer of json.layers) {
+      expect(Object.keys(layer)).toEqual(expect.arrayContaining(['index', 'alpha', 'matrices']));
+      expect(layer.matrices.length).toBe(7);
+      for (const m of layer.matrices) {
+        expect(Object.keys(m)).toEqual(
+          expect.arrayContaining([
+            'name',
+            'role',
+            'shape',
+            'alpha',
+            'xmin',
+            'D',
+            'tail',
+            'numEigs',
+            'lambdaMax',
+            'stableRank',
+            'logNorm',
+            'logSpectralNorm',
+            'alphaWeighted',
+            'negativeEigs',
+          ]),
+        );
+      }
+    }
+    expect(Object.keys(json.allocation)).toEqual(
+      expect.arrayContaining([
+        'method',
+        'mode',
+        'budget',
+        'beta',
+        'experts',
+        'topK',
+        'loraRank',
+        'trainableParams',
+      ]),
+    );
+    expect(Object.keys(json.mola).sort()).toEqual(['lora_r', 'number_experts', 'top_k']);
+  });
+
+  it('carries the fixture layer α and allocation, and the MoLA strings', () => {
+    json.layers.forEach((l, i) => expect(l.alpha).toBeCloseTo(stories.layerAlpha[i], 9));
+    expect(json.allocation.experts).toEqual(stories.allocation['35'].faithful);
+    expect(json.mola.number_experts).toBe(stories.allocation['35'].faithful.join(','));
+    expect(json.mola.top_k).toBe(json.allocation.topK.join(','));
+    expect(json.mola.lora_r).toBe('8,8,8,8,8');
+  });
+
+  it('counts trainable parameters from the layer shapes: n · Σ (r·(rows+cols) + cols)', () => {
+    const perExpert = Object.values(stories.matrices)
+      .filter((m) => m.layer === 0)
+      .reduce((s, m) => s + 8 * (m.shape[0] + m.shape[1]) + m.shape[1], 0);
+    expect(json.allocation.trainableParams).toBe(35 * perExpert);
+    const qOnly = buildAllocationJson(result, {
+      estimator: 'alphalora',
+      mode: 'faithful',
+      beta: 2.5,
+      budget: 35,
+      loraRank: 4,
+      targetModules: ['q_proj'],
+    });
+    expect(qOnly.allocation.trainableParams).toBe(35 * (4 * 128 + 64));
+  });
+
+  it('survives JSON (no NaN) and round-trips through the α import', () => {
+    const text = JSON.stringify(json);
+    expect(text).not.toMatch(/NaN/);
+    const back = parseAlphaFile(text, 'allocation.json');
+    expect(back.layerAlphas).toEqual(json.layers.map((l) => l.alpha));
+    expect(back.matrices?.length).toBe(35);
+    expect(back.matrices?.[0]).toEqual({
+      name: 'model.layers.0.self_attn.q_proj.weight',
+      alpha: result.matrices[0].fits.alphalora.alpha,
+      layer: 0,
+    });
+  });
+
+  it('writes failed fits as null', () => {
+    const broken = storiesResult();
+    const m = broken.matrices[0];
+    m.fits = {
+      ...m.fits,
+      alphalora: { ...m.fits.alphalora, alpha: NaN, xmin: NaN, D: NaN, failed: 'no fit' },
+    };
+    const j = buildAllocationJson(broken, {
+      estimator: 'alphalora',
+      mode: 'safe',
+      beta: 2.5,
+      budget: 20,
+      loraRank: 8,
+    });
+    const failed = j.layers[0].matrices.find((x) => x.name === m.name);
+    expect(failed).toMatchObject({ alpha: null, xmin: null, D: null, failed: 'no fit' });
+    expect(j.allocation.warnings.join(' ')).toMatch(/Layer 0/);
+    expect(JSON.stringify(j)).not.toMatch(/NaN/);
+  });
+});
+
+describe('MoLA flags', () => {
+  it('one paste-ready string, parsed as MoLA parses it', () => {
+    const flags = molaFlags([1, 3, 5], [1, 2, 2], 8);
+    expect(flags).toBe('--number_experts "1,3,5" --top_k "1,2,2" --lora_r "8,8,8"');
+    expect(parseMolaFlags(flags)).toEqual({ number_experts: [1, 3, 5], top_k: [1, 2, 2], lora_r: [8, 8, 8] });
+    const json = buildAllocationJson(storiesResult(), {
+      estimator: 'weightwatcher',
+      mode: 'safe',
+      beta: 2.5,
+      budget: 20,
+      loraRank: 16,
+    });
+    const parsed = parseMolaFlags(molaFlags(json.allocation.experts, json.allocation.topK, 16));
+    expect(parsed.number_experts).toEqual(json.allocation.experts);
+    expect(parsed.number_experts.length).toBe(5);
+  });
+});
+
+describe('per-matrix CSV', () => {
+  it('one row per matrix, numbers exact, and it re-imports to the same layer α', () => {
+    const result = storiesResult();
+    const csv = matrixCsv(result, 'alphalora');
+    const lines = csv.trim().split('\n');
+    expect(lines.length).toBe(36);
+    expect(lines[0].split(',').slice(0, 3)).toEqual(['name', 'file', 'layer']);
+    const back = parseAlphaFile(csv, 'matrices.csv');
+    back.layerAlphas.forEach((a, i) => expect(a).toBeCloseTo(stories.layerAlpha[i], 9));
+    expect(back.matrices?.length).toBe(35);
+  });
+});
+
+describe('allocation JSON from imported α', () => {
+  it('allocates without matrices and leaves unknown fields null', () => {
+    const j = allocationJsonFromAlphas(stories.layerAlpha, {
+      mode: 'safe',
+      beta: 2.5,
+      budget: 35,
+      loraRank: 8,
+    });
+    expect(j.allocation.experts).toEqual(stories.allocation['35'].safe);
+    expect(j.analysis.backend).toBeNull();
+    expect(j.analysis.source).toBe('imported');
+    expect(j.allocation.trainableParams).toBeNull();
+    expect(parseAlphaFile(JSON.stringify(j), 'a.json').layerAlphas).toEqual(stories.layerAlpha);
+    const withModules = allocationJsonFromAlphas([3, 3], {
+      mode: 'faithful',
+      beta: 2.5,
+      budget: 4,
+      loraRank: 2,
+      modules: [{ in: 10, out: 20 }],
+    });
+    expect(withModules.allocation.trainableParams).toBe(4 * (2 * 30 + 10));
+  });
+});
