@@ -16,6 +16,8 @@ export interface OpenedInputs {
   model: ModelDescription | null;
   /** Every input problem: paths that could not be expanded and files the readers rejected. */
   errors: StudioErrorData[];
+  /** Closes the file handles; call when the command is done with the tensors. */
+  close(): Promise<void>;
 }
 
 export async function openInputs(paths: readonly string[]): Promise<OpenedInputs> {
@@ -34,9 +36,10 @@ export async function openInputs(paths: readonly string[]): Promise<OpenedInputs
       );
     }
   }
+  const close = () => closeAll(sources);
   if (sources.length === 0) {
     if (errors.length === 0) errors.push(noFiles(paths));
-    return { model: null, errors };
+    return { model: null, errors, close };
   }
   try {
     const model = await openModel(sources);
@@ -45,11 +48,22 @@ export async function openInputs(paths: readonly string[]): Promise<OpenedInputs
     return {
       model: usable ? model : null,
       errors: usable || errors.length > 0 ? errors : [noTensors(paths)],
+      close,
     };
   } catch (err) {
     errors.push(toErrorData(err));
-    return { model: null, errors };
+    return { model: null, errors, close };
   }
+}
+
+/** Node file sources carry a `close()` beyond the ByteSource interface. */
+async function closeAll(sources: ByteSource[]): Promise<void> {
+  await Promise.all(
+    sources.map((s) => {
+      const close = (s as { close?: unknown }).close;
+      return typeof close === 'function' ? (close as () => Promise<void>).call(s) : undefined;
+    }),
+  );
 }
 
 function noFiles(paths: readonly string[]): StudioErrorData {

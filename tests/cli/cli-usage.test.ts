@@ -9,8 +9,8 @@ describe('alphalora --help', () => {
   it('lists every command', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
-    for (const spec of SPECS)
-      expect(run.stdout).toMatch(new RegExp(`^  ${spec.name} +${spec.summary}$`, 'm'));
+    const lines = run.stdout.split('\n').map((l) => l.trim().split(/\s{2,}/));
+    for (const spec of SPECS) expect(lines).toContainEqual([spec.name, spec.summary]);
     expect(run.stdout).toContain('Exit codes: 0 success, 2 usage error, 3 an input could not be read');
   });
 

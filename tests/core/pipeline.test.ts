@@ -100,7 +100,7 @@ describe('planAnalysis', () => {
     expect(plan.items.length + plan.skipped.length).toBe(model.tensors.length);
     for (const s of plan.skipped) expect(s.reason.length).toBeGreaterThan(10);
     const embed = plan.skipped.find((s) => s.name === 'model.embed_tokens.weight');
-    expect(embed?.reason).toMatch(/embedding.*off by default/);
+    expect(embed?.reason).toMatch(/embedding matrix: not analysed by default/);
     const norm = plan.skipped.find((s) => s.name === 'model.layers.0.input_layernorm.weight');
     expect(norm?.reason).toMatch(/normalisation|not a matrix/);
   });

@@ -21,7 +21,9 @@ export async function runAllocate(parsed: ParsedCommand, io: CliIo): Promise<num
   const format = choiceOption(allocateSpec, parsed, 'format', FORMATS, 'json');
   const fileName = file === '-' ? 'stdin' : file;
 
-  const { layerAlphas } = parseAlphaFile(await io.readText(file), fileName);
+  const imported = parseAlphaFile(await io.readText(file), fileName);
+  const { layerAlphas } = imported;
+  for (const w of imported.warnings) warn(io, w);
   const { experts, warnings } = allocate(layerAlphas, settings);
   const topK = topKFor(experts);
   for (const w of warnings) warn(io, w);
@@ -38,6 +40,7 @@ export async function runAllocate(parsed: ParsedCommand, io: CliIo): Promise<num
       beta: settings.beta,
       budget: settings.budget,
       loraRank: rank,
+      ...(imported.matrices !== undefined ? { matrices: imported.matrices } : {}),
     });
     text = JSON.stringify(json, null, 2) + '\n';
   }

@@ -3,7 +3,7 @@
  * AlphaLoRA allocation, written as the allocation JSON. Progress on stderr, the result on stdout or --out.
  */
 import { availableParallelism } from 'node:os';
-import { buildAllocationJson } from '../../core/allocation/export';
+import { matrixCsv } from '../../core/allocation/export';
 import { createCpuBackend } from '../../core/linalg/backend';
 import type { SpectrumBackend } from '../../core/linalg/backend';
 import { analyzeModel } from '../../core/pipeline/analyze';
@@ -24,8 +24,24 @@ import {
 } from '../args';
 import type { CliIo } from '../io';
 import { openInputs } from '../open-inputs';
+import { compactRanges } from '../ranges';
+import { resultJson } from '../result-json';
+import type { OpenedInputs } from '../open-inputs';
 import { createProgressReporter } from '../progress-bar';
 import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
+import type { AllocationSettings } from './shared';
+import type { EstimatorName } from '../../core/spectral/types';
+
+interface AnalyzeSettings {
+  estimator: EstimatorName;
+  allocation: AllocationSettings;
+  roles: string[] | undefined;
+  layers: [number, number] | undefined;
+  jobs: number;
+  rank: number;
+  outFile: string | undefined;
+  csvFile: string | undefined;
+}
 
 export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<number> {
   // 1. Options first: a usage error must not wait for files to open.
@@ -39,7 +55,26 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   const csvFile = stringOption(parsed, 'csv');
 
   // 2. Open every input; report the ones that cannot be read and go on with the rest.
-  const { model, errors: inputErrors } = await openInputs(parsed.positionals);
+  const inputs = await openInputs(parsed.positionals);
+  try {
+    return await analyzeInputs(
+      inputs,
+      { estimator, allocation, roles, layers, jobs, rank, outFile, csvFile },
+      parsed,
+      io,
+    );
+  } finally {
+    await inputs.close();
+  }
+}
+
+async function analyzeInputs(
+  { model, errors: inputErrors }: OpenedInputs,
+  opts: AnalyzeSettings,
+  parsed: ParsedCommand,
+  io: CliIo,
+): Promise<number> {
+  const { estimator, allocation, roles, layers, jobs, rank, outFile, csvFile } = opts;
   for (const e of inputErrors) io.stderr(`error: ${e.message}\n`);
   if (model === null) return EXIT_INPUT;
   for (const w of model.warnings) warn(io, w);
@@ -85,19 +120,27 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   }
 
   // 5. Layer α and allocation, written as the allocation JSON.
-  const json = buildAllocationJson(result, {
+  const { json, partial } = resultJson(result, {
     estimator,
-    roles: roles ?? defaultRoles(result.matrices),
+    roles,
     mode: allocation.mode,
     beta: allocation.beta,
     budget: allocation.budget,
     loraRank: rank,
   });
-  for (const w of allocationWarnings(json)) warn(io, w);
+  for (const w of json.allocation.warnings) warn(io, w);
+  if (partial) {
+    const held = compactRanges(json.layers.map((l) => l.index));
+    warn(
+      io,
+      `this result holds layers ${held} of ${model.numLayers}: its allocation is over these layers only; ` +
+        '`alphalora merge` joins the parts and allocates over all layers',
+    );
+  }
   await writeResult(io, outFile, JSON.stringify(json, null, 2) + '\n');
   if (csvFile !== undefined) {
-    const { matrixCsv } = await import('../../core/allocation/export');
     await io.writeText(csvFile, matrixCsv(result, estimator));
+    io.stderr(`wrote ${csvFile}\n`);
   }
   return inputErrors.length > 0 || tensorErrors > 0 ? EXIT_INPUT : EXIT_OK;
 }

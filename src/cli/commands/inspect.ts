@@ -16,7 +16,8 @@ import { formatBytes } from '../progress-bar';
 export async function runInspect(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const roles = rolesOption(inspectSpec, parsed);
   const layers = layersOption(inspectSpec, parsed);
-  const { model, errors } = await openInputs(parsed.positionals);
+  const { model, errors, close } = await openInputs(parsed.positionals);
+  await close(); // inspect reads headers only: everything it needs is in the description now
   for (const e of errors) io.stderr(`error: ${e.message}\n`);
   if (model !== null) {
     const plan = planAnalysis(model, { roles, layers });

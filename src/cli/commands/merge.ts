@@ -11,6 +11,9 @@
  * - budget, β, mode and rank default to the parts' own settings when they all agree, else to the paper's.
  */
 import { allocate, topKFor } from '../../core/allocation/alphalora';
+import { ALLOCATION_FORMAT } from '../../core/allocation/export';
+import { trainableParamsPerLayer } from '../../core/allocation/params';
+import type { ModuleShape } from '../../core/allocation/params';
 import { StudioError } from '../../core/errors';
 import type { ParsedCommand } from '../args';
 import { mergeSpec } from '../specs';
@@ -18,6 +21,7 @@ import { EXIT_OK, intOption, stringOption } from '../args';
 import type { CliIo } from '../io';
 import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
 import type { AllocationSettings } from './shared';
+import { compactRanges } from '../ranges';
 
 /** The fields of an allocation JSON that merging reads (the full schema is in src/core/allocation/export.ts). */
 interface PartMatrix {
@@ -74,12 +78,8 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
   const layers = joinLayers(parts);
   const alphas = layers.map((l) => l.alpha);
   const missing = missingLayers(layers, first.json.model.numLayers);
-  if (missing.length > 0) {
-    warn(
-      io,
-      `layers ${compactRanges(missing)} are in no part: the allocation covers only the ${layers.length} layers present`,
-    );
-  }
+  const missingNote = `layers ${compactRanges(missing)} are in no part: the allocation covers only the ${layers.length} layers present`;
+  if (missing.length > 0) warn(io, missingNote);
 
   // 3. Recompute the allocation over all layers.
   const settings = allocationSettings(mergeSpec, parsed, agreedSettings(parts));
@@ -92,8 +92,10 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
   );
   const usable = alphas.map((a) => (a === null ? Number.NaN : a));
   const { experts, warnings } = allocate(usable, settings);
+  const allWarnings = [...(missing.length > 0 ? [missingNote] : []), ...warnings];
   for (const w of warnings) warn(io, w);
   const topK = topKFor(experts);
+  const modules = modulesOf(layers);
 
   const merged = {
     ...first.json,
@@ -121,7 +123,8 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
       experts,
       topK,
       loraRank: rank,
-      trainableParams: trainableParamsOf(layers, experts, rank),
+      trainableParams: modules === null ? null : trainableParamsPerLayer(experts, modules, rank),
+      warnings: allWarnings,
     },
     mola: {
       number_experts: experts.join(','),
@@ -145,7 +148,7 @@ function parsePart(text: string, file: string): PartJson {
     );
   }
   const json = data as Partial<PartJson> | null;
-  if (json === null || typeof json !== 'object' || json.format !== 'alphalora-studio/allocation') {
+  if (json === null || typeof json !== 'object' || json.format !== ALLOCATION_FORMAT) {
     throw new StudioError('BAD_INPUT', 'not an allocation JSON written by `alphalora analyze`', file);
   }
   const ok =
@@ -198,7 +201,6 @@ function joinLayers(parts: Part[]): PartLayer[] {
       }
     }
   }
-  for (const { layer } of byIndex.values()) layer.matrices.sort((a, b) => a.name.localeCompare(b.name));
   return [...byIndex.values()].map((v) => v.layer).sort((a, b) => a.index - b.index);
 }
 
@@ -212,18 +214,6 @@ function meanAlpha(matrices: PartMatrix[]): number | null {
 function missingLayers(layers: PartLayer[], numLayers: number): number[] {
   const present = new Set(layers.map((l) => l.index));
   return Array.from({ length: numLayers }, (_, i) => i).filter((i) => !present.has(i));
-}
-
-/** [0,1,2,5,7,8] -> "0-2, 5, 7-8" */
-export function compactRanges(sorted: number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    out.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return out.join(', ');
 }
 
 function agreed<T>(values: (T | undefined)[]): T | undefined {
@@ -246,22 +236,24 @@ function unionBy<T>(items: T[], key: (t: T) => string): T[] {
   return [...seen.values()];
 }
 
-/**
- * Trainable parameters of the merged allocation: per layer n·Σ(r·(in+out)+in) over its analysed matrices
- * (each a LoRA target module [out, in] with a router of `in` weights per expert). null when a matrix has
- * no shape.
- */
-function trainableParamsOf(layers: PartLayer[], experts: number[], rank: number): number | null {
-  let total = 0;
-  for (let i = 0; i < layers.length; i++) {
-    let perExpert = 0;
-    for (const m of layers[i].matrices) {
+/** Per-layer target modules for the parameter count: each analysed matrix [out, in], as the core export counts them. */
+function modulesOf(layers: PartLayer[]): ModuleShape[][] | null {
+  const modules: ModuleShape[][] = [];
+  for (const layer of layers) {
+    const row: ModuleShape[] = [];
+    for (const m of layer.matrices) {
       const shape = m.shape;
-      if (!Array.isArray(shape) || shape.length !== 2) return null;
-      const [out, inp] = shape as [number, number];
-      perExpert += rank * (inp + out) + inp;
+      if (
+        !Array.isArray(shape) ||
+        shape.length !== 2 ||
+        typeof shape[0] !== 'number' ||
+        typeof shape[1] !== 'number'
+      ) {
+        return null;
+      }
+      row.push({ out: shape[0], in: shape[1] });
     }
-    total += Math.max(0, experts[i]) * perExpert;
+    modules.push(row);
   }
-  return total;
+  return modules;
 }

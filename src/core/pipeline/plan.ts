@@ -69,13 +69,13 @@ function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
   if (kind === 'norm') return 'normalisation weight, not a Linear matrix';
   if (kind === 'embedding' || kind === 'head') {
     if (!opts.includeEmbeddings) {
-      return `${kind} matrix: off by default (AlphaLoRA allocates over the decoder blocks); include embeddings to analyse it`;
+      return `${kind} matrix: not analysed by default (AlphaLoRA allocates over the decoder blocks)`;
     }
   } else if (!LINEAR_KINDS.includes(kind) || layer === null) {
     if (!opts.includeOther) {
       return layer === null
-        ? 'outside the decoder blocks; include other matrices to analyse it'
-        : 'not an attention or MLP Linear matrix; include other matrices to analyse it';
+        ? 'outside the decoder blocks: not analysed by default'
+        : 'not an attention or MLP Linear matrix: not analysed by default';
     }
   }
   if (opts.roles !== undefined && !opts.roles.includes(role)) {
