@@ -5,11 +5,15 @@ import { allocate, allocateFaithful, allocateSafe } from '../../src/core/allocat
 import { numpySum, roundHalfEven } from '../../src/core/allocation/numpy';
 
 const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
-const stories = JSON.parse(readFileSync(path.join(FIXTURES, 'models/stories260K/expected.json'), 'utf8')) as {
+interface AllocationFixture {
   beta: number;
   layerAlpha: number[];
   allocation: Record<string, { faithful: number[]; safe: number[] }>;
-};
+}
+const readFixture = (rel: string): AllocationFixture =>
+  JSON.parse(readFileSync(path.join(FIXTURES, rel), 'utf8')) as AllocationFixture;
+const stories = readFixture('models/stories260K/expected.json');
+const bf16 = readFixture('models/stories260K/bf16/expected.json');
 
 const list = (s: string): number[] => s.split(',').map(Number);
 const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
@@ -68,17 +72,22 @@ describe('faithful mode reproduces the released expert_number.py', () => {
   });
 });
 
-describe('stories260K: faithful and safe at every listed budget', () => {
-  for (const [T, want] of Object.entries(stories.allocation)) {
-    it(`T=${T}`, () => {
-      expect(allocateFaithful(stories.layerAlpha, stories.beta, Number(T)).experts).toEqual(want.faithful);
-      expect(allocateSafe(stories.layerAlpha, stories.beta, Number(T)).experts).toEqual(want.safe);
-      expect(
-        allocate(stories.layerAlpha, { mode: 'safe', beta: stories.beta, budget: Number(T) }).experts,
-      ).toEqual(want.safe);
-    });
-  }
-});
+for (const [label, fixture] of [
+  ['stories260K F32', stories],
+  ['stories260K BF16', bf16],
+] as const) {
+  describe(`${label}: faithful and safe at every listed budget from the fixture layer α`, () => {
+    for (const [T, want] of Object.entries(fixture.allocation)) {
+      it(`T=${T}`, () => {
+        expect(allocateFaithful(fixture.layerAlpha, fixture.beta, Number(T)).experts).toEqual(want.faithful);
+        expect(allocateSafe(fixture.layerAlpha, fixture.beta, Number(T)).experts).toEqual(want.safe);
+        expect(
+          allocate(fixture.layerAlpha, { mode: 'safe', beta: fixture.beta, budget: Number(T) }).experts,
+        ).toEqual(want.safe);
+      });
+    }
+  });
+}
 
 describe('small budgets', () => {
   it('faithful mode returns zero/negative counts with a warning; safe mode never does', () => {
