@@ -11,6 +11,7 @@ import { gramMatrix } from '../../src/core/linalg/gram';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
 import { tridiagonalEigenvalues } from '../../src/core/linalg/sterf';
 import { tridiagonalize } from '../../src/core/linalg/tridiagonal';
+import { wasmKernelAvailable } from '../../src/core/linalg/wasm-fused';
 import { isStudioError } from '../../src/core/errors';
 
 /** Deterministic uniform(-0.5, 0.5) and standard normal generators (mulberry32 + Box-Muller). */
@@ -212,27 +213,55 @@ function withSpectrum(lambdas: number[], seed: number): Float64Array {
 }
 
 describe('tridiagonalize', () => {
-  for (const n of [1, 2, 3, 4, 5, 6, 7, 9, 17, 64, 101]) {
-    it(`keeps a known spectrum, n = ${n}`, () => {
-      const lambdas = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : (i + 1) * (i % 2 ? 1 : -0.5)));
-      const a = withSpectrum(lambdas, n);
-      const { d, e } = tridiagonalize(a, n);
-      expect(d.length).toBe(n);
-      expect(e.length).toBe(Math.max(n - 1, 0));
-      const eigs = tridiagonalEigenvalues(d, e);
-      const want = [...lambdas].sort((x, y) => x - y);
-      expect(maxAbsDiff(eigs, want)).toBeLessThanOrEqual(1e-12 * n * Math.max(...want.map(Math.abs), 1));
-    });
+  it('has the WebAssembly SIMD kernel available in Node', () => {
+    expect(wasmKernelAvailable()).toBe(true);
+  });
+
+  for (const kernel of ['js', 'wasm'] as const) {
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 9, 17, 64, 101]) {
+      it(`keeps a known spectrum, n = ${n}, ${kernel} kernel`, () => {
+        const lambdas = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : (i + 1) * (i % 2 ? 1 : -0.5)));
+        const a = withSpectrum(lambdas, n);
+        const { d, e } = tridiagonalize(a, n, undefined, kernel);
+        expect(d.length).toBe(n);
+        expect(e.length).toBe(Math.max(n - 1, 0));
+        const eigs = tridiagonalEigenvalues(d, e);
+        const want = [...lambdas].sort((x, y) => x - y);
+        expect(maxAbsDiff(eigs, want)).toBeLessThanOrEqual(1e-12 * n * Math.max(...want.map(Math.abs), 1));
+      });
+    }
   }
 
+  it('gives the same tridiagonal with the js and wasm kernels (every n mod 4)', () => {
+    for (const n of [24, 25, 26, 27, 50, 131]) {
+      const r = rng(n);
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = r.normal();
+      const js = tridiagonalize(Float64Array.from(a), n, undefined, 'js');
+      const wasm = tridiagonalize(Float64Array.from(a), n, undefined, 'wasm');
+      const scale = maxAbs(a) * n;
+      expect(maxAbsDiff(js.d, wasm.d)).toBeLessThanOrEqual(1e-13 * scale);
+      expect(maxAbsDiff(js.e, wasm.e)).toBeLessThanOrEqual(1e-13 * scale);
+    }
+  });
+
   it('leaves an already tridiagonal or diagonal matrix alone (τ = 0 steps)', () => {
-    const n = 6;
-    const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) a[i * n + i] = i + 1;
-    for (let i = 0; i + 1 < n; i++) a[(i + 1) * n + i] = a[i * n + i + 1] = i % 2 ? 0 : 0.5;
-    const { d, e } = tridiagonalize(Float64Array.from(a), n);
-    expect(Array.from(d)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(Array.from(e, Math.abs)).toEqual([0.5, 0, 0.5, 0, 0.5]);
+    for (const kernel of ['js', 'wasm'] as const) {
+      const n = 6;
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) a[i * n + i] = i + 1;
+      for (let i = 0; i + 1 < n; i++) a[(i + 1) * n + i] = a[i * n + i + 1] = i % 2 ? 0 : 0.5;
+      const { d, e } = tridiagonalize(Float64Array.from(a), n, undefined, kernel);
+      expect(Array.from(d)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(Array.from(e, Math.abs)).toEqual([0.5, 0, 0.5, 0, 0.5]);
+    }
+  });
+
+  it('stops with ABORTED inside the reduction', () => {
+    const n = 200;
+    const controller = new AbortController();
+    controller.abort();
+    expect(() => tridiagonalize(new Float64Array(n * n), n, controller.signal)).toThrow(/cancelled/);
   });
 });
 

@@ -8,8 +8,18 @@
  * *previous* step's rank-2 update and, in the same sweep over each element, accumulates this step's
  * product — after first bringing column k up to date, which is all the Householder vector needs. One pass
  * over the lower triangle per step, four rows at a time so that the vector loads are shared.
+ *
+ * Where WebAssembly SIMD exists, the bulk of that sweep runs in a small f64x2 kernel (wasm-fused.ts) on a
+ * copy of the matrix in its memory; the TypeScript loop is the fallback and does the edges in both cases.
  */
 import { throwIfAborted } from '../errors';
+import { createWasmWorkspace, type WasmWorkspace } from './wasm-fused';
+
+/** Which implementation runs the fused sweep: 'auto' uses WebAssembly SIMD when available. */
+export type ReductionKernel = 'auto' | 'js' | 'wasm';
+
+/** Below this size the copy into WebAssembly memory is not worth it. */
+const WASM_MIN_N = 24;
 
 export interface Tridiagonal {
   /** Diagonal, length n. */
@@ -22,17 +32,36 @@ export interface Tridiagonal {
  * Reduces the symmetric n×n row-major matrix `a` to tridiagonal (d, e) with the same eigenvalues. Only the
  * lower triangle (a[r·n + c], c ≤ r) is read; `a` is destroyed. The signal is checked once per step.
  */
-export function tridiagonalize(a: Float64Array, n: number, signal?: AbortSignal): Tridiagonal {
-  if (a.length < n * n)
-    throw new RangeError(`tridiagonalize: matrix has ${a.length} entries, needs ${n * n}.`);
+export function tridiagonalize(
+  input: Float64Array,
+  n: number,
+  signal?: AbortSignal,
+  kernel: ReductionKernel = 'auto',
+): Tridiagonal {
+  if (input.length < n * n)
+    throw new RangeError(`tridiagonalize: matrix has ${input.length} entries, needs ${n * n}.`);
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(n - 1, 0));
+  // The matrix and the four vectors live in WebAssembly memory when the SIMD kernel runs.
+  const wasm =
+    kernel === 'js' || (kernel === 'auto' && n < WASM_MIN_N)
+      ? null
+      : createWasmWorkspace((n * n + 4 * n) * 8);
+  if (kernel === 'wasm' && wasm === null)
+    throw new Error('tridiagonalize: WebAssembly SIMD is not available here.');
+  const region = (offset: number, length: number): Float64Array =>
+    wasm === null ? new Float64Array(length) : new Float64Array(wasm.buffer, offset * 8, length);
+  let a = input;
+  if (wasm !== null) {
+    a = region(0, n * n);
+    a.set(input.subarray(0, n * n));
+  }
   // v, w: the pending rank-2 update from the previous step (zero before the first step).
   // u, p: this step's Householder vector and its product τ·A·u. All indexed by absolute row.
-  let v = new Float64Array(n);
-  let w = new Float64Array(n);
-  let u = new Float64Array(n);
-  const p = new Float64Array(n);
+  let v = region(n * n, n);
+  let w = region(n * n + n, n);
+  let u = region(n * n + 2 * n, n);
+  const p = region(n * n + 3 * n, n);
 
   for (let k = 0; k < n; k++) {
     if ((k & 15) === 0) throwIfAborted(signal);
@@ -48,7 +77,8 @@ export function tridiagonalize(a: Float64Array, n: number, signal?: AbortSignal)
 
     // 3. One fused sweep over the trailing lower triangle: apply (v, w), accumulate p = A·u.
     p.fill(0, k + 1);
-    fusedUpdateAndProduct(a, n, k + 1, v, w, u, p);
+    if (wasm !== null) fusedWithWasm(wasm, a, n, k + 1, v, w, u, p);
+    else fusedUpdateAndProduct(a, n, k + 1, v, w, u, p);
 
     // 4. w = τ·p − (τ²/2)(pᵀu)·u becomes the pending update together with v = u.
     let pu = 0;
@@ -155,6 +185,30 @@ function fusedUpdateAndProduct(
     for (let rr = r; rr < r + 4; rr++) updateRowSegment(a, n, rr, r, v, w, u, p);
   }
   for (; r < n; r++) updateRowSegment(a, n, r, s, v, w, u, p);
+}
+
+/**
+ * The same sweep with the WebAssembly kernel doing each 4-row block's even run of columns; the odd column
+ * left over, the 4×4 diagonal blocks and the last (n − s) mod 4 rows are done here. All arrays are views
+ * into wasm.buffer (their byteOffset is what the kernel addresses).
+ */
+function fusedWithWasm(
+  wasm: WasmWorkspace,
+  a: Float64Array,
+  n: number,
+  s: number,
+  v: Float64Array,
+  w: Float64Array,
+  u: Float64Array,
+  p: Float64Array,
+): void {
+  const rEnd = s + 4 * Math.floor((n - s) / 4);
+  wasm.fused(a.byteOffset, n, s, rEnd, v.byteOffset, w.byteOffset, u.byteOffset, p.byteOffset);
+  for (let r = s; r < rEnd; r += 4) {
+    const from = (r - s) & 1 ? r - 1 : r;
+    for (let rr = r; rr < r + 4; rr++) updateRowSegment(a, n, rr, from, v, w, u, p);
+  }
+  for (let r = rEnd; r < n; r++) updateRowSegment(a, n, r, s, v, w, u, p);
 }
 
 /** Row r, columns from..r, of the fused update and product (the diagonal entry counted once). */
