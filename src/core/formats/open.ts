@@ -120,7 +120,7 @@ function checkShardNames(names: string[], reported: Set<string>): StudioErrorDat
     { total: number; have: Set<number>; width: number; ext: string; example: string }
   >();
   for (const n of names) {
-    const m = /^(.*)-(\d+)-of-(\d+)(\.[a-z]+)$/i.exec(n);
+    const m = /^(.*)-(\d+)-of-(\d+)(\.[a-z]+)$/i.exec(baseName(n));
     if (!m) continue;
     const key = `${m[1]}|${m[3]}|${m[4]}`;
     const g = groups.get(key) ?? {
@@ -242,7 +242,7 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   }
   errors.push(
     ...checkShardNames(
-      sources.map((s) => baseName(s.name)),
+      sources.map((s) => s.name),
       missingReported,
     ),
   );
