@@ -9,6 +9,7 @@ import { createCpuBackend } from '../src/core/linalg/backend';
 import { createGpuContext } from '../src/gpu/device';
 import { createGpuBackend } from '../src/gpu/spectrum-gpu';
 import type { BackendInfo } from './contract';
+import { SMALL_MATRIX_MAX_SIDE, smallOnCpu } from './small-on-cpu';
 
 export interface SelectedBackend {
   backend: SpectrumBackend;
@@ -18,7 +19,7 @@ export interface SelectedBackend {
 const CPU_ADAPTER = 'CPU (float64)';
 
 function cpu(reason: string): SelectedBackend {
-  const backend = createCpuBackend();
+  const backend = createCpuBackend('analysis worker');
   return { backend, info: { name: 'cpu', adapter: CPU_ADAPTER, reason, software: false } };
 }
 
@@ -46,10 +47,17 @@ export class BackendSelector {
   private async probe(): Promise<SelectedBackend> {
     try {
       const ctx = await createGpuContext();
-      const backend = await createGpuBackend(ctx);
+      const gpu = await createGpuBackend(ctx);
       return {
-        backend,
-        info: { name: 'webgpu', adapter: ctx.adapterName, reason: null, software: ctx.isSoftware },
+        // Tiny matrices are exact and faster on the float64 CPU path (see small-on-cpu.ts).
+        backend: smallOnCpu(gpu, createCpuBackend('analysis worker (small matrices)')),
+        info: {
+          name: 'webgpu',
+          adapter: ctx.adapterName,
+          reason: null,
+          software: ctx.isSoftware,
+          note: `matrices with at most ${SMALL_MATRIX_MAX_SIDE} columns run on the CPU in float64`,
+        },
       };
     } catch (err) {
       return cpu(reasonOf(err));

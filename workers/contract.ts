@@ -25,6 +25,8 @@ export interface BackendInfo {
   reason: string | null;
   /** True for software adapters (SwiftShader): correct but slow. */
   software: boolean;
+  /** How work is split, e.g. that small matrices run on the float64 CPU path. */
+  note?: string;
 }
 
 /** One tensor as the summary lists it: where it sits and whether it is analysed (and why not). */

@@ -122,7 +122,8 @@ export function App(): ReactNode {
           analysis.importAlphas({
             fileName: file.name,
             layerAlphas: parsed.layerAlphas,
-            modelName: parsed.modelName ?? file.name.replace(/\.[^.]+$/, ''),
+            modelName: file.name.replace(/\.[^.]+$/, ''),
+            warnings: parsed.warnings,
           });
         } catch (err) {
           const e = toErrorData(err);
@@ -249,7 +250,6 @@ export function App(): ReactNode {
               layers={layers}
               allocation={alloc.allocation}
               settings={allocationSettings}
-              trainable={alloc.trainable}
             />
             {state.matrices.length > 0 && (
               <MatrixTable

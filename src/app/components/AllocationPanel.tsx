@@ -52,9 +52,9 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
             aria-valuetext={`${settings.budget} experts`}
             onChange={(e) => onChange({ budget: Number(e.currentTarget.value) })}
           />
-          <output htmlFor="budget" data-testid="budget-value">
+          <span className="value" data-testid="budget-value">
             T = {settings.budget}
-          </output>
+          </span>
         </div>
         <div className="slider">
           <label htmlFor="beta">Beta</label>
@@ -68,7 +68,7 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
             aria-valuetext={`β ${settings.beta.toFixed(1)}`}
             onChange={(e) => onChange({ beta: Number(e.currentTarget.value) })}
           />
-          <output htmlFor="beta">β = {settings.beta.toFixed(1)}</output>
+          <span className="value">β = {settings.beta.toFixed(1)}</span>
         </div>
         <fieldset className="mode">
           <legend>Mode</legend>

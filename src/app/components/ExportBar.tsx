@@ -7,6 +7,7 @@ import { useMemo, useState, type ReactNode } from 'react';
 import type { Allocation } from '../../core/allocation/alphalora';
 import {
   allocationJsonFromAlphas,
+  type AllocationJson,
   buildAllocationJson,
   matrixCsv,
   molaFlags,
@@ -24,7 +25,6 @@ interface ExportBarProps {
   layers: LayerStage;
   allocation: Allocation | null;
   settings: AllocationSettings;
-  trainable: number | null;
 }
 
 function fileStem(name: string): string {
@@ -52,7 +52,7 @@ export function analysisResultOf(state: SessionState): AnalysisResult | null {
 }
 
 export function ExportBar(props: ExportBarProps): ReactNode {
-  const { state, estimator, layers, allocation, settings, trainable } = props;
+  const { state, estimator, layers, allocation, settings } = props;
   const [copied, setCopied] = useState<string | null>(null);
   const result = useMemo(() => analysisResultOf(state), [state]);
 
@@ -67,21 +67,26 @@ export function ExportBar(props: ExportBarProps): ReactNode {
     beta: settings.beta,
     budget: settings.budget,
     loraRank: settings.rank,
-    targetModules: settings.targets,
+    targetModules: settings.targets.length > 0 ? settings.targets : undefined,
   };
 
   const exportJson = (): void => {
     if (!allocation) return;
-    const json = state.imported
-      ? allocationJsonFromAlphas(state.imported.layerAlphas, {
-          ...allocationOpts,
-          modelName: state.imported.modelName,
-        })
-      : result
-        ? buildAllocationJson(result, { ...allocationOpts, roles: layers.roles })
-        : null;
+    let json: AllocationJson | null;
+    try {
+      json = state.imported
+        ? allocationJsonFromAlphas(state.imported.layerAlphas, {
+            ...allocationOpts,
+            model: { name: state.imported.modelName },
+          })
+        : result
+          ? buildAllocationJson(result, { ...allocationOpts, roles: layers.roles })
+          : null;
+    } catch (err) {
+      setCopied(err instanceof Error ? err.message : String(err));
+      return;
+    }
     if (!json) return;
-    if (trainable !== null && json.allocation) json.allocation.trainableParams = trainable;
     const name = state.imported?.modelName ?? result?.model.name ?? 'model';
     downloadText(
       `${JSON.stringify(json, null, 2)}\n`,

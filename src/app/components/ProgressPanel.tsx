@@ -63,6 +63,7 @@ export function ProgressPanel({
           <span>
             {' '}
             · {engine.name === 'webgpu' ? 'WebGPU' : 'CPU'} ({engine.adapter})
+            {engine.note ? `; ${engine.note}` : ''}
           </span>
         )}
       </p>

@@ -14,6 +14,7 @@ export interface ImportedAlphas {
   fileName: string;
   layerAlphas: number[];
   modelName: string;
+  warnings: string[];
 }
 
 export interface SessionState {

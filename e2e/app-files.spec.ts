@@ -1,0 +1,127 @@
+import { expect, test } from '@playwright/test';
+import {
+  dropFiles,
+  fixtureFile,
+  layerAlphas,
+  loadExpected,
+  makeSafetensors,
+  screenshot,
+  syntheticWeights,
+  uploadFiles,
+  waitForComplete,
+} from './helpers/app';
+
+// Other ways in and other formats: dropped shards, an uploaded BF16 file, a dropped GGUF Q8_0 file, bad
+// files among good ones, and cancelling a running analysis.
+
+const f32 = loadExpected('expected.json');
+const bf16 = loadExpected('bf16/expected.json');
+
+function expectAlphasClose(actual: number[], reference: number[], tolerance: number): void {
+  expect(actual).toHaveLength(reference.length);
+  actual.forEach((a, i) => expect(Math.abs(a - reference[i]), `layer ${i}`).toBeLessThan(tolerance));
+}
+
+test('dropping the sharded safetensors (two shards, the index and config.json)', async ({ page }) => {
+  await page.goto('/');
+  await dropFiles(page, [
+    fixtureFile('sharded/model-00001-of-00002.safetensors'),
+    fixtureFile('sharded/model-00002-of-00002.safetensors'),
+    fixtureFile('sharded/model.safetensors.index.json'),
+    fixtureFile('config.json'),
+  ]);
+  await waitForComplete(page);
+  await expect(page.getByTestId('layers')).toHaveText('5');
+  expectAlphasClose(await layerAlphas(page), f32.layerAlpha, 1e-3);
+  await expect(page.getByRole('alert')).toBeEmpty();
+});
+
+test('uploading the BF16 file through "Open model files"', async ({ page }) => {
+  await page.goto('/');
+  await uploadFiles(page, [fixtureFile('bf16/model.safetensors'), fixtureFile('config.json')]);
+  await waitForComplete(page);
+  await expect(page.getByText(/BF16/).first()).toBeVisible();
+  expectAlphasClose(await layerAlphas(page), bf16.layerAlpha, 1e-3);
+  await expect(page.getByRole('alert')).toBeEmpty();
+});
+
+test('dropping the GGUF Q8_0 file: α close to the F32 weights, no error', async ({ page }) => {
+  await page.goto('/');
+  await dropFiles(page, [fixtureFile('gguf/stories260K.Q8_0.gguf')]);
+  await waitForComplete(page);
+  await expect(page.getByTestId('format')).toHaveText('gguf');
+  await expect(page.getByTestId('layers')).toHaveText('5');
+  // Q8_0 rounds each weight to 8 bits per block of 32: the spectra move a little, α by a few hundredths.
+  expectAlphasClose(await layerAlphas(page), f32.layerAlpha, 0.05);
+  await expect(page.getByRole('alert')).toBeEmpty();
+  await screenshot(page, '10-gguf-q8');
+});
+
+test('a Git LFS pointer and a truncated file show their errors; the other file still analyses', async ({
+  page,
+}) => {
+  await page.goto('/');
+  const shard2 = fixtureFile('sharded/model-00002-of-00002.safetensors');
+  const lfsPointer = Buffer.from(
+    'version https://git-lfs.github.com/spec/v1\n' +
+      'oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n' +
+      'size 1045104\n',
+  );
+  await dropFiles(page, [
+    fixtureFile('sharded/model-00001-of-00002.safetensors'),
+    { name: 'model-00002-of-00002.safetensors', bytes: shard2.bytes.subarray(0, 100_000) },
+    { name: 'pointer.safetensors', bytes: lfsPointer },
+  ]);
+  await waitForComplete(page);
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('pointer.safetensors');
+  await expect(alert).toContainText(/Git LFS pointer/i);
+  await expect(alert).toContainText('model-00002-of-00002.safetensors');
+  await expect(alert).toContainText(/truncated|past the end|shorter/i);
+  // The first shard's three layers were analysed: 21 matrices.
+  await expect(page.locator('.matrix-table tbody tr')).toHaveCount(21);
+  await screenshot(page, '11-bad-files');
+});
+
+test('cancel mid-analysis keeps the matrices already done and drops later ones', async ({ page }) => {
+  // A generated LLaMA-named model big enough to take a while on a software adapter: 6 layers × 7 × 192².
+  const roles = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+  const mlp = ['gate_proj', 'up_proj', 'down_proj'];
+  const tensors = [];
+  let seed = 1;
+  for (let l = 0; l < 6; l++) {
+    for (const r of roles) {
+      tensors.push({
+        name: `model.layers.${l}.self_attn.${r}.weight`,
+        shape: [192, 192],
+        data: syntheticWeights(192, 192, seed++),
+      });
+    }
+    for (const r of mlp) {
+      tensors.push({
+        name: `model.layers.${l}.mlp.${r}.weight`,
+        shape: [192, 192],
+        data: syntheticWeights(192, 192, seed++),
+      });
+    }
+  }
+  await page.goto('/');
+  await dropFiles(page, [{ name: 'generated.safetensors', bytes: makeSafetensors(tensors) }]);
+  const bar = page.getByRole('progressbar');
+  await expect(bar).toHaveAttribute('aria-valuemax', '42');
+  // Cancel once a few matrices are done.
+  await expect
+    .poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 120_000 })
+    .toBeGreaterThanOrEqual(2);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('status')).toHaveText(/Analysis cancelled: \d+ of 42 matrices kept/);
+  const kept = Number(/cancelled: (\d+)/.exec((await page.getByRole('status').textContent()) ?? '')?.[1]);
+  expect(kept).toBeGreaterThanOrEqual(2);
+  expect(kept).toBeLessThan(42);
+  await expect(page.locator('.matrix-table tbody tr')).toHaveCount(kept);
+  // Nothing more arrives from the cancelled job.
+  await page.waitForTimeout(2000);
+  await expect(page.locator('.matrix-table tbody tr')).toHaveCount(kept);
+  await expect(page.getByRole('status')).toHaveText(/Analysis cancelled/);
+  await screenshot(page, '12-cancelled');
+});

@@ -1,0 +1,212 @@
+import { expect, test } from '@playwright/test';
+import {
+  chartExperts,
+  downloadJson,
+  layerAlphas,
+  loadExpected,
+  networkGuard,
+  screenshot,
+  setSlider,
+  spectraComputed,
+  waitForComplete,
+} from './helpers/app';
+
+// The sample model end to end, as a researcher uses it: open it, watch it analysed, check the numbers
+// against the float64 references, move the budget, export. Expected numbers come from
+// ../shared/fixtures/models/stories260K/expected.json (computed independently in float64).
+
+const expected = loadExpected('expected.json');
+const ALPHA_TOLERANCE = 1e-3;
+
+interface AllocationJson {
+  format: string;
+  version: number;
+  model: { name: string; architecture: string; files: { name: string; bytes: number }[]; numLayers: number };
+  analysis: { estimator: string; backend: string; layerAggregation: string; roles: string[] };
+  layers: {
+    index: number;
+    alpha: number;
+    matrices: {
+      name: string;
+      role: string;
+      shape: number[];
+      alpha: number;
+      xmin: number;
+      D: number;
+      tail: number;
+      numEigs: number;
+    }[];
+  }[];
+  allocation: {
+    method: string;
+    mode: string;
+    budget: number;
+    beta: number;
+    experts: number[];
+    topK: number[];
+    loraRank: number;
+    trainableParams: number;
+  };
+  mola: { number_experts: string; top_k: string; lora_r: string };
+}
+
+test('the sample model: analysed, α per layer matches the references, allocation exported', async ({
+  page,
+  baseURL,
+}) => {
+  const origin = new URL(baseURL ?? 'http://127.0.0.1:4173').origin;
+  const net = networkGuard(page, origin);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+
+  await page.goto('/');
+  await expect(page.getByText(/WebGPU adapter: .+|WebGPU is unavailable/).first()).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  net.markLoaded();
+  await screenshot(page, '01-start');
+
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await expect(page.getByRole('progressbar')).toBeVisible();
+  await waitForComplete(page);
+  await expect(page.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '35');
+  await expect(page.getByRole('progressbar')).toHaveAttribute('aria-valuemax', '35');
+
+  // What was recognised.
+  await expect(page.getByTestId('format')).toHaveText('safetensors');
+  await expect(page.getByTestId('architecture')).toHaveText(/llama/i);
+  await expect(page.getByTestId('layers')).toHaveText('5');
+
+  // Every layer α within 1e-3 of the float64 reference.
+  const alphas = await layerAlphas(page);
+  expect(alphas).toHaveLength(expected.layerAlpha.length);
+  alphas.forEach((a, i) => expect(Math.abs(a - expected.layerAlpha[i])).toBeLessThan(ALPHA_TOLERANCE));
+  await expect(page.getByRole('alert')).toBeEmpty();
+
+  // The allocation at a budget the references list.
+  await setSlider(page, 'Expert budget', 20);
+  await expect(page.getByTestId('budget-value')).toHaveText('T = 20');
+  expect(await chartExperts(page)).toEqual(expected.allocation['20'].faithful);
+
+  const { json, download } = await downloadJson(page, 'Export allocation JSON');
+  expect(download.suggestedFilename()).toMatch(/\.json$/);
+  const doc = json as AllocationJson;
+  expect(doc.format).toBe('alphalora-studio/allocation');
+  expect(doc.version).toBe(1);
+  expect(doc.model.numLayers).toBe(5);
+  expect(doc.model.architecture).toMatch(/llama/i);
+  expect(doc.model.files.map((f) => f.name)).toContain('model.safetensors');
+  expect(doc.analysis.estimator).toBe('alphalora');
+  expect(['webgpu', 'cpu']).toContain(doc.analysis.backend);
+  expect(doc.analysis.layerAggregation).toBe('mean');
+  expect(doc.layers).toHaveLength(5);
+  for (const layer of doc.layers) {
+    expect(Math.abs(layer.alpha - expected.layerAlpha[layer.index])).toBeLessThan(ALPHA_TOLERANCE);
+    expect(layer.matrices).toHaveLength(7);
+    for (const m of layer.matrices) {
+      const ref = expected.matrices[m.name];
+      expect(ref, m.name).toBeDefined();
+      expect(Math.abs(m.alpha - ref.alphalora.alpha)).toBeLessThan(ALPHA_TOLERANCE);
+      expect(m.shape).toHaveLength(2);
+    }
+  }
+  expect(doc.allocation.mode).toBe('faithful');
+  expect(doc.allocation.budget).toBe(20);
+  expect(doc.allocation.beta).toBe(2.5);
+  expect(doc.allocation.experts).toEqual(expected.allocation['20'].faithful);
+  expect(doc.allocation.topK).toEqual(expected.allocation['20'].faithful.map((n) => (n > 1 ? 2 : 1)));
+  expect(doc.mola.number_experts).toBe(expected.allocation['20'].faithful.join(','));
+  expect(doc.mola.lora_r).toMatch(/^\d+(,\d+){4}$/);
+
+  // The flags are shown in the page (the clipboard may be blocked in a headless browser).
+  await page.getByRole('button', { name: 'Copy MoLA flags' }).click();
+  await expect(page.getByTestId('mola-flags')).toContainText(
+    `--number_experts "${expected.allocation['20'].faithful.join(',')}"`,
+  );
+
+  // Screenshots of the main views, for review.
+  await screenshot(page, '02-sample-complete');
+  await screenshot(page, '03-alpha-chart', 'figure[aria-labelledby="alpha-chart-title"]');
+  await screenshot(page, '04-esd-chart', 'figure[aria-labelledby="esd-chart-title"]');
+  await screenshot(page, '05-allocation', 'section.allocation');
+  await page.getByRole('button', { name: 'log-x' }).click();
+  await screenshot(page, '06-esd-log-x', 'figure[aria-labelledby="esd-chart-title"]');
+  await page.getByRole('button', { name: 'linear' }).click();
+  await screenshot(page, '07-esd-linear', 'figure[aria-labelledby="esd-chart-title"]');
+
+  // Privacy: nothing to another origin, and after load only the sample the user asked for.
+  expect(net.foreign).toEqual([]);
+  expect(net.afterLoad.filter((u) => !new URL(u).pathname.startsWith('/sample/'))).toEqual([]);
+  expect(pageErrors).toEqual([]);
+});
+
+test('moving "Expert budget" changes the bars and the export, never the spectra', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+  const computed = await spectraComputed(page);
+  expect(computed).toBe(35);
+
+  for (const budget of ['10', '35', '20']) {
+    await setSlider(page, 'Expert budget', Number(budget));
+    expect(await chartExperts(page)).toEqual(expected.allocation[budget].faithful);
+    const { json } = await downloadJson(page, 'Export allocation JSON');
+    expect((json as AllocationJson).allocation.experts).toEqual(expected.allocation[budget].faithful);
+  }
+  // Safe mode at the same budgets, still no new spectrum.
+  await page.getByLabel(/Safe/).check();
+  for (const budget of ['10', '35']) {
+    await setSlider(page, 'Expert budget', Number(budget));
+    expect(await chartExperts(page)).toEqual(expected.allocation[budget].safe);
+  }
+  // Beta and the estimator switch re-fit from cached spectra.
+  await setSlider(page, 'Beta', 1);
+  await page.getByLabel(/weightwatcher/).check();
+  await page.getByLabel(/hill-mid/).check();
+  await page.getByLabel(/alphalora/).check();
+  expect(await spectraComputed(page)).toBe(computed);
+});
+
+test('keyboard alone: open the sample, sort the table, select a matrix, move the sliders', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).focus();
+  await page.keyboard.press('Enter');
+  await waitForComplete(page);
+  const budget = page.getByLabel('Expert budget', { exact: true });
+  await budget.focus();
+  const before = await budget.inputValue();
+  await page.keyboard.press('ArrowRight');
+  await expect(budget).toHaveValue(String(Number(before) + 1));
+  // Sort by α and pick the first row with Enter: the ESD follows.
+  await page.getByRole('button', { name: /^α/ }).first().focus();
+  await page.keyboard.press('Enter');
+  const firstRow = page.locator('.matrix-table tbody tr').first();
+  const name = await firstRow.getAttribute('data-matrix');
+  await firstRow.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#esd-chart-title')).toHaveText(`ESD of ${name}`);
+});
+
+test('narrow window: the layout reflows without horizontal scrolling', async ({ page }) => {
+  await page.setViewportSize({ width: 420, height: 860 });
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(1);
+  await screenshot(page, '08-narrow');
+});
+
+test('re-opening the same files shows the cached result at once, with Recompute', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+  const computed = await spectraComputed(page);
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await expect(page.getByRole('status')).toHaveText(/Analysis complete.*from the cache/);
+  expect(await spectraComputed(page)).toBe(computed);
+  await page.getByRole('button', { name: 'Recompute' }).click();
+  await expect(page.getByRole('status')).toHaveText(/Analysis complete.* in /, { timeout: 150_000 });
+  expect(await spectraComputed(page)).toBe(computed + 35);
+});

@@ -1,0 +1,178 @@
+/**
+ * Helpers for the app's end-to-end tests: fixture paths and expected numbers, dropping files onto the page
+ * the way a person's drag and drop does (a DataTransfer with File objects, dragover + drop events),
+ * reading the numbers the page exposes, a network guard, and screenshots for review.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { expect, type Download, type Page } from '@playwright/test';
+
+export const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
+export const STORIES = path.join(FIXTURES, 'models/stories260K');
+export const SCREENSHOTS = path.resolve(process.cwd(), 'test-results/screenshots');
+
+export interface ExpectedModel {
+  beta: number;
+  layerAlpha: number[];
+  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  matrices: Record<string, { alphalora: { alpha: number }; layer: number; role: string }>;
+}
+
+export function loadExpected(relative: string): ExpectedModel {
+  return JSON.parse(readFileSync(path.join(STORIES, relative), 'utf8')) as ExpectedModel;
+}
+
+export interface FileSpec {
+  /** File name as the page sees it. */
+  name: string;
+  bytes: Buffer | Uint8Array;
+}
+
+export function fixtureFile(relative: string, name = path.basename(relative)): FileSpec {
+  return { name, bytes: readFileSync(path.join(STORIES, relative)) };
+}
+
+/** Drops files onto the page: builds File objects in the page and fires dragenter/dragover/drop. */
+export async function dropFiles(page: Page, files: FileSpec[]): Promise<void> {
+  const payload = files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') }));
+  const dataTransfer = await page.evaluateHandle((items) => {
+    const dt = new DataTransfer();
+    for (const item of items) {
+      const bin = atob(item.b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      dt.items.add(new File([bytes], item.name, { lastModified: Date.UTC(2024, 5, 1) }));
+    }
+    return dt;
+  }, payload);
+  const target = page.locator('.app');
+  await target.dispatchEvent('dragenter', { dataTransfer });
+  await target.dispatchEvent('dragover', { dataTransfer });
+  await target.dispatchEvent('drop', { dataTransfer });
+}
+
+/** Uploads through the "Open model files" input, as a person choosing files does. */
+export async function uploadFiles(page: Page, files: FileSpec[]): Promise<void> {
+  await page
+    .getByLabel('Open model files')
+    .setInputFiles(
+      files.map((f) => ({
+        name: f.name,
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from(f.bytes),
+      })),
+    );
+}
+
+export async function waitForComplete(page: Page): Promise<void> {
+  await expect(page.getByRole('status')).toHaveText(/Analysis complete/, { timeout: 150_000 });
+}
+
+/** Layer α as the page computed them (the main element exposes them with 10 significant digits). */
+export async function layerAlphas(page: Page): Promise<number[]> {
+  const raw = (await page.locator('main').getAttribute('data-layer-alphas')) ?? '';
+  return raw === '' ? [] : raw.split(',').map(Number);
+}
+
+export async function spectraComputed(page: Page): Promise<number> {
+  return Number(await page.locator('main').getAttribute('data-spectra-computed'));
+}
+
+/** Experts per layer as the allocation chart draws them. */
+export async function chartExperts(page: Page): Promise<number[]> {
+  const raw = await page.locator('svg[data-experts]').getAttribute('data-experts');
+  return (raw ?? '')
+    .split(',')
+    .filter((s) => s !== '')
+    .map(Number);
+}
+
+/** Moves a range input to a value (fill sets it and fires input/change, as a drag would). */
+export async function setSlider(page: Page, label: string, value: number): Promise<void> {
+  await page.getByLabel(label, { exact: true }).fill(String(value));
+}
+
+export async function downloadJson(
+  page: Page,
+  buttonName: string,
+): Promise<{ json: unknown; download: Download }> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: buttonName }).click(),
+  ]);
+  const file = await download.path();
+  return { json: JSON.parse(readFileSync(file, 'utf8')) as unknown, download };
+}
+
+export async function screenshot(page: Page, name: string, selector?: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  if (selector) await page.locator(selector).first().screenshot({ path: file });
+  else await page.screenshot({ path: file, fullPage: true });
+}
+
+/**
+ * Records every request the page makes after it has loaded, and every request to another origin at any
+ * time. The privacy promise is that both lists stay empty, except same-origin fetches of the bundled
+ * sample when the user asks for it (returned separately so a test can allow exactly those).
+ */
+export function networkGuard(
+  page: Page,
+  origin: string,
+): {
+  markLoaded(): void;
+  foreign: string[];
+  afterLoad: string[];
+} {
+  const guard = { loaded: false, foreign: [] as string[], afterLoad: [] as string[] };
+  page.on('request', (req) => {
+    const url = req.url();
+    if (url.startsWith('data:') || url.startsWith('blob:')) return; // never leaves the machine
+    if (!url.startsWith(origin)) guard.foreign.push(url);
+    else if (guard.loaded) guard.afterLoad.push(url);
+  });
+  return {
+    markLoaded: () => {
+      guard.loaded = true;
+    },
+    foreign: guard.foreign,
+    afterLoad: guard.afterLoad,
+  };
+}
+
+/** A minimal safetensors writer for generated test models (F32, LLaMA names). */
+export function makeSafetensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Buffer {
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+  let offset = 0;
+  for (const t of tensors) {
+    const bytes = t.data.length * 4;
+    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  while ((8 + json.length) % 8 !== 0) json += ' ';
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(json.length));
+  const body = Buffer.concat(
+    tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+  );
+  return Buffer.concat([head, Buffer.from(json, 'utf8'), body]);
+}
+
+/** Deterministic heavy-ish tailed weights (xorshift + a Student-t-like ratio), so fits are well defined. */
+export function syntheticWeights(rows: number, cols: number, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  const rand = (): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s + 0.5) / 4294967296;
+  };
+  const gauss = (): number => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < out.length; i++) out[i] = (0.02 * gauss()) / Math.sqrt(0.3 + Math.abs(gauss()));
+  return out;
+}
