@@ -58,6 +58,15 @@ export function rangeEntry(args: {
           `${what} has dtype ${args.dtype}, which is not analysed`,
           source.name,
         );
+      // No stored format packs more than 8 values per byte: a header claiming more is corrupt, and is
+      // refused before the output array is allocated.
+      if (elements > 8 * byteLength + 8) {
+        throw new StudioError(
+          'BAD_OFFSETS',
+          `${what} claims ${elements} values in ${byteLength} bytes`,
+          source.name,
+        );
+      }
       const bytes = await readRange(source, offset, byteLength, what, signal);
       const out = newArray(kind, elements);
       decoder(bytes, out);

@@ -110,6 +110,14 @@ export async function readPytorch(source: ByteSource, signal?: AbortSignal): Pro
         source.name,
       );
     }
+    // A state dict never broadcasts (stride 0): a view may not claim more elements than the file holds.
+    if (numel * width > source.size) {
+      throw new StudioError(
+        'BAD_OFFSETS',
+        `tensor ${name} claims ${numel} elements, more than the file holds`,
+        source.name,
+      );
+    }
     if (zipEntry.method !== 0)
       throw new StudioError(
         'INVALID_HEADER',
