@@ -21,7 +21,8 @@ export function nodeIo(): CliIo {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,
-    stderrColumns: process.stderr.columns ?? 80,
+    // 0 under a pseudo-terminal with no size (e.g. `script`): assume the classic 80.
+    stderrColumns: process.stderr.columns > 0 ? process.stderr.columns : 80,
     readText: async (path) => {
       try {
         return path === '-' ? await readStdin() : await readFile(path, 'utf8');

@@ -41,11 +41,15 @@ export function formatBar(
   const fraction = totals.matrices === 0 ? 1 : loadedMatrices / totals.matrices;
   const counts = `${loadedMatrices}/${totals.matrices} matrices`;
   const times = `elapsed ${formatDuration(p.elapsedMs)} remaining ${remaining(p.etaMs)}`;
-  const barWidth = Math.max(10, Math.min(30, columns - counts.length - times.length - 8));
+  const barWidth = Math.max(10, Math.min(20, columns - counts.length - times.length - 30));
   const filled = Math.round(fraction * barWidth);
   const bar = `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]`;
-  const line = `${bar} ${counts}  ${times}  ${current}`;
-  return line.length > columns - 1 ? line.slice(0, Math.max(0, columns - 2)) + '…' : line;
+  const head = `${bar} ${counts}  ${times}  `;
+  // The end of a tensor name says most (layer, role): shorten it from the left to fit the terminal.
+  const room = columns - 1 - head.length;
+  const name =
+    current.length <= room ? current : room > 1 ? `…${current.slice(current.length - room + 1)}` : '';
+  return (head + name).slice(0, Math.max(0, columns - 1));
 }
 
 /** One plain line per event worth logging, or null for events that only move the bar. */

@@ -48,7 +48,8 @@ export const analyzeSpec: CommandSpec = {
       type: 'string',
       value: 'N',
       description: 'Matrices computed in parallel, each in its own worker thread (1: in the main thread).',
-      default: 'the number of CPU cores, at most 8',
+      default:
+        'the number of CPU cores, at most 8 (1 for models small enough that starting threads would cost more than it saves)',
     },
     {
       name: 'out',

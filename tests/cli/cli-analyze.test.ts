@@ -12,7 +12,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-analyze-'));
 const expected = JSON.parse(readFileSync(path.join(STORIES, 'expected.json'), 'utf8')) as {
   layerAlpha: number[];
   allocation: Record<string, { faithful: number[]; safe: number[] }>;
-  matrices: Record<string, { alphalora: { alpha: number } }>;
+  matrices: Record<string, { layer: number; alphalora: { alpha: number }; weightwatcher: { alpha: number } }>;
 };
 
 interface AllocationJson {
@@ -118,6 +118,32 @@ describe('alphalora analyze', () => {
     expect(single.stderr).not.toContain('[1/35]');
     const again = JSON.parse(single.stdout) as AllocationJson;
     expect(again.layers.map((l) => l.alpha)).toEqual(json.layers.map((l) => l.alpha));
+  });
+
+  it('--estimator weightwatcher averages the WeightWatcher fits, and --csv writes the per-matrix table', async () => {
+    const csv = path.join(dir, 'matrices.csv');
+    const run = await runCli([
+      'analyze',
+      path.join(STORIES, 'model.safetensors'),
+      '--estimator',
+      'weightwatcher',
+      '--csv',
+      csv,
+      '--quiet',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const json = JSON.parse(run.stdout) as AllocationJson;
+    expect(json.analysis.estimator).toBe('weightwatcher');
+    const sums = [0, 0, 0, 0, 0];
+    for (const m of Object.values(expected.matrices)) sums[m.layer] += m.weightwatcher.alpha / 7;
+    expectLayerAlphas(json, sums);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(36);
+    const header = lines[0].split(',');
+    const row = lines.find((l) => l.startsWith('model.layers.2.mlp.gate_proj.weight,'))?.split(',') ?? [];
+    const alpha = Number(row[header.indexOf('alpha')]);
+    const want = expected.matrices['model.layers.2.mlp.gate_proj.weight'].weightwatcher.alpha;
+    expect(Math.abs(alpha - want)).toBeLessThanOrEqual(1e-6 * want);
   });
 
   it('analyses a subset of roles and averages only those', async () => {

@@ -32,12 +32,22 @@ import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
 import type { AllocationSettings } from './shared';
 import type { EstimatorName } from '../../core/spectral/types';
 
+/**
+ * Starting a worker thread (with the TypeScript loader) costs about a second; a model whose spectra take
+ * less than that in one thread (~2 GFLOP) is analysed in the main thread. Otherwise one worker per core,
+ * at most 8.
+ */
+export function defaultJobs(totalFlops: number): number {
+  return totalFlops < 2e9 ? 1 : Math.max(1, Math.min(8, availableParallelism()));
+}
+
 interface AnalyzeSettings {
   estimator: EstimatorName;
   allocation: AllocationSettings;
   roles: string[] | undefined;
   layers: [number, number] | undefined;
-  jobs: number;
+  /** --jobs, or undefined for the automatic choice (`defaultJobs`). */
+  jobs: number | undefined;
   rank: number;
   outFile: string | undefined;
   csvFile: string | undefined;
@@ -49,7 +59,8 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   const allocation = allocationSettings(analyzeSpec, parsed, {});
   const roles = rolesOption(analyzeSpec, parsed);
   const layers = layersOption(analyzeSpec, parsed);
-  const jobs = intOption(analyzeSpec, parsed, 'jobs', Math.min(8, availableParallelism()), 1);
+  const jobs =
+    stringOption(parsed, 'jobs') === undefined ? undefined : intOption(analyzeSpec, parsed, 'jobs', 1, 1);
   const rank = intOption(analyzeSpec, parsed, 'rank', DEFAULT_RANK, 1);
   const outFile = stringOption(parsed, 'out');
   const csvFile = stringOption(parsed, 'csv');
@@ -94,7 +105,7 @@ async function analyzeInputs(
   }
 
   // 4. Spectra on the CPU: worker threads when more than one job, else in this thread.
-  const workers = Math.min(jobs, plan.items.length);
+  const workers = Math.min(jobs ?? defaultJobs(plan.totals.flops), plan.items.length);
   const pool = workers > 1 ? createCpuPool(workers) : null;
   const backend: SpectrumBackend = pool ?? createCpuBackend('node');
   const controller = new AbortController();
