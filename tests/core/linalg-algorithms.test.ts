@@ -11,7 +11,7 @@ import { gramMatrix } from '../../src/core/linalg/gram';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
 import { tridiagonalEigenvalues } from '../../src/core/linalg/sterf';
 import { tridiagonalize } from '../../src/core/linalg/tridiagonal';
-import { wasmKernelAvailable } from '../../src/core/linalg/wasm-fused';
+import { wasmKernelAvailable } from '../../src/core/linalg/wasm-kernels';
 import { isStudioError } from '../../src/core/errors';
 
 /** Deterministic uniform(-0.5, 0.5) and standard normal generators (mulberry32 + Box-Muller). */
@@ -166,25 +166,28 @@ describe('gramMatrix', () => {
     [37, 23],
     [23, 37],
     [300, 9], // long side crosses a panel boundary
-    [9, 531],
+    [9, 531], // last panel has an odd width (531 = 2·256 + 19)
+    [40, 1001],
   ];
-  for (const [rows, cols] of shapes) {
-    it(`${rows}×${cols} equals the naive product over the smaller side`, () => {
-      const r = rng(rows * 1000 + cols);
-      const w = Float32Array.from({ length: rows * cols }, () => r.normal());
-      const { g, n } = gramMatrix(w, rows, cols);
-      expect(n).toBe(Math.min(rows, cols));
-      const byCols = cols <= rows;
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
-          let s = 0;
-          if (byCols) for (let k = 0; k < rows; k++) s += w[k * cols + i]! * w[k * cols + j]!;
-          else for (let k = 0; k < cols; k++) s += w[i * cols + k]! * w[j * cols + k]!;
-          expect(Math.abs(g[i * n + j]! - s)).toBeLessThanOrEqual(1e-12 * Math.max(rows, cols));
-          expect(g[i * n + j]).toBe(g[j * n + i]); // exactly symmetric
+  for (const kernel of ['js', 'wasm'] as const) {
+    for (const [rows, cols] of shapes) {
+      it(`${rows}×${cols} equals the naive product over the smaller side, ${kernel} kernel`, () => {
+        const r = rng(rows * 1000 + cols);
+        const w = Float32Array.from({ length: rows * cols }, () => r.normal());
+        const { g, n } = gramMatrix(w, rows, cols, kernel);
+        expect(n).toBe(Math.min(rows, cols));
+        const byCols = cols <= rows;
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            let s = 0;
+            if (byCols) for (let k = 0; k < rows; k++) s += w[k * cols + i]! * w[k * cols + j]!;
+            else for (let k = 0; k < cols; k++) s += w[i * cols + k]! * w[j * cols + k]!;
+            expect(Math.abs(g[i * n + j]! - s)).toBeLessThanOrEqual(1e-12 * Math.max(rows, cols));
+            expect(g[i * n + j]).toBe(g[j * n + i]); // exactly symmetric
+          }
         }
-      }
-    });
+      });
+    }
   }
 });
 

@@ -80,14 +80,14 @@ describe('createCpuPool', () => {
   });
 
   it('cancels queued and running jobs, replaces the busy worker and keeps working', async () => {
-    const n = 700; // long enough (~100 ms+) to be caught running
+    const n = 1200; // several hundred ms per matrix: still running when the signal fires
     const controller = new AbortController();
     const running = [1, 2].map((k) =>
       pool.spectrum({ data: matrix(n, n, k), rows: n, cols: n }, controller.signal),
     );
     const queued = pool.spectrum({ data: matrix(n, n, 3), rows: n, cols: n }, controller.signal);
     const other = pool.spectrum({ data: matrix(20, 10, 4), rows: 20, cols: 10 }); // not cancelled
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 30));
     controller.abort();
     expect(await Promise.all([...running, queued].map(codeOf))).toEqual(['ABORTED', 'ABORTED', 'ABORTED']);
     const after = await other;

@@ -7,8 +7,15 @@
  * contiguous float64 buffer (converting from float32 and transposing where needed, so the kernel never
  * strides), padded with zero rows to a multiple of the register tile. The kernel accumulates the lower
  * triangle of G tile by tile (TILE_I×TILE_J dot products held in registers), and the upper triangle is
- * mirrored at the end.
+ * mirrored at the end. Where WebAssembly SIMD exists the tile kernel is the f64x2 one of wasm-kernels.ts
+ * (panel and accumulator live in its memory); this file's TypeScript kernel is the fallback.
  */
+import { createWasmWorkspace } from './wasm-kernels';
+
+/** Which implementation runs the tile kernel: 'auto' uses WebAssembly SIMD when available. */
+export type GramKernelChoice = 'auto' | 'js' | 'wasm';
+/** Below this size the WebAssembly setup is not worth it. */
+const WASM_MIN_N = 16;
 
 /** Entries of the long side per panel: a panel of 1024 rows is 2 MiB, and one row pair plus a j tile stays in L1. */
 const PANEL = 256;
@@ -22,7 +29,12 @@ export interface Gram {
   n: number;
 }
 
-export function gramMatrix(w: Float32Array | Float64Array, rows: number, cols: number): Gram {
+export function gramMatrix(
+  w: Float32Array | Float64Array,
+  rows: number,
+  cols: number,
+  kernel: GramKernelChoice = 'auto',
+): Gram {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || w.length < rows * cols) {
     throw new RangeError(`gramMatrix: ${rows}×${cols} does not fit ${w.length} values.`);
   }
@@ -31,8 +43,15 @@ export function gramMatrix(w: Float32Array | Float64Array, rows: number, cols: n
   const m = Math.max(rows, cols);
   // Padded size: a multiple of both tile sizes, so the kernel has no edge cases.
   const np = Math.ceil(n / TILE_J) * TILE_J;
-  const gp = new Float64Array(np * np);
-  const panel = new Float64Array(np * PANEL);
+  const wasm =
+    kernel === 'js' || (kernel === 'auto' && n < WASM_MIN_N)
+      ? null
+      : createWasmWorkspace((np * np + np * PANEL) * 8);
+  if (kernel === 'wasm' && wasm === null)
+    throw new Error('gramMatrix: WebAssembly SIMD is not available here.');
+  const gp = wasm === null ? new Float64Array(np * np) : new Float64Array(wasm.buffer, 0, np * np);
+  const panel =
+    wasm === null ? new Float64Array(np * PANEL) : new Float64Array(wasm.buffer, np * np * 8, np * PANEL);
 
   for (let k0 = 0; k0 < m; k0 += PANEL) {
     const kb = Math.min(PANEL, m - k0);
@@ -49,7 +68,14 @@ export function gramMatrix(w: Float32Array | Float64Array, rows: number, cols: n
         for (let kk = 0; kk < kb; kk++) panel[dst + kk] = w[src + kk]!;
       }
     }
-    accumulateLowerTiles(panel, np, kb, gp);
+    if (wasm === null) {
+      accumulateLowerTiles(panel, np, kb, gp);
+    } else {
+      // The SIMD kernel takes k in pairs: an odd panel width gets one zero column (PANEL is even).
+      const kbEven = kb + (kb & 1);
+      if (kbEven !== kb) for (let i = 0; i < n; i++) panel[i * PANEL + kb] = 0;
+      wasm.gram(panel.byteOffset, np, kbEven * 8, gp.byteOffset, PANEL);
+    }
   }
 
   // Unpad and mirror the lower triangle into the upper one.

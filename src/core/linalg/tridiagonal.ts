@@ -9,11 +9,11 @@
  * product — after first bringing column k up to date, which is all the Householder vector needs. One pass
  * over the lower triangle per step, four rows at a time so that the vector loads are shared.
  *
- * Where WebAssembly SIMD exists, the bulk of that sweep runs in a small f64x2 kernel (wasm-fused.ts) on a
+ * Where WebAssembly SIMD exists, the bulk of that sweep runs in a small f64x2 kernel (wasm-kernels.ts) on a
  * copy of the matrix in its memory; the TypeScript loop is the fallback and does the edges in both cases.
  */
 import { throwIfAborted } from '../errors';
-import { createWasmWorkspace, type WasmWorkspace } from './wasm-fused';
+import { createWasmWorkspace, type WasmWorkspace } from './wasm-kernels';
 
 /** Which implementation runs the fused sweep: 'auto' uses WebAssembly SIMD when available. */
 export type ReductionKernel = 'auto' | 'js' | 'wasm';

@@ -1,17 +1,22 @@
 /**
- * The hot loop of the Householder reduction (tridiagonal.ts, fusedUpdateAndProduct) as a tiny WebAssembly
- * SIMD kernel, assembled here byte by byte (no toolchain, ~400 bytes, compiled synchronously).
+ * The two hot loops of the CPU backend as tiny WebAssembly SIMD kernels, assembled here byte by byte
+ * (wasm-asm.ts: no toolchain, well under 4 KiB, so it compiles synchronously even on a browser main thread).
  *
- * Why: plain TypeScript is instruction-bound on this loop (no vectorisation, no FMA, a bounds check per
- * access); f64x2 halves the arithmetic and the loads. The TypeScript loop stays as the fallback where
+ * Why: plain TypeScript is instruction-bound on these loops (no vectorisation, no FMA, a bounds check per
+ * access); f64x2 halves the arithmetic and the loads. The TypeScript loops stay as the fallback where
  * WebAssembly SIMD is missing, and the tests run both.
  *
- * What the kernel does, for each block of four rows r..r+3 (r = s, s+4, ... < rEnd) and the even number of
- * columns c ∈ [s, s + 2⌊(r−s)/2⌋) two at a time:
+ * `fused` (Householder reduction, tridiagonal.ts): for each block of four rows r..r+3 (r = s, s+4, ... <
+ * rEnd) and the even number of columns c ∈ [s, s + 2⌊(r−s)/2⌋), two at a time:
  *   a[r,c] -= v[r]·w[c] + w[r]·v[c];  p[r] += a[r,c]·u[c];  p[c] += a[r,c]·u[r]
  * The caller does the leftover odd column, the 4×4 diagonal blocks and the last rows in TypeScript.
+ *
+ * `gram` (gram.ts): gp[i, j] += Σ_k panel[i, k]·panel[j, k] over 2×4 tiles touching the lower triangle,
+ * k two at a time (kb even; the caller pads an odd panel width with a zero column).
+ *
  * All addresses are byte offsets into the memory the caller provides (Float64Array.byteOffset of views).
  */
+import { Code, I32, V128, assembleModule, op } from './wasm-asm';
 
 /** The slice of the WebAssembly API this module uses (core code compiles without DOM typings). */
 interface WasmMemory {
@@ -38,80 +43,24 @@ export type FusedKernel = (
   pOff: number,
 ) => void;
 
+export type GramKernel = (
+  panelOff: number,
+  np: number,
+  kbBytes: number,
+  gpOff: number,
+  stride: number,
+) => void;
+
 export interface WasmWorkspace {
   /** Memory buffer the views live in (fixed size: the memory never grows after creation). */
   readonly buffer: ArrayBuffer;
   readonly fused: FusedKernel;
+  readonly gram: GramKernel;
 }
 
 const PAGE = 65536;
 /** wasm32 addresses are 32-bit; stay below 2 GiB so every i32 offset is non-negative. */
 const MAX_BYTES = 2 ** 31 - PAGE;
-
-// --- a minimal assembler --------------------------------------------------------------------------------
-
-function uleb(value: number): number[] {
-  const out: number[] = [];
-  let v = value >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(value: number): number[] {
-  const out: number[] = [];
-  let v = value | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function name(text: string): number[] {
-  const bytes = Array.from(text, (ch) => ch.charCodeAt(0));
-  return [...uleb(bytes.length), ...bytes];
-}
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  end: [0x0b],
-  br: (depth: number) => [0x0c, ...uleb(depth)],
-  brIf: (depth: number) => [0x0d, ...uleb(depth)],
-  get: (i: number) => [0x20, ...uleb(i)],
-  set: (i: number) => [0x21, ...uleb(i)],
-  i32: (v: number) => [0x41, ...sleb(v)],
-  i32Add: [0x6a],
-  i32Sub: [0x6b],
-  i32Mul: [0x6c],
-  i32And: [0x71],
-  i32Shl: [0x74],
-  i32GeU: [0x4f],
-  f64Load: (offset: number) => [0x2b, 3, ...uleb(offset)],
-  f64Store: (offset: number) => [0x39, 3, ...uleb(offset)],
-  f64Add: [0xa0],
-  v128Load: [0xfd, ...uleb(0x00), 3, 0],
-  v128Store: [0xfd, ...uleb(0x0b), 3, 0],
-  v128Zero: [0xfd, ...uleb(0x0c), ...new Array<number>(16).fill(0)],
-  f64x2Splat: [0xfd, ...uleb(0x14)],
-  f64x2Lane: (lane: number) => [0xfd, ...uleb(0x21), lane],
-  f64x2Add: [0xfd, ...uleb(0xf0)],
-  f64x2Sub: [0xfd, ...uleb(0xf1)],
-  f64x2Mul: [0xfd, ...uleb(0xf2)],
-};
 
 // Parameters (i32): byte offsets and sizes as in FusedKernel.
 const A = 0;
@@ -140,14 +89,9 @@ const UC = 35;
 const PC = 36;
 const X = 37;
 
-function kernelBody(): number[] {
-  const code: number[] = [];
-  const emit = (...parts: (number | number[])[]): void => {
-    for (const part of parts) {
-      if (typeof part === 'number') code.push(part);
-      else code.push(...part);
-    }
-  };
+function fusedKernel(): Code {
+  const code = new Code();
+  const emit = (...parts: (number | readonly number[])[]): void => void code.emit(...parts);
   const vecAt = (base: number, offsetCb: boolean): number[] => [
     ...op.get(base),
     ...(offsetCb ? [...op.get(CB), ...op.i32Add] : []),
@@ -218,24 +162,112 @@ function kernelBody(): number[] {
     emit(op.br(0));
   }
   emit(op.end, op.end);
-  emit(op.end); // function
-  const locals = [2, ...uleb(9), I32, ...uleb(21), V128];
-  return [...uleb(locals.length + code.length), ...locals, ...code];
+  return code;
+}
+
+// gram parameters (i32)
+const G_PANEL = 0;
+const G_NP = 1;
+const G_KB_BYTES = 2;
+const G_GP = 3;
+const G_STRIDE = 4;
+// gram i32 locals
+const G_I = 5;
+const G_J = 6;
+const G_A = [7, 8]; // rows i, i+1 of the panel
+const G_B = [9, 10, 11, 12]; // rows j..j+3 of the panel
+const G_K = 13; // k·8
+const G_ROW_BYTES = 14;
+const G_J_END = 15;
+const G_G = [16, 17]; // gp rows i, i+1 at column j
+const G_NP_BYTES = 18;
+// gram v128 locals
+const G_ACC = [19, 20, 21, 22, 23, 24, 25, 26]; // [r·4 + c]
+const G_X = [27, 28];
+const G_Y = [29, 30, 31, 32];
+
+function gramKernel(): Code {
+  const code = new Code();
+  const emit = (...parts: (number | readonly number[])[]): void => void code.emit(...parts);
+  emit(op.get(G_STRIDE), op.i32(3), op.i32Shl, op.set(G_ROW_BYTES));
+  emit(op.get(G_NP), op.i32(3), op.i32Shl, op.set(G_NP_BYTES));
+  emit(op.i32(0), op.set(G_I));
+  emit(op.block, op.loop);
+  {
+    emit(op.get(G_I), op.get(G_NP), op.i32GeU, op.brIf(1));
+    emit(op.get(G_PANEL), op.get(G_I), op.get(G_ROW_BYTES), op.i32Mul, op.i32Add, op.set(G_A[0]!));
+    emit(op.get(G_A[0]!), op.get(G_ROW_BYTES), op.i32Add, op.set(G_A[1]!));
+    emit(op.get(G_I), op.i32(2), op.i32Add, op.set(G_J_END));
+    emit(op.i32(0), op.set(G_J));
+    emit(op.block, op.loop);
+    {
+      emit(op.get(G_J), op.get(G_J_END), op.i32GeU, op.brIf(1));
+      emit(op.get(G_PANEL), op.get(G_J), op.get(G_ROW_BYTES), op.i32Mul, op.i32Add, op.set(G_B[0]!));
+      for (let c = 1; c < 4; c++) emit(op.get(G_B[c - 1]!), op.get(G_ROW_BYTES), op.i32Add, op.set(G_B[c]!));
+      for (const acc of G_ACC) emit(op.v128Zero, op.set(acc));
+      emit(op.i32(0), op.set(G_K));
+      emit(op.block, op.loop);
+      {
+        emit(op.get(G_K), op.get(G_KB_BYTES), op.i32GeU, op.brIf(1));
+        for (let r = 0; r < 2; r++)
+          emit(op.get(G_A[r]!), op.get(G_K), op.i32Add, op.v128Load, op.set(G_X[r]!));
+        for (let c = 0; c < 4; c++)
+          emit(op.get(G_B[c]!), op.get(G_K), op.i32Add, op.v128Load, op.set(G_Y[c]!));
+        for (let r = 0; r < 2; r++) {
+          for (let c = 0; c < 4; c++) {
+            const acc = G_ACC[r * 4 + c]!;
+            emit(op.get(acc), op.get(G_X[r]!), op.get(G_Y[c]!), op.f64x2Mul, op.f64x2Add, op.set(acc));
+          }
+        }
+        emit(op.get(G_K), op.i32(16), op.i32Add, op.set(G_K));
+        emit(op.br(0));
+      }
+      emit(op.end, op.end);
+      // gp[i + r, j + c] += both lanes of acc[r·4 + c]
+      emit(op.get(G_GP), op.get(G_I), op.get(G_NP_BYTES), op.i32Mul, op.i32Add);
+      emit(op.get(G_J), op.i32(3), op.i32Shl, op.i32Add, op.set(G_G[0]!));
+      emit(op.get(G_G[0]!), op.get(G_NP_BYTES), op.i32Add, op.set(G_G[1]!));
+      for (let r = 0; r < 2; r++) {
+        for (let c = 0; c < 4; c++) {
+          const acc = G_ACC[r * 4 + c]!;
+          emit(op.get(G_G[r]!), op.get(G_G[r]!), op.f64Load(8 * c));
+          emit(op.get(acc), op.f64x2Lane(0), op.get(acc), op.f64x2Lane(1), op.f64Add, op.f64Add);
+          emit(op.f64Store(8 * c));
+        }
+      }
+      emit(op.get(G_J), op.i32(4), op.i32Add, op.set(G_J));
+      emit(op.br(0));
+    }
+    emit(op.end, op.end);
+    emit(op.get(G_I), op.i32(2), op.i32Add, op.set(G_I));
+    emit(op.br(0));
+  }
+  emit(op.end, op.end);
+  return code;
 }
 
 function moduleBytes(): Uint8Array {
-  const funcType = [0x60, 8, ...new Array<number>(8).fill(I32), 0];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, ...funcType]),
-    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('fused'), 0x00, 0]),
-    ...section(10, [1, ...kernelBody()]),
-  ];
-  return new Uint8Array(bytes);
+  return assembleModule([
+    {
+      name: 'fused',
+      params: 8,
+      locals: [
+        [9, I32],
+        [21, V128],
+      ],
+      code: fusedKernel(),
+    },
+    {
+      name: 'gram',
+      params: 5,
+      locals: [
+        [14, I32],
+        [14, V128],
+      ],
+      code: gramKernel(),
+    },
+  ]);
 }
-
 // --- instantiation ---------------------------------------------------------------------------------------
 
 let compiled: object | null | undefined;
@@ -274,7 +306,11 @@ export function createWasmWorkspace(bytes: number): WasmWorkspace | null {
     const pages = Math.max(1, Math.ceil(bytes / PAGE));
     const memory = new api.Memory({ initial: pages, maximum: pages });
     const instance = new api.Instance(module, { env: { memory } });
-    return { buffer: memory.buffer, fused: instance.exports['fused'] as FusedKernel };
+    return {
+      buffer: memory.buffer,
+      fused: instance.exports['fused'] as FusedKernel,
+      gram: instance.exports['gram'] as GramKernel,
+    };
   } catch {
     return null;
   }
