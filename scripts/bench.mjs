@@ -1,0 +1,187 @@
+// `npm run bench -- --out FILE [--budget SECONDS] [--sizes 256,512,...] [--shapes 4096x11008,...]
+//                   [--no-node] [--no-browser] [--no-ort] [--no-cpu] [--model DIR]`
+//
+// 1. Node benches written next to this one (bench/fit.node.ts, bench/cpu.node.ts), each run with
+//    `npx tsx FILE --json TMP` when it exists.
+// 2. The browser bench (bench/browser/): Vite serves it, headless Chromium (our flags, WebGPU on) runs
+//    window.runBench() on whatever adapter exists, within the time budget.
+// Prints one table (adapter on every row) and writes FILE as a JSON array of records
+// { stage, rows, cols, backend, adapter, ms, gflops, ratio? }. Never part of `npm test`.
+/* global window, navigator -- used only inside page.evaluate callbacks, which run in Chromium */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, requireChromium } from './chromium.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const USAGE =
+  'usage: npm run bench -- --out FILE [--budget SECONDS] [--sizes 256,512] [--shapes 4096x11008] ' +
+  '[--no-node] [--no-browser] [--no-ort] [--no-cpu] [--model DIR]';
+
+function parseArgs(argv) {
+  const opts = {
+    out: 'bench-results.json',
+    budget: null,
+    sizes: [256, 512, 1024, 2048, 4096],
+    shapes: [
+      [4096, 11008],
+      [4096, 14336],
+    ],
+    node: true,
+    browser: true,
+    ort: true,
+    cpu: true,
+    model: null,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--out') opts.out = next();
+    else if (a === '--budget') opts.budget = Number(next());
+    else if (a === '--sizes') opts.sizes = next().split(',').map(Number);
+    else if (a === '--shapes')
+      opts.shapes = next()
+        .split(',')
+        .filter(Boolean)
+        .map((s) => s.split('x').map(Number));
+    else if (a === '--no-node') opts.node = false;
+    else if (a === '--no-browser') opts.browser = false;
+    else if (a === '--no-ort') opts.ort = false;
+    else if (a === '--no-cpu') opts.cpu = false;
+    else if (a === '--model') opts.model = next();
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  return opts;
+}
+
+function runNodeBenches() {
+  const records = [];
+  const notes = [];
+  for (const name of ['fit.node.ts', 'cpu.node.ts']) {
+    const file = path.join(root, 'bench', name);
+    if (!existsSync(file)) {
+      notes.push(`bench/${name} does not exist yet: skipped`);
+      continue;
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-'));
+    const json = path.join(dir, 'out.json');
+    console.log(`\n== bench/${name} ==`);
+    const r = spawnSync('npx', ['tsx', file, '--json', json], { cwd: root, stdio: 'inherit' });
+    if (r.status === 0 && existsSync(json)) records.push(...JSON.parse(readFileSync(json, 'utf8')));
+    else notes.push(`bench/${name} failed (exit ${r.status})`);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { records, notes };
+}
+
+async function runBrowserBench(opts) {
+  const { createServer } = await import('vite');
+  const { chromium } = await import('playwright-core');
+  // 1. Serve the project root (bench/browser imports src/ and node_modules/onnxruntime-web).
+  const server = await createServer({
+    configFile: false,
+    root,
+    logLevel: 'warn',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    // onnxruntime-web finds its .wasm next to its own module: keep it out of the dep pre-bundle.
+    optimizeDeps: { exclude: ['onnxruntime-web'] },
+  });
+  await server.listen();
+  const base = server.resolvedUrls?.local[0];
+  const browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.text().startsWith('[bench]') || m.type() === 'error' || process.env.BENCH_VERBOSE)
+        console.log(m.text());
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400) console.log(`HTTP ${r.status()} ${r.url()}`);
+    });
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    // 2. Load the page and wait for its entry point.
+    await page.goto(new URL('bench/browser/index.html', base).href);
+    await page.waitForFunction(() => typeof window.runBench === 'function', null, { timeout: 120_000 });
+    const isSoftware = await page.evaluate(async () => {
+      const a = await navigator.gpu?.requestAdapter();
+      const i = a?.info;
+      return (
+        !i ||
+        /swiftshader|llvmpipe|software|cpu/i.test(
+          `${i.vendor} ${i.architecture} ${i.device} ${i.description}`,
+        )
+      );
+    });
+    // 3. A budget that fits the adapter: a software rasteriser gets through n = 512 in about a minute.
+    const budgetMs = (opts.budget ?? (isSoftware ? 150 : 600)) * 1000;
+    const shapes = [...opts.sizes.map((n) => [n, n]), ...opts.shapes];
+    const config = { shapes, budgetMs, repeats: isSoftware ? 1 : 3, ort: opts.ort, cpu: opts.cpu };
+    page.setDefaultTimeout(0);
+    return await page.evaluate((c) => window.runBench(c), config);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+function fmt(x, digits) {
+  return x === null || x === undefined || !Number.isFinite(x) ? '' : x.toFixed(digits);
+}
+
+function printTable(records) {
+  const head = ['stage', 'rows×cols', 'backend', 'ms', 'GFLOP/s', 'ratio', 'adapter'];
+  const rows = records.map((r) => [
+    r.stage,
+    `${r.rows}×${r.cols}`,
+    r.backend,
+    fmt(r.ms, 1),
+    fmt(r.gflops, 2),
+    fmt(r.ratio, 2),
+    r.adapter,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const records = [];
+  const notes = [];
+  if (opts.model !== null)
+    notes.push(`--model ${opts.model}: the whole-model benchmark is not implemented yet`);
+  if (opts.node) {
+    const r = runNodeBenches();
+    records.push(...r.records);
+    notes.push(...r.notes);
+  }
+  if (opts.browser) {
+    console.log('\n== browser (headless Chromium, WebGPU) ==');
+    const r = await runBrowserBench(opts);
+    records.push(...r.records);
+    notes.push(...r.notes);
+    if (r.isSoftware)
+      notes.push(`${r.adapter} is a software adapter: figures are CPU-emulated GPU, not a GPU`);
+  }
+  console.log('');
+  printTable(records);
+  if (notes.length) console.log(`\nnotes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
+  writeFileSync(opts.out, JSON.stringify(records, null, 2) + '\n');
+  console.log(`\nwrote ${records.length} records to ${opts.out}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});
