@@ -123,11 +123,13 @@ const LLAMA_RULES: Rule[] = [
 
 const COMMON_RULES: Rule[] = [
   r(/(norm|ln_\w+|LayerNorm|layer_norm)\b/i, 'norm', 'norm'),
+  // Specific embedding names first: "bert.embeddings.word_embeddings" is the word embedding.
   r(
-    /\b(embed|embedding|embed_tokens|embed_positions|wte|wpe|word_embeddings|position_embeddings|token_type_embeddings|embed_in|shared|embeddings)\b/,
+    /\b(embed_tokens|embed_positions|wte|wpe|word_embeddings|position_embeddings|token_type_embeddings|embed_in)\b/,
     (m) => m[1]!,
     'embedding',
   ),
+  r(/\b(embed|embedding|embeddings|shared)\b/, (m) => m[1]!, 'embedding'),
   r(/\b(lm_head|embed_out|proj_out)\b/, (m) => m[1]!, 'head'),
 ];
 
