@@ -187,6 +187,7 @@ export const mergeSpec: CommandSpec = {
     },
   ],
   notes: [
-    'Parts from different models (name, architecture, layer count) or estimators are refused, and so is the same matrix in two parts. A layer split across parts (a block spread over two shards) is joined, its α recomputed as the mean of its matrices.',
+    'Parts from different models (name, architecture, layer count, matrix shapes per role) or estimators are refused, and so is the same matrix in two parts. A layer split across parts (a block spread over two shards) is joined, its α recomputed as the mean of its matrices.',
+    'Analysing one shard alone reports the other shards as missing (exit code 3) but still writes its part; merge the parts of all shards.',
   ],
 };

@@ -221,6 +221,51 @@ describe('alphalora merge', () => {
     );
   });
 
+  it('joins one part per shard (each run reports the other shard missing, exit 3, and still writes its part)', async () => {
+    const shards = ['model-00001-of-00002', 'model-00002-of-00002'];
+    const files = shards.map((s) => path.join(dir, `${s}.json`));
+    for (const [i, shard] of shards.entries()) {
+      const run = await runCli([
+        'analyze',
+        path.join(STORIES, 'sharded', `${shard}.safetensors`),
+        '--out',
+        files[i],
+        '--quiet',
+      ]);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain('missing shard');
+    }
+    const merged = await runCli(['merge', ...files, '--budget', '20']);
+    expect(merged.code, merged.stderr).toBe(0);
+    const json = JSON.parse(merged.stdout) as AllocationJson;
+    expect(json.model).toMatchObject({ name: 'model', numLayers: 5 });
+    expect(json.model.files.map((f) => f.name)).toEqual(shards.map((s) => `${s}.safetensors`));
+    expectLayerAlphas(json);
+    expect(json.allocation.experts).toEqual(expected.allocation['20'].faithful);
+  });
+
+  it('joins a block split across two parts and averages all its matrices', async () => {
+    const full = JSON.parse(
+      (await runCli(['analyze', model, '--budget', '20', '--quiet'])).stdout,
+    ) as AllocationJson;
+    const split = (keep: (layer: number, i: number) => boolean): AllocationJson => ({
+      ...full,
+      layers: full.layers
+        .map((l) => ({ ...l, matrices: l.matrices.filter((_, i) => keep(l.index, i)) }))
+        .filter((l) => l.matrices.length > 0),
+    });
+    const x = path.join(dir, 'split-x.json');
+    const y = path.join(dir, 'split-y.json');
+    writeFileSync(x, JSON.stringify(split((layer, i) => layer < 2 || (layer === 2 && i < 3))));
+    writeFileSync(y, JSON.stringify(split((layer, i) => layer > 2 || (layer === 2 && i >= 3))));
+    const merged = await runCli(['merge', x, y]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const json = JSON.parse(merged.stdout) as AllocationJson;
+    expectLayerAlphas(json);
+    expect(json.layers[2].matrices.map((m) => m.name)).toEqual(full.layers[2].matrices.map((m) => m.name));
+    expect(json.allocation.experts).toEqual(expected.allocation['20'].faithful);
+  });
+
   it('warns about layers that no part covers', async () => {
     const run = await runCli(['merge', partA]);
     expect(run.code).toBe(0);
@@ -236,6 +281,16 @@ describe('alphalora merge', () => {
     expect(different.code).toBe(3);
     expect(different.stdout).toBe('');
     expect(different.stderr).toContain(`${otherFile} is from a different model`);
+
+    const reshaped = JSON.parse(readFileSync(partB, 'utf8')) as AllocationJson;
+    for (const l of reshaped.layers) for (const m of l.matrices) if (m.role === 'q_proj') m.shape = [128, 64];
+    const reshapedFile = path.join(dir, 'reshaped.json');
+    writeFileSync(reshapedFile, JSON.stringify(reshaped));
+    const shapes = await runCli(['merge', partA, reshapedFile]);
+    expect(shapes.code).toBe(3);
+    expect(shapes.stderr).toContain(
+      `${reshapedFile} has q_proj matrices of shape [128, 64] but ${partA} has [64, 64]`,
+    );
 
     const overlap = await runCli(['merge', partA, partA]);
     expect(overlap.code).toBe(3);

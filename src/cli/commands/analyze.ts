@@ -139,15 +139,14 @@ async function analyzeInputs(
     budget: allocation.budget,
     loraRank: rank,
   });
-  for (const w of json.allocation.warnings) warn(io, w);
   if (partial) {
     const held = compactRanges(json.layers.map((l) => l.index));
-    warn(
-      io,
+    json.allocation.warnings.push(
       `this result holds layers ${held} of ${model.numLayers}: its allocation is over these layers only; ` +
         '`alphalora merge` joins the parts and allocates over all layers',
     );
   }
+  for (const w of json.allocation.warnings) warn(io, w);
   await writeResult(io, outFile, JSON.stringify(json, null, 2) + '\n');
   if (csvFile !== undefined) {
     await io.writeText(csvFile, matrixCsv(result, estimator));

@@ -56,28 +56,15 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
   // 1. Same model, same estimator.
   const first = parts[0];
   for (const part of parts.slice(1)) {
-    const a = first.json.model;
-    const b = part.json.model;
-    if (a.name !== b.name || a.architecture !== b.architecture || a.numLayers !== b.numLayers) {
-      throw new StudioError(
-        'BAD_INPUT',
-        `${part.file} is from a different model (${describeModel(b)}) than ${first.file} (${describeModel(a)}); refusing to merge`,
-        part.file,
-      );
-    }
-    if (part.json.analysis.estimator !== first.json.analysis.estimator) {
-      throw new StudioError(
-        'BAD_INPUT',
-        `${part.file} used the ${part.json.analysis.estimator} estimator but ${first.file} used ${first.json.analysis.estimator}; refusing to merge`,
-        part.file,
-      );
-    }
+    const problem = modelMismatch(first, part) ?? estimatorMismatch(first, part);
+    if (problem !== null) throw new StudioError('BAD_INPUT', `${problem}; refusing to merge`, part.file);
   }
+  const numLayers = Math.max(...parts.map((p) => p.json.model.numLayers));
 
   // 2. Join the layers; the same matrix twice is an overlap.
   const layers = joinLayers(parts);
   const alphas = layers.map((l) => l.alpha);
-  const missing = missingLayers(layers, first.json.model.numLayers);
+  const missing = missingLayers(layers, numLayers);
   const missingNote = `layers ${compactRanges(missing)} are in no part: the allocation covers only the ${layers.length} layers present`;
   if (missing.length > 0) warn(io, missingNote);
 
@@ -101,6 +88,8 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
     ...first.json,
     model: {
       ...first.json.model,
+      name: modelName(first.json.model),
+      numLayers,
       files: unionBy(
         parts.flatMap((p) => p.json.model.files),
         (f) => f.name,
@@ -172,6 +161,58 @@ function parsePart(text: string, file: string): PartJson {
 
 function describeModel(m: PartJson['model']): string {
   return `${m.name}, ${m.architecture}, ${m.numLayers} layers`;
+}
+
+const SHARD_SUFFIX = /-(\d+)-of-(\d+)$/;
+
+/** A model named after its first shard file ("model-00002-of-00004") is the same model as its other shards. */
+function modelName(m: PartJson['model']): string {
+  return m.name.replace(SHARD_SUFFIX, '');
+}
+
+/** The shard count when every file of the part is one shard of a set ("…-00002-of-00004.…"), else null. */
+function shardSet(m: PartJson['model']): string | null {
+  const totals = new Set(m.files.map((f) => /-\d+-of-(\d+)\.[^.]+$/.exec(f.name)?.[1] ?? 'none'));
+  const [only] = [...totals];
+  return totals.size === 1 && only !== 'none' ? only : null;
+}
+
+/**
+ * Why two parts cannot be from the same model, or null. Names are weak evidence (a model is often named
+ * after its file, "model"), so the matrices' shapes must agree role by role, and the layer counts must
+ * agree unless both parts are shards of one set (a shard's layer count is the blocks it holds).
+ */
+function modelMismatch(a: Part, b: Part): string | null {
+  const ma = a.json.model;
+  const mb = b.json.model;
+  const different = `${b.file} is from a different model (${describeModel(mb)}) than ${a.file} (${describeModel(ma)})`;
+  if (modelName(ma) !== modelName(mb) || ma.architecture !== mb.architecture) return different;
+  const shards = shardSet(ma);
+  if (ma.numLayers !== mb.numLayers && (shards === null || shards !== shardSet(mb))) return different;
+  const shapes = roleShapes(a.json);
+  for (const [role, shape] of roleShapes(b.json)) {
+    const other = shapes.get(role);
+    if (other !== undefined && other !== shape) {
+      return `${b.file} has ${role} matrices of shape ${shape} but ${a.file} has ${other}: not the same model`;
+    }
+  }
+  return null;
+}
+
+function roleShapes(json: PartJson): Map<string, string> {
+  const shapes = new Map<string, string>();
+  for (const layer of json.layers) {
+    for (const m of layer.matrices) {
+      if (typeof m.role === 'string' && Array.isArray(m.shape)) shapes.set(m.role, `[${m.shape.join(', ')}]`);
+    }
+  }
+  return shapes;
+}
+
+function estimatorMismatch(a: Part, b: Part): string | null {
+  const ea = a.json.analysis.estimator;
+  const eb = b.json.analysis.estimator;
+  return ea === eb ? null : `${b.file} used the ${eb} estimator but ${a.file} used ${ea}`;
 }
 
 function joinLayers(parts: Part[]): PartLayer[] {
