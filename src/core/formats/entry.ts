@@ -6,7 +6,7 @@ import { StudioError } from '../errors';
 import type { ByteSource } from '../source';
 import { firstNonFinite, numElements, type Decoder, type FloatArray } from './dtypes';
 import { readRange } from './io';
-import type { RawTensor, TensorHandle, TensorPlacement } from './types';
+import type { KernelMatrices, RawTensor, TensorHandle, TensorPlacement } from './types';
 
 export type FloatKind = 'f32' | 'f64';
 
@@ -96,6 +96,11 @@ export function toHandle(
     return values;
   };
   const raw = entry.raw;
+  const shape = entry.shape;
+  const kernels =
+    shape.length === 4 && !entry.skipReason && shape[0]! >= 2 && shape[1]! >= 2
+      ? kernelMatrices(shape as [number, number, number, number], checked)
+      : undefined;
   return {
     name: entry.name,
     file: entry.file,
@@ -108,6 +113,32 @@ export function toHandle(
     read: (signal) => checked('f32', signal) as Promise<Float32Array>,
     readF64: (signal) => checked('f64', signal) as Promise<Float64Array>,
     readRaw: raw ? (signal) => raw(signal) : undefined,
+    ...(kernels ? { kernelMatrices: kernels } : {}),
+  };
+}
+
+/** WeightWatcher's conv view: W[:, :, i, j] for every kernel position (i, j), each [out, in]. */
+function kernelMatrices(
+  [out, inp, kh, kw]: [number, number, number, number],
+  checked: (kind: FloatKind, signal?: AbortSignal) => Promise<FloatArray>,
+): KernelMatrices {
+  const count = kh * kw;
+  const split = async (kind: FloatKind, signal?: AbortSignal): Promise<FloatArray[]> => {
+    const all = await checked(kind, signal);
+    const mats = Array.from({ length: count }, () => newArray(kind, out * inp));
+    for (let o = 0; o < out; o++) {
+      for (let i = 0; i < inp; i++) {
+        const base = (o * inp + i) * count;
+        for (let k = 0; k < count; k++) mats[k]![o * inp + i] = all[base + k]!;
+      }
+    }
+    return mats;
+  };
+  return {
+    count,
+    shape: [out, inp],
+    readAll: (signal) => split('f32', signal) as Promise<Float32Array[]>,
+    readAllF64: (signal) => split('f64', signal) as Promise<Float64Array[]>,
   };
 }
 

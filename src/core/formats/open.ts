@@ -159,9 +159,10 @@ function matrixOf(entry: TensorEntry): { matrixShape: [number, number] | null; s
   if (s.length < 2)
     return { matrixShape: null, skipReason: `${s.length}-D tensor (norm, bias or scalar): not a matrix` };
   if (s.length === 4) {
+    const [out, inp, kh, kw] = s as [number, number, number, number];
     return {
       matrixShape: null,
-      skipReason: `4-D convolution weight ${JSON.stringify(s)}: per-kernel-position spectra (WeightWatcher pooling) are not computed yet`,
+      skipReason: `4-D convolution weight ${JSON.stringify(s)}: ${kh * kw} matrices [${out}, ${inp}], one per kernel position, pooled (WeightWatcher) through kernelMatrices; not in the per-matrix analysis`,
     };
   }
   if (s.length > 2)

@@ -23,6 +23,20 @@ export interface RawTensor {
   bytes: Uint8Array;
 }
 
+/**
+ * A 4-D convolution weight [out, in, kh, kw] seen as WeightWatcher sees it: kh·kw matrices [out, in], one
+ * per kernel position, whose eigenvalues are pooled into one spectrum.
+ */
+export interface KernelMatrices {
+  /** Kernel positions (kh·kw). */
+  readonly count: number;
+  /** Each matrix's shape: [out, in]. */
+  readonly shape: readonly [number, number];
+  /** Every position's matrix (row-major [out, in]) from one read of the tensor; NaN/Inf rejected as read() does. */
+  readAll(signal?: AbortSignal): Promise<Float32Array[]>;
+  readAllF64(signal?: AbortSignal): Promise<Float64Array[]>;
+}
+
 export interface TensorHandle {
   /** Name as stored in the file (GGUF/ONNX names kept as they are). */
   readonly name: string;
@@ -49,6 +63,11 @@ export interface TensorHandle {
   readF64(signal?: AbortSignal): Promise<Float64Array>;
   /** Raw bytes when the dtype is F32/F16/BF16 (what the GPU reads directly); null otherwise. */
   readRaw?(signal?: AbortSignal): Promise<RawTensor | null>;
+  /**
+   * Present on 4-D convolution weights (which keep matrixShape null and a skipReason, so the per-matrix
+   * pipeline skips them): the per-kernel-position matrices for a pooled spectrum.
+   */
+  readonly kernelMatrices?: KernelMatrices;
 }
 
 export interface ModelFileInfo {
