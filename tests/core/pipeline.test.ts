@@ -88,6 +88,18 @@ function fixtureModel(override: Override = () => undefined): ModelDescription {
 
 const BLOCK_MATRICES = Object.keys(expected.matrices);
 
+/** The stored float32 values of one tensor of the fixture. */
+function readFixtureValues(name: string): Float32Array {
+  const bytes = readFileSync(path.join(MODEL_DIR, 'model.safetensors'));
+  const headerLen = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8')) as Record<
+    string,
+    { data_offsets: [number, number] }
+  >;
+  const [start, end] = header[name].data_offsets;
+  return new Float32Array(new Uint8Array(bytes.subarray(8 + headerLen + start, 8 + headerLen + end)).buffer);
+}
+
 function relClose(actual: number, want: number, rel = 1e-6): void {
   expect(Math.abs(actual - want)).toBeLessThanOrEqual(rel * Math.abs(want));
 }
@@ -216,6 +228,55 @@ describe('analyzeModel on the CPU backend', () => {
     expect(parallel.matrices.map((m) => m.fits.alphalora.alpha)).toEqual(
       serial.matrices.map((m) => m.fits.alphalora.alpha),
     );
+    expect(progressViolations(events)).toEqual([]);
+  });
+
+  it('reads the next tensor while the current one is computed, holding at most concurrency + prefetch tensors', async () => {
+    const log: string[] = [];
+    let held = 0;
+    let maxHeld = 0;
+    const model = fixtureModel((name) => ({
+      read: async () => {
+        log.push(`read ${name}`);
+        held += 1;
+        maxHeld = Math.max(maxHeld, held);
+        await new Promise((r) => setTimeout(r, 1));
+        return new Float32Array(readFixtureValues(name));
+      },
+    }));
+    const plan = planAnalysis(model);
+    const cpu = createCpuBackend();
+    const slow: SpectrumBackend = {
+      name: 'cpu',
+      adapter: 'slow',
+      async spectrum(input, signal) {
+        await new Promise((r) => setTimeout(r, 3));
+        const result = await cpu.spectrum(input, signal);
+        held -= 1;
+        return result;
+      },
+    };
+    const events: Progress[] = [];
+    const onProgress = (p: Progress) => {
+      events.push(p);
+      if (p.status === 'matrix-done') log.push(`done ${p.name}`);
+    };
+    const result = await analyzeModel(model, plan, slow, { onProgress });
+    expect(result.matrices).toHaveLength(35);
+    // The second tensor is read before the first spectrum is done.
+    expect(log.indexOf(`read ${plan.items[1].name}`)).toBeLessThan(log.indexOf(`done ${plan.items[0].name}`));
+    expect(maxHeld).toBe(2);
+
+    held = 0;
+    maxHeld = 0;
+    await analyzeModel(model, plan, slow, { concurrency: 2, prefetch: 2 });
+    expect(maxHeld).toBeLessThanOrEqual(4);
+    expect(maxHeld).toBeGreaterThan(2);
+
+    held = 0;
+    maxHeld = 0;
+    await analyzeModel(model, plan, slow, { prefetch: 0 });
+    expect(maxHeld).toBe(1);
     expect(progressViolations(events)).toEqual([]);
   });
 

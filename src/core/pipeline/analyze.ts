@@ -7,15 +7,15 @@
  *   so the caller keeps partial results.
  * - A lost or missing GPU stops the run (the error is rethrown): the caller retries the remaining matrices
  *   on another backend (`remainingPlan`).
- * - At most `concurrency` tensors are in memory at once.
+ * - At most `concurrency + prefetch` tensors are in memory at once; reading the next tensors overlaps
+ *   the current computation.
  */
 import { abortError, isStudioError, StudioError, throwIfAborted, toErrorData } from '../errors';
 import type { StudioErrorCode, StudioErrorData } from '../errors';
 import type { ModelDescription, RawTensor } from '../formats/types';
-import type { SpectrumBackend } from '../linalg/backend';
+import type { SpectrumBackend, SpectrumInput } from '../linalg/backend';
 import { summarizeMatrix } from '../result';
 import type { AnalysisResult, MatrixResult } from '../result';
-import type { SpectrumResult } from '../spectral/types';
 import type { AnalysisPlan, PlanItem } from './plan';
 import { ProgressTracker } from './progress';
 import type { Progress } from './progress';
@@ -25,8 +25,13 @@ export interface AnalyzeOptions {
   onProgress?: (p: Progress) => void;
   /** Called once per analysed matrix, as soon as it is done (in completion order). */
   onMatrix?: (m: MatrixResult) => void;
-  /** Tensors in flight at once. Default 1 (one GPU queue); use the pool size for the CPU pool. */
+  /** Spectra computed at once. Default 1 (one GPU queue); use the pool size for the CPU pool. */
   concurrency?: number;
+  /**
+   * Tensors read ahead of the computation (default 1): the next matrix comes off the disk while the
+   * current one is on the GPU/CPU. At most `concurrency + prefetch` tensors are in memory at once.
+   */
+  prefetch?: number;
   /** Clock for progress timings (tests inject one). */
   now?: () => number;
 }
@@ -42,6 +47,7 @@ export async function analyzeModel(
 ): Promise<AnalysisResult> {
   const { signal, onProgress, onMatrix } = opts;
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
+  const prefetch = Math.max(0, Math.floor(opts.prefetch ?? 1));
   const tracker = new ProgressTracker(plan.totals, (p) => onProgress?.(p), opts.now);
   const results: (MatrixResult | undefined)[] = new Array<MatrixResult | undefined>(plan.items.length);
   const tensorErrors: StudioErrorData[] = [];
@@ -51,7 +57,23 @@ export async function analyzeModel(
   // 1. Announce the fixed totals before any work.
   tracker.start(backend.name, backend.adapter);
 
-  // 2. `concurrency` loops pull the next item; each holds one tensor at a time, which bounds memory.
+  // 2. Reads run up to `prefetch` items ahead of the computations; a read is dropped from the map as soon
+  //    as its computation takes it, so the map never holds more than the window.
+  const reads = new Map<number, Promise<SpectrumInput>>();
+  const startRead = (index: number): void => {
+    if (index >= plan.items.length || reads.has(index) || fatal !== null) return;
+    const read = inputFor(plan.items[index], backend, signal);
+    read.catch(() => undefined); // handled when its computation awaits it; never an unhandled rejection
+    reads.set(index, read);
+  };
+  const takeRead = (index: number): Promise<SpectrumInput> => {
+    startRead(index);
+    const read = reads.get(index) as Promise<SpectrumInput>;
+    reads.delete(index);
+    return read;
+  };
+
+  // 3. `concurrency` loops pull the next item; each computes one spectrum at a time.
   const runLoop = async (): Promise<void> => {
     while (fatal === null && next < plan.items.length) {
       if (signal?.aborted) {
@@ -63,7 +85,9 @@ export async function analyzeModel(
       tracker.matrixStart(item, index);
       const t0 = performance.now();
       try {
-        const spectrum = await spectrumOf(item, backend, signal);
+        const input = takeRead(index);
+        for (let k = 1; k <= prefetch; k++) startRead(next - 1 + k);
+        const spectrum = await backend.spectrum(await input, signal);
         throwIfAborted(signal);
         const matrix = summarizeMatrix(
           {
@@ -93,7 +117,7 @@ export async function analyzeModel(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, plan.items.length) }, runLoop));
 
-  // 3. The final event, then either the error that ended the run or the result in plan order.
+  // 4. The final event, then either the error that ended the run or the result in plan order.
   tracker.done(fatal !== null);
   if (fatal !== null) throw fatal;
   return {
@@ -113,25 +137,24 @@ export async function analyzeModel(
 }
 
 /**
- * Reads one tensor in the form the backend wants and computes its spectrum. The GPU gets the stored
- * F32/F16/BF16 bytes when the reader offers them (no conversion on the CPU); the CPU backend gets float32
- * (exact for every stored dtype up to 32 bits, and half the memory of float64) or float64 for 64-bit
- * weights.
+ * Reads one tensor in the form the backend wants. The GPU gets the stored F32/F16/BF16 bytes when the
+ * reader offers them (no conversion on the CPU); the CPU backend gets float32 (exact for every stored
+ * dtype up to 32 bits, and half the memory of float64) or float64 for 64-bit weights.
  */
-async function spectrumOf(
+async function inputFor(
   item: PlanItem,
   backend: SpectrumBackend,
   signal: AbortSignal | undefined,
-): Promise<SpectrumResult> {
+): Promise<SpectrumInput> {
   const { tensor, rows, cols } = item;
   if (backend.name === 'webgpu' && tensor.readRaw !== undefined) {
     const raw: RawTensor | null = await tensor.readRaw(signal);
     throwIfAborted(signal);
-    if (raw !== null) return backend.spectrum({ raw, rows, cols }, signal);
+    if (raw !== null) return { raw, rows, cols };
   }
   const data = is64Bit(tensor.dtype) ? await tensor.readF64(signal) : await tensor.read(signal);
   throwIfAborted(signal);
-  return backend.spectrum({ data, rows, cols }, signal);
+  return { data, rows, cols };
 }
 
 function is64Bit(dtype: string): boolean {
