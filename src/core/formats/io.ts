@@ -147,3 +147,50 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 export function decodeUtf8(bytes: Uint8Array): string {
   return utf8.decode(bytes);
 }
+
+/**
+ * A read-through block cache in front of a source, for walks that make many small nested reads (the ONNX
+ * protobuf walk reads each node, attribute and string separately). Reads up to one block are served from
+ * the few most recent aligned blocks; larger reads go straight to the source and are not cached.
+ */
+export function blockCachedSource(source: ByteSource, blockSize = 1 << 20, maxBlocks = 4): ByteSource {
+  const blocks = new Map<number, Promise<Uint8Array>>();
+  const block = (index: number): Promise<Uint8Array> => {
+    let p = blocks.get(index);
+    if (p) {
+      // Most recently used goes last.
+      blocks.delete(index);
+      blocks.set(index, p);
+      return p;
+    }
+    const start = index * blockSize;
+    p = source.read(start, Math.min(blockSize, source.size - start));
+    blocks.set(index, p);
+    p.catch(() => blocks.delete(index));
+    while (blocks.size > maxBlocks) blocks.delete(blocks.keys().next().value as number);
+    return p;
+  };
+  return {
+    name: source.name,
+    size: source.size,
+    lastModified: source.lastModified,
+    async read(offset: number, length: number): Promise<Uint8Array> {
+      if (length > blockSize || offset < 0 || length < 0 || offset + length > source.size)
+        return source.read(offset, length);
+      const first = Math.floor(offset / blockSize);
+      const last = Math.floor((offset + length - 1) / blockSize);
+      if (length === 0) return new Uint8Array(0);
+      if (first === last) {
+        const b = await block(first);
+        const o = offset - first * blockSize;
+        return b.subarray(o, o + length);
+      }
+      const [a, b] = await Promise.all([block(first), block(last)]);
+      const out = new Uint8Array(length);
+      const split = last * blockSize - offset;
+      out.set(a.subarray(offset - first * blockSize), 0);
+      out.set(b.subarray(0, length - split), split);
+      return out;
+    },
+  };
+}

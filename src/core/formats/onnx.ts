@@ -19,7 +19,7 @@ import {
   type Decoder,
 } from './dtypes';
 import { newArray, rangeEntry, type ReaderResult, type TensorEntry } from './entry';
-import { readRange } from './io';
+import { blockCachedSource, readRange } from './io';
 import { fields, pbString, unpackVarints, type PbField } from './protobuf';
 import type { RawTensor } from './types';
 
@@ -230,10 +230,13 @@ export interface OnnxReaderResult extends ReaderResult {
 }
 
 export async function readOnnx(
-  source: ByteSource,
+  file: ByteSource,
   others: ByteSource[],
   signal?: AbortSignal,
 ): Promise<OnnxReaderResult> {
+  // The walk makes many small nested reads: serve them from a block cache. Tensor data is read later
+  // from the file directly (`file`), never through the cache.
+  const source = blockCachedSource(file);
   // 1. ModelProto top level: producer, metadata, the graph.
   const walk: Walk = { tensors: [], nodes: [], metadata: {} };
   let sawGraph = false;
@@ -268,14 +271,14 @@ export async function readOnnx(
     const dtype = type?.name ?? `type ${t.dataType}`;
     const numel = numElements(t.dims);
     if (!Number.isSafeInteger(numel) || t.dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-      throw new StudioError('INVALID_HEADER', `tensor ${t.name} has an invalid shape`, source.name);
+      throw new StudioError('INVALID_HEADER', `tensor ${t.name} has an invalid shape`, file.name);
     }
     const byteLength = numel * (type?.width ?? 0);
     const list = (skipReason: string): void => {
       tensors.push(
         rangeEntry({
           name: t.name,
-          source,
+          source: file,
           offset: 0,
           byteLength: 0,
           shape: t.dims,
@@ -294,16 +297,16 @@ export async function readOnnx(
         throw new StudioError(
           'BAD_OFFSETS',
           `tensor ${t.name} (${dtype} ${JSON.stringify(t.dims)}) needs ${byteLength} bytes but its ${what} holds ${len}`,
-          source.name,
+          file.name,
         );
       }
     };
     if (t.dataLocation === 1 || t.external.location !== undefined) {
       const location = t.external.location ?? '';
-      const ext = findExternal(location, source.name, others);
+      const ext = findExternal(location, file.name, others);
       if (!ext) {
         warnings.push(
-          `${source.name}: tensor ${t.name} is stored in the external file "${location}", which was not dropped with the model: drop it too`,
+          `${file.name}: tensor ${t.name} is stored in the external file "${location}", which was not dropped with the model: drop it too`,
         );
         list(`external data file "${location}" missing`);
         continue;
@@ -339,7 +342,7 @@ export async function readOnnx(
       tensors.push(
         rangeEntry({
           name: t.name,
-          source,
+          source: file,
           offset: range.offset,
           byteLength,
           shape: t.dims,
@@ -356,20 +359,20 @@ export async function readOnnx(
       const toFloat = t.dataType === 10 ? halfToFloat : bf16ToFloat;
       tensors.push({
         name: t.name,
-        file: source.name,
+        file: file.name,
         shape: t.dims,
         dtype,
         byteLength: field.length,
         skipReason: null,
         async decode(kind, sig) {
           const bits = unpackVarints(
-            await readRange(source, field.offset, field.length, `tensor ${t.name}`, sig),
+            await readRange(file, field.offset, field.length, `tensor ${t.name}`, sig),
           );
           if (bits.length !== numel)
             throw new StudioError(
               'BAD_OFFSETS',
               `tensor ${t.name} holds ${bits.length} values, not ${numel}`,
-              source.name,
+              file.name,
             );
           const out = newArray(kind, numel);
           for (let i = 0; i < numel; i++) out[i] = toFloat(bits[i]!);
@@ -383,7 +386,7 @@ export async function readOnnx(
       const toFloat = t.dataType === 10 ? halfToFloat : t.dataType === 16 ? bf16ToFloat : (x: number) => x;
       tensors.push({
         name: t.name,
-        file: source.name,
+        file: file.name,
         shape: t.dims,
         dtype,
         byteLength,
@@ -403,7 +406,7 @@ export async function readOnnx(
     throw new StudioError(
       'INVALID_HEADER',
       `tensor ${t.name} has no data (${numel} values expected)`,
-      source.name,
+      file.name,
     );
   }
   return {
