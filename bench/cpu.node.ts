@@ -83,7 +83,7 @@ function timeStages(
   let g = new Float64Array(0);
   for (let rep = 0; rep <= REPEATS; rep++) {
     const t0 = performance.now();
-    const gram = gramMatrix(w, rows, cols, kernel);
+    const gram = gramMatrix(w, rows, cols, undefined, kernel);
     const t1 = performance.now();
     g = Float64Array.from(gram.g); // kept for the numpy comparison (the reduction destroys gram.g)
     const t1b = performance.now();

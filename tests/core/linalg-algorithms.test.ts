@@ -74,6 +74,17 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
+/** A signal that reports "aborted" from its n-th read on: shows that a loop polls it more than once. */
+function abortsAfterReads(n: number): AbortSignal {
+  let reads = 0;
+  return {
+    get aborted() {
+      reads++;
+      return reads >= n;
+    },
+  } as unknown as AbortSignal;
+}
+
 describe('tridiagonalEigenvalues (root-free QL/QR)', () => {
   const cases: [string, number, (r: ReturnType<typeof rng>, i: number) => [number, number]][] = [
     ['random', 200, (r) => [r.normal(), r.normal()]],
@@ -156,6 +167,11 @@ describe('tridiagonalEigenvalues (root-free QL/QR)', () => {
 });
 
 describe('gramMatrix', () => {
+  it('checks the signal between panels of the long side', () => {
+    expect(() => gramMatrix(new Float32Array(600 * 3), 600, 3, abortsAfterReads(2))).toThrow(/cancelled/);
+    expect(gramMatrix(new Float32Array(600 * 3), 600, 3, abortsAfterReads(4)).n).toBe(3); // 3 panels, 3 checks
+  });
+
   const shapes: [number, number][] = [
     [1, 1],
     [1, 7],
@@ -174,7 +190,7 @@ describe('gramMatrix', () => {
       it(`${rows}×${cols} equals the naive product over the smaller side, ${kernel} kernel`, () => {
         const r = rng(rows * 1000 + cols);
         const w = Float32Array.from({ length: rows * cols }, () => r.normal());
-        const { g, n } = gramMatrix(w, rows, cols, kernel);
+        const { g, n } = gramMatrix(w, rows, cols, undefined, kernel);
         expect(n).toBe(Math.min(rows, cols));
         const byCols = cols <= rows;
         for (let i = 0; i < n; i++) {
@@ -260,11 +276,11 @@ describe('tridiagonalize', () => {
     }
   });
 
-  it('stops with ABORTED inside the reduction', () => {
-    const n = 200;
-    const controller = new AbortController();
-    controller.abort();
-    expect(() => tridiagonalize(new Float64Array(n * n), n, controller.signal)).toThrow(/cancelled/);
+  it('checks the signal periodically inside the reduction, not only before it', () => {
+    const n = 100;
+    const signal = abortsAfterReads(2); // the first check passes, a later one fires
+    expect(() => tridiagonalize(new Float64Array(n * n), n, signal)).toThrow(/cancelled/);
+    expect(signal.aborted).toBe(true);
   });
 });
 

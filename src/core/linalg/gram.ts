@@ -10,6 +10,7 @@
  * mirrored at the end. Where WebAssembly SIMD exists the tile kernel is the f64x2 one of wasm-kernels.ts
  * (panel and accumulator live in its memory); this file's TypeScript kernel is the fallback.
  */
+import { throwIfAborted } from '../errors';
 import { createWasmWorkspace } from './wasm-kernels';
 
 /** Which implementation runs the tile kernel: 'auto' uses WebAssembly SIMD when available. */
@@ -29,10 +30,15 @@ export interface Gram {
   n: number;
 }
 
+/**
+ * G over the smaller side of the row-major rows×cols matrix `w` (not modified). The signal is checked
+ * before each panel of the long side.
+ */
 export function gramMatrix(
   w: Float32Array | Float64Array,
   rows: number,
   cols: number,
+  signal?: AbortSignal,
   kernel: GramKernelChoice = 'auto',
 ): Gram {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || w.length < rows * cols) {
@@ -54,6 +60,7 @@ export function gramMatrix(
     wasm === null ? new Float64Array(np * PANEL) : new Float64Array(wasm.buffer, np * np * 8, np * PANEL);
 
   for (let k0 = 0; k0 < m; k0 += PANEL) {
+    throwIfAborted(signal); // a panel is at most n²·PANEL multiply-adds: well under a second
     const kb = Math.min(PANEL, m - k0);
     // Gather A[:, k0..k0+kb) into panel (n rows of stride PANEL; padding rows stay zero).
     if (transposed) {

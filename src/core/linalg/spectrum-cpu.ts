@@ -27,7 +27,7 @@ export function spectrumCpu(
   throwIfAborted(signal);
 
   // 1. Gram over the smaller side.
-  const { g, n } = gramMatrix(w, rows, cols);
+  const { g, n } = gramMatrix(w, rows, cols, signal);
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(g[i * n + i]!)) {
       throw new StudioError('NON_FINITE', `The ${rows}×${cols} matrix holds NaN or infinite values.`);
