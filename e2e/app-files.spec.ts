@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import {
+  downloadJson,
   dropFiles,
   fixtureFile,
   layerAlphas,
@@ -51,9 +52,36 @@ test('dropping the GGUF Q8_0 file: α close to the F32 weights, no error', async
   await waitForComplete(page);
   await expect(page.getByTestId('format')).toHaveText('gguf');
   await expect(page.getByTestId('layers')).toHaveText('5');
-  // Q8_0 rounds each weight to 8 bits per block of 32: the spectra move a little, α by a few hundredths.
-  expectAlphasClose(await layerAlphas(page), f32.layerAlpha, 0.05);
   await expect(page.getByRole('alert')).toBeEmpty();
+  // Q8_0 rounds every weight to 8 bits (per block of 32), which perturbs the small eigenvalues. Where the
+  // estimator keeps the F32 xmin (the same tail), α moves by well under 2 %; for some matrices the noise
+  // moves the alphalora histogram peak and xmin jumps (the estimator is discontinuous), so layer α are
+  // only compared loosely. The F16 ffn_down matrices must match almost exactly.
+  const { json } = await downloadJson(page, 'Export allocation JSON');
+  const doc = json as {
+    layers: { index: number; alpha: number; matrices: { role: string; alpha: number; tail: number }[] }[];
+  };
+  const refs = Object.values(f32.matrices);
+  let sameTail = 0;
+  let total = 0;
+  for (const layer of doc.layers) {
+    expect(Math.abs(layer.alpha - f32.layerAlpha[layer.index]) / f32.layerAlpha[layer.index]).toBeLessThan(
+      0.15,
+    );
+    for (const m of layer.matrices) {
+      const ref = refs.find((r) => r.layer === layer.index && r.role === m.role);
+      expect(ref, `${layer.index} ${m.role}`).toBeDefined();
+      if (!ref) continue;
+      total++;
+      if (m.tail === ref.alphalora.tail) {
+        sameTail++;
+        expect(Math.abs(m.alpha - ref.alphalora.alpha) / ref.alphalora.alpha).toBeLessThan(0.02);
+      }
+      if (m.role === 'down_proj') expect(Math.abs(m.alpha - ref.alphalora.alpha)).toBeLessThan(2e-3);
+    }
+  }
+  expect(total).toBe(35);
+  expect(sameTail / total).toBeGreaterThan(0.6);
   await screenshot(page, '10-gguf-q8');
 });
 

@@ -94,13 +94,21 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
     const started = performance.now();
     const target = opened.get(openJob);
     let selected = await selector.get();
-    const outcome = (status: AnalyseOutcome['status'], done: number, error: StudioErrorData | null) => ({
-      status,
-      matricesDone: done,
-      error,
-      backend: selected.info,
-      elapsedMs: performance.now() - started,
-    });
+    const outcome = (
+      status: AnalyseOutcome['status'],
+      done: number,
+      error: StudioErrorData | null,
+    ): AnalyseOutcome => {
+      const result = {
+        status,
+        matricesDone: done,
+        error,
+        backend: selected.info,
+        elapsedMs: performance.now() - started,
+      };
+      if (!signal.aborted) callbacks.onDone(result);
+      return result;
+    };
     if (!target) {
       jobs.delete(job.id);
       const msg = 'The opened files are gone (the worker was restarted); open them again.';

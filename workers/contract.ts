@@ -100,6 +100,11 @@ export interface AnalysisCallbacks {
   onMatrixError(error: StudioErrorData): void;
   /** The backend changed mid-run (GPU device lost: retried on the CPU). */
   onBackend(info: BackendInfo): void;
+  /**
+   * The last call of a run, on the same channel as the matrices (so after every one of them: the return
+   * value of `analyse` travels on another port and may overtake them).
+   */
+  onDone(outcome: AnalyseOutcome): void;
 }
 
 export interface AnalyseOutcome {

@@ -16,7 +16,10 @@ export interface ExpectedModel {
   beta: number;
   layerAlpha: number[];
   allocation: Record<string, { faithful: number[]; safe: number[] }>;
-  matrices: Record<string, { alphalora: { alpha: number }; layer: number; role: string }>;
+  matrices: Record<
+    string,
+    { alphalora: { alpha: number; xmin: number; tail: number }; layer: number; role: string }
+  >;
 }
 
 export function loadExpected(relative: string): ExpectedModel {
@@ -54,15 +57,13 @@ export async function dropFiles(page: Page, files: FileSpec[]): Promise<void> {
 
 /** Uploads through the "Open model files" input, as a person choosing files does. */
 export async function uploadFiles(page: Page, files: FileSpec[]): Promise<void> {
-  await page
-    .getByLabel('Open model files')
-    .setInputFiles(
-      files.map((f) => ({
-        name: f.name,
-        mimeType: 'application/octet-stream',
-        buffer: Buffer.from(f.bytes),
-      })),
-    );
+  await page.getByLabel('Open model files').setInputFiles(
+    files.map((f) => ({
+      name: f.name,
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(f.bytes),
+    })),
+  );
 }
 
 export async function waitForComplete(page: Page): Promise<void> {

@@ -80,6 +80,10 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
         .attr('text-anchor', 'end')
         .attr('font-size', 11)
         .attr('fill', color)
+        // A white halo keeps the label readable over the dots.
+        .attr('stroke', '#ffffff')
+        .attr('stroke-width', 3)
+        .attr('paint-order', 'stroke')
         .text(label);
     };
     bandLine(model.bands.under, COLORS.underLine, `α = ${model.bands.under}: under-trained above`, true);

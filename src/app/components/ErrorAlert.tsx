@@ -10,7 +10,7 @@ export function ErrorAlert({
   onDismiss(): void;
 }): ReactNode {
   return (
-    <div role="alert" className={errors.length > 0 ? 'alert' : 'alert empty'}>
+    <div role="alert" className={errors.length > 0 ? 'alert' : 'visually-hidden'}>
       {errors.length > 0 && (
         <>
           <ul>

@@ -88,6 +88,7 @@ export function useAnalysis(): AnalysisControls {
             dispatch({ type: 'backend', run, backend: b });
             setBackend(b);
           },
+          onDone: () => undefined, // the client resolves with this outcome
         });
         dispatch({
           type: 'finished',

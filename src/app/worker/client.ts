@@ -72,11 +72,21 @@ export class AnalysisClient {
   analyse(signal: AbortSignal, openJob: number, callbacks: AnalysisCallbacks): Promise<AnalyseOutcome> {
     const id = this.nextId++;
     const live = (): boolean => !signal.aborted;
+    // The outcome is taken from `onDone`, which arrives on the callbacks' channel after every matrix; the
+    // return value of `analyse` travels on the worker's own port and can overtake the last matrices.
+    let resolveDone: (o: AnalyseOutcome) => void = () => undefined;
+    const doneSignal = new Promise<AnalyseOutcome>((resolve) => {
+      resolveDone = resolve;
+    });
     const guarded: AnalysisCallbacks = {
       onProgress: (e) => live() && callbacks.onProgress(e),
       onMatrix: (m, n) => live() && callbacks.onMatrix(m, n),
       onMatrixError: (e) => live() && callbacks.onMatrixError(e),
       onBackend: (b) => live() && callbacks.onBackend(b),
+      onDone: (o) => {
+        resolveDone(o);
+        if (live()) callbacks.onDone(o);
+      },
     };
     const started = performance.now();
     const run = this.api.analyse({ id }, openJob, Comlink.proxy(guarded));
@@ -108,7 +118,10 @@ export class AnalysisClient {
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       run.then(
-        (outcome) => finish(signal.aborted ? { ...outcome, status: 'cancelled' } : outcome),
+        (outcome) => {
+          if (signal.aborted) finish({ ...outcome, status: 'cancelled' });
+          else void doneSignal.then(finish);
+        },
         (err: unknown) => {
           if (settled) return;
           settled = true;
