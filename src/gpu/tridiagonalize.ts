@@ -1,6 +1,7 @@
 /**
- * Symmetric tridiagonalisation on the GPU (one-stage Householder, see kernels/tridiagonalize.wgsl).
- * Destroys the matrix buffer in place and reads back only the diagonal d and off-diagonal e.
+ * Symmetric tridiagonalisation on the GPU (one-stage Householder with the rank-2 update of each step
+ * fused into the next step's matrix-vector product, see kernels/tridiagonalize.wgsl). Destroys the
+ * matrix buffer in place and reads back only the diagonal d and off-diagonal e.
  */
 import type { GpuContext } from './device';
 import { createComputePipeline, readBackF32 } from './device';
@@ -9,8 +10,13 @@ import tridiagonalizeWgsl from './kernels/tridiagonalize.wgsl?raw';
 
 /** Uniform slots per step are this far apart (WebGPU's minUniformBufferOffsetAlignment is ≤ 256). */
 const STEP_STRIDE = 256;
-/** Steps encoded per submit: bounds one command buffer's run time and lets a cancel land in between. */
-const STEPS_PER_SUBMIT = 64;
+/**
+ * Elements of the trailing block touched per submit (each read and written once): 2²⁷ floats ≈ 1 GiB of
+ * traffic, a few ms on a discrete GPU. Bounds one command buffer's run time and lets a cancel land in
+ * between, while keeping the number of submits low (n = 4096: ~400).
+ */
+const ELEMENTS_PER_SUBMIT = 2 ** 27;
+const MAX_STEPS_PER_SUBMIT = 128;
 
 export interface Tridiagonal {
   /** Diagonal, length n. */
@@ -20,15 +26,21 @@ export interface Tridiagonal {
 }
 
 export class TridiagonalKernel {
-  private vectors: { n: number; v: GPUBuffer; pw: GPUBuffer; out: GPUBuffer; steps: GPUBuffer } | null = null;
+  private vectors: {
+    n: number;
+    /** Two (v, w) pairs: step k writes pair k mod 2 and reads the other as the previous step's. */
+    v: [GPUBuffer, GPUBuffer];
+    pw: [GPUBuffer, GPUBuffer];
+    out: GPUBuffer;
+    steps: GPUBuffer;
+  } | null = null;
 
   private constructor(
     private readonly ctx: GpuContext,
     private readonly layout: GPUBindGroupLayout,
     private readonly house: GPUComputePipeline,
-    private readonly symv: GPUComputePipeline,
+    private readonly update: GPUComputePipeline,
     private readonly wvec: GPUComputePipeline,
-    private readonly syr2: GPUComputePipeline,
   ) {}
 
   static async create(ctx: GpuContext): Promise<TridiagonalKernel> {
@@ -52,6 +64,8 @@ export class TridiagonalKernel {
         storage(2),
         storage(3),
         storage(4),
+        storage(5),
+        storage(6),
       ],
     });
     const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
@@ -64,13 +78,8 @@ export class TridiagonalKernel {
         undefined,
         pipelineLayout,
       );
-    const [house, symv, wvec, syr2] = await Promise.all([
-      make('house'),
-      make('symv'),
-      make('wvec'),
-      make('syr2'),
-    ]);
-    return new TridiagonalKernel(ctx, layout, house, symv, wvec, syr2);
+    const [house, update, wvec] = await Promise.all([make('house'), make('update'), make('wvec')]);
+    return new TridiagonalKernel(ctx, layout, house, update, wvec);
   }
 
   private buffersFor(n: number) {
@@ -94,8 +103,11 @@ export class TridiagonalKernel {
     device.queue.writeBuffer(steps, 0, table);
     this.vectors = {
       n,
-      v: mk('householder v', Math.max(4, n * 4), rw),
-      pw: mk('householder p/w', Math.max(4, n * 4), rw),
+      v: [mk('householder v even', Math.max(4, n * 4), rw), mk('householder v odd', Math.max(4, n * 4), rw)],
+      pw: [
+        mk('householder p/w even', Math.max(4, n * 4), rw),
+        mk('householder p/w odd', Math.max(4, n * 4), rw),
+      ],
       out: mk('tridiagonal d/e/tau', (2 * n + 1) * 4, rw),
       steps,
     };
@@ -109,52 +121,67 @@ export class TridiagonalKernel {
   async run(a: GPUBuffer, n: number, signal?: AbortSignal): Promise<Tridiagonal> {
     const { device } = this.ctx;
     const bufs = this.buffersFor(n);
-    const bind = device.createBindGroup({
-      layout: this.layout,
-      entries: [
-        { binding: 0, resource: { buffer: bufs.steps, size: 16 } },
-        { binding: 1, resource: { buffer: a, size: n * n * 4 } },
-        { binding: 2, resource: { buffer: bufs.v } },
-        { binding: 3, resource: { buffer: bufs.pw } },
-        { binding: 4, resource: { buffer: bufs.out } },
-      ],
-    });
+    const bindFor = (parity: 0 | 1) =>
+      device.createBindGroup({
+        layout: this.layout,
+        entries: [
+          { binding: 0, resource: { buffer: bufs.steps, size: 16 } },
+          { binding: 1, resource: { buffer: a, size: n * n * 4 } },
+          { binding: 2, resource: { buffer: bufs.v[parity] } },
+          { binding: 3, resource: { buffer: bufs.pw[parity] } },
+          { binding: 4, resource: { buffer: bufs.out } },
+          { binding: 5, resource: { buffer: bufs.v[1 - parity]! } },
+          { binding: 6, resource: { buffer: bufs.pw[1 - parity]! } },
+        ],
+      });
+    const binds = [bindFor(0), bindFor(1)];
+    // Step 0 has no previous update to apply: its "previous" pair (odd) starts at zero.
+    const init = device.createCommandEncoder();
+    init.clearBuffer(bufs.v[1]);
+    init.clearBuffer(bufs.pw[1]);
+    device.queue.submit([init.finish()]);
     if (n === 1) {
       const enc = device.createCommandEncoder();
       enc.copyBufferToBuffer(a, 0, bufs.out, 0, 4);
       device.queue.submit([enc.finish()]);
     }
-    for (let k0 = 0; k0 + 1 < n; k0 += STEPS_PER_SUBMIT) {
+    // Keep one batch in flight while the next is encoded: the queue never runs dry, and a cancel or a
+    // lost device is still noticed within two batches.
+    let inFlight: Promise<void> | null = null;
+    for (let k0 = 0; k0 + 1 < n;) {
       if (signal?.aborted) throw abortError();
       const enc = device.createCommandEncoder({ label: 'tridiagonalize batch' });
       const pass = enc.beginComputePass();
-      for (let k = k0; k < Math.min(k0 + STEPS_PER_SUBMIT, n - 1); k++) {
+      let touched = 0;
+      let k = k0;
+      for (; k + 1 < n && k - k0 < MAX_STEPS_PER_SUBMIT && touched < ELEMENTS_PER_SUBMIT; k++) {
         const m = n - k - 1;
-        pass.setBindGroup(0, bind, [k * STEP_STRIDE]);
+        touched += m * m;
+        pass.setBindGroup(0, binds[k % 2]!, [k * STEP_STRIDE]);
         pass.setPipeline(this.house);
         pass.dispatchWorkgroups(1);
         if (m > 1) {
-          pass.setPipeline(this.symv);
-          pass.dispatchWorkgroups(m);
+          pass.setPipeline(this.update);
+          pass.dispatchWorkgroups(Math.min(m, 65535), Math.ceil(m / 65535));
           pass.setPipeline(this.wvec);
           pass.dispatchWorkgroups(1);
-          pass.setPipeline(this.syr2);
-          pass.dispatchWorkgroups(Math.ceil(m / 16), Math.ceil(m / 16));
         }
       }
+      k0 = k;
       pass.end();
       device.queue.submit([enc.finish()]);
-      // Keep at most one batch in flight so a cancel or a lost device is noticed within one batch.
-      await device.queue.onSubmittedWorkDone();
+      const done = device.queue.onSubmittedWorkDone();
+      if (inFlight) await inFlight;
+      inFlight = done;
     }
+    if (inFlight) await inFlight;
     const de = await readBackF32(device, bufs.out, 0, 2 * n);
     return { d: Float64Array.from(de.subarray(0, n)), e: Float64Array.from(de.subarray(n, 2 * n - 1)) };
   }
 
   private disposeVectors(): void {
     if (!this.vectors) return;
-    this.vectors.v.destroy();
-    this.vectors.pw.destroy();
+    for (const b of [...this.vectors.v, ...this.vectors.pw]) b.destroy();
     this.vectors.out.destroy();
     this.vectors.steps.destroy();
     this.vectors = null;

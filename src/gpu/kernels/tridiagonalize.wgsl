@@ -1,11 +1,16 @@
 // One-stage Householder tridiagonalisation of a symmetric n×n matrix A held in full (both triangles),
-// LAPACK dsytd2-style. Step k annihilates A[k+2:, k] with H = I − τ·v·vᵀ and updates the trailing block
-// A22 = A[k+1:, k+1:] in place by the symmetric rank-2 update A22 −= v·wᵀ + w·vᵀ, where
-// p = τ·A22·v and w = p − (τ/2)(pᵀv)·v. Four short dispatches per step (house, symv, wvec, syr2), all
-// scalars stay on the GPU, so a whole batch of steps is encoded without a CPU round trip. Only d and e
-// (2n numbers) are ever read back.
+// LAPACK dsytd2-style, with the rank-2 update of each step deferred into the next step's matrix-vector
+// product so that every step reads and writes the trailing block exactly once:
 //
-// Vector index t ∈ [0, m) refers to row/column k+1+t of A (m = n−k−1); v[0] = 1 implicitly stored.
+//   step k (m = n−k−1 entries, vector index t ↔ row/column k+1+t):
+//   1. house:  the true row k = stored row k − (v'·w'ᵀ + w'·v'ᵀ) of the previous step (v', w'), its
+//              Householder reflector H = I − τ·v·vᵀ (v[0] = 1), d[k], e[k] = β.
+//   2. update: for each row of A22 = A[k+1:, k+1:]: apply the previous step's update in place
+//              (A22 −= v'·w'ᵀ + w'·v'ᵀ) and, from the same reads, p = τ·A22·v.
+//   3. wvec:   w = p − (τ/2)(pᵀv)·v.
+//
+// All scalars stay on the GPU, so a whole batch of steps is encoded without a CPU round trip; only d and
+// e (2n numbers) are ever read back. v/w of consecutive steps live in two buffer pairs that swap roles.
 
 struct Step {
   k: u32,
@@ -20,6 +25,9 @@ struct Step {
 @group(0) @binding(3) var<storage, read_write> pw: array<f32>;
 // out[0..n) = d, out[n..2n) = e (e[n−1] unused), out[2n] = τ of the current step.
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
+// The previous step's v' and w' (all zero before step 0). Index t' ↔ row k+t'.
+@group(0) @binding(5) var<storage, read_write> vPrev: array<f32>;
+@group(0) @binding(6) var<storage, read_write> wPrev: array<f32>;
 
 const WG: u32 = 256u;
 var<workgroup> red: array<f32, WG>;
@@ -52,24 +60,29 @@ fn reduceSum(li: u32, x: f32) -> f32 {
   return r;
 }
 
-// 1. The Householder reflector of row k (= column k, A is symmetric): one workgroup.
+/** Row k's entry t (column k+1+t) with the previous step's rank-2 update applied. */
+fn rowK(t: u32) -> f32 {
+  let k = s.k;
+  return a[k * s.n + k + 1u + t] - (vPrev[0] * wPrev[t + 1u] + wPrev[0] * vPrev[t + 1u]);
+}
+
+// 1. The Householder reflector of the (updated) row k: one workgroup.
 @compute @workgroup_size(256)
 fn house(@builtin(local_invocation_index) li: u32) {
   let k = s.k;
   let n = s.n;
   let m = s.m;
-  let row = k * n + k + 1u;
-  let alpha = a[row];
+  let alpha = rowK(0u);
   // ‖x[1:]‖ with scaling, so that squares of large or tiny Gram entries neither overflow nor vanish.
   var mx = 0.0;
   for (var t = 1u + li; t < m; t += WG) {
-    mx = max(mx, abs(a[row + t]));
+    mx = max(mx, abs(rowK(t)));
   }
   let scale = reduceMax(li, mx);
   var ss = 0.0;
   if (scale > 0.0) {
     for (var t = 1u + li; t < m; t += WG) {
-      let y = a[row + t] / scale;
+      let y = rowK(t) / scale;
       ss = fma(y, y, ss);
     }
   }
@@ -82,42 +95,46 @@ fn house(@builtin(local_invocation_index) li: u32) {
     let h = max(abs(alpha), xnorm);
     let ra = alpha / h;
     let rx = xnorm / h;
-    beta = -sign(alpha) * h * sqrt(ra * ra + rx * rx);
-    if (alpha == 0.0) {
-      beta = -h * sqrt(ra * ra + rx * rx);
-    }
+    let r = h * sqrt(ra * ra + rx * rx);
+    beta = select(-r, r, alpha < 0.0);
     tau = (beta - alpha) / beta;
     inv = 1.0 / (alpha - beta);
   }
   for (var t = 1u + li; t < m; t += WG) {
-    v[t] = a[row + t] * inv;
+    v[t] = rowK(t) * inv;
   }
   if (li == 0u) {
     v[0] = 1.0;
-    out[k] = a[k * n + k];
+    out[k] = a[k * n + k] - 2.0 * vPrev[0] * wPrev[0];
     out[n + k] = beta;
     out[2u * n] = tau;
     if (m == 1u) {
-      // Last step: the 1×1 trailing block is already the final diagonal entry.
-      out[k + 1u] = a[(k + 1u) * n + k + 1u];
+      // Last step: the 1×1 trailing block (with the previous update) is the final diagonal entry.
+      out[k + 1u] = a[(k + 1u) * n + k + 1u] - 2.0 * vPrev[1] * wPrev[1];
     }
   }
 }
 
-// 2. p = τ·A22·v: one workgroup of 64 per row of A22 (rows are contiguous, reads coalesce).
+// 2. A22 −= v'·w'ᵀ + w'·v'ᵀ in place and p = τ·A22·v from the same reads: one workgroup of 64 per row
+//    (rows are contiguous, reads coalesce).
 const SW: u32 = 64u;
 var<workgroup> red64: array<f32, SW>;
 
 @compute @workgroup_size(64)
-fn symv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let r = wg.x;
+fn update(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let r = wg.x + wg.y * 65535u;
+  if (r >= s.m) {
+    return; // whole workgroup: uniform
+  }
   let tau = out[2u * s.n];
   let base = (s.k + 1u + r) * s.n + s.k + 1u;
+  let vr = vPrev[r + 1u];
+  let wr = wPrev[r + 1u];
   var acc = 0.0;
-  if (tau != 0.0) {
-    for (var c = li; c < s.m; c += SW) {
-      acc = fma(a[base + c], v[c], acc);
-    }
+  for (var c = li; c < s.m; c += SW) {
+    let x = a[base + c] - (vr * wPrev[c + 1u] + wr * vPrev[c + 1u]);
+    a[base + c] = x;
+    acc = fma(x, v[c], acc);
   }
   red64[li] = acc;
   workgroupBarrier();
@@ -144,19 +161,4 @@ fn wvec(@builtin(local_invocation_index) li: u32) {
   for (var t = li; t < s.m; t += WG) {
     pw[t] = pw[t] - c * v[t];
   }
-}
-
-// 4. A22 −= v·wᵀ + w·vᵀ over the whole trailing block (both triangles, so rows stay contiguous).
-@compute @workgroup_size(16, 16)
-fn syr2(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let r = gid.y;
-  let c = gid.x;
-  if (r >= s.m || c >= s.m) {
-    return;
-  }
-  if (out[2u * s.n] == 0.0) {
-    return;
-  }
-  let idx = (s.k + 1u + r) * s.n + s.k + 1u + c;
-  a[idx] = a[idx] - (v[r] * pw[c] + pw[r] * v[c]);
 }
