@@ -2,12 +2,12 @@
  * Householder reduction of a dense symmetric matrix to tridiagonal form (what LAPACK dsytd2 does, lower
  * storage, eigenvalues only: Q is not kept).
  *
- * Step k of the textbook algorithm reads the trailing matrix twice: once for p = τ·A·v (symmetric
- * matrix-vector product) and once for the rank-2 update A -= v·wᵀ + w·vᵀ. Both are memory-bound, and plain
- * TypeScript cannot vectorise, so the pass over memory is what costs. We fuse them: step k applies the
+ * Step k of the textbook algorithm sweeps the trailing matrix twice: once for p = τ·A·v (symmetric
+ * matrix-vector product) and once for the rank-2 update A -= v·wᵀ + w·vᵀ. We fuse them: step k applies the
  * *previous* step's rank-2 update and, in the same sweep over each element, accumulates this step's
  * product — after first bringing column k up to date, which is all the Householder vector needs. One pass
- * over the lower triangle per step, four rows at a time so that the vector loads are shared.
+ * over the lower triangle per step (n³/6 element visits in all), four rows at a time so that the loads
+ * of the vectors are shared: the loop is bound by instruction count, so every load saved counts.
  *
  * Where WebAssembly SIMD exists, the bulk of that sweep runs in a small f64x2 kernel (wasm-kernels.ts) on a
  * copy of the matrix in its memory; the TypeScript loop is the fallback and does the edges in both cases.
@@ -29,8 +29,10 @@ export interface Tridiagonal {
 }
 
 /**
- * Reduces the symmetric n×n row-major matrix `a` to tridiagonal (d, e) with the same eigenvalues. Only the
- * lower triangle (a[r·n + c], c ≤ r) is read; `a` is destroyed. The signal is checked once per step.
+ * Reduces the symmetric n×n row-major matrix `input` to tridiagonal (d, e) with the same eigenvalues. Only
+ * the lower triangle (a[r·n + c], c ≤ r) is read. `input` is used as workspace (its contents are undefined
+ * afterwards) unless the WebAssembly kernel runs, which works on a copy. The signal is checked every 16
+ * steps.
  */
 export function tridiagonalize(
   input: Float64Array,
