@@ -261,6 +261,23 @@ describe('shards', () => {
   });
 });
 
+describe('sharded PyTorch', () => {
+  it('checks pytorch_model.bin.index.json the same way', async () => {
+    const index = src(
+      'pt/pytorch_model.bin.index.json',
+      JSON.stringify({
+        weight_map: { w: 'pytorch_model-00001-of-00002.bin', v: 'pytorch_model-00002-of-00002.bin' },
+      }),
+    );
+    const model = await openModel([index, src('pt/pytorch_model-00001-of-00002.bin', tinyPytorch())]);
+    expect(model.format).toBe('pytorch');
+    expect(model.errors.map((e) => e.message)).toEqual([
+      'pt/pytorch_model.bin.index.json: missing shard pytorch_model-00002-of-00002.bin: drop it together with the other files',
+    ]);
+    expect(model.files.map((f) => f.format)).toEqual(['index', 'pytorch']);
+  });
+});
+
 describe('NaN / Inf', () => {
   it('rejects reading that tensor with NON_FINITE; the others read', async () => {
     const bad = safetensors(

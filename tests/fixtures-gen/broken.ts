@@ -205,3 +205,27 @@ export function llama2c(): Uint8Array {
 export function src(name: string, bytes: Uint8Array | string): ByteSource {
   return bytesSource(name, typeof bytes === 'string' ? enc.encode(bytes) : bytes);
 }
+
+/** Minimal protobuf encoder for generated ONNX files. */
+export const pb = {
+  varint(n: number): Uint8Array {
+    const out: number[] = [];
+    let v = n;
+    while (v >= 128) {
+      out.push((v % 128) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    out.push(v);
+    return new Uint8Array(out);
+  },
+  int(field: number, n: number): Uint8Array {
+    return concat(pb.varint(field * 8), pb.varint(n));
+  },
+  bytes(field: number, payload: Uint8Array | string): Uint8Array {
+    const b = typeof payload === 'string' ? enc.encode(payload) : payload;
+    return concat(pb.varint(field * 8 + 2), pb.varint(b.byteLength), b);
+  },
+  msg(field: number, ...parts: Uint8Array[]): Uint8Array {
+    return pb.bytes(field, concat(...parts));
+  },
+};
