@@ -111,7 +111,16 @@ export async function createGpuBackend(
     return gBuffer;
   }
 
-  async function run(input: SpectrumInput, signal?: AbortSignal): Promise<SpectrumResult> {
+  interface GpuPart {
+    d: Float64Array;
+    e: Float64Array;
+    gram: number;
+    reduction: number;
+    start: number;
+  }
+
+  /** Everything that needs the device: Gram, reduction, (d, e) read-back. */
+  async function runGpu(input: SpectrumInput, signal?: AbortSignal): Promise<GpuPart> {
     if (lostMessage !== null)
       throw new StudioError('GPU_DEVICE_LOST', `${lostMessage}. Use the CPU backend.`);
     if (signal?.aborted) throw abortError();
@@ -119,9 +128,9 @@ export async function createGpuBackend(
     // 1. The Gram over the longer side, streamed in slabs.
     const gramInput = toGramInput(input);
     const { n } = gramShape(gramInput.rows, gramInput.cols);
-    const g = gramBuffer(n);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
+    const g = gramBuffer(n);
     gram.run(gramInput, g, options.gram, signal);
     const validation = await device.popErrorScope();
     const oom = await device.popErrorScope();
@@ -134,31 +143,51 @@ export async function createGpuBackend(
     // 2. Householder reduction to tridiagonal on the GPU; only (d, e) come back.
     const { d, e } = await guard(tri.run(g, n, signal));
     const t2 = performance.now();
-    // 3. Eigenvalues of the tridiagonal in float64 on the CPU.
-    const spectrum = finishSpectrum(d, e);
+    return { d, e, gram: t1 - t0, reduction: t2 - t1, start: t0 };
+  }
+
+  /** 3. Eigenvalues of the tridiagonal in float64 on the CPU. */
+  function finish(part: GpuPart): SpectrumResult {
+    const t2 = performance.now();
+    const spectrum = finishSpectrum(part.d, part.e);
     const t3 = performance.now();
     return {
       ...spectrum,
-      timings: { gram: t1 - t0, reduction: t2 - t1, tridiagonal: t3 - t2, total: t3 - t0 },
+      timings: {
+        gram: part.gram,
+        reduction: part.reduction,
+        tridiagonal: t3 - t2,
+        total: part.gram + part.reduction + (t3 - t2),
+      },
       backend: 'webgpu',
     };
   }
 
+  let waiting = 0;
   return {
     name: 'webgpu',
     adapter: context.adapterName,
     context,
     spectrum(input, signal) {
-      // One matrix at a time on the device: the Gram buffer and the kernels' scratch are shared.
-      const result = queue.then(() => run(input, signal));
-      queue = result.catch(() => undefined);
-      return result.catch((err: unknown) => {
-        if (isStudioError(err)) throw err;
-        throw new StudioError(
-          'INTERNAL',
-          `WebGPU spectrum failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      });
+      // One matrix at a time on the device (the Gram buffer and the kernels' scratch are shared), but
+      // the CPU stage of one matrix overlaps the GPU stages of the next: when another matrix is queued,
+      // yield a macrotask first so that its Gram is submitted before this thread runs sterf.
+      waiting++;
+      const gpuPart = queue.then(() => runGpu(input, signal));
+      queue = gpuPart.catch(() => undefined);
+      return gpuPart
+        .finally(() => waiting--)
+        .then(async (part) => {
+          if (waiting > 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+          return finish(part);
+        })
+        .catch((err: unknown) => {
+          if (isStudioError(err)) throw err;
+          throw new StudioError(
+            'INTERNAL',
+            `WebGPU spectrum failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        });
     },
     dispose() {
       gram.dispose();

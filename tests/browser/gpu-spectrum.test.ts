@@ -323,6 +323,37 @@ describe('WebGPU backend contract', () => {
     expect(res.noiseFloor).toBeCloseTo(4 * 2 ** -24 * 5, 15);
   });
 
+  it('runs concurrent calls one at a time on the device, each with its own correct result', async () => {
+    const shapes: [number, number][] = [
+      [40, 30],
+      [20, 50],
+      [33, 33],
+    ];
+    const mats = shapes.map(([rows, cols], i) =>
+      Float32Array.from(
+        withSingularValues(
+          rows,
+          cols,
+          Array.from({ length: Math.min(rows, cols) }, (_, j) => 1 + j + i),
+          20 + i,
+        ),
+      ),
+    );
+    const results = await Promise.all(
+      mats.map((w, i) => backend.spectrum({ data: w, rows: shapes[i]![0], cols: shapes[i]![1] })),
+    );
+    results.forEach((res, i) => {
+      const [rows, cols] = shapes[i]!;
+      expectMatchesReference(
+        `concurrent ${i}`,
+        res.eigenvalues,
+        spectrumCpu(mats[i]!, rows, cols).eigenvalues,
+        0,
+        frobeniusSq(mats[i]!),
+      );
+    });
+  });
+
   it('rejects with ABORTED on an aborted signal and BAD_INPUT on a short buffer', async () => {
     const ac = new AbortController();
     ac.abort();
