@@ -63,9 +63,20 @@ export const decodeF32: Decoder = (bytes, out) => {
 export const decodeF64: Decoder = (bytes, out) => {
   out.set(new Float64Array(aligned(bytes, 8), 0, bytes.byteLength >> 3));
 };
+let halfTable: Float32Array | null = null;
+/** All 65536 halves as float32 (256 KB, built on first use): a table lookup per element, no branches. */
+function halves(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+  }
+  return halfTable;
+}
+
 export const decodeF16: Decoder = (bytes, out) => {
   const n = bytes.byteLength >> 1;
-  for (let i = 0; i < n; i++) out[i] = halfToFloat(bytes[2 * i]! | (bytes[2 * i + 1]! << 8));
+  const table = halves();
+  for (let i = 0; i < n; i++) out[i] = table[bytes[2 * i]! | (bytes[2 * i + 1]! << 8)]!;
 };
 export const decodeBF16: Decoder = (bytes, out) => {
   const n = bytes.byteLength >> 1;
