@@ -8,9 +8,8 @@ import { createCpuBackend } from '../../core/linalg/backend';
 import type { SpectrumBackend } from '../../core/linalg/backend';
 import { analyzeModel } from '../../core/pipeline/analyze';
 import { planAnalysis } from '../../core/pipeline/plan';
-import { createCpuPool } from '../cpu-pool';
+import type { EstimatorName } from '../../core/spectral/types';
 import type { ParsedCommand } from '../args';
-import { analyzeSpec } from '../specs';
 import {
   EXIT_INPUT,
   EXIT_OK,
@@ -22,15 +21,16 @@ import {
   rolesOption,
   stringOption,
 } from '../args';
+import { createCpuPool } from '../cpu-pool';
 import type { CliIo } from '../io';
 import { openInputs } from '../open-inputs';
-import { compactRanges } from '../ranges';
-import { resultJson } from '../result-json';
 import type { OpenedInputs } from '../open-inputs';
 import { createProgressReporter } from '../progress-bar';
+import { compactRanges } from '../ranges';
+import { resultJson } from '../result-json';
+import { analyzeSpec } from '../specs';
 import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
 import type { AllocationSettings } from './shared';
-import type { EstimatorName } from '../../core/spectral/types';
 
 /**
  * Starting a worker thread (with the TypeScript loader) costs about a second; a model whose spectra take
@@ -51,6 +51,7 @@ interface AnalyzeSettings {
   rank: number;
   outFile: string | undefined;
   csvFile: string | undefined;
+  quiet: boolean;
 }
 
 export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<number> {
@@ -70,8 +71,17 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   try {
     return await analyzeInputs(
       inputs,
-      { estimator, allocation, roles, layers, jobs, rank, outFile, csvFile },
-      parsed,
+      {
+        estimator,
+        allocation,
+        roles,
+        layers,
+        jobs,
+        rank,
+        outFile,
+        csvFile,
+        quiet: flagOption(parsed, 'quiet'),
+      },
       io,
     );
   } finally {
@@ -82,10 +92,9 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
 async function analyzeInputs(
   { model, errors: inputErrors }: OpenedInputs,
   opts: AnalyzeSettings,
-  parsed: ParsedCommand,
   io: CliIo,
 ): Promise<number> {
-  const { estimator, allocation, roles, layers, jobs, rank, outFile, csvFile } = opts;
+  const { estimator, allocation, roles, layers, jobs, rank, outFile, csvFile, quiet } = opts;
   for (const e of inputErrors) io.stderr(`error: ${e.message}\n`);
   if (model === null) return EXIT_INPUT;
   for (const w of model.warnings) warn(io, w);
@@ -111,7 +120,7 @@ async function analyzeInputs(
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
-  const reporter = createProgressReporter(io, flagOption(parsed, 'quiet'));
+  const reporter = createProgressReporter(io, quiet);
   let result;
   try {
     result = await analyzeModel(model, plan, backend, {

@@ -65,8 +65,22 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
   const layers = joinLayers(parts);
   const alphas = layers.map((l) => l.alpha);
   const missing = missingLayers(layers, numLayers);
-  const missingNote = `layers ${compactRanges(missing)} are in no part: the allocation covers only the ${layers.length} layers present`;
-  if (missing.length > 0) warn(io, missingNote);
+  const notes: string[] = [];
+  if (missing.length > 0) {
+    notes.push(
+      `layers ${compactRanges(missing)} are in no part: the allocation covers only the ${layers.length} layers present`,
+    );
+  }
+  const roleSets = unionBy(
+    parts.map((p) => [...p.json.analysis.roles].sort().join(',')),
+    (r) => r,
+  );
+  if (roleSets.length > 1) {
+    notes.push(
+      `the parts average different roles (${roleSets.join(' / ')}): their layer α are not comparable`,
+    );
+  }
+  for (const note of notes) warn(io, note);
 
   // 3. Recompute the allocation over all layers.
   const settings = allocationSettings(mergeSpec, parsed, agreedSettings(parts));
@@ -79,7 +93,6 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
   );
   const usable = alphas.map((a) => (a === null ? Number.NaN : a));
   const { experts, warnings } = allocate(usable, settings);
-  const allWarnings = [...(missing.length > 0 ? [missingNote] : []), ...warnings];
   for (const w of warnings) warn(io, w);
   const topK = topKFor(experts);
   const modules = modulesOf(layers);
@@ -113,7 +126,7 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
       topK,
       loraRank: rank,
       trainableParams: modules === null ? null : trainableParamsPerLayer(experts, modules, rank),
-      warnings: allWarnings,
+      warnings: [...notes, ...warnings],
     },
     mola: {
       number_experts: experts.join(','),
