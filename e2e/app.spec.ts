@@ -128,6 +128,9 @@ test('the sample model: analysed, α per layer matches the references, allocatio
   await screenshot(page, '03-alpha-chart', 'figure[aria-labelledby="alpha-chart-title"]');
   await screenshot(page, '04-esd-chart', 'figure[aria-labelledby="esd-chart-title"]');
   await screenshot(page, '05-allocation', 'section.allocation');
+  await page.getByLabel('Baseline overlay').selectOption('mola-2468');
+  await screenshot(page, '05b-allocation-baseline', 'section.allocation');
+  await page.getByLabel('Baseline overlay').selectOption('none');
   await page.getByRole('button', { name: 'log-x' }).click();
   await screenshot(page, '06-esd-log-x', 'figure[aria-labelledby="esd-chart-title"]');
   await page.getByRole('button', { name: 'linear' }).click();
@@ -209,4 +212,20 @@ test('re-opening the same files shows the cached result at once, with Recompute'
   await page.getByRole('button', { name: 'Recompute' }).click();
   await expect(page.getByRole('status')).toHaveText(/Analysis complete.* in /, { timeout: 150_000 });
   expect(await spectraComputed(page)).toBe(computed + 35);
+});
+
+test('"Import α": precomputed layer α go straight to the allocation', async ({ page }) => {
+  await page.goto('/');
+  await page.getByLabel('Import α').setInputFiles({
+    name: 'stories260K-alpha.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(expected.layerAlpha)),
+  });
+  await expect(page.getByRole('status')).toHaveText(/Imported 5 layer α from stories260K-alpha.json/);
+  await setSlider(page, 'Expert budget', 35);
+  expect(await chartExperts(page)).toEqual(expected.allocation['35'].faithful);
+  const { json } = await downloadJson(page, 'Export allocation JSON');
+  expect((json as AllocationJson).allocation.experts).toEqual(expected.allocation['35'].faithful);
+  expect(await spectraComputed(page)).toBe(0);
+  await screenshot(page, '09-imported-alpha');
 });

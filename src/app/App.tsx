@@ -62,7 +62,11 @@ export function App(): ReactNode {
   const targets = settings.targets.length > 0 ? settings.targets : layers.roles;
   const moduleShapes = useMemo(() => moduleShapesOf(state.matrices, targets), [state.matrices, targets]);
   const complete = state.status === 'complete' || state.status === 'imported';
-  const allLayersReady = layers.alphas.length > 0 && layers.alphas.every((a) => Number.isFinite(a));
+  // A cancelled run still allocates when every layer has an α; never from a partial set of layers.
+  const allLayersReady =
+    layers.alphas.length > 0 &&
+    layers.alphas.length >= numLayers &&
+    layers.alphas.every((a) => Number.isFinite(a));
   const alloc = useAllocationStage(
     layers.alphas,
     { mode: settings.mode, beta: settings.beta, budget, baseline: settings.baseline },
@@ -182,6 +186,14 @@ export function App(): ReactNode {
             </button>
           </p>
         )}
+        {state.status === 'cancelled' && state.summary && (
+          <p className="cache-note">
+            Cancelled: the matrices already analysed are kept below.{' '}
+            <button type="button" onClick={analysis.recompute}>
+              Analyse again
+            </button>
+          </p>
+        )}
         {state.fromCache && (
           <p className="cache-note">
             Shown from this browser&apos;s cache of an earlier analysis of the same files.{' '}
@@ -209,16 +221,14 @@ export function App(): ReactNode {
                 ))}
               </div>
             )}
-            <div className="grid two">
-              {!state.imported && (
-                <AlphaChart
-                  model={alphaChart}
-                  estimatorLabel={estimator}
-                  selected={selectedName}
-                  onSelect={setSelected}
-                  describe={describe}
-                />
-              )}
+            <div className={selectedMatrix ? 'grid two' : 'grid'}>
+              <AlphaChart
+                model={alphaChart}
+                estimatorLabel={estimator}
+                selected={selectedName}
+                onSelect={setSelected}
+                describe={describe}
+              />
               {selectedMatrix && <EsdPanel matrix={selectedMatrix} estimator={estimator} />}
             </div>
             {layers.warnings.length > 0 && (
@@ -239,7 +249,7 @@ export function App(): ReactNode {
               error={
                 alloc.error ??
                 (alloc.allocation === null && !complete
-                  ? 'The allocation appears when every layer has an α.'
+                  ? `The allocation appears when every layer has an α (${layers.alphas.filter((a) => Number.isFinite(a)).length} of ${numLayers} so far).`
                   : null)
               }
               trainableParams={alloc.trainable}

@@ -141,7 +141,7 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
           Trainable parameters:{' '}
           <strong data-testid="trainable-params">
             {trainableParams === null
-              ? '—'
+              ? '— (needs the model’s matrix shapes)'
               : `${formatCount(trainableParams)} (${trainableParams.toLocaleString('en-US')})`}
           </strong>
         </p>

@@ -51,7 +51,7 @@ export function ProgressPanel({
       </div>
       <p className="progress-text">
         <span>{text}</span>
-        {progress?.current && (
+        {running && progress?.current && (
           <span>
             {' '}
             · now: <code>{progress.current}</code>
