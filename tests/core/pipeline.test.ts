@@ -153,6 +153,19 @@ describe('planAnalysis', () => {
     expect(withEmbed.totals.matrices).toBe(36);
   });
 
+  it('skips matrices it cannot place unless asked to include them', () => {
+    const odd = 'model.layers.2.mlp.down_proj.weight';
+    const model = fixtureModel((name) =>
+      name === odd ? { placement: { layer: 2, role: 'mystery', kind: 'other' } } : undefined,
+    );
+    expect(planAnalysis(model).skipped.find((s) => s.name === odd)?.reason).toBe(
+      'not an attention or MLP Linear matrix: not analysed by default',
+    );
+    const all = planAnalysis(model, { includeOther: true });
+    expect(all.items.some((i) => i.name === odd && i.role === 'mystery')).toBe(true);
+    expect(all.totals.matrices).toBe(35);
+  });
+
   it('passes on the reader’s skip reason and drops done matrices for a resume', () => {
     const model = fixtureModel((name) =>
       name.endsWith('layers.2.mlp.down_proj.weight')
