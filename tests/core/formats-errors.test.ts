@@ -366,6 +366,16 @@ describe('mixed and partial sets', () => {
     ).rejects.toMatchObject({ code: 'UNKNOWN_FORMAT' });
   });
 
+  it('stops with ABORTED when the signal fires, in openModel and in read()', async () => {
+    const ctrl = new AbortController();
+    ctrl.abort();
+    await expect(openModel([src('good.safetensors', good)], { signal: ctrl.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    const model = await openModel([src('good.safetensors', good)]);
+    await expect(model.tensors[0]!.read(ctrl.signal)).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
   it('zip without data.pkl is reported, not thrown', async () => {
     const model = await openModel([src('x.pt', zip([['a.txt', new Uint8Array([1])]]))]);
     expect(model.errors[0]!.message).toBe('x.pt: this zip has no data.pkl: it is not a PyTorch checkpoint');
