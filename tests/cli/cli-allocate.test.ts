@@ -1,11 +1,12 @@
 /** `alphalora allocate` reproduces the allocation cases of the math-core issue from an α file. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, STORIES } from './run-cli';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-allocate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const list = (text: string) => text.split(',').map(Number);
 
 const LLAMA1_7B = list(

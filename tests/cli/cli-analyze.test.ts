@@ -2,13 +2,14 @@
  * `alphalora analyze` on every stories260K form (acceptance of issue 7), the part/merge round trip, and
  * the progress output.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, STORIES } from './run-cli';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-analyze-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const expected = JSON.parse(readFileSync(path.join(STORIES, 'expected.json'), 'utf8')) as {
   layerAlpha: number[];
   allocation: Record<string, { faithful: number[]; safe: number[] }>;

@@ -1,8 +1,8 @@
 /** `alphalora fit` reproduces the fits of spectra/expected.json from its eigenvalue lists. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, runCli } from './run-cli';
 
 interface ExpectedFit {
@@ -18,6 +18,7 @@ const spectra = JSON.parse(readFileSync(path.join(FIXTURES, 'spectra/expected.js
   { eigenvalues: number[]; alphalora: ExpectedFit; weightwatcher: ExpectedFit; hillMid: ExpectedFit }
 >;
 const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-fit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function close(actual: number, want: number, rel = 1e-6): void {
   expect(Math.abs(actual - want)).toBeLessThanOrEqual(rel * Math.abs(want));

@@ -3,13 +3,14 @@
  * report). A bad input gives exit code 3 with a message naming the file; the readable inputs of the same
  * run are still analysed and written.
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, runCli, STORIES } from './run-cli';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-inputs-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const goodBytes = readFileSync(path.join(STORIES, 'model.safetensors'));
 const expected = JSON.parse(readFileSync(path.join(STORIES, 'expected.json'), 'utf8')) as {
   layerAlpha: number[];
@@ -80,7 +81,8 @@ describe('bad inputs', () => {
   });
 
   it('a folder holding a bad file next to the good one', async () => {
-    const folder = mkdtempSync(path.join(tmpdir(), 'alphalora-folder-'));
+    const folder = path.join(dir, 'folder');
+    mkdirSync(folder);
     copyFileSync(path.join(STORIES, 'model.safetensors'), path.join(folder, 'model.safetensors'));
     writeFileSync(path.join(folder, 'README.html'), BAD_INPUTS[2][1]);
     const run = await runCli(['analyze', folder, '--quiet', '--budget', '20']);

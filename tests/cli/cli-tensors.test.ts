@@ -1,9 +1,12 @@
 /** A tensor holding NaN/Inf is reported by name (exit 3) and every other matrix is still analysed. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, STORIES } from './run-cli';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-nan-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const BAD = 'model.layers.1.self_attn.k_proj.weight';
 
@@ -26,7 +29,6 @@ interface ResultJson {
 
 describe('a tensor with NaN', () => {
   it('is named in the error, skipped, and the rest analysed', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-nan-'));
     const file = path.join(dir, 'model.safetensors');
     writeFileSync(file, withNaN(BAD));
     const run = await runCli(['analyze', file, '--budget', '20']);
