@@ -354,6 +354,21 @@ describe('analyzeModel on the CPU backend', () => {
     expect(progressViolations(events)).toEqual([]);
   });
 
+  it('a throwing callback ends the run with its own error, not a tensor error', async () => {
+    const model = fixtureModel();
+    const events: Progress[] = [];
+    const run = analyzeModel(model, planAnalysis(model), createCpuBackend(), {
+      onProgress: (p) => events.push(p),
+      onMatrix: (m) => {
+        if (m.layer === 1) throw new TypeError('UI bug');
+      },
+    });
+    await expect(run).rejects.toThrow('UI bug');
+    expect(events.some((e) => e.status === 'matrix-error')).toBe(false);
+    expect(events.at(-1)).toMatchObject({ status: 'done', aborted: true, loadedMatrices: 8 });
+    expect(progressViolations(events)).toEqual([]);
+  });
+
   it('gives a GPU backend the raw bytes and stops the run when the device is lost', async () => {
     const model = fixtureModel();
     const plan = planAnalysis(model);

@@ -46,13 +46,25 @@ export async function analyzeModel(
   opts: AnalyzeOptions = {},
 ): Promise<AnalysisResult> {
   const { signal, onProgress, onMatrix } = opts;
-  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
-  const prefetch = Math.max(0, Math.floor(opts.prefetch ?? 1));
-  const tracker = new ProgressTracker(plan.totals, (p) => onProgress?.(p), opts.now);
-  const results: (MatrixResult | undefined)[] = new Array<MatrixResult | undefined>(plan.items.length);
-  const tensorErrors: StudioErrorData[] = [];
   let next = 0;
   let fatal: unknown = null;
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
+  const prefetch = Math.max(0, Math.floor(opts.prefetch ?? 1));
+  // A callback that throws is the caller's bug: it ends the run and is rethrown at the end, rather than
+  // being mistaken for a tensor error (which would also break the progress counters).
+  const guard =
+    <T>(callback: ((value: T) => void) | undefined) =>
+    (value: T): void => {
+      try {
+        callback?.(value);
+      } catch (err) {
+        if (fatal === null) fatal = err;
+      }
+    };
+  const deliver = guard(onMatrix);
+  const tracker = new ProgressTracker(plan.totals, guard(onProgress), opts.now);
+  const results: (MatrixResult | undefined)[] = new Array<MatrixResult | undefined>(plan.items.length);
+  const tensorErrors: StudioErrorData[] = [];
 
   // 1. Announce the fixed totals before any work.
   tracker.start(backend.name, backend.adapter);
@@ -84,12 +96,13 @@ export async function analyzeModel(
       const item = plan.items[index];
       tracker.matrixStart(item, index);
       const t0 = performance.now();
+      let matrix: MatrixResult;
       try {
         const input = takeRead(index);
         for (let k = 1; k <= prefetch; k++) startRead(next - 1 + k);
         const spectrum = await backend.spectrum(await input, signal);
         throwIfAborted(signal);
-        const matrix = summarizeMatrix(
+        matrix = summarizeMatrix(
           {
             name: item.name,
             file: item.file,
@@ -101,9 +114,6 @@ export async function analyzeModel(
           },
           spectrum,
         );
-        results[index] = matrix;
-        tracker.matrixDone(item, index, performance.now() - t0);
-        onMatrix?.(matrix);
       } catch (err) {
         if (isFatal(err, signal)) {
           if (fatal === null) fatal = signal?.aborted ? abortError() : err;
@@ -112,7 +122,11 @@ export async function analyzeModel(
         const data = tensorError(item, err);
         tensorErrors.push(data);
         tracker.matrixError(item, index, data);
+        continue;
       }
+      results[index] = matrix;
+      tracker.matrixDone(item, index, performance.now() - t0);
+      deliver(matrix);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, plan.items.length) }, runLoop));
