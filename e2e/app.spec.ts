@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import {
   chartExperts,
@@ -228,4 +229,44 @@ test('"Import α": precomputed layer α go straight to the allocation', async ({
   expect((json as AllocationJson).allocation.experts).toEqual(expected.allocation['35'].faithful);
   expect(await spectraComputed(page)).toBe(0);
   await screenshot(page, '09-imported-alpha');
+});
+
+test('charts export as SVG and PNG, the table as CSV', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+
+  const save = async (name: string): Promise<{ file: string; bytes: Buffer }> => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name, exact: true }).click(),
+    ]);
+    return { file: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
+  };
+
+  const svg = await save('Export α per layer as SVG');
+  expect(svg.file).toBe('alpha-per-layer.svg');
+  const text = svg.bytes.toString('utf8');
+  expect(text).toContain('<svg');
+  expect(text).toContain('xmlns="http://www.w3.org/2000/svg"');
+  expect(text).toContain('Layer'); // axis label
+  expect(text).toContain('over-trained below'); // band label
+  expect((text.match(/<circle/g) ?? []).length).toBeGreaterThanOrEqual(35 + 7); // dots + legend
+
+  const png = await save('Export Experts per layer as PNG');
+  expect(png.file).toBe('expert-allocation.png');
+  expect(png.bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  expect(png.bytes.length).toBeGreaterThan(2000);
+
+  const esdSvg = await page.getByRole('button', { name: /^Export ESD of .* as SVG$/ }).count();
+  expect(esdSvg).toBe(1);
+
+  const csv = await save('Export CSV');
+  expect(csv.file).toMatch(/\.csv$/);
+  const lines = csv.bytes.toString('utf8').trim().split(/\r?\n/);
+  expect(lines).toHaveLength(1 + 35);
+  expect(lines[0]).toMatch(/name/i);
+  expect(lines[0]).toMatch(/alpha/i);
+  const qRow = lines.find((l) => l.includes('model.layers.0.self_attn.q_proj.weight'));
+  expect(qRow).toBeDefined();
 });

@@ -103,10 +103,15 @@ export function AllocationChart({ model, controls }: AllocationChartProps): Reac
         .data(model.bars)
         .join('text')
         .attr('x', (d) => (x(d.layer) ?? 0) + bw / 2)
-        .attr('y', (d) => (d.experts >= 0 ? y(d.experts) - 4 : y(d.experts) + 12))
+        // Inside the top of tall bars (white), above short ones: clear of the baseline's dashes.
+        .attr('y', (d) => {
+          if (d.experts < 0) return y(d.experts) + 12;
+          return y(0) - y(d.experts) > 18 ? y(d.experts) + 13 : y(d.experts) - 4;
+        })
         .attr('text-anchor', 'middle')
-        .attr('font-size', 10)
-        .attr('fill', COLORS.text)
+        .attr('font-size', 11)
+        .attr('font-weight', 600)
+        .attr('fill', (d) => (d.experts > 0 && y(0) - y(d.experts) > 18 ? '#ffffff' : COLORS.text))
         .text((d) => d.experts);
     }
 

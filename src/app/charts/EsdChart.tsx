@@ -69,7 +69,7 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
       .attr('text-anchor', 'middle')
       .attr('font-size', 12)
       .attr('fill', COLORS.text)
-      .text(model.yLog ? 'density (log scale)' : 'density');
+      .text(model.yLabel);
 
     // 3. Noise floor (fp32 rounding) shaded when eigenvalues were clamped.
     if (model.noiseFloor !== null && model.noiseFloor > x0) {
@@ -101,7 +101,7 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
           lines: [
             `λ ∈ [${b.x0.toPrecision(4)}, ${b.x1.toPrecision(4)})`,
             `${b.count} eigenvalues`,
-            `density ${b.density.toPrecision(4)}`,
+            `${model.yLabel} ${b.density.toPrecision(4)}`,
           ],
         });
       })

@@ -26,6 +26,8 @@ export interface EsdChartModel {
   noiseFloor: number | null;
   xLog: boolean;
   yLog: boolean;
+  /** The y quantity: density per unit λ, or eigenvalues per bin (log-x view). */
+  yLabel: string;
   xDomain: [number, number];
   yDomain: [number, number];
   note: string | null;
@@ -55,7 +57,15 @@ export function esdChartModel(
     inTail: xmin !== null && hist.edges[k] >= xmin * (1 - 1e-12),
   }));
   const raw = failed ? { x: [], y: [] } : powerLawLine(eigs, fit);
-  const line = raw.x.length > 1 ? raw.x.map((x, i) => ({ x, y: raw.y[i] })) : null;
+  let line = raw.x.length > 1 ? raw.x.map((x, i) => ({ x, y: raw.y[i] })) : null;
+  if (view === 'log-x') {
+    // On a log-x axis with linear y, density per unit λ is all in the first bins; show eigenvalues per
+    // (log-spaced) bin instead, and the power law as expected counts: p(λ)·N·λ·ln r for bin ratio r.
+    const ratio = hist.edges.length > 1 ? hist.edges[1] / hist.edges[0] : Math.E;
+    const perBin = eigs.length * Math.log(ratio);
+    for (const b of bins) b.density = b.count;
+    line = line ? line.map((p) => ({ x: p.x, y: p.y * p.x * perBin })) : null;
+  }
   const xDomain: [number, number] =
     hist.edges.length > 0 ? [hist.edges[0], hist.edges[hist.edges.length - 1]] : [1e-3, 1];
   const positive = [...bins.map((b) => b.density), ...(line?.map((p) => p.y) ?? [])].filter((d) => d > 0);
@@ -80,6 +90,7 @@ export function esdChartModel(
     noiseFloor: opts.negativeCount > 0 ? opts.noiseFloor : null,
     xLog,
     yLog,
+    yLabel: view === 'log-x' ? 'eigenvalues per bin' : yLog ? 'density (log scale)' : 'density',
     xDomain,
     yDomain: yLog ? [yMin / 2, yMax * 2] : [0, yMax * 1.05],
     note: notes.length > 0 ? notes.join(' ') : null,

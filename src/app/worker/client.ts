@@ -12,6 +12,8 @@ import type {
   OpenOutcome,
 } from '../../../workers/contract';
 
+const RESTARTED = Symbol('worker restarted');
+
 /** How long a cancelled job may take to stop by itself before the worker is terminated. */
 const CANCEL_GRACE_MS = 1500;
 
@@ -36,24 +38,34 @@ export class AnalysisClient {
   /** Bumped on every terminate: an opened model belongs to one worker generation. */
   private generation = 0;
   private openGeneration = new Map<number, number>();
+  private onRestart: (() => void)[] = [];
 
   constructor(private readonly factory: WorkerFactory = defaultWorkerFactory) {
     this.worker = factory();
     this.api = Comlink.wrap<AnalysisWorkerApi>(this.worker);
   }
 
-  backend(): Promise<BackendInfo> {
-    return this.api.backend();
+  /** Resolves when the current worker is terminated (calls queued on it will never be answered). */
+  private restarted(): Promise<typeof RESTARTED> {
+    return new Promise((resolve) => this.onRestart.push(() => resolve(RESTARTED)));
+  }
+
+  async backend(): Promise<BackendInfo> {
+    const answer = await Promise.race([this.api.backend(), this.restarted()]);
+    return answer === RESTARTED ? this.backend() : answer;
   }
 
   async open(signal: AbortSignal, files: File[]): Promise<OpenedModel | null> {
     const id = this.nextId++;
+    const generation = this.generation;
     const onAbort = (): void => void this.api.cancel(id);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const outcome = await this.api.open({ id }, files);
+      // A worker terminated (by an earlier job's cancel) while this call waited in its queue: retry.
+      const outcome = await Promise.race([this.api.open({ id }, files), this.restarted()]);
       if (signal.aborted) return null; // superseded: its summary must not replace the newer one
-      this.openGeneration.set(id, this.generation);
+      if (outcome === RESTARTED) return this.open(signal, files);
+      this.openGeneration.set(id, generation);
       return { openJob: id, outcome };
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -144,6 +156,9 @@ export class AnalysisClient {
     this.generation++;
     this.worker = this.factory();
     this.api = Comlink.wrap<AnalysisWorkerApi>(this.worker);
+    const waiting = this.onRestart;
+    this.onRestart = [];
+    for (const wake of waiting) wake();
   }
 
   dispose(): void {
