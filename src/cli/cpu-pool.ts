@@ -66,14 +66,18 @@ export function createCpuPool(jobs: number): CpuPool {
 
   const spawn = (): Slot => {
     const slot: Slot = { worker: startWorker(), job: null, ready: false };
+    // Idle workers do not keep the process alive (a forgotten close() cannot hang the CLI); busy ones do.
+    slot.worker.unref();
     slot.worker.on('message', (reply: CpuReplyMessage | CpuReadyMessage) => {
       if ('ready' in reply) {
         slot.ready = true;
+        if (slot.job === null) slot.worker.unref(); // an unref() before the thread is online may not hold
         return;
       }
       const job = slot.job;
       if (job === null || job.id !== reply.id) return; // a late reply of a cancelled job
       slot.job = null;
+      slot.worker.unref();
       detach(job);
       if (reply.ok) job.resolve(reply.result);
       else job.reject(new StudioError(reply.error.code, reply.error.message, reply.error.file));
@@ -127,6 +131,7 @@ export function createCpuPool(jobs: number): CpuPool {
       if (slot.job !== null) continue;
       const job = queue.shift()!;
       slot.job = job;
+      slot.worker.ref();
       const message: CpuJobMessage = { id: job.id, input: job.input };
       slot.worker.postMessage(message, transferList(job.input));
     }

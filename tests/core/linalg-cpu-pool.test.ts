@@ -3,10 +3,19 @@
  * spectrum, buffers transferred, errors keep their code across the thread boundary, cancellation of queued
  * and running jobs (the running worker is replaced and the pool keeps working), close().
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCpuPool } from '../../src/cli/cpu-pool';
 import { isStudioError } from '../../src/core/errors';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
+
+interface TsxManifest {
+  exports: { './esm/api': { import: { default: string } } };
+}
 
 function matrix(rows: number, cols: number, seed: number): Float32Array {
   return Float32Array.from(
@@ -110,5 +119,30 @@ describe('createCpuPool', () => {
     expect(await codes).toEqual(['ABORTED', 'ABORTED']);
     expect(await codeOf(local.spectrum({ data: matrix(2, 2, 1), rows: 2, cols: 2 }))).toBe('INTERNAL');
     await local.close(); // idempotent
+  });
+
+  it('lets the process exit when its idle workers are never closed (run from another directory)', () => {
+    // The way bin/alphalora.mjs starts: tsx registered in-process, then the TypeScript sources imported.
+    const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+    const exportsMap = (JSON.parse(readFileSync(manifest, 'utf8')) as TsxManifest).exports;
+    const tsxApi = pathToFileURL(
+      path.resolve(path.dirname(manifest), exportsMap['./esm/api'].import.default),
+    ).href;
+    const poolUrl = pathToFileURL(path.resolve('src/cli/cpu-pool.ts')).href;
+    const script = [
+      `const { register } = await import(${JSON.stringify(tsxApi)}); register();`,
+      `const { createCpuPool } = await import(${JSON.stringify(poolUrl)});`,
+      'const pool = createCpuPool(2);',
+      'const r = await pool.spectrum({ data: Float64Array.of(3, 4), rows: 1, cols: 2 });',
+      'console.log(JSON.stringify(Array.from(r.eigenvalues)));',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: path.parse(process.cwd()).root,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0); // not killed by the timeout: nothing kept the event loop alive
+    expect(run.stdout.trim()).toBe('[25]');
   });
 });
