@@ -5,9 +5,8 @@ import {
   fixtureFile,
   layerAlphas,
   loadExpected,
-  makeSafetensors,
+  generatedLlama,
   screenshot,
-  syntheticWeights,
   uploadFiles,
   waitForComplete,
 } from './helpers/app';
@@ -113,28 +112,8 @@ test('a Git LFS pointer and a truncated file show their errors; the other file s
 
 test('cancel mid-analysis keeps the matrices already done and drops later ones', async ({ page }) => {
   // A generated LLaMA-named model big enough to take a while on a software adapter: 6 layers × 7 × 192².
-  const roles = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
-  const mlp = ['gate_proj', 'up_proj', 'down_proj'];
-  const tensors = [];
-  let seed = 1;
-  for (let l = 0; l < 6; l++) {
-    for (const r of roles) {
-      tensors.push({
-        name: `model.layers.${l}.self_attn.${r}.weight`,
-        shape: [192, 192],
-        data: syntheticWeights(192, 192, seed++),
-      });
-    }
-    for (const r of mlp) {
-      tensors.push({
-        name: `model.layers.${l}.mlp.${r}.weight`,
-        shape: [192, 192],
-        data: syntheticWeights(192, 192, seed++),
-      });
-    }
-  }
   await page.goto('/');
-  await dropFiles(page, [{ name: 'generated.safetensors', bytes: makeSafetensors(tensors) }]);
+  await dropFiles(page, [generatedLlama(6, 192)]);
   const bar = page.getByRole('progressbar');
   await expect(bar).toHaveAttribute('aria-valuemax', '42');
   // Cancel once a few matrices are done.

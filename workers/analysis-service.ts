@@ -24,6 +24,7 @@ import type {
   JobToken,
   OpenOutcome,
   ProgressEvent,
+  WorkerOptions,
 } from './contract';
 import { filesFingerprint } from './fingerprint';
 import { summarizeModel } from './model-summary';
@@ -201,6 +202,9 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
   };
 
   return {
+    configure(options: WorkerOptions): void {
+      selector.options = { ...options };
+    },
     backend,
     open,
     analyse,

@@ -8,7 +8,7 @@ import type { SpectrumBackend } from '../src/core/linalg/backend';
 import { createCpuBackend } from '../src/core/linalg/backend';
 import { createGpuContext } from '../src/gpu/device';
 import { createGpuBackend } from '../src/gpu/spectrum-gpu';
-import type { BackendInfo } from './contract';
+import type { BackendInfo, WorkerOptions } from './contract';
 import { SMALL_MATRIX_MAX_SIDE, smallOnCpu } from './small-on-cpu';
 
 export interface SelectedBackend {
@@ -28,8 +28,24 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Destroys the device once `after` matrices have been sent to the GPU (the e2e lost-device hook). */
+function loseDeviceAfter(gpu: SpectrumBackend, device: GPUDevice, after: number): SpectrumBackend {
+  let calls = 0;
+  return {
+    name: gpu.name,
+    adapter: gpu.adapter,
+    spectrum(input, signal) {
+      calls++;
+      if (calls > after) device.destroy();
+      return gpu.spectrum(input, signal);
+    },
+    dispose: () => gpu.dispose?.(),
+  };
+}
+
 export class BackendSelector {
   private current: Promise<SelectedBackend> | null = null;
+  options: WorkerOptions = {};
 
   /** The backend to use now (probing WebGPU on the first call). */
   get(): Promise<SelectedBackend> {
@@ -47,7 +63,9 @@ export class BackendSelector {
   private async probe(): Promise<SelectedBackend> {
     try {
       const ctx = await createGpuContext();
-      const gpu = await createGpuBackend(ctx);
+      const real = await createGpuBackend(ctx);
+      const after = this.options.loseGpuAfter;
+      const gpu = after !== undefined ? loseDeviceAfter(real, ctx.device, after) : real;
       return {
         // Tiny matrices are exact and faster on the float64 CPU path (see small-on-cpu.ts).
         backend: smallOnCpu(gpu, createCpuBackend('analysis worker (small matrices)')),

@@ -115,8 +115,18 @@ export interface AnalyseOutcome {
   elapsedMs: number;
 }
 
+/** Worker settings; set before the first `backend()` call. */
+export interface WorkerOptions {
+  /**
+   * End-to-end test hook: destroy the GPU device when this many matrices have gone to the GPU, so the
+   * real lost-device path (fallback to the CPU, progress totals kept) can be exercised. Off by default.
+   */
+  loseGpuAfter?: number;
+}
+
 /** What `Comlink.wrap<AnalysisWorkerApi>()` gives the app (every method is async across the boundary). */
 export interface AnalysisWorkerApi {
+  configure(options: WorkerOptions): void;
   /** Probes WebGPU once (creating the device) and says which backend the analysis will use. */
   backend(): Promise<BackendInfo>;
   /** Opens the files (File objects are structured-cloned, not copied) and keeps them for `analyse`. */

@@ -177,3 +177,28 @@ export function syntheticWeights(rows: number, cols: number, seed: number): Floa
   for (let i = 0; i < out.length; i++) out[i] = (0.02 * gauss()) / Math.sqrt(0.3 + Math.abs(gauss()));
   return out;
 }
+
+/** A LLaMA-named F32 model of `layers` blocks whose matrices are all `side`×`side` (7 per block). */
+export function generatedLlama(layers: number, side: number): FileSpec {
+  const attention = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
+  const mlp = ['gate_proj', 'up_proj', 'down_proj'];
+  const tensors = [];
+  let seed = 1;
+  for (let l = 0; l < layers; l++) {
+    for (const r of attention) {
+      tensors.push({
+        name: `model.layers.${l}.self_attn.${r}.weight`,
+        shape: [side, side],
+        data: syntheticWeights(side, side, seed++),
+      });
+    }
+    for (const r of mlp) {
+      tensors.push({
+        name: `model.layers.${l}.mlp.${r}.weight`,
+        shape: [side, side],
+        data: syntheticWeights(side, side, seed++),
+      });
+    }
+  }
+  return { name: 'generated.safetensors', bytes: makeSafetensors(tensors) };
+}

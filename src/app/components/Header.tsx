@@ -7,6 +7,7 @@ export function backendLine(backend: BackendInfo | null): string {
   if (backend.name === 'webgpu') {
     return `WebGPU adapter: ${backend.adapter}${backend.software ? ' (software: correct but slow)' : ''}`;
   }
+  if (backend.reason && /lost/i.test(backend.reason)) return 'WebGPU device lost — analysing on the CPU';
   return 'WebGPU is unavailable — analysing on the CPU';
 }
 

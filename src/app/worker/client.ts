@@ -10,6 +10,7 @@ import type {
   AnalysisWorkerApi,
   BackendInfo,
   OpenOutcome,
+  WorkerOptions,
 } from '../../../workers/contract';
 
 const RESTARTED = Symbol('worker restarted');
@@ -24,6 +25,13 @@ export const defaultWorkerFactory: WorkerFactory = () =>
     type: 'module',
     name: 'analysis',
   });
+
+/** Test hooks from the page's query string (`?lose-gpu-after=N`); none in normal use. */
+export function workerOptionsFromUrl(): WorkerOptions {
+  if (typeof location === 'undefined') return {};
+  const n = Number(new URLSearchParams(location.search).get('lose-gpu-after') ?? NaN);
+  return Number.isInteger(n) && n >= 0 ? { loseGpuAfter: n } : {};
+}
 
 export interface OpenedModel {
   /** Job id of the `open` call: `analyse` refers to the opened files by it. */
@@ -40,9 +48,18 @@ export class AnalysisClient {
   private openGeneration = new Map<number, number>();
   private onRestart: (() => void)[] = [];
 
-  constructor(private readonly factory: WorkerFactory = defaultWorkerFactory) {
+  constructor(
+    private readonly factory: WorkerFactory = defaultWorkerFactory,
+    private readonly options: WorkerOptions = workerOptionsFromUrl(),
+  ) {
     this.worker = factory();
-    this.api = Comlink.wrap<AnalysisWorkerApi>(this.worker);
+    this.api = this.wrap(this.worker);
+  }
+
+  private wrap(worker: Worker): Comlink.Remote<AnalysisWorkerApi> {
+    const api = Comlink.wrap<AnalysisWorkerApi>(worker);
+    void api.configure(this.options);
+    return api;
   }
 
   /** Resolves when the current worker is terminated (calls queued on it will never be answered). */
@@ -155,7 +172,7 @@ export class AnalysisClient {
     this.worker.terminate();
     this.generation++;
     this.worker = this.factory();
-    this.api = Comlink.wrap<AnalysisWorkerApi>(this.worker);
+    this.api = this.wrap(this.worker);
     const waiting = this.onRestart;
     this.onRestart = [];
     for (const wake of waiting) wake();
