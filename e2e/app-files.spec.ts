@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import {
   downloadJson,
@@ -7,6 +8,7 @@ import {
   loadExpected,
   generatedLlama,
   screenshot,
+  STORIES,
   uploadFiles,
   waitForComplete,
 } from './helpers/app';
@@ -30,6 +32,15 @@ test('dropping the sharded safetensors (two shards, the index and config.json)',
     fixtureFile('sharded/model.safetensors.index.json'),
     fixtureFile('config.json'),
   ]);
+  await waitForComplete(page);
+  await expect(page.getByTestId('layers')).toHaveText('5');
+  expectAlphasClose(await layerAlphas(page), f32.layerAlpha, 1e-3);
+  await expect(page.getByRole('alert')).toBeEmpty();
+});
+
+test('"Open folder" with the sharded checkpoint folder', async ({ page }) => {
+  await page.goto('/');
+  await page.getByLabel('Open folder').setInputFiles(path.join(STORIES, 'sharded'));
   await waitForComplete(page);
   await expect(page.getByTestId('layers')).toHaveText('5');
   expectAlphasClose(await layerAlphas(page), f32.layerAlpha, 1e-3);

@@ -14,6 +14,7 @@ import { AllocationPanel, type AllocationSettings } from './components/Allocatio
 import { ErrorAlert } from './components/ErrorAlert';
 import { ExportBar } from './components/ExportBar';
 import { Header } from './components/Header';
+import { HowItWorks } from './components/HowItWorks';
 import { MatrixTable } from './components/MatrixTable';
 import { ModelSummaryView } from './components/ModelSummaryView';
 import { OpenPanel } from './components/OpenPanel';
@@ -169,6 +170,7 @@ export function App(): ReactNode {
         <p role="status" className={`status ${state.status}`}>
           {state.message}
         </p>
+        {state.status === 'idle' && <HowItWorks />}
         {state.summary && <ModelSummaryView summary={state.summary} />}
         {state.summary && state.status !== 'opening' && (state.status !== 'complete' || !state.fromCache) && (
           <ProgressPanel

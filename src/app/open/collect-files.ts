@@ -51,8 +51,22 @@ export async function filesFromDataTransfer(dt: DataTransfer): Promise<File[]> {
   return out.filter((f) => !isHidden(f));
 }
 
+/**
+ * Files of a folder picked with `webkitdirectory` carry their path in `webkitRelativePath`; readers match
+ * shards by base name (as for dropped folders), so each is re-wrapped under its base name (no copy: a
+ * File built from a File shares its bytes).
+ */
+function baseNamed(file: File): File {
+  if (!file.webkitRelativePath) return file;
+  return new File([file], file.name, { lastModified: file.lastModified, type: file.type });
+}
+
 export function filesFromInput(list: FileList | null): File[] {
-  return list ? Array.from(list).filter((f) => !isHidden(f)) : [];
+  return list
+    ? Array.from(list)
+        .filter((f) => !isHidden(f))
+        .map(baseNamed)
+    : [];
 }
 
 /** Fetches the bundled sample model from this page's own origin (the only request the page makes). */
