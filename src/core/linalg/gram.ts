@@ -25,7 +25,7 @@ const TILE_I = 2;
 const TILE_J = 4;
 
 export interface Gram {
-  /** n×n row-major, symmetric. */
+  /** n×n row-major, symmetric (possibly a view into a larger WebAssembly memory buffer). */
   g: Float64Array;
   n: number;
 }
@@ -85,8 +85,9 @@ export function gramMatrix(
     }
   }
 
-  // Unpad and mirror the lower triangle into the upper one.
-  const g = new Float64Array(n * n);
+  // Mirror the lower triangle into the upper one, unpadding into a new array only when there is padding
+  // (when n is a multiple of the tile, gp is returned as is: no second n² copy at peak memory).
+  const g = np === n ? gp : new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
       const x = gp[i * np + j]!;
