@@ -415,6 +415,31 @@ describe('decodeRaw', () => {
     expect(Array.from(bf16)).toEqual([1.5, -0.15625]);
   });
 
+  it('decodes every F16 bit pattern in little-endian byte order', () => {
+    const bytes = new Uint8Array(65536 * 2);
+    for (let h = 0; h < 65536; h++) {
+      bytes[2 * h] = h & 0xff;
+      bytes[2 * h + 1] = h >> 8;
+    }
+    const values = decodeRaw({ dtype: 'F16', bytes }, 65536);
+    for (let h = 0; h < 65536; h++) {
+      const want = halfToFloat(h);
+      if (Number.isNaN(want)) expect(Number.isNaN(values[h]!)).toBe(true);
+      else expect(values[h]).toBe(want);
+    }
+  });
+
+  it('decodes F32 as a view when aligned and through a copy when not', () => {
+    const f32 = Float32Array.of(1.25, -7, 3e-9);
+    const aligned = new Uint8Array(f32.buffer);
+    const view = decodeRaw({ dtype: 'F32', bytes: aligned }, 3);
+    expect(Array.from(view)).toEqual(Array.from(f32));
+    expect(view.buffer).toBe(f32.buffer);
+    const odd = new Uint8Array(13).subarray(1);
+    odd.set(aligned);
+    expect(Array.from(decodeRaw({ dtype: 'F32', bytes: odd }, 3))).toEqual(Array.from(f32));
+  });
+
   it('reports truncated input', () => {
     expect(() => decodeRaw({ dtype: 'F32', bytes: new Uint8Array(7) }, 2)).toThrow(/needs 8/);
   });
