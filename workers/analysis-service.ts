@@ -147,6 +147,7 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
         try {
           await analyzeModel(target.model, plan, counting, {
             signal,
+            concurrency: selected.concurrency,
             onProgress: (p) => {
               if (signal.aborted) return;
               if (p.status === 'matrix-start') current = p.name;

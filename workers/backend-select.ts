@@ -9,18 +9,28 @@ import { createCpuBackend } from '../src/core/linalg/backend';
 import { createGpuContext } from '../src/gpu/device';
 import { createGpuBackend } from '../src/gpu/spectrum-gpu';
 import type { BackendInfo, WorkerOptions } from './contract';
+import { createCpuPoolBackend } from './cpu-pool';
 import { SMALL_MATRIX_MAX_SIDE, smallOnCpu } from './small-on-cpu';
 
 export interface SelectedBackend {
   backend: SpectrumBackend;
   info: BackendInfo;
+  /** Matrices in flight at once (the CPU pool's size; 1 for the GPU's single queue). */
+  concurrency: number;
 }
 
 const CPU_ADAPTER = 'CPU (float64)';
 
 function cpu(reason: string): SelectedBackend {
-  const backend = createCpuBackend('analysis worker');
-  return { backend, info: { name: 'cpu', adapter: CPU_ADAPTER, reason, software: false } };
+  // Several matrices at once in a pool of workers; in-thread when workers cannot be nested here.
+  const backend =
+    typeof Worker !== 'undefined' ? createCpuPoolBackend() : createCpuBackend('analysis worker');
+  const concurrency = 'size' in backend && typeof backend.size === 'number' ? backend.size : 1;
+  return {
+    backend,
+    concurrency,
+    info: { name: 'cpu', adapter: `${CPU_ADAPTER}, ${concurrency} in parallel`, reason, software: false },
+  };
 }
 
 function reasonOf(err: unknown): string {
@@ -55,6 +65,7 @@ export class BackendSelector {
 
   /** Called when the GPU device was lost: every later analysis runs on the CPU. */
   fallBackToCpu(why: string): SelectedBackend {
+    void this.current?.then((old) => old.backend.dispose?.());
     const selected = cpu(`${why} — continuing on the CPU.`);
     this.current = Promise.resolve(selected);
     return selected;
@@ -76,6 +87,7 @@ export class BackendSelector {
           software: ctx.isSoftware,
           note: `matrices with at most ${SMALL_MATRIX_MAX_SIDE} columns run on the CPU in float64`,
         },
+        concurrency: 1,
       };
     } catch (err) {
       return cpu(reasonOf(err));
