@@ -2,9 +2,11 @@
  * A pool of Node worker threads running the float64 CPU spectrum (src/core/linalg), so that several
  * matrices are analysed in parallel. It is a SpectrumBackend like the in-thread one.
  *
- * - The matrix buffer is transferred, not copied: after `spectrum({ data })` the caller's array is
- *   detached when it spans its whole buffer (a view into a larger buffer is first copied compactly, so
- *   the larger buffer stays usable and only the matrix's bytes cross).
+ * - The matrix buffer is transferred, not copied: after `spectrum({ data })` (or `{ raw }`) the caller's
+ *   array is detached when it spans its whole buffer (a view into a larger buffer is first copied
+ *   compactly, so the larger buffer stays usable and only the matrix's bytes cross). Pass a copy if you
+ *   still need the values afterwards.
+ * - Idle workers are unref'd: a pool that is never closed does not keep the process alive.
  * - Cancellation: a queued job is dropped; a running job's worker is terminated (the computation is one
  *   synchronous loop that cannot be interrupted from outside) and replaced by a fresh one.
  * - Workers run the TypeScript sources through tsx's ESM loader, resolved from this file, so it works from
