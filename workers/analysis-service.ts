@@ -34,7 +34,7 @@ interface OpenedModel {
   plan: AnalysisPlan;
 }
 
-/** Counts the spectra a backend computes (the app shows the count so tests can prove caching works). */
+/** Counts the spectra a backend computed (the app shows the count so tests can prove caching works). */
 class CountingBackend implements SpectrumBackend {
   computed = 0;
   readonly name: SpectrumBackend['name'];
@@ -44,8 +44,11 @@ class CountingBackend implements SpectrumBackend {
     this.adapter = inner.adapter;
   }
   spectrum(...args: Parameters<SpectrumBackend['spectrum']>): ReturnType<SpectrumBackend['spectrum']> {
-    this.computed++;
-    return this.inner.spectrum(...args);
+    // Counted when it succeeds: an attempt cut short by a lost device or a cancel computed nothing.
+    return this.inner.spectrum(...args).then((result) => {
+      this.computed++;
+      return result;
+    });
   }
 }
 

@@ -15,7 +15,7 @@ import { SMALL_MATRIX_MAX_SIDE, smallOnCpu } from './small-on-cpu';
 export interface SelectedBackend {
   backend: SpectrumBackend;
   info: BackendInfo;
-  /** Matrices in flight at once (the CPU pool's size; 1 for the GPU's single queue). */
+  /** Matrices in flight at once (the CPU pool's size; 2 for the GPU, to overlap read, GPU and CPU stages). */
   concurrency: number;
 }
 
@@ -87,7 +87,9 @@ export class BackendSelector {
           software: ctx.isSoftware,
           note: `matrices with at most ${SMALL_MATRIX_MAX_SIDE} columns run on the CPU in float64`,
         },
-        concurrency: 1,
+        // Two in flight: the next tensor is read and its Gram submitted while this one's tridiagonal
+        // eigenvalues are solved on the CPU (the GPU backend queues the device work itself).
+        concurrency: 2,
       };
     } catch (err) {
       return cpu(reasonOf(err));
