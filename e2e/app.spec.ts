@@ -126,6 +126,7 @@ test('the sample model: analysed, α per layer matches the references, allocatio
 
   // Screenshots of the main views, for review.
   await screenshot(page, '02-sample-complete');
+  await screenshot(page, '02a-first-screen', 'viewport');
   await screenshot(page, '03-alpha-chart', 'figure[aria-labelledby="alpha-chart-title"]');
   await screenshot(page, '04-esd-chart', 'figure[aria-labelledby="esd-chart-title"]');
   await screenshot(page, '05-allocation', 'section.allocation');

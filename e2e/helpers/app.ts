@@ -106,10 +106,14 @@ export async function downloadJson(
   return { json: JSON.parse(readFileSync(file, 'utf8')) as unknown, download };
 }
 
+/** Saves a screenshot: of one element, of the whole page, or (selector 'viewport') of what is on screen. */
 export async function screenshot(page: Page, name: string, selector?: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
-  if (selector) await page.locator(selector).first().screenshot({ path: file });
+  if (selector === 'viewport') {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: file });
+  } else if (selector) await page.locator(selector).first().screenshot({ path: file });
   else await page.screenshot({ path: file, fullPage: true });
 }
 

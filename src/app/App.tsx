@@ -163,6 +163,7 @@ export function App(): ReactNode {
         <ErrorAlert errors={state.errors} onDismiss={analysis.dismissErrors} />
         <OpenPanel
           busy={running}
+          compact={state.status !== 'idle'}
           onFiles={analysis.openFiles}
           onSample={analysis.openSample}
           onImportAlpha={onImportAlpha}

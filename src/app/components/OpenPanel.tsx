@@ -7,6 +7,8 @@ import { filesFromInput } from '../open/collect-files';
 
 interface OpenPanelProps {
   busy: boolean;
+  /** Once a model is open the panel shrinks to one row, leaving the screen to the results. */
+  compact: boolean;
   onFiles(files: File[]): void;
   onSample(): void;
   onImportAlpha(file: File): void;
@@ -15,7 +17,7 @@ interface OpenPanelProps {
 // React's types do not know `webkitdirectory`; this spreads it onto the input without `any`.
 const folderAttrs = { webkitdirectory: '', directory: '' } as Record<string, string>;
 
-export function OpenPanel({ busy, onFiles, onSample, onImportAlpha }: OpenPanelProps): ReactNode {
+export function OpenPanel({ busy, compact, onFiles, onSample, onImportAlpha }: OpenPanelProps): ReactNode {
   const take = (e: ChangeEvent<HTMLInputElement>): void => {
     const files = filesFromInput(e.currentTarget.files);
     e.currentTarget.value = ''; // the same files can be chosen again (e.g. to recompute)
@@ -27,7 +29,7 @@ export function OpenPanel({ busy, onFiles, onSample, onImportAlpha }: OpenPanelP
     if (file) onImportAlpha(file);
   };
   return (
-    <section className="open-panel" aria-labelledby="open-title">
+    <section className={compact ? 'open-panel compact' : 'open-panel'} aria-labelledby="open-title">
       <h2 id="open-title">Open a model</h2>
       <p className="hint">
         Drop model files or a folder anywhere on this page (safetensors, sharded safetensors, GGUF, ONNX,
