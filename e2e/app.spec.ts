@@ -157,12 +157,28 @@ test('moving "Expert budget" changes the bars and the export, never the spectra'
     const { json } = await downloadJson(page, 'Export allocation JSON');
     expect((json as AllocationJson).allocation.experts).toEqual(expected.allocation[budget].faithful);
   }
+  // Trainable parameters at T = 20, rank 8, every module: n·Σ(r·(in+out)+in) with PyTorch [out, in] shapes
+  // q,o 64×64; k,v 32×64; gate,up 172×64; down 64×172 — computed here independently of the app.
+  const perExpert = (o: number, i: number): number => 8 * (i + o) + i;
+  const perLayer =
+    2 * perExpert(64, 64) + 2 * perExpert(32, 64) + 2 * perExpert(172, 64) + perExpert(64, 172);
+  await expect(page.getByTestId('trainable-params')).toContainText((20 * perLayer).toLocaleString('en-US'));
+  // Faithful mode at a tiny budget gives zero or negative counts: shown in red, with the warning.
+  await setSlider(page, 'Expert budget', 3);
+  const tiny = await chartExperts(page);
+  expect(tiny.reduce((a, b) => a + b, 0)).toBe(3);
+  expect(tiny.some((n) => n <= 0)).toBe(true);
+  await expect(page.getByRole('list', { name: 'Allocation warnings' })).toContainText(/zero or negative/);
+  await screenshot(page, '05c-faithful-warning', 'section.allocation');
+
   // Safe mode at the same budgets, still no new spectrum.
   await page.getByLabel(/Safe/).check();
   for (const budget of ['10', '35']) {
     await setSlider(page, 'Expert budget', Number(budget));
     expect(await chartExperts(page)).toEqual(expected.allocation[budget].safe);
   }
+  await setSlider(page, 'Expert budget', 3);
+  expect(Math.min(...(await chartExperts(page)))).toBeGreaterThanOrEqual(1); // safe: every layer ≥ 1
   // Beta and the estimator switch re-fit from cached spectra.
   await setSlider(page, 'Beta', 1);
   await page.getByLabel(/weightwatcher/).check();

@@ -31,10 +31,12 @@ export function AllocationChart({ model, controls }: AllocationChartProps): Reac
     const y = d3.scaleLinear().domain(model.yDomain).range([ih, 0]).nice();
     const g = svg.append('g').attr('transform', `translate(${M.left},${M.top})`).attr('font-family', FONT);
 
+    // Expert counts are whole numbers: only integer ticks.
+    const intTicks = y.ticks(6).filter((t) => Number.isInteger(t));
     // 1. Grid and axes with labels.
     g.append('g')
       .selectAll('line')
-      .data(y.ticks(6))
+      .data(intTicks)
       .join('line')
       .attr('x1', 0)
       .attr('x2', iw)
@@ -52,7 +54,7 @@ export function AllocationChart({ model, controls }: AllocationChartProps): Reac
       )
       .attr('font-size', 11);
     g.append('g')
-      .call(d3.axisLeft(y).ticks(6).tickFormat(d3.format('d')))
+      .call(d3.axisLeft(y).tickValues(intTicks).tickFormat(d3.format('d')))
       .attr('font-size', 11);
     g.append('text')
       .attr('x', iw / 2)
