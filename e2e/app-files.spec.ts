@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import {
   downloadJson,
   dropFiles,
+  FIXTURES,
   fixtureFile,
   layerAlphas,
   loadExpected,
@@ -93,6 +95,20 @@ test('dropping the GGUF Q8_0 file: α close to the F32 weights, no error', async
   expect(total).toBe(35);
   expect(sameTail / total).toBeGreaterThan(0.6);
   await screenshot(page, '10-gguf-q8');
+});
+
+test('an ONNX model without LLM blocks: the page says how to include its matrices, and then analyses them', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await dropFiles(page, [
+    { name: 'model.onnx', bytes: readFileSync(path.join(FIXTURES, 'onnx/ppocr-v4-rec/model.onnx')) },
+  ]);
+  await expect(page.getByRole('status')).toHaveText(/Nothing to analyse with the current selection/);
+  await expect(page.getByTestId('format')).toHaveText('onnx');
+  await page.getByLabel(/other matrices/).check();
+  await waitForComplete(page);
+  expect(await page.locator('.matrix-table tbody tr').count()).toBeGreaterThan(0);
 });
 
 test('a Git LFS pointer and a truncated file show their errors; the other file still analyses', async ({

@@ -11,7 +11,7 @@ import type { ModelDescription } from '../src/core/formats/types';
 import type { SpectrumBackend } from '../src/core/linalg/backend';
 import { analyzeModel } from '../src/core/pipeline/analyze';
 import { planAnalysis, remainingPlan } from '../src/core/pipeline/plan';
-import type { AnalysisPlan } from '../src/core/pipeline/plan';
+import type { AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
 import type { Progress } from '../src/core/pipeline/progress';
 import type { MatrixResult } from '../src/core/result';
 import { blobSource } from './blob-source';
@@ -68,7 +68,7 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
 
   const backend = async (): Promise<BackendInfo> => (await selector.get()).info;
 
-  const open = async (job: JobToken, files: File[]): Promise<OpenOutcome> => {
+  const open = async (job: JobToken, files: File[], options: PlanOptions = {}): Promise<OpenOutcome> => {
     const ctrl = startJob(job);
     try {
       // 1. Wrap each File as a random-access source (reads go through File.slice, never the whole file).
@@ -76,10 +76,11 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
       // 2. Sniff and open every file; bad files come back as per-file errors, the rest still open.
       const model = await openModel(sources, { signal: ctrl.signal });
       // 3. Plan: which tensors are analysed (and why the others are not), with fixed totals.
-      const plan = planAnalysis(model);
-      const cacheKey = await filesFingerprint(files);
+      const plan = planAnalysis(model, options);
+      // Different plan options analyse different matrices: they are part of the cache key.
+      const cacheKey = `${await filesFingerprint(files)}|${JSON.stringify(options)}`;
       opened.set(job.id, { model, plan });
-      return { ok: true, summary: summarizeModel(model, plan, cacheKey) };
+      return { ok: true, summary: summarizeModel(model, plan, cacheKey, options) };
     } catch (err) {
       const error = toErrorData(err);
       return { ok: false, error, errors: [error] };

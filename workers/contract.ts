@@ -9,7 +9,10 @@
  */
 import type { StudioErrorData } from '../src/core/errors';
 import type { FormatName, ModelFileInfo, TensorKind } from '../src/core/formats/types';
+import type { PlanOptions } from '../src/core/pipeline/plan';
 import type { MatrixResult } from '../src/core/result';
+
+export type { PlanOptions };
 
 /** Identifies one long-running job; the worker aborts it when `cancel(id)` arrives. */
 export interface JobToken {
@@ -64,8 +67,10 @@ export interface ModelSummary {
   /** Per-file errors (each names its file); the other files were still opened. */
   errors: StudioErrorData[];
   warnings: string[];
-  /** Stable key of the opened files (names, sizes, dates, hash of header bytes), for the result cache. */
+  /** Stable key of the opened files (names, sizes, dates, hash of header bytes) and plan options. */
   cacheKey: string;
+  /** The plan options this summary was made with. */
+  plan: PlanOptions;
 }
 
 /** The result of `open`: a summary, or an error that stopped every file from opening. */
@@ -129,8 +134,11 @@ export interface AnalysisWorkerApi {
   configure(options: WorkerOptions): void;
   /** Probes WebGPU once (creating the device) and says which backend the analysis will use. */
   backend(): Promise<BackendInfo>;
-  /** Opens the files (File objects are structured-cloned, not copied) and keeps them for `analyse`. */
-  open(job: JobToken, files: File[]): Promise<OpenOutcome>;
+  /**
+   * Opens the files (File objects are structured-cloned, not copied) and keeps them for `analyse`;
+   * `plan` says which matrices to analyse beyond the default attention/MLP ones.
+   */
+  open(job: JobToken, files: File[], plan?: PlanOptions): Promise<OpenOutcome>;
   /** Analyses the model opened by job `openJob`, streaming results through the callbacks. */
   analyse(job: JobToken, openJob: number, callbacks: AnalysisCallbacks): Promise<AnalyseOutcome>;
   /** Aborts a running job; results it produces afterwards are not sent. */

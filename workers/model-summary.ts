@@ -2,7 +2,7 @@
  * The serialisable summary of an opened model that the page shows at once: what was recognised, what will
  * be analysed and what not (with the reason), and the plan's fixed totals.
  */
-import type { AnalysisPlan } from '../src/core/pipeline/plan';
+import type { AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
 import type { ModelDescription } from '../src/core/formats/types';
 import type { ModelSummary, TensorSummary } from './contract';
 
@@ -10,7 +10,12 @@ function elements(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-export function summarizeModel(model: ModelDescription, plan: AnalysisPlan, cacheKey: string): ModelSummary {
+export function summarizeModel(
+  model: ModelDescription,
+  plan: AnalysisPlan,
+  cacheKey: string,
+  options: PlanOptions = {},
+): ModelSummary {
   const planned = new Set(plan.items.map((i) => i.name));
   const reasons = new Map(plan.skipped.map((s) => [s.name, s.reason]));
   const dtypes: Record<string, number> = {};
@@ -47,5 +52,6 @@ export function summarizeModel(model: ModelDescription, plan: AnalysisPlan, cach
     errors: model.errors.map((e) => ({ ...e })),
     warnings: [...model.warnings],
     cacheKey,
+    plan: { ...options },
   };
 }

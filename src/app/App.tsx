@@ -172,7 +172,9 @@ export function App(): ReactNode {
           {state.message}
         </p>
         {state.status === 'idle' && <HowItWorks />}
-        {state.summary && <ModelSummaryView summary={state.summary} />}
+        {state.summary && (
+          <ModelSummaryView summary={state.summary} busy={running} onReplan={analysis.replan} />
+        )}
         {state.summary && state.status !== 'opening' && (state.status !== 'complete' || !state.fromCache) && (
           <ProgressPanel
             progress={state.progress}

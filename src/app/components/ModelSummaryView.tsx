@@ -1,9 +1,18 @@
 /** What was recognised in the opened files, shown before any spectrum is computed. */
 import type { ReactNode } from 'react';
-import type { ModelSummary } from '../../../workers/contract';
+import type { ModelSummary, PlanOptions } from '../../../workers/contract';
 import { formatBytes, formatCount } from '../util/format';
 
-export function ModelSummaryView({ summary }: { summary: ModelSummary }): ReactNode {
+const WARNINGS_SHOWN = 4;
+
+interface ModelSummaryViewProps {
+  summary: ModelSummary;
+  busy: boolean;
+  /** Re-plan with other selection options (headers only; no spectrum is lost: the cache keeps them). */
+  onReplan(plan: PlanOptions): void;
+}
+
+export function ModelSummaryView({ summary, busy, onReplan }: ModelSummaryViewProps): ReactNode {
   const analysed = summary.tensors.filter((t) => t.analysed);
   const skipped = summary.tensors.filter((t) => !t.analysed);
   const dtypes = Object.entries(summary.dtypes)
@@ -81,12 +90,45 @@ export function ModelSummaryView({ summary }: { summary: ModelSummary }): ReactN
           </div>
         )}
       </details>
+      <fieldset className="plan-options">
+        <legend>Also analyse</legend>
+        <label>
+          <input
+            type="checkbox"
+            checked={summary.plan.includeEmbeddings === true}
+            disabled={busy}
+            onChange={(e) => onReplan({ ...summary.plan, includeEmbeddings: e.currentTarget.checked })}
+          />
+          embeddings and output heads
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={summary.plan.includeOther === true}
+            disabled={busy}
+            onChange={(e) => onReplan({ ...summary.plan, includeOther: e.currentTarget.checked })}
+          />
+          other matrices (outside the attention and MLP blocks)
+        </label>
+      </fieldset>
       {summary.warnings.length > 0 && (
-        <ul className="warnings">
-          {summary.warnings.map((w, i) => (
-            <li key={i}>{w}</li>
-          ))}
-        </ul>
+        <div className="warnings">
+          <ul>
+            {summary.warnings.slice(0, WARNINGS_SHOWN).map((w, i) => (
+              <li key={i}>{w}</li>
+            ))}
+          </ul>
+          {summary.warnings.length > WARNINGS_SHOWN && (
+            <details>
+              <summary>{summary.warnings.length - WARNINGS_SHOWN} more notes</summary>
+              <ul>
+                {summary.warnings.slice(WARNINGS_SHOWN).map((w, i) => (
+                  <li key={i}>{w}</li>
+                ))}
+              </ul>
+            </details>
+          )}
+        </div>
       )}
     </section>
   );

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { toErrorData } from '../../core/errors';
 import type { MatrixResult } from '../../core/result';
-import type { BackendInfo, ModelSummary } from '../../../workers/contract';
+import type { BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
 import { deleteCachedAnalysis, loadCachedAnalysis, saveCachedAnalysis } from '../cache/result-cache';
 import { fetchSampleModel } from '../open/collect-files';
 import { AnalysisClient } from '../worker/client';
@@ -19,6 +19,8 @@ export interface AnalysisControls {
   openSample(): void;
   cancel(): void;
   recompute(): void;
+  /** Re-plans the open files (headers only) with other matrix selection options. */
+  replan(plan: PlanOptions): void;
   importAlphas(imported: ImportedAlphas): void;
   reportError(message: string, file?: string): void;
   dismissErrors(): void;
@@ -30,7 +32,7 @@ export function useAnalysis(): AnalysisControls {
   const clientRef = useRef<AnalysisClient | null>(null);
   const runRef = useRef(0);
   const abortRef = useRef<AbortController | null>(null);
-  const filesRef = useRef<{ files: File[]; what: string } | null>(null);
+  const filesRef = useRef<{ files: File[]; what: string; plan: PlanOptions } | null>(null);
 
   const client = useCallback((): AnalysisClient => {
     clientRef.current ??= new AnalysisClient();
@@ -116,17 +118,17 @@ export function useAnalysis(): AnalysisControls {
   );
 
   const run = useCallback(
-    async (files: File[], what: string, useCache: boolean): Promise<void> => {
+    async (files: File[], what: string, useCache: boolean, plan: PlanOptions = {}): Promise<void> => {
       // 1. Supersede whatever ran before: its late results are dropped.
       abortRef.current?.abort();
       const ctrl = new AbortController();
       abortRef.current = ctrl;
       const runId = ++runRef.current;
-      filesRef.current = { files, what };
+      filesRef.current = { files, what, plan };
       dispatch({ type: 'open-start', run: runId, what });
       try {
         // 2. Open: headers only; the summary shows at once.
-        const opened = await client().open(ctrl.signal, files);
+        const opened = await client().open(ctrl.signal, files, plan);
         if (!opened || ctrl.signal.aborted) {
           // Cancelled while opening (a superseded run's action is ignored by the reducer).
           dispatch({ type: 'finished', run: runId, status: 'cancelled', error: null, elapsedMs: 0 });
@@ -147,7 +149,9 @@ export function useAnalysis(): AnalysisControls {
             error: {
               name: 'StudioError',
               code: 'BAD_INPUT',
-              message: 'Nothing to analyse: no weight matrix was found in the opened files.',
+              message: summary.tensors.some((t) => t.matrixShape !== null)
+                ? 'Nothing to analyse with the current selection: tick "embeddings and output heads" or "other matrices" under the model summary to include the matrices listed as not analysed.'
+                : 'Nothing to analyse: no weight matrix was found in the opened files.',
             },
             elapsedMs: 0,
           });
@@ -200,8 +204,16 @@ export function useAnalysis(): AnalysisControls {
 
   const recompute = useCallback(() => {
     const last = filesRef.current;
-    if (last) void run(last.files, last.what, false);
+    if (last) void run(last.files, last.what, false, last.plan);
   }, [run]);
+
+  const replan = useCallback(
+    (plan: PlanOptions) => {
+      const last = filesRef.current;
+      if (last) void run(last.files, last.what, true, plan);
+    },
+    [run],
+  );
 
   const importAlphas = useCallback((imported: ImportedAlphas) => {
     abortRef.current?.abort();
@@ -221,6 +233,7 @@ export function useAnalysis(): AnalysisControls {
     openSample,
     cancel,
     recompute,
+    replan,
     importAlphas,
     reportError,
     dismissErrors,

@@ -10,6 +10,7 @@ import type {
   AnalysisWorkerApi,
   BackendInfo,
   OpenOutcome,
+  PlanOptions,
   WorkerOptions,
 } from '../../../workers/contract';
 
@@ -72,16 +73,16 @@ export class AnalysisClient {
     return answer === RESTARTED ? this.backend() : answer;
   }
 
-  async open(signal: AbortSignal, files: File[]): Promise<OpenedModel | null> {
+  async open(signal: AbortSignal, files: File[], plan: PlanOptions = {}): Promise<OpenedModel | null> {
     const id = this.nextId++;
     const generation = this.generation;
     const onAbort = (): void => void this.api.cancel(id);
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       // A worker terminated (by an earlier job's cancel) while this call waited in its queue: retry.
-      const outcome = await Promise.race([this.api.open({ id }, files), this.restarted()]);
+      const outcome = await Promise.race([this.api.open({ id }, files, plan), this.restarted()]);
       if (signal.aborted) return null; // superseded: its summary must not replace the newer one
-      if (outcome === RESTARTED) return this.open(signal, files);
+      if (outcome === RESTARTED) return this.open(signal, files, plan);
       this.openGeneration.set(id, generation);
       return { openJob: id, outcome };
     } finally {
