@@ -184,6 +184,16 @@ test('moving "Expert budget" changes the bars and the export, never the spectra'
   await page.getByLabel(/weightwatcher/).check();
   await page.getByLabel(/hill-mid/).check();
   await page.getByLabel(/alphalora/).check();
+  // Layer α over q_proj only: each layer's α is then its q_proj α (the float64 references).
+  const rolesBox = page.getByRole('group', { name: 'Layer α averages' });
+  for (const role of ['k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']) {
+    await rolesBox.getByLabel(role, { exact: true }).uncheck();
+  }
+  const qAlphas = [0, 1, 2, 3, 4].map(
+    (l) => expected.matrices[`model.layers.${l}.self_attn.q_proj.weight`].alphalora.alpha,
+  );
+  const onlyQ = await layerAlphas(page);
+  onlyQ.forEach((a, i) => expect(Math.abs(a - qAlphas[i])).toBeLessThan(1e-6));
   expect(await spectraComputed(page)).toBe(computed);
 });
 

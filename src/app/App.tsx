@@ -51,7 +51,8 @@ export function App(): ReactNode {
   });
 
   const importedAlphas = state.imported?.layerAlphas ?? null;
-  const layers = useLayerStage(state.matrices, estimator, importedAlphas);
+  const [alphaRoles, setAlphaRoles] = useState<string[] | null>(null);
+  const layers = useLayerStage(state.matrices, estimator, importedAlphas, alphaRoles);
   const numLayers = state.imported
     ? state.imported.layerAlphas.length
     : Math.max(state.summary?.numLayers ?? 0, layers.rows.length);
@@ -60,7 +61,7 @@ export function App(): ReactNode {
   const alphaChart = useAlphaChart(state.matrices, layers, estimator, numLayers);
 
   // Target modules default to every role of the model (what AlphaLoRA/MoLA adapt).
-  const targets = settings.targets.length > 0 ? settings.targets : layers.roles;
+  const targets = settings.targets.length > 0 ? settings.targets : layers.allRoles;
   const moduleShapes = useMemo(() => moduleShapesOf(state.matrices, targets), [state.matrices, targets]);
   const complete = state.status === 'complete' || state.status === 'imported';
   // A cancelled run still allocates when every layer has an α; never from a partial set of layers.
@@ -79,6 +80,7 @@ export function App(): ReactNode {
   // Reset per-model choices when a new model arrives.
   useEffect(() => {
     setSelected(null);
+    setAlphaRoles(null);
     setSettings((s) => ({ ...s, budget: null, targets: [] }));
   }, [state.run]);
 
@@ -226,6 +228,26 @@ export function App(): ReactNode {
                 ))}
               </div>
             )}
+            {layers.allRoles.length > 1 && (
+              <fieldset className="alpha-roles">
+                <legend>Layer α averages</legend>
+                {layers.allRoles.map((role) => (
+                  <label key={role}>
+                    <input
+                      type="checkbox"
+                      checked={layers.roles.includes(role)}
+                      // At least one role must stay: a layer α of nothing is not a number.
+                      disabled={layers.roles.length === 1 && layers.roles.includes(role)}
+                      onChange={(e) => {
+                        const on = e.currentTarget.checked;
+                        setAlphaRoles(on ? [...layers.roles, role] : layers.roles.filter((r) => r !== role));
+                      }}
+                    />
+                    {role}
+                  </label>
+                ))}
+              </fieldset>
+            )}
             <div className={selectedMatrix ? 'grid two' : 'grid'}>
               <AlphaChart
                 model={alphaChart}
@@ -248,7 +270,7 @@ export function App(): ReactNode {
               onChange={(next) => setSettings((s) => ({ ...s, ...next }))}
               numLayers={numLayers}
               budgetMax={budgetMax}
-              roles={layers.roles}
+              roles={layers.allRoles}
               chart={alloc.chart}
               warnings={alloc.allocation?.warnings ?? []}
               error={

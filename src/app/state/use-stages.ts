@@ -7,7 +7,7 @@ import { useMemo } from 'react';
 import { allocate, type Allocation, type AllocationMode } from '../../core/allocation/alphalora';
 import { baselineAllocation, BASELINES, type BaselineName } from '../../core/allocation/baselines';
 import { trainableParams, type ModuleShape } from '../../core/allocation/params';
-import { buildLayerTable, type LayerRow } from '../../core/layers';
+import { buildLayerTable, defaultRoles, type LayerRow } from '../../core/layers';
 import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { alphaChartModel, type AlphaChartModel } from '../charts/alpha-data';
@@ -15,7 +15,10 @@ import { allocationChartModel, type AllocationChartModel } from '../charts/alloc
 
 export interface LayerStage {
   rows: LayerRow[];
+  /** The roles averaged into layer α. */
   roles: string[];
+  /** Every block role of the model (what the user can choose from). */
+  allRoles: string[];
   warnings: string[];
   alphas: number[];
 }
@@ -25,15 +28,23 @@ export function useLayerStage(
   matrices: readonly MatrixResult[],
   estimator: EstimatorName,
   importedAlphas: number[] | null,
+  /** Roles to average; null: every block role (AlphaLoRA's choice). */
+  roles: string[] | null,
 ): LayerStage {
   return useMemo(() => {
     if (importedAlphas) {
       const rows = importedAlphas.map((alpha, index) => ({ index, alpha, matrices: [], failed: [] }));
-      return { rows, roles: [], warnings: [], alphas: importedAlphas };
+      return { rows, roles: [], allRoles: [], warnings: [], alphas: importedAlphas };
     }
-    const { rows, roles, warnings } = buildLayerTable([...matrices], { estimator });
-    return { rows, roles, warnings, alphas: rows.map((r) => r.alpha) };
-  }, [matrices, estimator, importedAlphas]);
+    const all = [...matrices];
+    const allRoles = defaultRoles(all);
+    const chosen = roles?.filter((r) => allRoles.includes(r));
+    const table = buildLayerTable(all, {
+      estimator,
+      roles: chosen && chosen.length > 0 ? chosen : undefined,
+    });
+    return { ...table, allRoles, alphas: table.rows.map((r) => r.alpha) };
+  }, [matrices, estimator, importedAlphas, roles]);
 }
 
 export function useAlphaChart(
