@@ -17,6 +17,8 @@ const STEP_STRIDE = 256;
  */
 const ELEMENTS_PER_SUBMIT = 2 ** 27;
 const MAX_STEPS_PER_SUBMIT = 128;
+/** ROWS in the update kernel of tridiagonalize.wgsl. */
+const UPDATE_ROWS_PER_WORKGROUP = 8;
 
 export interface Tridiagonal {
   /** Diagonal, length n. */
@@ -162,7 +164,8 @@ export class TridiagonalKernel {
         pass.dispatchWorkgroups(1);
         if (m > 1) {
           pass.setPipeline(this.update);
-          pass.dispatchWorkgroups(Math.min(m, 65535), Math.ceil(m / 65535));
+          const groups = Math.ceil(m / UPDATE_ROWS_PER_WORKGROUP);
+          pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
           pass.setPipeline(this.wvec);
           pass.dispatchWorkgroups(1);
         }

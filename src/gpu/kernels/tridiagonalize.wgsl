@@ -115,37 +115,39 @@ fn house(@builtin(local_invocation_index) li: u32) {
   }
 }
 
-// 2. A22 −= v'·w'ᵀ + w'·v'ᵀ in place and p = τ·A22·v from the same reads: one workgroup of 64 per row
-//    (rows are contiguous, reads coalesce).
-const SW: u32 = 64u;
-var<workgroup> red64: array<f32, SW>;
+// 2. A22 −= v'·w'ᵀ + w'·v'ᵀ in place and p = τ·A22·v from the same reads. A workgroup of 256 handles
+//    ROWS rows with LANES threads each (rows are contiguous, so a row's reads coalesce); several rows per
+//    workgroup keep the workgroup count, and its per-workgroup overhead, low for small m.
+const LANES: u32 = 32u;
+const ROWS: u32 = 8u;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(256)
 fn update(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let r = wg.x + wg.y * 65535u;
-  if (r >= s.m) {
-    return; // whole workgroup: uniform
-  }
-  let tau = out[2u * s.n];
-  let base = (s.k + 1u + r) * s.n + s.k + 1u;
-  let vr = vPrev[r + 1u];
-  let wr = wPrev[r + 1u];
+  let lane = li % LANES;
+  let sub = li / LANES;
+  let r = (wg.x + wg.y * 65535u) * ROWS + sub;
   var acc = 0.0;
-  for (var c = li; c < s.m; c += SW) {
-    let x = a[base + c] - (vr * wPrev[c + 1u] + wr * vPrev[c + 1u]);
-    a[base + c] = x;
-    acc = fma(x, v[c], acc);
+  if (r < s.m) {
+    let base = (s.k + 1u + r) * s.n + s.k + 1u;
+    let vr = vPrev[r + 1u];
+    let wr = wPrev[r + 1u];
+    for (var c = lane; c < s.m; c += LANES) {
+      let x = a[base + c] - (vr * wPrev[c + 1u] + wr * vPrev[c + 1u]);
+      a[base + c] = x;
+      acc = fma(x, v[c], acc);
+    }
   }
-  red64[li] = acc;
+  // Sum the LANES partial dots of each row (tree within each LANES-wide segment of `red`).
+  red[li] = acc;
   workgroupBarrier();
-  for (var off = SW / 2u; off > 0u; off >>= 1u) {
-    if (li < off) {
-      red64[li] = red64[li] + red64[li + off];
+  for (var off = LANES / 2u; off > 0u; off >>= 1u) {
+    if (lane < off) {
+      red[li] = red[li] + red[li + off];
     }
     workgroupBarrier();
   }
-  if (li == 0u) {
-    pw[r] = tau * red64[0];
+  if (lane == 0u && r < s.m) {
+    pw[r] = out[2u * s.n] * red[li];
   }
 }
 
