@@ -3,7 +3,8 @@ import { CHROMIUM_ARGS, findChromium } from './scripts/chromium.mjs';
 
 // End-to-end tests drive the BUILT app (vite build + vite preview) in Debian's Chromium with WebGPU on
 // (SwiftShader when there is no GPU). Playwright cannot download its own browser on this network.
-const PORT = 4173;
+// E2E_PORT lets two checkouts run their e2e suites side by side.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',
