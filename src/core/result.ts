@@ -19,9 +19,14 @@ export interface MatrixInfo {
   layer: number | null;
   role: string;
   kind: TensorKind;
-  /** [rows, cols] as analysed. */
+  /** [rows, cols] as analysed; for a convolution, of each kernel position's matrix [out, in]. */
   shape: [number, number];
   dtype: string;
+  /**
+   * Convolution weights only: how many kernel-position matrices (kh·kw) were pooled into this one
+   * spectrum (WeightWatcher's conv view, see pipeline/pooled-spectrum.ts). Absent for plain matrices.
+   */
+  pooledMatrices?: number;
 }
 
 export interface MatrixResult extends MatrixInfo {
@@ -68,6 +73,7 @@ export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): Mat
     kind: info.kind,
     shape: [info.shape[0], info.shape[1]],
     dtype: info.dtype,
+    ...(info.pooledMatrices !== undefined ? { pooledMatrices: info.pooledMatrices } : {}),
     eigenvalues: spectrum.eigenvalues,
     negativeCount: spectrum.negativeCount,
     noiseFloor: spectrum.noiseFloor,

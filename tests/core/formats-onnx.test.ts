@@ -128,10 +128,14 @@ describe('PP-OCRv4 recogniser', async () => {
       ['linear_84.w_0', [240, 120]],
       ['linear_85.w_0', [120, 6625]],
     ]);
-    // Convolutions are listed, with the reason they are not analysed as one matrix.
+    // Convolutions are listed: pooled over their kernel positions, or skipped with the reason when
+    // depthwise (one input channel per group).
     const conv = model.tensors.filter((t) => t.shape.length === 4);
     expect(conv.length).toBeGreaterThan(20);
-    for (const t of conv) expect(t.skipReason).toMatch(/convolution/);
+    for (const t of conv) {
+      if (t.shape[1] === 1) expect(t.skipReason).toMatch(/depthwise/);
+      else expect([t.skipReason, t.kernelMatrices?.count]).toEqual([null, t.shape[2]! * t.shape[3]!]);
+    }
   });
 
   it('reads each linear weight as the bytes after its name in the Constant node (found by byte search)', async () => {

@@ -159,10 +159,12 @@ function matrixOf(entry: TensorEntry): { matrixShape: [number, number] | null; s
   if (s.length < 2)
     return { matrixShape: null, skipReason: `${s.length}-D tensor (norm, bias or scalar): not a matrix` };
   if (s.length === 4) {
-    const [out, inp, kh, kw] = s as [number, number, number, number];
+    // A convolution: analysed through its kernel matrices (toHandle), one per kernel position, pooled.
+    const [out, inp] = s as [number, number, number, number];
+    if (Math.min(out, inp) >= 2) return { matrixShape: null, skipReason: null };
     return {
       matrixShape: null,
-      skipReason: `4-D convolution weight ${JSON.stringify(s)}: ${kh * kw} matrices [${out}, ${inp}], one per kernel position, pooled (WeightWatcher) through kernelMatrices; not in the per-matrix analysis`,
+      skipReason: `4-D convolution weight ${JSON.stringify(s)} with a single ${out < 2 ? 'output' : 'input'} channel (depthwise): each kernel position's matrix is one column, no spectrum to fit`,
     };
   }
   if (s.length > 2)

@@ -64,8 +64,9 @@ export interface TensorHandle {
   /** Raw bytes when the dtype is F32/F16/BF16 (what the GPU reads directly); null otherwise. */
   readRaw?(signal?: AbortSignal): Promise<RawTensor | null>;
   /**
-   * Present on 4-D convolution weights (which keep matrixShape null and a skipReason, so the per-matrix
-   * pipeline skips them): the per-kernel-position matrices for a pooled spectrum.
+   * Present on 4-D convolution weights with at least 2 input and 2 output channels (they keep matrixShape
+   * null and skipReason null): the per-kernel-position matrices whose spectra the pipeline pools into one
+   * (src/core/pipeline/pooled-spectrum.ts).
    */
   readonly kernelMatrices?: KernelMatrices;
 }

@@ -17,6 +17,8 @@ import type { SpectrumBackend, SpectrumInput } from '../linalg/backend';
 import { summarizeMatrix } from '../result';
 import type { AnalysisResult, MatrixResult } from '../result';
 import type { AnalysisPlan, PlanItem } from './plan';
+import { readPooledInput, spectrumOf } from './pooled-spectrum';
+import type { PooledInput } from './pooled-spectrum';
 import { ProgressTracker } from './progress';
 import type { Progress } from './progress';
 
@@ -71,16 +73,16 @@ export async function analyzeModel(
 
   // 2. Reads run up to `prefetch` items ahead of the computations; a read is dropped from the map as soon
   //    as its computation takes it, so the map never holds more than the window.
-  const reads = new Map<number, Promise<SpectrumInput>>();
+  const reads = new Map<number, Promise<SpectrumInput | PooledInput>>();
   const startRead = (index: number): void => {
     if (index >= plan.items.length || reads.has(index) || fatal !== null) return;
     const read = inputFor(plan.items[index], backend, signal);
     read.catch(() => undefined); // handled when its computation awaits it; never an unhandled rejection
     reads.set(index, read);
   };
-  const takeRead = (index: number): Promise<SpectrumInput> => {
+  const takeRead = (index: number): Promise<SpectrumInput | PooledInput> => {
     startRead(index);
-    const read = reads.get(index) as Promise<SpectrumInput>;
+    const read = reads.get(index) as Promise<SpectrumInput | PooledInput>;
     reads.delete(index);
     return read;
   };
@@ -100,7 +102,7 @@ export async function analyzeModel(
       try {
         const input = takeRead(index);
         for (let k = 1; k <= prefetch; k++) startRead(next - 1 + k);
-        const spectrum = await backend.spectrum(await input, signal);
+        const spectrum = await spectrumOf(backend, await input, signal);
         throwIfAborted(signal);
         matrix = summarizeMatrix(
           {
@@ -111,6 +113,7 @@ export async function analyzeModel(
             kind: item.kind,
             shape: [item.rows, item.cols],
             dtype: item.tensor.dtype,
+            ...(item.pooledMatrices !== undefined ? { pooledMatrices: item.pooledMatrices } : {}),
           },
           spectrum,
         );
@@ -159,8 +162,9 @@ async function inputFor(
   item: PlanItem,
   backend: SpectrumBackend,
   signal: AbortSignal | undefined,
-): Promise<SpectrumInput> {
+): Promise<SpectrumInput | PooledInput> {
   const { tensor, rows, cols } = item;
+  if (item.pooledMatrices !== undefined) return readPooledInput(tensor, signal, is64Bit(tensor.dtype));
   if (backend.name === 'webgpu' && tensor.readRaw !== undefined) {
     const raw: RawTensor | null = await tensor.readRaw(signal);
     throwIfAborted(signal);

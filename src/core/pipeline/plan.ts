@@ -12,7 +12,11 @@ export interface PlanOptions {
   layers?: readonly [number, number];
   /** Also analyse embeddings and heads (off by default: AlphaLoRA allocates over the decoder blocks). */
   includeEmbeddings?: boolean;
-  /** Also analyse matrices outside the attention/MLP Linear layers (unknown names, convs, ...). */
+  /**
+   * Also analyse matrices outside the attention/MLP Linear layers (unknown names, and 4-D convolution
+   * weights, pooled over their kernel positions). Off by default: AlphaLoRA allocates over the blocks'
+   * Linear layers, and a convolution never enters a layer α.
+   */
   includeOther?: boolean;
 }
 
@@ -23,8 +27,14 @@ export interface PlanItem {
   layer: number | null;
   role: string;
   kind: TensorKind;
+  /** [rows, cols] of the analysed matrix; for a convolution, of each kernel position's matrix [out, in]. */
   rows: number;
   cols: number;
+  /**
+   * Convolution weights only: how many kernel-position matrices (kh·kw) are computed and pooled into one
+   * spectrum (see pooled-spectrum.ts).
+   */
+  pooledMatrices?: number;
   /** Bytes read from the file for this tensor. */
   bytes: number;
   /** Estimated floating-point operations of its spectrum (see `spectrumFlops`). */
@@ -64,7 +74,9 @@ const LINEAR_KINDS: readonly TensorKind[] = ['attention', 'mlp'];
 /** Why a tensor is not analysed under these options, or null when it is. */
 function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
   if (tensor.skipReason !== null) return tensor.skipReason;
-  if (tensor.matrixShape === null) return `not a matrix (shape [${tensor.shape.join(', ')}])`;
+  const conv = tensor.kernelMatrices;
+  if (tensor.matrixShape === null && conv === undefined)
+    return `not a matrix (shape [${tensor.shape.join(', ')}])`;
   const { kind, layer, role } = tensor.placement;
   if (kind === 'norm') return 'normalisation weight, not a Linear matrix';
   if (kind === 'embedding' || kind === 'head') {
@@ -73,6 +85,8 @@ function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
     }
   } else if (!LINEAR_KINDS.includes(kind) || layer === null) {
     if (!opts.includeOther) {
+      if (conv !== undefined)
+        return `convolution weight (${conv.count} kernel matrices [${conv.shape.join(', ')}], pooled as WeightWatcher does): not analysed by default; include other matrices to analyse it`;
       return layer === null
         ? 'outside the decoder blocks: not analysed by default'
         : 'not an attention or MLP Linear matrix: not analysed by default';
@@ -94,11 +108,14 @@ export function planAnalysis(model: ModelDescription, opts: PlanOptions = {}): A
   const skipped: SkippedTensor[] = [];
   for (const tensor of model.tensors) {
     const reason = skipReasonFor(tensor, opts);
-    if (reason !== null || tensor.matrixShape === null) {
+    const conv = tensor.kernelMatrices;
+    const shape = tensor.matrixShape ?? conv?.shape ?? null;
+    if (reason !== null || shape === null) {
       skipped.push({ name: tensor.name, reason: reason ?? 'not a matrix' });
       continue;
     }
-    const [rows, cols] = tensor.matrixShape;
+    const [rows, cols] = shape;
+    const pooled = tensor.matrixShape === null && conv !== undefined ? conv.count : undefined;
     items.push({
       tensor,
       name: tensor.name,
@@ -108,8 +125,9 @@ export function planAnalysis(model: ModelDescription, opts: PlanOptions = {}): A
       kind: tensor.placement.kind,
       rows,
       cols,
+      ...(pooled !== undefined ? { pooledMatrices: pooled } : {}),
       bytes: tensor.byteLength,
-      flops: spectrumFlops(rows, cols),
+      flops: (pooled ?? 1) * spectrumFlops(rows, cols),
     });
   }
   // Block order, so that results (and the progress bar) arrive layer by layer; the sort is stable, so

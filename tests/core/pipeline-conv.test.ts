@@ -1,0 +1,226 @@
+/**
+ * Convolution weights through the pipeline: planned as pooled items, every kernel position's matrix on
+ * the same backend, eigenvalues pooled and fitted once. The expected spectra are computed here another
+ * way: the per-position matrices are cut out of the stored 4-D tensor by index arithmetic, their Gram
+ * matrices formed by plain loops and diagonalised by a cyclic Jacobi method (not the pipeline's
+ * Householder + QL route).
+ */
+import { describe, expect, it } from 'vitest';
+import { openModel } from '../../src/core/formats/open';
+import type { ModelDescription } from '../../src/core/formats/types';
+import { createCpuBackend } from '../../src/core/linalg/backend';
+import type { SpectrumBackend } from '../../src/core/linalg/backend';
+import { analyzeModel } from '../../src/core/pipeline/analyze';
+import { planAnalysis, spectrumFlops, totalsOf } from '../../src/core/pipeline/plan';
+import type { AnalysisPlan } from '../../src/core/pipeline/plan';
+import { poolSpectra } from '../../src/core/pipeline/pooled-spectrum';
+import { fitPowerLaw } from '../../src/core/spectral/estimators';
+import { f32Bytes, safetensors, src } from '../fixtures-gen/broken';
+import { fixtureSource } from '../fixtures-gen/fixtures';
+
+/** Eigenvalues of a symmetric n×n matrix (row-major), ascending: cyclic Jacobi rotations. */
+function jacobiEigenvalues(input: Float64Array, n: number): number[] {
+  const a = Float64Array.from(input);
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q]! ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q]!;
+        if (apq === 0) continue;
+        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p]!;
+          const akq = a[k * n + q]!;
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k]!;
+          const aqk = a[q * n + k]!;
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+      }
+    }
+  }
+  return Array.from({ length: n }, (_, i) => a[i * n + i]!).sort((x, y) => x - y);
+}
+
+/**
+ * The pooled spectrum of a stored [out, in, kh, kw] tensor, by hand: for every kernel position (a, b)
+ * the matrix M[o][i] = W[o, i, a, b]; the eigenvalues of its smaller Gram matrix; all pooled, ascending.
+ */
+function expectedPooled(w: ArrayLike<number>, [out, inp, kh, kw]: number[]): number[] {
+  const all: number[] = [];
+  for (let a = 0; a < kh!; a++) {
+    for (let b = 0; b < kw!; b++) {
+      const m = (o: number, i: number): number => w[((o * inp! + i) * kh! + a) * kw! + b]!;
+      const n = Math.min(out!, inp!);
+      const gram = new Float64Array(n * n);
+      for (let x = 0; x < n; x++) {
+        for (let y = 0; y < n; y++) {
+          let sum = 0;
+          // Columns' Gram (WᵀW) when in ≤ out, rows' Gram (WWᵀ) otherwise.
+          if (inp! <= out!) for (let o = 0; o < out!; o++) sum += m(o, x) * m(o, y);
+          else for (let i = 0; i < inp!; i++) sum += m(x, i) * m(y, i);
+          gram[x * n + y] = sum;
+        }
+      }
+      all.push(...jacobiEigenvalues(gram, n).map((v) => Math.max(v, 0)));
+    }
+  }
+  return all.sort((x, y) => x - y);
+}
+
+/** Deterministic pseudo-random weights (a fixed LCG), heavy enough in the tail to give a fit. */
+function weights(count: number, seed: number): number[] {
+  let s = seed >>> 0;
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = (s + 0.5) / 2 ** 32;
+    out.push(Math.tan(Math.PI * (u - 0.5)) * 0.05); // Cauchy-like: a power-law spectrum
+  }
+  return out;
+}
+
+const SHAPE = [12, 7, 3, 2];
+const VALUES = weights(12 * 7 * 3 * 2, 7);
+
+async function convModel(): Promise<ModelDescription> {
+  const file = safetensors(
+    {
+      'features.3.weight': { dtype: 'F32', shape: SHAPE, data_offsets: [0, VALUES.length * 4] },
+      'features.4.weight': {
+        dtype: 'F32',
+        shape: [5, 1, 3, 3],
+        data_offsets: [VALUES.length * 4, VALUES.length * 4 + 180],
+      },
+    },
+    f32Bytes([...VALUES, ...weights(45, 3)]),
+  );
+  return openModel([src('cnn.safetensors', file)]);
+}
+
+/** A plan with only the named tensors, in this order (planned with the "other matrices" option). */
+function only(model: ModelDescription, names: string[]): AnalysisPlan {
+  const plan = planAnalysis(model, { includeOther: true });
+  const items = names.map((n) => {
+    const item = plan.items.find((i) => i.name === n);
+    if (item === undefined) throw new Error(`${n} not planned`);
+    return item;
+  });
+  return { items, skipped: [], totals: totalsOf(items) };
+}
+
+describe('convolution weights in the pipeline (WeightWatcher: one matrix per kernel position, pooled)', () => {
+  it('plans a convolution only with the "other matrices" option, as one pooled item', async () => {
+    const model = await convModel();
+    const conv = model.tensors.find((t) => t.name === 'features.3.weight')!;
+    expect(conv.skipReason).toBeNull();
+    expect(conv.matrixShape).toBeNull();
+
+    const byDefault = planAnalysis(model);
+    expect(byDefault.items).toEqual([]);
+    expect(byDefault.skipped.find((s) => s.name === 'features.3.weight')?.reason).toBe(
+      'convolution weight (6 kernel matrices [12, 7], pooled as WeightWatcher does): not analysed by default; include other matrices to analyse it',
+    );
+    // Depthwise: one input channel, so every kernel matrix is a single column.
+    expect(byDefault.skipped.find((s) => s.name === 'features.4.weight')?.reason).toBe(
+      "4-D convolution weight [5,1,3,3] with a single input channel (depthwise): each kernel position's matrix is one column, no spectrum to fit",
+    );
+
+    const plan = planAnalysis(model, { includeOther: true });
+    expect(plan.items.map((i) => i.name)).toEqual(['features.3.weight']);
+    const item = plan.items[0]!;
+    expect([item.rows, item.cols, item.pooledMatrices]).toEqual([12, 7, 6]);
+    expect(item.flops).toBe(6 * spectrumFlops(12, 7));
+    expect(item.bytes).toBe(VALUES.length * 4);
+  });
+
+  it('pools the eigenvalues of every kernel position and fits them once', async () => {
+    const model = await convModel();
+    const result = await analyzeModel(model, only(model, ['features.3.weight']), createCpuBackend());
+    expect(result.errors).toEqual([]);
+    const m = result.matrices[0]!;
+    expect(m.pooledMatrices).toBe(6);
+    expect(m.shape).toEqual([12, 7]);
+    // The stored values went through float32: the expectation starts from the same float32 values.
+    const want = expectedPooled(Float32Array.from(VALUES), SHAPE);
+    expect(m.eigenvalues.length).toBe(6 * 7);
+    const lmax = want[want.length - 1]!;
+    for (let k = 0; k < want.length; k++)
+      expect(Math.abs(m.eigenvalues[k]! - want[k]!)).toBeLessThan(1e-9 * lmax);
+    // One fit over the pooled list (not an average of per-position fits).
+    const fit = fitPowerLaw(Float64Array.from(want), 'alphalora');
+    expect(m.fits.alphalora.alpha).toBeCloseTo(fit.alpha, 8);
+    expect(m.fits.alphalora.tail).toBe(fit.tail);
+    expect(m.metrics.lambdaMax).toBeCloseTo(lmax, 9);
+  });
+
+  it('runs every kernel position on the given backend, one after another', async () => {
+    const model = await convModel();
+    const cpu = createCpuBackend();
+    const shapes: string[] = [];
+    const counting: SpectrumBackend = {
+      name: 'cpu',
+      adapter: 'counting',
+      spectrum(input, signal) {
+        shapes.push(`${input.rows}x${input.cols}`);
+        return cpu.spectrum(input, signal);
+      },
+    };
+    await analyzeModel(model, only(model, ['features.3.weight']), counting);
+    expect(shapes).toEqual(Array(6).fill('12x7'));
+  });
+
+  it('pools spectra: concatenated ascending, clamped negatives summed, the largest noise floor kept', () => {
+    const pooled = poolSpectra([
+      {
+        eigenvalues: Float64Array.from([0, 1, 5]),
+        negativeCount: 1,
+        noiseFloor: 1e-6,
+        timings: { gram: 2 },
+        backend: 'cpu',
+      },
+      {
+        eigenvalues: Float64Array.from([0.5, 3]),
+        negativeCount: 2,
+        noiseFloor: 3e-6,
+        timings: { gram: 1 },
+        backend: 'cpu',
+      },
+    ]);
+    expect(Array.from(pooled.eigenvalues)).toEqual([0, 0.5, 1, 3, 5]);
+    expect(pooled.negativeCount).toBe(3);
+    expect(pooled.noiseFloor).toBe(3e-6);
+    expect(pooled.timings.gram).toBe(3);
+  });
+
+  it('pools a real PP-OCRv4 convolution ([16, 3, 3, 3] and a 1×1 pointwise one) as computed by hand', async () => {
+    const model = await openModel([fixtureSource('onnx/ppocr-v4-rec/model.onnx')]);
+    const convs = model.tensors.filter((t) => t.kernelMatrices !== undefined);
+    const stem = model.tensors.find((t) => t.name === 'conv2d_10.w_0')!;
+    const pointwise = convs.find((t) => t.shape[2] === 1 && t.shape[3] === 1)!;
+    expect(stem.shape).toEqual([16, 3, 3, 3]);
+    expect(pointwise).toBeDefined();
+    const result = await analyzeModel(model, only(model, [stem.name, pointwise.name]), createCpuBackend());
+    expect(result.errors).toEqual([]);
+    for (const tensor of [stem, pointwise]) {
+      const m = result.matrices.find((r) => r.name === tensor.name)!;
+      const [out, inp, kh, kw] = tensor.shape as [number, number, number, number];
+      expect(m.pooledMatrices).toBe(kh * kw);
+      expect(m.shape).toEqual([out, inp]);
+      const want = expectedPooled(await tensor.read(), [...tensor.shape]);
+      expect(m.eigenvalues.length).toBe(kh * kw * Math.min(out, inp));
+      const lmax = want[want.length - 1]!;
+      for (let k = 0; k < want.length; k++)
+        expect(Math.abs(m.eigenvalues[k]! - want[k]!)).toBeLessThan(1e-9 * lmax);
+    }
+  });
+});
