@@ -21,7 +21,8 @@ import {
 import { newArray, rangeEntry, type ReaderResult, type TensorEntry } from './entry';
 import { blockCachedSource, readRange } from './io';
 import { fields, pbString, unpackVarints, type PbField } from './protobuf';
-import type { RawTensor } from './types';
+import type { RawTensor, TensorPlacement } from './types';
+import { placeByGraph } from '../model/graph-blocks';
 
 const ONNX_TYPES: Record<
   number,
@@ -225,6 +226,13 @@ export interface OnnxReaderResult extends ReaderResult {
   placementNames: Map<string, string>;
   /** Gemm weights stored [out, in] (transB = 1), for display. */
   transposed: Set<string>;
+  /**
+   * 2-D weights multiplied from the right (MatMul B, Gemm without transB): stored [in, out], so the parts
+   * of a fused one are column ranges.
+   */
+  storedInOut: Set<string>;
+  /** Block placements the graph structure gives (src/core/model/graph-blocks.ts), by weight name. */
+  graphPlacements: Map<string, TensorPlacement>;
   /** External data files this model used. */
   externalFiles: string[];
 }
@@ -409,12 +417,21 @@ export async function readOnnx(
       file.name,
     );
   }
+  const matrices = new Set(walk.tensors.filter((t) => t.dims.length === 2).map((t) => t.name));
+  const storedInOut = new Set<string>();
+  for (const n of walk.nodes) {
+    const b = n.inputs[1];
+    if (b !== undefined && matrices.has(b) && (n.opType === 'MatMul' || (n.opType === 'Gemm' && !n.transB)))
+      storedInOut.add(b);
+  }
   return {
     tensors,
     metadata: walk.metadata,
     warnings,
     placementNames: placementNames(walk),
     transposed,
+    storedInOut,
+    graphPlacements: placeByGraph(walk.nodes, matrices),
     externalFiles: [...externalFiles],
   };
 }

@@ -15,6 +15,7 @@
 import { StudioError, throwIfAborted, toErrorData, type StudioErrorData } from '../errors';
 import type { ByteSource } from '../source';
 import { detectArchitecture, fusedParts, parseLayerIndex, placeTensors } from '../model/architecture';
+import type { FusedPart } from '../model/architecture';
 import { newArray, toHandle, type ReaderResult, type TensorEntry } from './entry';
 import { decodeUtf8, readRange } from './io';
 import { readGguf } from './gguf';
@@ -39,6 +40,9 @@ interface Opened {
   source: ByteSource;
   result: ReaderResult;
   placementNames?: Map<string, string>;
+  /** ONNX: placements from the graph structure, and weights stored [in, out]. */
+  graphPlacements?: Map<string, TensorPlacement>;
+  storedInOut?: Set<string>;
 }
 
 function baseName(name: string): string {
@@ -81,6 +85,8 @@ function runReader(s: Sniffed, all: ByteSource[], signal?: AbortSignal): Promise
         source,
         result,
         placementNames: result.placementNames,
+        graphPlacements: result.graphPlacements,
+        storedInOut: result.storedInOut,
       }));
     default:
       return Promise.reject(new StudioError('INTERNAL', `no reader for ${s.kind}`, source.name));
@@ -179,6 +185,33 @@ function matrixOf(entry: TensorEntry): { matrixShape: [number, number] | null; s
       skipReason: `shape ${JSON.stringify(s)} has a single row or column: no spectrum to fit`,
     };
   return { matrixShape: [rows, cols], skipReason: null };
+}
+
+/**
+ * A tensor's placement: its name's, unless the names did not recognise it and the graph (ONNX) puts it in
+ * a transformer block. When the graph defines the blocks, a layer index parsed from an unrecognised name
+ * (mobile_one_block_3.w_0) belongs to another numbering and is dropped.
+ */
+function placementOf(
+  byName: TensorPlacement,
+  byGraph: TensorPlacement | undefined,
+  graphHasBlocks: boolean,
+): TensorPlacement {
+  if (byName.kind !== 'other') return byName;
+  if (byGraph) return byGraph;
+  return graphHasBlocks ? { ...byName, layer: null } : byName;
+}
+
+/** fusedParts for the layout as stored: a weight stored [in, out] (ONNX MatMul B) splits along columns. */
+function fusedPartsAsStored(
+  role: string,
+  shape: readonly number[],
+  config: Record<string, unknown> | undefined,
+  inOut: boolean,
+): FusedPart[] | null {
+  if (!inOut) return fusedParts(role, shape, config);
+  const parts = fusedParts(role, [shape[1]!, shape[0]!], config);
+  return parts?.map((p) => (p.axis === 0 ? { ...p, axis: 1 } : { ...p, axis: 0 })) ?? null;
 }
 
 /** One part of a fused matrix as its own handle: reads the whole tensor, keeps a row or column range. */
@@ -300,6 +333,8 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   const metadata: Record<string, string> = {};
   const entries: TensorEntry[] = [];
   const placementNames = new Map<string, string>();
+  const graphPlacements = new Map<string, TensorPlacement>();
+  const storedInOut = new Set<string>();
   const seen = new Set<string>();
   for (const o of chosen) {
     Object.assign(metadata, o.result.metadata);
@@ -318,6 +353,9 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
       const alias = o.placementNames?.get(t.name);
       if (alias && (alias.includes('/') || parseLayerIndex(alias) !== null))
         placementNames.set(t.name, alias);
+      const byGraph = o.graphPlacements?.get(t.name);
+      if (byGraph) graphPlacements.set(t.name, byGraph);
+      if (o.storedInOut?.has(t.name)) storedInOut.add(t.name);
     }
   }
   const externalUsed = new Set(
@@ -332,9 +370,16 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   const placements = placeTensors(entries.map(placeName), architecture);
   const tensors: TensorHandle[] = [];
   for (const entry of entries) {
-    const placement = placements.get(placeName(entry)) ?? { layer: null, role: entry.name, kind: 'other' };
+    const placement = placementOf(
+      placements.get(placeName(entry)) ?? { layer: null, role: entry.name, kind: 'other' },
+      graphPlacements.get(entry.name),
+      graphPlacements.size > 0,
+    );
     const { matrixShape, skipReason } = matrixOf(entry);
-    const parts = options.splitFused && matrixShape ? fusedParts(placement.role, entry.shape, config) : null;
+    const parts =
+      options.splitFused && matrixShape
+        ? fusedPartsAsStored(placement.role, entry.shape, config, storedInOut.has(entry.name))
+        : null;
     if (parts) {
       for (const part of parts) {
         const pe = partEntry(entry, part.start, part.end, part.axis, part.role);
@@ -349,7 +394,12 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     if (t.skipReason && t.matrixShape === null && t.shape.length >= 2)
       warnings.push(`${t.name}: ${t.skipReason}`);
 
-  const layers = tensors.map((t) => t.placement.layer).filter((l): l is number => l !== null);
+  // Blocks that hold something to analyse: a block index seen only on scalars or norms (e.g. the
+  // mobile_one_block_N scalars of a CNN backbone) is not a block of the model's layer α.
+  const layers = tensors
+    .filter((t) => t.matrixShape !== null || t.kernelMatrices !== undefined)
+    .map((t) => t.placement.layer)
+    .filter((l): l is number => l !== null);
   const files: ModelFileInfo[] = sniffed.map((s) => ({
     name: s.source.name,
     bytes: s.source.size,

@@ -1,0 +1,156 @@
+/**
+ * Transformer blocks from the ONNX graph when names say nothing (paddle2onnx: p2o.MatMul.N, linear_N.w_0):
+ * small hand-written graphs for each pattern, and the real PP-OCRv4 recogniser.
+ */
+import { describe, expect, it } from 'vitest';
+import { openModel } from '../../src/core/formats/open';
+import { placeByGraph, type GraphNode } from '../../src/core/model/graph-blocks';
+import { fixtureSource } from '../fixtures-gen/fixtures';
+
+const node = (opType: string, inputs: string[], outputs: string[]): GraphNode => ({
+  name: `${opType}.${outputs[0]}`,
+  opType,
+  inputs,
+  outputs,
+});
+
+/**
+ * One pre-norm block with separate Q/K/V and a gated MLP, written the way exporters do (bias adds,
+ * reshapes with shape operands, a transposed K, a scaled score, a residual), x -> out.
+ */
+function llamaLikeBlock(p: string, x: string): GraphNode[] {
+  return [
+    node('ReduceMean', [x], [`${p}mean`]),
+    node('Div', [x, `${p}mean`], [`${p}h`]),
+    node('MatMul', [`${p}h`, `${p}wq`], [`${p}q0`]),
+    node('Add', [`${p}q0`, `${p}bq`], [`${p}q1`]),
+    node('Reshape', [`${p}q1`, `${p}shape`], [`${p}q`]),
+    node('MatMul', [`${p}h`, `${p}wk`], [`${p}k0`]),
+    node('Reshape', [`${p}k0`, `${p}shape`], [`${p}k1`]),
+    node('Transpose', [`${p}k1`], [`${p}kt`]),
+    node('MatMul', [`${p}h`, `${p}wv`], [`${p}v0`]),
+    node('Reshape', [`${p}v0`, `${p}shape`], [`${p}v`]),
+    node('MatMul', [`${p}q`, `${p}kt`], [`${p}s0`]),
+    node('Mul', [`${p}s0`, `${p}scale`], [`${p}s1`]),
+    node('Softmax', [`${p}s1`], [`${p}a`]),
+    node('MatMul', [`${p}a`, `${p}v`], [`${p}ctx0`]),
+    node('Transpose', [`${p}ctx0`], [`${p}ctx1`]),
+    node('Reshape', [`${p}ctx1`, `${p}shape2`], [`${p}ctx`]),
+    node('MatMul', [`${p}ctx`, `${p}wo`], [`${p}o`]),
+    node('Add', [x, `${p}o`], [`${p}r1`]),
+    node('ReduceMean', [`${p}r1`], [`${p}mean2`]),
+    node('Div', [`${p}r1`, `${p}mean2`], [`${p}h2`]),
+    node('MatMul', [`${p}h2`, `${p}wg`], [`${p}g`]),
+    node('Sigmoid', [`${p}g`], [`${p}gs`]),
+    node('Mul', [`${p}g`, `${p}gs`], [`${p}silu`]),
+    node('MatMul', [`${p}h2`, `${p}wu`], [`${p}u`]),
+    node('Mul', [`${p}silu`, `${p}u`], [`${p}gu`]),
+    node('MatMul', [`${p}gu`, `${p}wd`], [`${p}d`]),
+    node('Add', [`${p}r1`, `${p}d`], [`${p}out`]),
+  ];
+}
+
+const WEIGHTS = ['wq', 'wk', 'wv', 'wo', 'wg', 'wu', 'wd'];
+
+describe('transformer blocks from the graph', () => {
+  it('places separate q/k/v, o and a gated MLP, block by block in graph order', () => {
+    const nodes = [...llamaLikeBlock('b0.', 'x'), ...llamaLikeBlock('b1.', 'b0.out')];
+    nodes.push(node('Gemm', ['b1.out', 'head'], ['logits']));
+    const weights = new Set([...WEIGHTS.flatMap((w) => [`b0.${w}`, `b1.${w}`]), 'head']);
+    const placed = placeByGraph(nodes, weights);
+    const roles = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+    for (const layer of [0, 1]) {
+      WEIGHTS.forEach((w, i) => {
+        expect(placed.get(`b${layer}.${w}`)).toEqual({
+          layer,
+          role: roles[i],
+          kind: i < 4 ? 'attention' : 'mlp',
+        });
+      });
+    }
+    // A head after the last block is neither chained like an MLP nor gated: no block.
+    expect(placed.has('head')).toBe(false);
+  });
+
+  it('places a fused QKV weight whose output is sliced three ways, and a plain fc1 -> fc2 MLP', () => {
+    const nodes = [
+      node('MatMul', ['x', 'wqkv'], ['qkv0']),
+      node('Add', ['qkv0', 'bqkv'], ['qkv']),
+      node('Slice', ['qkv', 's0', 'e0'], ['q']),
+      node('Slice', ['qkv', 's1', 'e1'], ['k']),
+      node('Slice', ['qkv', 's2', 'e2'], ['v']),
+      node('Transpose', ['k'], ['kt']),
+      node('MatMul', ['q', 'kt'], ['s']),
+      node('Softmax', ['s'], ['a']),
+      node('MatMul', ['a', 'v'], ['ctx']),
+      node('MatMul', ['ctx', 'wo'], ['o']),
+      node('Add', ['x', 'o'], ['r']),
+      node('MatMul', ['r', 'w1'], ['f1']),
+      node('Relu', ['f1'], ['f1r']),
+      node('MatMul', ['f1r', 'w2'], ['f2']),
+    ];
+    const placed = placeByGraph(nodes, new Set(['wqkv', 'wo', 'w1', 'w2']));
+    expect(Object.fromEntries([...placed].map(([w, p]) => [w, `${p.layer}:${p.role}:${p.kind}`]))).toEqual({
+      wqkv: '0:qkv_proj:attention',
+      wo: '0:o_proj:attention',
+      w1: '0:fc1:mlp',
+      w2: '0:fc2:mlp',
+    });
+  });
+
+  it('finds no block in a graph without attention (an MLP, a CNN)', () => {
+    const nodes = [
+      node('Conv', ['x', 'c1'], ['y']),
+      node('MatMul', ['y', 'w1'], ['h']),
+      node('Relu', ['h'], ['hr']),
+      node('MatMul', ['hr', 'w2'], ['out']),
+      node('Softmax', ['out'], ['p']),
+    ];
+    expect(placeByGraph(nodes, new Set(['c1', 'w1', 'w2'])).size).toBe(0);
+  });
+});
+
+describe('PP-OCRv4 recogniser blocks', async () => {
+  const model = await openModel([fixtureSource('onnx/ppocr-v4-rec/model.onnx')]);
+
+  it('maps the SVTR neck’s p2o.MatMul weights to 2 blocks with roles, and counts only those blocks', () => {
+    const placed = model.tensors
+      .filter((t) => t.placement.layer !== null)
+      .map((t) => [t.name, t.placement.layer, t.placement.role, t.placement.kind, t.matrixShape]);
+    // Fused QKV [in, 3·in], o_proj [in, in], MLP ratio 2: the SVTR block's shapes at width 120.
+    expect(placed).toEqual([
+      ['linear_77.w_0', 0, 'qkv_proj', 'attention', [120, 360]],
+      ['linear_78.w_0', 0, 'o_proj', 'attention', [120, 120]],
+      ['linear_79.w_0', 0, 'fc1', 'mlp', [120, 240]],
+      ['linear_80.w_0', 0, 'fc2', 'mlp', [240, 120]],
+      ['linear_81.w_0', 1, 'qkv_proj', 'attention', [120, 360]],
+      ['linear_82.w_0', 1, 'o_proj', 'attention', [120, 120]],
+      ['linear_83.w_0', 1, 'fc1', 'mlp', [120, 240]],
+      ['linear_84.w_0', 1, 'fc2', 'mlp', [240, 120]],
+    ]);
+    // mobile_one_block_N scalars no longer make 28 "layers"; the CTC head stays outside the blocks.
+    expect(model.numLayers).toBe(2);
+    expect(model.tensors.find((t) => t.name === 'mobile_one_block_3.w_0')?.placement.layer).toBeNull();
+    expect(model.tensors.find((t) => t.name === 'linear_85.w_0')?.placement).toMatchObject({ layer: null });
+  });
+
+  it('splits the fused QKV (stored [in, out] for MatMul) into column ranges', async () => {
+    const split = await openModel([fixtureSource('onnx/ppocr-v4-rec/model.onnx')], { splitFused: true });
+    const whole = await model.tensors.find((t) => t.name === 'linear_77.w_0')!.read();
+    const parts = split.tensors.filter((t) => t.name.startsWith('linear_77.w_0#'));
+    expect(parts.map((t) => [t.name, t.placement.role, t.matrixShape])).toEqual([
+      ['linear_77.w_0#q_proj', 'q_proj', [120, 120]],
+      ['linear_77.w_0#k_proj', 'k_proj', [120, 120]],
+      ['linear_77.w_0#v_proj', 'v_proj', [120, 120]],
+    ]);
+    for (const [p, part] of parts.entries()) {
+      const values = await part.read();
+      for (const [r, c] of [
+        [0, 0],
+        [7, 119],
+        [119, 31],
+      ] as const)
+        expect(values[r * 120 + c]).toBe(whole[r * 360 + p * 120 + c]);
+    }
+  });
+});
