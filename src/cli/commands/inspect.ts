@@ -90,6 +90,7 @@ function inspectJson(model: ModelDescription, plan: AnalysisPlan, errors: Studio
       role: t.placement.role,
       kind: t.placement.kind,
       matrixShape: t.matrixShape,
+      tiedTo: t.tiedTo ?? null,
       analysed: planned.has(t.name),
       skipReason: skipReason.get(t.name) ?? null,
     })),
@@ -100,8 +101,11 @@ function inspectJson(model: ModelDescription, plan: AnalysisPlan, errors: Studio
   return JSON.stringify(json, null, 2) + '\n';
 }
 
+/** Parameters of the model: a tied tensor (a second name for the same weights) is counted once. */
 function parameterCount(model: ModelDescription): number {
-  return model.tensors.reduce((sum, t) => sum + t.shape.reduce((p, d) => p * d, 1), 0);
+  return model.tensors
+    .filter((t) => t.tiedTo === undefined)
+    .reduce((sum, t) => sum + t.shape.reduce((p, d) => p * d, 1), 0);
 }
 
 /** Left-aligned columns; the last column is not padded. */

@@ -18,6 +18,11 @@ export interface TensorEntry {
   byteLength: number;
   /** Set by the reader when the dtype cannot be decoded (integer, unsupported quant type...). */
   skipReason: string | null;
+  /**
+   * Identity of the stored bytes (file, storage, offset, shape, strides, dtype) when a format can save one
+   * tensor under several names (PyTorch shared storages): entries with the same key are tied weights.
+   */
+  storageKey?: string;
   /** Decodes the whole tensor (no finiteness check: toHandle adds it). */
   decode(kind: FloatKind, signal?: AbortSignal): Promise<FloatArray>;
   raw?(signal?: AbortSignal): Promise<RawTensor | null>;

@@ -202,6 +202,42 @@ function placementOf(
   return graphHasBlocks ? { ...byName, layer: null } : byName;
 }
 
+/**
+ * Tied weights, so that they are counted and analysed once: names that share one stored view
+ * (`storageKey`), and an output head that config.json ties to the input embedding
+ * (`tie_word_embeddings: true`: transformers then ignores the stored head and uses the embedding). In a
+ * group the embedding (or the first name) is the tensor; the others point at it.
+ */
+function markTied(tensors: TensorHandle[], entries: TensorEntry[], config?: Record<string, unknown>): void {
+  const byName = new Map(tensors.map((t, i) => [t.name, i]));
+  const tie = (i: number, to: string): void => {
+    if (tensors[i]!.name !== to && tensors[i]!.tiedTo === undefined)
+      tensors[i] = { ...tensors[i]!, tiedTo: to };
+  };
+  const groups = new Map<string, number[]>();
+  for (const e of entries) {
+    const i = byName.get(e.name);
+    if (e.storageKey === undefined || i === undefined) continue;
+    groups.set(e.storageKey, [...(groups.get(e.storageKey) ?? []), i]);
+  }
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const main = group.find((i) => tensors[i]!.placement.kind !== 'head') ?? group[0]!;
+    for (const i of group) tie(i, tensors[main]!.name);
+  }
+  if (config?.tie_word_embeddings !== true) return;
+  const embeddings = tensors.filter((t) => t.placement.kind === 'embedding' && t.tiedTo === undefined);
+  tensors.forEach((t, i) => {
+    if (t.placement.kind !== 'head') return;
+    const same = embeddings.find(
+      (e) =>
+        e.shape.join('x') === t.shape.join('x') &&
+        /embed_tokens|wte|word_embeddings|tok_embeddings|token_embd|embed_in|shared/.test(e.placement.role),
+    );
+    if (same) tie(i, same.name);
+  });
+}
+
 /** fusedParts for the layout as stored: a weight stored [in, out] (ONNX MatMul B) splits along columns. */
 function fusedPartsAsStored(
   role: string,
@@ -390,6 +426,7 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     }
     tensors.push(toHandle(entry, placement, matrixShape, skipReason));
   }
+  markTied(tensors, entries, config);
   for (const t of tensors)
     if (t.skipReason && t.matrixShape === null && t.shape.length >= 2)
       warnings.push(`${t.name}: ${t.skipReason}`);

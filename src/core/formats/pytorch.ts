@@ -143,6 +143,10 @@ export async function readPytorch(source: ByteSource, signal?: AbortSignal): Pro
       shape,
       dtype,
       byteLength: numel * width,
+      // torch.save writes a tied lm_head as a second name for the embedding's storage view.
+      storageKey: [source.name, t.storage.key, t.offset, shape.join('x'), t.stride.join('x'), dtype].join(
+        '|',
+      ),
       skipReason: decoder
         ? null
         : `dtype ${dtype} (${t.storage.storageType}) is not a float weight: not analysed`,

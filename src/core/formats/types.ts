@@ -57,6 +57,12 @@ export interface TensorHandle {
   readonly matrixShape: readonly [number, number] | null;
   /** Why the tensor is not analysed (integer dtype, unsupported quant type, 1-D, ...), or null. */
   readonly skipReason: string | null;
+  /**
+   * The tensor whose weights these are, when tied: a second name for the same stored bytes (a PyTorch
+   * lm_head sharing the embedding's storage) or a head that config.json ties to the input embedding
+   * (`tie_word_embeddings`). Such a tensor is counted and analysed once, as that tensor.
+   */
+  readonly tiedTo?: string;
   /** Decodes the tensor to float32 (dequantising if needed). Reads only this tensor's bytes. */
   read(signal?: AbortSignal): Promise<Float32Array>;
   /** Decodes to float64, for the CPU reference path. */

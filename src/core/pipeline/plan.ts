@@ -74,6 +74,8 @@ const LINEAR_KINDS: readonly TensorKind[] = ['attention', 'mlp'];
 /** Why a tensor is not analysed under these options, or null when it is. */
 function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
   if (tensor.skipReason !== null) return tensor.skipReason;
+  if (tensor.tiedTo !== undefined)
+    return `tied to ${tensor.tiedTo} (the same weights): analysed once, as ${tensor.tiedTo}`;
   const conv = tensor.kernelMatrices;
   if (tensor.matrixShape === null && conv === undefined)
     return `not a matrix (shape [${tensor.shape.join(', ')}])`;
