@@ -97,18 +97,19 @@ test('dropping the GGUF Q8_0 file: α close to the F32 weights, no error', async
   await screenshot(page, '10-gguf-q8');
 });
 
-test('an ONNX model without LLM blocks: the page says how to include its matrices, and then analyses them', async ({
+test('an ONNX model whose blocks only its graph shows (PP-OCRv4, p2o.MatMul.N names): its 2 transformer blocks are analysed', async ({
   page,
 }) => {
   await page.goto('/');
   await dropFiles(page, [
     { name: 'model.onnx', bytes: readFileSync(path.join(FIXTURES, 'onnx/ppocr-v4-rec/model.onnx')) },
   ]);
-  await expect(page.getByRole('status')).toHaveText(/Nothing to analyse with the current selection/);
-  await expect(page.getByTestId('format')).toHaveText('onnx');
-  await page.getByLabel(/other matrices/).check();
   await waitForComplete(page);
-  expect(await page.locator('.matrix-table tbody tr').count()).toBeGreaterThan(0);
+  await expect(page.getByTestId('format')).toHaveText('onnx');
+  // The SVTR neck: 2 blocks of fused qkv, o_proj, fc1, fc2 (the backbone's scalar blocks do not count).
+  await expect(page.getByTestId('layers')).toHaveText('2');
+  expect(await page.locator('.matrix-table tbody tr').count()).toBe(8);
+  expect(await layerAlphas(page)).toHaveLength(2);
 });
 
 test('a Git LFS pointer and a truncated file show their errors; the other file still analyses', async ({

@@ -25,6 +25,11 @@ const html =
   '<!DOCTYPE html>\n<html><head><title>model.safetensors · Hugging Face</title></head><body>…</body></html>';
 const w = 'model.layers.0.self_attn.q_proj.weight';
 
+const HUGE_CLAIM = {
+  a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+  b: { dtype: 'F32', shape: [250_000_000_000], data_offsets: [8, 1_000_000_000_008] },
+};
+
 interface Case {
   what: string;
   file: () => ByteSource;
@@ -120,6 +125,35 @@ const CASES: Case[] = [
       ),
     code: 'BAD_OFFSETS',
     message: 'range.safetensors: tensor a starts at 64, leaving a gap after byte 0 of the data section',
+  },
+  {
+    what: 'offsets that end before they start',
+    file: () =>
+      src(
+        'reversed.safetensors',
+        safetensors({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, f32Bytes([1, 2])),
+      ),
+    code: 'BAD_OFFSETS',
+    message: 'reversed.safetensors: tensor a has data offsets [8, 0] that end before they start',
+  },
+  {
+    what: 'negative offsets',
+    file: () =>
+      src(
+        'negative.safetensors',
+        safetensors({ a: { dtype: 'F32', shape: [2], data_offsets: [-8, 0] } }, f32Bytes([1, 2])),
+      ),
+    code: 'INVALID_HEADER',
+    message:
+      'negative.safetensors: invalid header: tensor a needs a dtype string, a shape and two data_offsets',
+  },
+  {
+    // A header that claims a 1 TB tensor in a 12-byte data section: refused from the sizes alone, before
+    // anything is allocated or read.
+    what: 'offsets past the end of the file (a 1 TB tensor claimed)',
+    file: () => src('claims.safetensors', safetensors(HUGE_CLAIM, f32Bytes([1, 2, 3]))),
+    code: 'TRUNCATED',
+    message: `claims.safetensors: the file is truncated: tensor b needs bytes up to ${8 + JSON.stringify(HUGE_CLAIM).length + 1e12 + 8} but the file has ${8 + JSON.stringify(HUGE_CLAIM).length + 12} bytes; re-download it`,
   },
   {
     what: 'size not matching shape × dtype',
