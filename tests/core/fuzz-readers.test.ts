@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { isStudioError } from '../../src/core/errors';
 import { openModel } from '../../src/core/formats/open';
 import { bytesSource, type ByteSource } from '../../src/core/source';
-import { gguf, llama2c, tinyPytorch } from '../fixtures-gen/broken';
+import { attentionOnnx, convSafetensors, gguf, llama2c, tinyPytorch } from '../fixtures-gen/broken';
 import { fixtureBytes } from '../fixtures-gen/fixtures';
 
 // FUZZ_ITERATIONS=400 for a longer local run (it passes at 400 too).
@@ -121,6 +121,9 @@ const FILES: [string, () => Uint8Array][] = [
   ['tiny.gguf', () => gguf()],
   ['tiny/pytorch_model.bin', () => tinyPytorch()],
   ['tiny.bin', () => llama2c()],
+  // The graph walk that places weights in blocks, and the convolution kernel-matrix split.
+  ['attention.onnx', () => attentionOnnx()],
+  ['conv.safetensors', () => convSafetensors()],
 ];
 
 describe('fuzz: mutated fixtures never crash, hang or over-allocate', () => {
@@ -143,6 +146,10 @@ describe('fuzz: mutated fixtures never crash, hang or over-allocate', () => {
           try {
             const values = await withTimeout(t.read(), `${label} ${t.name}`);
             expect(values.length).toBe(t.shape.reduce((a, b) => a * b, 1));
+            if (t.kernelMatrices) {
+              const mats = await withTimeout(t.kernelMatrices.readAll(), `${label} ${t.name} kernels`);
+              expect(mats.reduce((n, m) => n + m.length, 0)).toBe(values.length);
+            }
           } catch (err) {
             expect(isStudioError(err), `${label} ${t.name}: ${String(err)}`).toBe(true);
             outcomes.readErrors++;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { openModel } from '../../src/core/formats/open';
 import { placeByGraph, type GraphNode } from '../../src/core/model/graph-blocks';
+import { attentionOnnx, src } from '../fixtures-gen/broken';
 import { fixtureSource } from '../fixtures-gen/fixtures';
 
 const node = (opType: string, inputs: string[], outputs: string[]): GraphNode => ({
@@ -152,5 +153,21 @@ describe('PP-OCRv4 recogniser blocks', async () => {
       ] as const)
         expect(values[r * 120 + c]).toBe(whole[r * 360 + p * 120 + c]);
     }
+  });
+});
+
+describe('a generated ONNX file with an attention block (also fed to the fuzz test)', () => {
+  it('places its weights through the graph when the node names say nothing', async () => {
+    const model = await openModel([src('attention.onnx', attentionOnnx())]);
+    expect(model.errors).toEqual([]);
+    expect(model.numLayers).toBe(1);
+    expect(model.tensors.map((t) => [t.name, t.placement.layer, t.placement.role, t.placement.kind])).toEqual(
+      [
+        ['wqkv', 0, 'qkv_proj', 'attention'],
+        ['wo', 0, 'o_proj', 'attention'],
+        ['w1', 0, 'fc1', 'mlp'],
+        ['w2', 0, 'fc2', 'mlp'],
+      ],
+    );
   });
 });

@@ -229,3 +229,60 @@ export const pb = {
     return pb.bytes(field, concat(...parts));
   },
 };
+
+/**
+ * A small valid ONNX model with one attention block whose node names say nothing (like paddle2onnx):
+ * x·wqkv sliced into Q, K, V; Softmax(Q·Kᵀ)·V; ·wo; ·w1, Relu, ·w2. Weights as FLOAT initializers.
+ */
+export function attentionOnnx(): Uint8Array {
+  const node = (op: string, inputs: string[], outputs: string[]): Uint8Array =>
+    pb.msg(
+      1,
+      ...inputs.map((i) => pb.bytes(1, i)),
+      ...outputs.map((o) => pb.bytes(2, o)),
+      pb.bytes(3, `n.${outputs[0]}`),
+      pb.bytes(4, op),
+    );
+  const init = (name: string, rows: number, cols: number): Uint8Array =>
+    pb.msg(
+      5,
+      pb.int(1, rows),
+      pb.int(1, cols),
+      pb.int(2, 1),
+      pb.bytes(8, name),
+      pb.bytes(9, f32Bytes(Array.from({ length: rows * cols }, (_, i) => Math.sin(i + name.length)))),
+    );
+  const graph = pb.msg(
+    7,
+    node('MatMul', ['x', 'wqkv'], ['qkv']),
+    node('Slice', ['qkv', 's0', 'e0'], ['q']),
+    node('Slice', ['qkv', 's1', 'e1'], ['k']),
+    node('Slice', ['qkv', 's2', 'e2'], ['v']),
+    node('Transpose', ['k'], ['kt']),
+    node('MatMul', ['q', 'kt'], ['scores']),
+    node('Softmax', ['scores'], ['attn']),
+    node('MatMul', ['attn', 'v'], ['ctx']),
+    node('MatMul', ['ctx', 'wo'], ['o']),
+    node('Add', ['x', 'o'], ['r']),
+    node('MatMul', ['r', 'w1'], ['h']),
+    node('Relu', ['h'], ['hr']),
+    node('MatMul', ['hr', 'w2'], ['y']),
+    init('wqkv', 8, 24),
+    init('wo', 8, 8),
+    init('w1', 8, 16),
+    init('w2', 16, 8),
+  );
+  return concat(pb.int(1, 8), pb.bytes(2, 'test'), graph);
+}
+
+/** A safetensors file with a 3×3 convolution [8, 4, 3, 3] and a 1×1 one [6, 8, 1, 1]. */
+export function convSafetensors(): Uint8Array {
+  const values = Array.from({ length: 8 * 4 * 9 + 48 }, (_, i) => Math.cos(i * 0.7));
+  return safetensors(
+    {
+      'features.0.weight': { dtype: 'F32', shape: [8, 4, 3, 3], data_offsets: [0, 1152] },
+      'features.1.weight': { dtype: 'F32', shape: [6, 8, 1, 1], data_offsets: [1152, 1344] },
+    },
+    f32Bytes(values),
+  );
+}
