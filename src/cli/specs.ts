@@ -10,7 +10,7 @@ export const analyzeSpec: CommandSpec = {
   summary: 'compute the spectra, layer α and the AlphaLoRA allocation of a checkpoint',
   synopsis:
     '<file|folder>... [--estimator alphalora|weightwatcher|hill-mid] [--budget 160] [--beta 2.5] ' +
-    '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--jobs N] [--out result.json]',
+    '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--include-other] [--jobs N] [--out result.json]',
   positionals: {
     value: '<file|folder>...',
     description:
@@ -42,6 +42,12 @@ export const analyzeSpec: CommandSpec = {
       description:
         'Inclusive range of blocks to analyse (e.g. 0-15), or one block (7). Parts analysed separately can be joined with `alphalora merge`.',
       default: 'all blocks',
+    },
+    {
+      name: 'include-other',
+      type: 'boolean',
+      description:
+        'Also analyse the matrices outside the attention/MLP blocks: unrecognised names, and convolutions (each kernel position a matrix, eigenvalues pooled, as WeightWatcher does). They are listed in --csv; the layer α and the allocation use the block matrices only.',
     },
     {
       name: 'jobs',
@@ -110,7 +116,7 @@ export const allocateSpec: CommandSpec = {
 export const inspectSpec: CommandSpec = {
   name: 'inspect',
   summary: 'show formats, architecture, tensors and what would be analysed',
-  synopsis: '<file|folder>... [--roles q_proj,k_proj,...] [--layers 0-15] [--json]',
+  synopsis: '<file|folder>... [--roles q_proj,k_proj,...] [--layers 0-15] [--include-other] [--json]',
   positionals: {
     value: '<file|folder>...',
     description:
@@ -131,6 +137,12 @@ export const inspectSpec: CommandSpec = {
       value: 'a-b',
       description: 'Inclusive range of blocks an analysis would keep (e.g. 0-15), or one block (7).',
       default: 'all blocks',
+    },
+    {
+      name: 'include-other',
+      type: 'boolean',
+      description:
+        'Plan the matrices outside the attention/MLP blocks too (unrecognised names, convolutions), as `analyze --include-other` would.',
     },
     { name: 'json', type: 'boolean', description: 'Print the description as JSON instead of text.' },
   ],

@@ -72,7 +72,8 @@ const TABLE: Row[] = [
   ['whisper', '/decoder/layers.0/encoder_attn/k_proj/MatMul', 0, 'decoder.cross_attn.k_proj', 'attention'],
   ['whisper', 'model.decoder.layers.0.fc1.weight', 0, 'decoder.fc1', 'mlp'],
   ['llama', 'transformer.blocks.3.something_new.weight', 3, 'something_new', 'other'],
-  ['unknown', 'linear_77.w_0', null, 'w_0', 'other'],
+  ['unknown', 'linear_77.w_0', null, 'linear_77.w_0', 'other'],
+  ['unknown', 'features.3.weight', null, 'features.3', 'other'],
 ];
 
 describe('placeTensor', () => {

@@ -27,7 +27,7 @@ import { openInputs } from '../open-inputs';
 import type { OpenedInputs } from '../open-inputs';
 import { createProgressReporter } from '../progress-bar';
 import { compactRanges } from '../ranges';
-import { resultJson } from '../result-json';
+import { blocksOf, resultJson } from '../result-json';
 import { analyzeSpec } from '../specs';
 import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
 import type { AllocationSettings } from './shared';
@@ -46,6 +46,7 @@ interface AnalyzeSettings {
   allocation: AllocationSettings;
   roles: string[] | undefined;
   layers: [number, number] | undefined;
+  includeOther: boolean;
   /** --jobs, or undefined for the automatic choice (`defaultJobs`). */
   jobs: number | undefined;
   rank: number;
@@ -76,6 +77,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
         allocation,
         roles,
         layers,
+        includeOther: flagOption(parsed, 'include-other'),
         jobs,
         rank,
         outFile,
@@ -94,13 +96,13 @@ async function analyzeInputs(
   opts: AnalyzeSettings,
   io: CliIo,
 ): Promise<number> {
-  const { estimator, allocation, roles, layers, jobs, rank, outFile, csvFile, quiet } = opts;
+  const { estimator, allocation, roles, layers, includeOther, jobs, rank, outFile, csvFile, quiet } = opts;
   for (const e of inputErrors) io.stderr(`error: ${e.message}\n`);
   if (model === null) return EXIT_INPUT;
   for (const w of model.warnings) warn(io, w);
 
   // 3. Plan: which matrices, how much work.
-  const plan = planAnalysis(model, { roles, layers });
+  const plan = planAnalysis(model, { roles, layers, includeOther });
   if (plan.items.length === 0) {
     const narrowed = roles !== undefined || layers !== undefined;
     io.stderr(
@@ -139,7 +141,19 @@ async function analyzeInputs(
     return EXIT_INPUT;
   }
 
-  // 5. Layer α and allocation, written as the allocation JSON.
+  // 5. Layer α and allocation, written as the allocation JSON. With --include-other a model may have
+  //    matrices but no attention/MLP block (a CNN): then only the per-matrix table can be written.
+  if (blocksOf(result).length === 0) {
+    const what = `${result.matrices.length} matrices outside attention/MLP blocks were analysed: no layer α, so no allocation JSON`;
+    if (csvFile === undefined) {
+      io.stderr(`error: ${what}; add --csv <file> for their per-matrix table\n`);
+      return EXIT_INPUT;
+    }
+    warn(io, what);
+    await io.writeText(csvFile, matrixCsv(result, estimator));
+    io.stderr(`wrote ${csvFile}\n`);
+    return inputErrors.length > 0 || tensorErrors > 0 ? EXIT_INPUT : EXIT_OK;
+  }
   const { json, partial } = resultJson(result, {
     estimator,
     roles,

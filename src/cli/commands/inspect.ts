@@ -20,7 +20,7 @@ export async function runInspect(parsed: ParsedCommand, io: CliIo): Promise<numb
   await close(); // inspect reads headers only: everything it needs is in the description now
   for (const e of errors) io.stderr(`error: ${e.message}\n`);
   if (model !== null) {
-    const plan = planAnalysis(model, { roles, layers });
+    const plan = planAnalysis(model, { roles, layers, includeOther: flagOption(parsed, 'include-other') });
     io.stdout(flagOption(parsed, 'json') ? inspectJson(model, plan, errors) : inspectText(model, plan));
   }
   return errors.length > 0 ? EXIT_INPUT : EXIT_OK;

@@ -204,11 +204,10 @@ export function placeTensor(name: string, architecture: string): TensorPlacement
     const inBlock = layer !== null && rule.kind !== 'embedding' && rule.kind !== 'head';
     return { layer: inBlock ? layer : null, role: stack + role, kind: rule.kind };
   }
-  const last =
-    n
-      .replace(/\.(weight|bias|MatMul|Gemm|MatMul\.weight)$/i, '')
-      .split('.')
-      .pop() ?? n;
+  const parts = n.replace(/\.(weight|bias|MatMul|Gemm|MatMul\.weight)$/i, '').split('.');
+  let last = parts.pop() ?? n;
+  // A bare index (features.3) or a Paddle parameter suffix (conv2d_10.w_0) says nothing alone.
+  if (/^(\d+|[wb]_\d+)$/.test(last) && parts.length > 0) last = `${parts.pop()!}.${last}`;
   return { layer, role: stack + last, kind: 'other' };
 }
 

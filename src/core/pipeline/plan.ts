@@ -88,7 +88,7 @@ function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
   } else if (!LINEAR_KINDS.includes(kind) || layer === null) {
     if (!opts.includeOther) {
       if (conv !== undefined)
-        return `convolution weight (${conv.count} kernel matrices [${conv.shape.join(', ')}], pooled as WeightWatcher does): not analysed by default; include other matrices to analyse it`;
+        return `convolution weight (${conv.count} kernel ${conv.count === 1 ? 'matrix' : 'matrices'} [${conv.shape.join(', ')}], pooled as WeightWatcher does): not analysed by default; include other matrices (app option, CLI --include-other) to analyse it`;
       return layer === null
         ? 'outside the decoder blocks: not analysed by default'
         : 'not an attention or MLP Linear matrix: not analysed by default';
