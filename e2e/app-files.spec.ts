@@ -9,8 +9,10 @@ import {
   layerAlphas,
   loadExpected,
   generatedLlama,
+  makeSafetensors,
   screenshot,
   STORIES,
+  syntheticWeights,
   uploadFiles,
   waitForComplete,
 } from './helpers/app';
@@ -110,6 +112,27 @@ test('an ONNX model whose blocks only its graph shows (PP-OCRv4, p2o.MatMul.N na
   await expect(page.getByTestId('layers')).toHaveText('2');
   expect(await page.locator('.matrix-table tbody tr').count()).toBe(8);
   expect(await layerAlphas(page)).toHaveLength(2);
+});
+
+test('a model with matrices outside the blocks only (an embedding, a convolution): the page says how to include them, then analyses the convolution', async ({
+  page,
+}) => {
+  await page.goto('/');
+  const file = {
+    name: 'cnn.safetensors',
+    bytes: makeSafetensors([
+      { name: 'model.embed_tokens.weight', shape: [64, 32], data: syntheticWeights(64, 32, 3) },
+      // [16, 8, 3, 3]: 9 kernel matrices [16, 8], pooled into one spectrum of 72 eigenvalues.
+      { name: 'features.0.weight', shape: [16, 8, 3, 3], data: syntheticWeights(16, 72, 5) },
+    ]),
+  };
+  await dropFiles(page, [file]);
+  await expect(page.getByRole('status')).toHaveText(/Nothing to analyse with the current selection/);
+  await page.getByLabel(/other matrices/).check();
+  await waitForComplete(page);
+  const rows = page.locator('.matrix-table tbody tr');
+  expect(await rows.count()).toBe(1);
+  await expect(rows.first()).toContainText('features.0.weight');
 });
 
 test('a Git LFS pointer and a truncated file show their errors; the other file still analyses', async ({
