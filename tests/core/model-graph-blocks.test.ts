@@ -170,4 +170,17 @@ describe('a generated ONNX file with an attention block (also fed to the fuzz te
       ],
     );
   });
+
+  it('leaves the placement to the names when they recognise blocks (the names number the blocks)', async () => {
+    const named = attentionOnnx({ qkv: '/model/layers.3/self_attn/qkv_proj/MatMul' });
+    const model = await openModel([src('named.onnx', named)]);
+    expect(model.tensors.map((t) => [t.name, t.placement.layer, t.placement.role, t.placement.kind])).toEqual(
+      [
+        ['wqkv', 3, 'qkv_proj', 'attention'],
+        ['wo', null, 'wo', 'other'],
+        ['w1', null, 'w1', 'other'],
+        ['w2', null, 'w2', 'other'],
+      ],
+    );
+  });
 });

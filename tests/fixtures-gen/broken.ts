@@ -233,14 +233,15 @@ export const pb = {
 /**
  * A small valid ONNX model with one attention block whose node names say nothing (like paddle2onnx):
  * x·wqkv sliced into Q, K, V; Softmax(Q·Kᵀ)·V; ·wo; ·w1, Relu, ·w2. Weights as FLOAT initializers.
+ * `nodeNames` renames nodes by their first output (e.g. { qkv: '/model/layers.3/attn/qkv_proj/MatMul' }).
  */
-export function attentionOnnx(): Uint8Array {
+export function attentionOnnx(nodeNames: Record<string, string> = {}): Uint8Array {
   const node = (op: string, inputs: string[], outputs: string[]): Uint8Array =>
     pb.msg(
       1,
       ...inputs.map((i) => pb.bytes(1, i)),
       ...outputs.map((o) => pb.bytes(2, o)),
-      pb.bytes(3, `n.${outputs[0]}`),
+      pb.bytes(3, nodeNames[outputs[0]!] ?? `n.${outputs[0]}`),
       pb.bytes(4, op),
     );
   const init = (name: string, rows: number, cols: number): Uint8Array =>

@@ -188,8 +188,8 @@ function matrixOf(entry: TensorEntry): { matrixShape: [number, number] | null; s
 }
 
 /**
- * A tensor's placement: its name's, unless the names did not recognise it and the graph (ONNX) puts it in
- * a transformer block. When the graph defines the blocks, a layer index parsed from an unrecognised name
+ * A tensor's placement: its name's, unless the names recognised no block at all and the graph (ONNX)
+ * puts it in a transformer block. When the graph defines the blocks, a layer index parsed from an unrecognised name
  * (mobile_one_block_3.w_0) belongs to another numbering and is dropped.
  */
 function placementOf(
@@ -404,12 +404,17 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   const placeName = (t: TensorEntry): string => placementNames.get(t.name) ?? t.name;
   const architecture = detectArchitecture(entries.map(placeName), config, metadata);
   const placements = placeTensors(entries.map(placeName), architecture);
+  // The graph places weights only when no name was recognised as a block matrix: where names give the
+  // blocks, their numbering is the model's (the graph would count e.g. a Whisper decoder's self- and
+  // cross-attention as two blocks).
+  const namesGiveBlocks = [...placements.values()].some((p) => p.kind === 'attention' || p.kind === 'mlp');
+  const byGraph = namesGiveBlocks ? new Map<string, TensorPlacement>() : graphPlacements;
   const tensors: TensorHandle[] = [];
   for (const entry of entries) {
     const placement = placementOf(
       placements.get(placeName(entry)) ?? { layer: null, role: entry.name, kind: 'other' },
-      graphPlacements.get(entry.name),
-      graphPlacements.size > 0,
+      byGraph.get(entry.name),
+      byGraph.size > 0,
     );
     const { matrixShape, skipReason } = matrixOf(entry);
     const parts =
