@@ -121,6 +121,33 @@ describe('convolution weights in the pipeline (WeightWatcher: one matrix per ker
     expect(shapes).toEqual(Array(6).fill('12x7'));
   });
 
+  it('reads a float64 convolution as float64 for the CPU backend', async () => {
+    const values = weights(4 * 3 * 2 * 2, 11);
+    const file = safetensors(
+      { 'conv.weight': { dtype: 'F64', shape: [4, 3, 2, 2], data_offsets: [0, values.length * 8] } },
+      new Uint8Array(new Float64Array(values).buffer),
+    );
+    const model = await openModel([src('f64.safetensors', file)]);
+    const cpu = createCpuBackend();
+    const kinds: string[] = [];
+    const watching: SpectrumBackend = {
+      name: 'cpu',
+      adapter: 'watching',
+      spectrum(input, signal) {
+        kinds.push('data' in input ? input.data.constructor.name : 'raw');
+        return cpu.spectrum(input, signal);
+      },
+    };
+    const result = await analyzeModel(model, only(model, ['conv.weight']), watching);
+    expect(kinds).toEqual(Array(4).fill('Float64Array'));
+    const want = expectedPooled(values, [4, 3, 2, 2]);
+    const m = result.matrices[0]!;
+    expect(m.pooledMatrices).toBe(4);
+    const lmax = want[want.length - 1]!;
+    for (let k = 0; k < want.length; k++)
+      expect(Math.abs(m.eigenvalues[k]! - want[k]!)).toBeLessThan(1e-12 * lmax);
+  });
+
   it('pools spectra: concatenated ascending, clamped negatives summed, the largest noise floor kept', () => {
     const pooled = poolSpectra([
       {

@@ -4,8 +4,8 @@
  * SpectrumBackend as every other matrix) and the eigenvalues of all positions are pooled into one
  * ascending list that is fitted once.
  *
- * What we follow from WeightWatcher 0.7.x (`WWLayer.conv2D_Wmats`, `combined_eigenvalues`, default
- * `pool=True`):
+ * What we follow from WeightWatcher's source (0.7.x: `WWLayer.conv2D_Wmats`, `combined_eigenvalues`,
+ * `apply_normalize_Wmats`, `layer_supported`; default `pool=True`, not the old ww2x per-slice mode):
  * - the slices are W[:, :, i, j] of the channels-last (PyTorch/ONNX) layout, so one matrix is
  *   [out channels, in channels]. WeightWatcher transposes a slice to N ≥ M first; that does not change
  *   the min(out, in) eigenvalues of WᵀW / WWᵀ, which is what each backend returns.
@@ -16,8 +16,8 @@
  *   eigenvalues fall under its default min_evals).
  *
  * What we do not follow: WeightWatcher's default `conv2d_norm=True` multiplies each slice by
- * √(conv2d_count / 2), and conv2d_count is 1 outside its ww2x slice mode, so its pooled conv eigenvalues
- * are half of ours. We keep the weights unscaled, like every other matrix here, so that λmax and the norms
+ * √(conv2d_count / 2), and conv2d_count stays 1 outside its ww2x slice mode (only the slice iterator sets
+ * it), so its pooled conv eigenvalues are half of ours. We keep the weights unscaled, like every other matrix here, so that λmax and the norms
  * of a convolution stay comparable with the Linear matrices next to it. α, the KS distance D and the tail
  * count do not depend on a common scale factor (the fit is scale-invariant); xmin, λmax and the norms
  * (log_norm, log_spectral_norm, alpha_weighted) differ from WeightWatcher's by that factor 1/2. Its
