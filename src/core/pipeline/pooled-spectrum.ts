@@ -12,8 +12,9 @@
  * - all positions' eigenvalues are concatenated and sorted, giving min(out, in)·kh·kw of them.
  * - 1×1 convolutions are included (one slice, receptive field 1), as WeightWatcher does.
  * - a depthwise kernel [C, 1, k, k] has single-column slices (one eigenvalue each): the readers give it
- *   no kernel matrices and it is listed as skipped (WeightWatcher also skips it: its min(out, in)·kh·kw
- *   eigenvalues fall under its default min_evals).
+ *   no kernel matrices and it is listed as skipped. WeightWatcher would pool those k² single eigenvalues
+ *   and, for 3×3 kernels, drops the layer under its min_evals; we skip every depthwise kernel, since a
+ *   column's squared norm is no matrix spectrum.
  *
  * What we do not follow: WeightWatcher's default `conv2d_norm=True` multiplies each slice by
  * √(conv2d_count / 2), and conv2d_count stays 1 outside its ww2x slice mode (only the slice iterator sets
