@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { openModel } from '../../src/core/formats/open';
 import { placeByGraph, type GraphNode } from '../../src/core/model/graph-blocks';
-import { attentionOnnx, src } from '../fixtures-gen/broken';
+import { attentionOnnx, safetensors, src } from '../fixtures-gen/broken';
 import { fixtureSource } from '../fixtures-gen/fixtures';
 
 const node = (opType: string, inputs: string[], outputs: string[]): GraphNode => ({
@@ -182,5 +182,24 @@ describe('a generated ONNX file with an attention block (also fed to the fuzz te
         ['w2', null, 'w2', 'other'],
       ],
     );
+  });
+});
+
+describe('numLayers', () => {
+  it('counts blocks holding a weight matrix, also one whose dtype is not analysed, but not scalar-only blocks', async () => {
+    const file = safetensors(
+      {
+        'model.layers.0.self_attn.q_proj.weight': { dtype: 'F32', shape: [4, 4], data_offsets: [0, 64] },
+        // An integer matrix: listed, not analysed, but layer 1 is a block of the model.
+        'model.layers.1.self_attn.q_proj.weight': { dtype: 'I8', shape: [4, 4], data_offsets: [64, 80] },
+        // Scalars and a norm with a block index, and no matrix: not a block.
+        'model.layers.2.scale': { dtype: 'F32', shape: [1], data_offsets: [80, 84] },
+        'model.layers.2.input_layernorm.weight': { dtype: 'F32', shape: [4], data_offsets: [84, 100] },
+      },
+      new Uint8Array(100),
+    );
+    const model = await openModel([src('m.safetensors', file)]);
+    expect(model.errors).toEqual([]);
+    expect(model.numLayers).toBe(2);
   });
 });

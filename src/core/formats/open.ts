@@ -436,10 +436,11 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     if (t.skipReason && t.matrixShape === null && t.shape.length >= 2)
       warnings.push(`${t.name}: ${t.skipReason}`);
 
-  // Blocks that hold something to analyse: a block index seen only on scalars or norms (e.g. the
-  // mobile_one_block_N scalars of a CNN backbone) is not a block of the model's layer α.
+  // Blocks that hold a weight matrix (2-D or more, two sides ≥ 2; also when its dtype is not analysed):
+  // a block index seen only on scalars or norms (the mobile_one_block_N scalars of a CNN backbone) is not
+  // a block of the model's layer α.
   const layers = tensors
-    .filter((t) => t.matrixShape !== null || t.kernelMatrices !== undefined)
+    .filter((t) => t.shape.filter((d) => d >= 2).length >= 2)
     .map((t) => t.placement.layer)
     .filter((l): l is number => l !== null);
   const files: ModelFileInfo[] = sniffed.map((s) => ({
