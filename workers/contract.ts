@@ -69,6 +69,11 @@ export interface ModelSummary {
   warnings: string[];
   /** Stable key of the opened files (names, sizes, dates, hash of header bytes) and plan options. */
   cacheKey: string;
+  /**
+   * The opened files' fingerprint alone (no plan options): finished matrices are cached under it plus the
+   * matrix name, so a changed selection reuses them.
+   */
+  fingerprint: string;
   /** The plan options this summary was made with. */
   plan: PlanOptions;
 }
@@ -139,8 +144,17 @@ export interface AnalysisWorkerApi {
    * `plan` says which matrices to analyse beyond the default attention/MLP ones.
    */
   open(job: JobToken, files: File[], plan?: PlanOptions): Promise<OpenOutcome>;
-  /** Analyses the model opened by job `openJob`, streaming results through the callbacks. */
-  analyse(job: JobToken, openJob: number, callbacks: AnalysisCallbacks): Promise<AnalyseOutcome>;
+  /**
+   * Analyses the model opened by job `openJob`, streaming results through the callbacks. `done` names
+   * matrices of the plan whose results the app already has (resume): only the others are analysed, while
+   * the progress totals stay those of the whole plan and its counters start at the done ones.
+   */
+  analyse(
+    job: JobToken,
+    openJob: number,
+    callbacks: AnalysisCallbacks,
+    done?: readonly string[],
+  ): Promise<AnalyseOutcome>;
   /** Aborts a running job; results it produces afterwards are not sent. */
   cancel(jobId: number): void;
   /** Forgets an opened model (frees its file handles). */
