@@ -7,7 +7,7 @@ import { spectrumCpu } from '../src/core/linalg/spectrum-cpu';
 import { fitPowerLaw } from '../src/core/spectral/estimators';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { heapProbe } from './helpers/heap';
-import { layerAlphas, waitForComplete } from './helpers/app';
+import { layerAlphas, screenshot, waitForComplete } from './helpers/app';
 
 // The streaming acceptance of issues #4 and #8: a checkpoint larger than 2 GiB (Llama-3-8B shapes, 4
 // blocks, 128256-row embedding and head; a sparse file where only the two analysed tensors hold data) is
@@ -138,6 +138,7 @@ test('a sparse 3.6 GiB checkpoint: a narrowed selection streams the few analysed
     await expect(page.getByTestId('plan-totals')).toHaveText(/^2 matrices, 16\.8 MB/);
     await expect(page.getByLabel('Last layer', { exact: true })).toHaveValue('3');
     await expect(start).toBeVisible();
+    await screenshot(page, '11-large-model-selection', '.summary');
     await start.click();
 
     // 5. Done: two matrices, α equal to Node's float64 computation of the same bytes.

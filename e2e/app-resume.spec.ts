@@ -114,3 +114,28 @@ test('a narrower selection reuses the matrices already analysed under a wider on
   await expect(page.getByRole('status')).toHaveText(/Analysis complete: 7 matrices.*from the cache/);
   expect(await spectraComputed(page)).toBe(14);
 });
+
+test('a broken IndexedDB never breaks the analysis: nothing is cached, everything still analyses', async ({
+  page,
+}) => {
+  // Every indexedDB.open throws, as in some private modes.
+  await page.addInitScript(() => {
+    Object.defineProperty(window, 'indexedDB', {
+      configurable: true,
+      get: () => ({
+        open: () => {
+          throw new DOMException('IndexedDB is disabled', 'InvalidStateError');
+        },
+      }),
+    });
+  });
+  await page.goto('/');
+  await dropFiles(page, [generatedLlama(2, 64)]);
+  await waitForComplete(page);
+  expect(await spectraComputed(page)).toBe(14);
+  // The same files again: no cache to show, so they are analysed again, without an error.
+  await dropFiles(page, [generatedLlama(2, 64)]);
+  await expect.poll(() => spectraComputed(page), { timeout: 60_000 }).toBe(28);
+  await expect(page.getByRole('status')).toHaveText(/Analysis complete: 14 matrices.* in /);
+  await expect(page.getByRole('alert')).toBeEmpty();
+});
