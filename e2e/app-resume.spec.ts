@@ -65,8 +65,10 @@ test('a reload mid-run: the same files resume, computing only the remaining matr
   const resumed = Number(/(\d+) matrices were finished/.exec((await note.textContent()) ?? '')?.[1]);
   await waitForComplete(page);
   await expect(page.getByRole('status')).toHaveText(new RegExp(`${resumed} resumed from the cache`));
-  // At least the matrices the bar showed before the reload minus one still in flight were stored.
-  expect(resumed).toBeGreaterThanOrEqual(beforeReload - 1);
+  // At least the matrices the bar showed before the reload were stored, less the two the pipeline
+  // (two in flight on the GPU) may still have been writing to IndexedDB when the page went away.
+  expect(resumed).toBeGreaterThanOrEqual(beforeReload - 2);
+  expect(resumed).toBeGreaterThan(0);
   expect(resumed).toBeLessThan(TOTAL);
   // Only the remaining spectra were computed in this page.
   expect(await spectraComputed(page)).toBe(TOTAL - resumed);

@@ -67,7 +67,10 @@ export interface ModelSummary {
   /** Per-file errors (each names its file); the other files were still opened. */
   errors: StudioErrorData[];
   warnings: string[];
-  /** Stable key of the opened files (names, sizes, dates, hash of header bytes) and plan options. */
+  /**
+   * Stable key of the opened files (names, sizes, dates, hash of header bytes) and plan options:
+   * `${fingerprint}|${options}` (the app drops every selection's entry of some files by that prefix).
+   */
   cacheKey: string;
   /**
    * The opened files' fingerprint alone (no plan options): finished matrices are cached under it plus the
