@@ -78,9 +78,10 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
       // 3. Plan: which tensors are analysed (and why the others are not), with fixed totals.
       const plan = planAnalysis(model, options);
       // Different plan options analyse different matrices: they are part of the cache key.
-      const cacheKey = `${await filesFingerprint(files)}|${JSON.stringify(options)}`;
+      const fingerprint = await filesFingerprint(files);
+      const cacheKey = `${fingerprint}|${JSON.stringify(options)}`;
       opened.set(job.id, { model, plan });
-      return { ok: true, summary: summarizeModel(model, plan, cacheKey, options) };
+      return { ok: true, summary: { ...summarizeModel(model, plan, cacheKey, options), fingerprint } };
     } catch (err) {
       const error = toErrorData(err);
       return { ok: false, error, errors: [error] };
@@ -93,6 +94,7 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
     job: JobToken,
     openJob: number,
     callbacks: AnalysisCallbacks,
+    done: readonly string[] = [],
   ): Promise<AnalyseOutcome> => {
     const ctrl = startJob(job);
     const signal = ctrl.signal;
@@ -120,10 +122,17 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
       return outcome('failed', 0, toErrorData(new StudioError('INTERNAL', msg)));
     }
     const totals = target.plan.totals;
-    const finished = new Set<string>();
-    // Counters of earlier segments (a GPU run that lost its device), so the progress totals stay fixed.
+    // Matrices finished earlier (the app's cache, a segment that lost its GPU device) count as done.
+    const planned = new Set(target.plan.items.map((i) => i.name));
+    const finished = new Set<string>(done.filter((name) => planned.has(name)));
+    // Counters of earlier segments, so the progress totals stay fixed and `done` never decreases.
     const base = { matrices: 0, bytes: 0 };
-    let plan = target.plan;
+    const skipFinished = (): AnalysisPlan => {
+      base.matrices = finished.size;
+      base.bytes = target.plan.items.filter((i) => finished.has(i.name)).reduce((a, i) => a + i.bytes, 0);
+      return remainingPlan(target.plan, finished);
+    };
+    let plan = skipFinished();
     let current: string | null = null;
     // Held in an object: TypeScript does not see assignments made inside the callbacks.
     const latest: { event: ProgressEvent | null } = { event: null };
@@ -173,9 +182,9 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
           const end = latest.event;
           callbacks.onProgress({
             phase: 'done',
-            matricesDone: end?.matricesDone ?? 0,
+            matricesDone: end?.matricesDone ?? base.matrices,
             matricesTotal: totals.matrices,
-            bytesDone: end?.bytesDone ?? 0,
+            bytesDone: end?.bytesDone ?? base.bytes,
             bytesTotal: totals.bytes,
             current: null,
             elapsedMs: performance.now() - started,
@@ -191,11 +200,7 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
             // The device is gone: redo the remaining matrices on the CPU, keeping the totals fixed.
             selected = selector.fallBackToCpu(err.message);
             callbacks.onBackend(selected.info);
-            base.matrices = finished.size;
-            base.bytes = target.plan.items
-              .filter((i) => finished.has(i.name))
-              .reduce((a, i) => a + i.bytes, 0);
-            plan = remainingPlan(target.plan, finished);
+            plan = skipFinished();
             continue;
           }
           return outcome('failed', finished.size, toErrorData(err));

@@ -67,8 +67,16 @@ export interface ModelSummary {
   /** Per-file errors (each names its file); the other files were still opened. */
   errors: StudioErrorData[];
   warnings: string[];
-  /** Stable key of the opened files (names, sizes, dates, hash of header bytes) and plan options. */
+  /**
+   * Stable key of the opened files (names, sizes, dates, hash of header bytes) and plan options:
+   * `${fingerprint}|${options}` (the app drops every selection's entry of some files by that prefix).
+   */
   cacheKey: string;
+  /**
+   * The opened files' fingerprint alone (no plan options): finished matrices are cached under it plus the
+   * matrix name, so a changed selection reuses them.
+   */
+  fingerprint: string;
   /** The plan options this summary was made with. */
   plan: PlanOptions;
 }
@@ -139,8 +147,17 @@ export interface AnalysisWorkerApi {
    * `plan` says which matrices to analyse beyond the default attention/MLP ones.
    */
   open(job: JobToken, files: File[], plan?: PlanOptions): Promise<OpenOutcome>;
-  /** Analyses the model opened by job `openJob`, streaming results through the callbacks. */
-  analyse(job: JobToken, openJob: number, callbacks: AnalysisCallbacks): Promise<AnalyseOutcome>;
+  /**
+   * Analyses the model opened by job `openJob`, streaming results through the callbacks. `done` names
+   * matrices of the plan whose results the app already has (resume): only the others are analysed, while
+   * the progress totals stay those of the whole plan and its counters start at the done ones.
+   */
+  analyse(
+    job: JobToken,
+    openJob: number,
+    callbacks: AnalysisCallbacks,
+    done?: readonly string[],
+  ): Promise<AnalyseOutcome>;
   /** Aborts a running job; results it produces afterwards are not sent. */
   cancel(jobId: number): void;
   /** Forgets an opened model (frees its file handles). */

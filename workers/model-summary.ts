@@ -15,7 +15,7 @@ export function summarizeModel(
   plan: AnalysisPlan,
   cacheKey: string,
   options: PlanOptions = {},
-): ModelSummary {
+): Omit<ModelSummary, 'fingerprint'> {
   const planned = new Set(plan.items.map((i) => i.name));
   const reasons = new Map(plan.skipped.map((s) => [s.name, s.reason]));
   const dtypes: Record<string, number> = {};

@@ -142,6 +142,7 @@ export function App(): ReactNode {
   };
 
   const running = state.status === 'opening' || state.status === 'analysing';
+  const doneNames = useMemo(() => new Set(state.matrices.map((m) => m.name)), [state.matrices]);
   const hasResults = state.matrices.length > 0 || state.status === 'imported';
   const allocationSettings: AllocationSettings = { ...settings, budget, targets };
 
@@ -175,17 +176,31 @@ export function App(): ReactNode {
         </p>
         {state.status === 'idle' && <HowItWorks />}
         {state.summary && (
-          <ModelSummaryView summary={state.summary} busy={running} onReplan={analysis.replan} />
-        )}
-        {state.summary && state.status !== 'opening' && (state.status !== 'complete' || !state.fromCache) && (
-          <ProgressPanel
-            progress={state.progress}
-            totals={state.summary.totals}
-            backend={state.runBackend}
-            running={state.status === 'analysing'}
-            onCancel={analysis.cancel}
+          <ModelSummaryView
+            summary={state.summary}
+            busy={running}
+            backend={state.runBackend ?? backend}
+            done={doneNames}
+            showEstimate={state.status === 'opened'}
+            awaitingStart={state.awaitingStart}
+            onReplan={analysis.replan}
+            onStart={analysis.start}
           />
         )}
+        {state.summary &&
+          state.status !== 'opening' &&
+          !state.awaitingStart &&
+          // Before the run starts the bar would read 0: shown once it has a count (resumed or live).
+          (state.status !== 'opened' || state.progress !== null) &&
+          (state.status !== 'complete' || !state.fromCache) && (
+            <ProgressPanel
+              progress={state.progress}
+              totals={state.summary.totals}
+              backend={state.runBackend}
+              running={state.status === 'analysing'}
+              onCancel={analysis.cancel}
+            />
+          )}
         {state.status === 'opening' && (
           <p className="opening">
             <button type="button" onClick={analysis.cancel}>
@@ -196,8 +211,17 @@ export function App(): ReactNode {
         {state.status === 'cancelled' && state.summary && (
           <p className="cache-note">
             Cancelled: the matrices already analysed are kept below.{' '}
-            <button type="button" onClick={analysis.recompute}>
+            <button type="button" onClick={analysis.resume}>
               Analyse again
+            </button>
+          </p>
+        )}
+        {state.resumedCount > 0 && !state.fromCache && state.status !== 'opening' && (
+          <p className="cache-note">
+            {state.resumedCount} matrices were finished in an earlier run of these files and are taken from
+            this browser&apos;s cache; only the others are analysed.{' '}
+            <button type="button" onClick={analysis.recompute} disabled={running}>
+              Recompute
             </button>
           </p>
         )}

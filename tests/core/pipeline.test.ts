@@ -151,6 +151,12 @@ describe('planAnalysis', () => {
     const withEmbed = planAnalysis(model, { includeEmbeddings: true });
     expect(withEmbed.items.at(-1)?.name).toBe('model.embed_tokens.weight');
     expect(withEmbed.totals.matrices).toBe(36);
+    // Roles and layers narrow the blocks only: the embedding switch still brings the embedding in.
+    const narrowed = planAnalysis(model, { includeEmbeddings: true, roles: ['q_proj'], layers: [4, 4] });
+    expect(narrowed.items.map((i) => i.name)).toEqual([
+      'model.layers.4.self_attn.q_proj.weight',
+      'model.embed_tokens.weight',
+    ]);
   });
 
   it('skips matrices it cannot place unless asked to include them', () => {

@@ -6,10 +6,7 @@
  */
 import type { MatrixResult } from '../../core/result';
 import type { BackendInfo, ModelSummary } from '../../../workers/contract';
-
-const DB_NAME = 'alphalora-studio';
-const STORE = 'analyses';
-const VERSION = 1;
+import { ANALYSES, hasIndexedDb, request } from './db';
 
 export interface CachedAnalysis {
   key: string;
@@ -19,40 +16,10 @@ export interface CachedAnalysis {
   backend: BackendInfo;
 }
 
-function openDb(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB_NAME, VERSION);
-    req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE))
-        req.result.createObjectStore(STORE, { keyPath: 'key' });
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB open failed'));
-  });
-}
-
-function request<T>(run: (store: IDBObjectStore) => IDBRequest<T>, mode: IDBTransactionMode): Promise<T> {
-  return openDb().then(
-    (db) =>
-      new Promise<T>((resolve, reject) => {
-        const tx = db.transaction(STORE, mode);
-        const req = run(tx.objectStore(STORE));
-        tx.oncomplete = () => {
-          db.close();
-          resolve(req.result);
-        };
-        tx.onerror = () => {
-          db.close();
-          reject(tx.error ?? new Error('IndexedDB transaction failed'));
-        };
-      }),
-  );
-}
-
 export async function loadCachedAnalysis(key: string): Promise<CachedAnalysis | null> {
-  if (typeof indexedDB === 'undefined') return null;
+  if (!hasIndexedDb()) return null;
   try {
-    const found = await request<CachedAnalysis | undefined>((s) => s.get(key), 'readonly');
+    const found = await request<CachedAnalysis | undefined>(ANALYSES, (s) => s.get(key), 'readonly');
     return found ?? null;
   } catch {
     return null;
@@ -60,18 +27,29 @@ export async function loadCachedAnalysis(key: string): Promise<CachedAnalysis | 
 }
 
 export async function saveCachedAnalysis(entry: CachedAnalysis): Promise<void> {
-  if (typeof indexedDB === 'undefined') return;
+  if (!hasIndexedDb()) return;
   try {
-    await request((s) => s.put(entry), 'readwrite');
+    await request(ANALYSES, (s) => s.put(entry), 'readwrite');
   } catch (err) {
     console.warn('Result cache not saved:', err);
   }
 }
 
 export async function deleteCachedAnalysis(key: string): Promise<void> {
-  if (typeof indexedDB === 'undefined') return;
+  if (!hasIndexedDb()) return;
   try {
-    await request((s) => s.delete(key), 'readwrite');
+    await request(ANALYSES, (s) => s.delete(key), 'readwrite');
+  } catch {
+    // nothing cached, nothing to delete
+  }
+}
+
+/** Drops the stored analyses of these files under every selection (their keys start with the fingerprint). */
+export async function deleteCachedAnalysesOf(fingerprint: string): Promise<void> {
+  if (!hasIndexedDb()) return;
+  try {
+    const range = IDBKeyRange.bound(`${fingerprint}|`, `${fingerprint}|\uffff`);
+    await request(ANALYSES, (s) => s.delete(range), 'readwrite');
   } catch {
     // nothing cached, nothing to delete
   }

@@ -1,18 +1,42 @@
-/** What was recognised in the opened files, shown before any spectrum is computed. */
+/**
+ * What was recognised in the opened files, shown before any spectrum is computed, with the selection
+ * (roles, layer range, embeddings/heads) and the plan's totals and time estimate.
+ */
 import type { ReactNode } from 'react';
-import type { ModelSummary, PlanOptions } from '../../../workers/contract';
+import { formatEstimate } from '../../core/pipeline/estimate';
+import type { BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
+import { estimatePlan } from '../state/plan-estimate';
 import { formatBytes, formatCount } from '../util/format';
+import { PlanSelection } from './PlanSelection';
 
 const WARNINGS_SHOWN = 4;
 
 interface ModelSummaryViewProps {
   summary: ModelSummary;
   busy: boolean;
+  /** The backend the estimate is for (null until the worker has probed it). */
+  backend: BackendInfo | null;
+  /** Matrices already finished (cached from an earlier run): not in the estimate. */
+  done: ReadonlySet<string>;
+  /** Show the time estimate (before the analysis starts). */
+  showEstimate: boolean;
+  /** A large plan waits for the user: show "Start analysis". */
+  awaitingStart: boolean;
   /** Re-plan with other selection options (headers only; no spectrum is lost: the cache keeps them). */
   onReplan(plan: PlanOptions): void;
+  onStart(): void;
 }
 
-export function ModelSummaryView({ summary, busy, onReplan }: ModelSummaryViewProps): ReactNode {
+export function ModelSummaryView({
+  summary,
+  busy,
+  backend,
+  done,
+  showEstimate,
+  awaitingStart,
+  onReplan,
+  onStart,
+}: ModelSummaryViewProps): ReactNode {
   const analysed = summary.tensors.filter((t) => t.analysed);
   const skipped = summary.tensors.filter((t) => !t.analysed);
   const dtypes = Object.entries(summary.dtypes)
@@ -47,11 +71,22 @@ export function ModelSummaryView({ summary, busy, onReplan }: ModelSummaryViewPr
         </div>
         <div>
           <dt>To analyse</dt>
-          <dd>
+          <dd data-testid="plan-totals">
             {summary.totals.matrices} matrices, {formatBytes(summary.totals.bytes)}
           </dd>
         </div>
       </dl>
+      {showEstimate && backend && summary.totals.matrices > 0 && (
+        <PlanEstimateLine summary={summary} backend={backend} done={done} />
+      )}
+      {awaitingStart && (
+        <p className="start-row">
+          <button type="button" className="primary" onClick={onStart} disabled={busy}>
+            Start analysis
+          </button>{' '}
+          Large model: narrow the roles or layers below first if you only need some of them.
+        </p>
+      )}
       <details>
         <summary>
           Files ({summary.files.length}) and tensors: {analysed.length} analysed, {skipped.length} not
@@ -90,6 +125,7 @@ export function ModelSummaryView({ summary, busy, onReplan }: ModelSummaryViewPr
           </div>
         )}
       </details>
+      <PlanSelection summary={summary} busy={busy} onReplan={onReplan} />
       <fieldset className="plan-options">
         <legend>Also analyse</legend>
         <label>
@@ -131,5 +167,28 @@ export function ModelSummaryView({ summary, busy, onReplan }: ModelSummaryViewPr
         </div>
       )}
     </section>
+  );
+}
+
+/** "Estimated time: about 3 min on this backend (estimate)", for the matrices not yet done. */
+function PlanEstimateLine({
+  summary,
+  backend,
+  done,
+}: {
+  summary: ModelSummary;
+  backend: BackendInfo;
+  done: ReadonlySet<string>;
+}): ReactNode {
+  const est = estimatePlan(summary, backend, done);
+  const engine = backend.name === 'webgpu' ? `WebGPU${backend.software ? ', software adapter' : ''}` : 'CPU';
+  const cached = summary.totals.matrices - est.matrices;
+  return (
+    <p className="plan-estimate" data-testid="plan-estimate">
+      Estimated time: {formatEstimate(est.seconds)} on this backend ({engine}) for {est.matrices} matrices,{' '}
+      {formatBytes(est.bytes)}
+      {cached > 0 ? ` (${cached} already done, from the cache)` : ''}. This is an estimate from typical
+      throughput; the real time depends on the machine.
+    </p>
   );
 }

@@ -28,6 +28,10 @@ export interface SessionState {
   /** The backend of the current run (the header shows the worker's default one). */
   runBackend: BackendInfo | null;
   fromCache: boolean;
+  /** Matrices of this run taken from the per-matrix cache (resume): shown at once, not recomputed. */
+  resumedCount: number;
+  /** A large plan waits for "Start analysis" (so the selection can be narrowed first). */
+  awaitingStart: boolean;
   /** Spectra computed by the backends in this page's lifetime (never by a slider). */
   spectraComputed: number;
   imported: ImportedAlphas | null;
@@ -44,6 +48,8 @@ export const initialSession: SessionState = {
   errors: [],
   runBackend: null,
   fromCache: false,
+  resumedCount: 0,
+  awaitingStart: false,
   spectraComputed: 0,
   imported: null,
   elapsedMs: 0,
@@ -51,9 +57,11 @@ export const initialSession: SessionState = {
 };
 
 export type SessionAction =
-  | { type: 'open-start'; run: number; what: string }
+  | { type: 'open-start'; run: number; what: string; keepSummary?: boolean }
   | { type: 'opened'; run: number; summary: ModelSummary }
   | { type: 'open-failed'; run: number; errors: StudioErrorData[] }
+  | { type: 'resumed'; run: number; matrices: MatrixResult[]; backend: BackendInfo }
+  | { type: 'await-start'; run: number; message: string }
   | { type: 'analyse-start'; run: number; backend: BackendInfo }
   | { type: 'progress'; run: number; event: ProgressEvent }
   | { type: 'matrix'; run: number; matrix: MatrixResult; newSpectra: number }
@@ -86,6 +94,25 @@ function completeMessage(
   return `Analysis complete: ${count} matrices${where}${time}.`;
 }
 
+/** The progress of a run before its first event: the resumed matrices count as done, so it never goes back. */
+function resumedProgress(s: SessionState, backend: BackendInfo): ProgressEvent {
+  const resumedNames = new Set(s.matrices.map((m) => m.name));
+  const resumedBytes = (s.summary?.tensors ?? [])
+    .filter((t) => t.analysed && resumedNames.has(t.name))
+    .reduce((sum, t) => sum + t.byteLength, 0);
+  return {
+    phase: 'spectrum',
+    matricesDone: s.matrices.length,
+    matricesTotal: s.summary?.totals.matrices ?? 0,
+    bytesDone: resumedBytes,
+    bytesTotal: s.summary?.totals.bytes ?? 0,
+    current: null,
+    elapsedMs: 0,
+    remainingMs: null,
+    backend,
+  };
+}
+
 export function sessionReducer(s: SessionState, a: SessionAction): SessionState {
   if ('run' in a && a.type !== 'open-start' && a.type !== 'imported' && a.run !== s.run) return s;
   switch (a.type) {
@@ -94,6 +121,8 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         ...initialSession,
         run: a.run,
         spectraComputed: s.spectraComputed,
+        // A re-plan of the same files keeps the summary (and its selection controls) on screen.
+        summary: a.keepSummary === true ? s.summary : null,
         status: 'opening',
         message: `Reading ${a.what}…`,
       };
@@ -112,18 +141,38 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         errors: [...s.errors, ...a.errors],
         message: 'The files could not be opened.',
       };
-    case 'analyse-start':
+    case 'resumed': {
+      const next = { ...s, matrices: a.matrices, resumedCount: a.matrices.length };
+      return { ...next, progress: resumedProgress(next, a.backend) };
+    }
+    case 'await-start':
+      return { ...s, awaitingStart: true, message: a.message };
+    case 'analyse-start': {
+      const total = s.summary?.totals.matrices ?? 0;
       return {
         ...s,
         status: 'analysing',
         runBackend: a.backend,
-        matrices: [],
-        progress: null,
+        awaitingStart: false,
+        progress: resumedProgress(s, a.backend),
         fromCache: false,
-        message: `Analysing ${s.summary?.totals.matrices ?? 0} matrices…`,
+        message:
+          s.resumedCount > 0
+            ? `Resuming: ${s.resumedCount} of ${total} matrices from the cache, analysing the other ${total - s.resumedCount}…`
+            : `Analysing ${total} matrices…`,
       };
+    }
     case 'progress':
-      return { ...s, progress: a.event, runBackend: a.event.backend };
+      // Counters never go back (the worker's first event of a resumed run may lag the resumed count).
+      return {
+        ...s,
+        progress: {
+          ...a.event,
+          matricesDone: Math.max(a.event.matricesDone, s.progress?.matricesDone ?? 0),
+          bytesDone: Math.max(a.event.bytesDone, s.progress?.bytesDone ?? 0),
+        },
+        runBackend: a.event.backend,
+      };
     case 'matrix':
       return {
         ...s,
@@ -137,9 +186,12 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
     case 'finished': {
       const next = { ...s, status: a.status, elapsedMs: a.elapsedMs };
       const total = s.summary?.totals.matrices ?? s.matrices.length;
-      if (a.status === 'complete')
+      if (a.status === 'complete') {
         next.message = completeMessage(next, s.matrices.length, s.runBackend, false);
-      else if (a.status === 'cancelled') {
+        if (s.resumedCount > 0) {
+          next.message = next.message.replace(/\.$/, `; ${s.resumedCount} resumed from the cache.`);
+        }
+      } else if (a.status === 'cancelled') {
         next.message = `Analysis cancelled: ${s.matrices.length} of ${total} matrices kept.`;
       } else {
         next.message = `Analysis failed: ${a.error?.message ?? 'unknown error'}`;
@@ -151,6 +203,7 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
       const next = {
         ...s,
         status: 'complete' as const,
+        awaitingStart: false,
         matrices: a.matrices,
         runBackend: a.backend,
         fromCache: true,

@@ -6,11 +6,32 @@
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { toErrorData } from '../../core/errors';
 import type { MatrixResult } from '../../core/result';
-import type { BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
-import { deleteCachedAnalysis, loadCachedAnalysis, saveCachedAnalysis } from '../cache/result-cache';
+import type { AnalysisCallbacks, BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
+import { deleteCachedMatrices, loadCachedMatrices, saveCachedMatrix } from '../cache/matrix-cache';
+import { deleteCachedAnalysesOf, loadCachedAnalysis, saveCachedAnalysis } from '../cache/result-cache';
 import { fetchSampleModel } from '../open/collect-files';
+import { formatEstimate } from '../../core/pipeline/estimate';
+import { formatBytes } from '../util/format';
 import { AnalysisClient } from '../worker/client';
+import { estimatePlan } from './plan-estimate';
 import { initialSession, sessionReducer, type ImportedAlphas, type SessionState } from './session';
+
+/**
+ * When a run waits for "Start analysis": 'auto' when its plan is large (see estimate.ts), 'never' for an
+ * explicit request (recompute, analyse again), 'always' for a re-plan of a model that already waited
+ * (narrowing a large model's selection must not start it behind the user's back).
+ */
+type Gate = 'auto' | 'never' | 'always';
+
+interface RunRequest {
+  files: File[];
+  what: string;
+  useCache: boolean;
+  plan: PlanOptions;
+  gate: Gate;
+  /** A re-plan: the summary stays on screen while the headers are read again. */
+  keepSummary?: boolean;
+}
 
 export interface AnalysisControls {
   state: SessionState;
@@ -19,6 +40,10 @@ export interface AnalysisControls {
   openSample(): void;
   cancel(): void;
   recompute(): void;
+  /** Continues a cancelled run: the finished matrices are kept (cached), the others analysed. */
+  resume(): void;
+  /** Starts a large plan that waits for the user (see `state.awaitingStart`). */
+  start(): void;
   /** Re-plans the open files (headers only) with other matrix selection options. */
   replan(plan: PlanOptions): void;
   importAlphas(imported: ImportedAlphas): void;
@@ -28,11 +53,21 @@ export interface AnalysisControls {
 
 export function useAnalysis(): AnalysisControls {
   const [state, dispatch] = useReducer(sessionReducer, initialSession);
+  // The latest state for callbacks that must not re-create on every matrix (start reads the resumed ones).
+  const stateRef = useRef(state);
+  stateRef.current = state;
   const [backend, setBackend] = useState<BackendInfo | null>(null);
   const clientRef = useRef<AnalysisClient | null>(null);
   const runRef = useRef(0);
   const abortRef = useRef<AbortController | null>(null);
-  const filesRef = useRef<{ files: File[]; what: string; plan: PlanOptions } | null>(null);
+  const filesRef = useRef<(RunRequest & { waited: boolean }) | null>(null);
+  // An opened large model waiting for "Start analysis".
+  const pendingRef = useRef<{
+    run: number;
+    signal: AbortSignal;
+    openJob: number;
+    summary: ModelSummary;
+  } | null>(null);
 
   const client = useCallback((): AnalysisClient => {
     clientRef.current ??= new AnalysisClient();
@@ -69,7 +104,13 @@ export function useAnalysis(): AnalysisControls {
   );
 
   const analyse = useCallback(
-    async (run: number, signal: AbortSignal, openJob: number, summary: ModelSummary): Promise<void> => {
+    async (
+      run: number,
+      signal: AbortSignal,
+      openJob: number,
+      summary: ModelSummary,
+      resumed: readonly MatrixResult[],
+    ): Promise<void> => {
       const c = client();
       const info = await c.backend();
       if (signal.aborted) {
@@ -77,21 +118,31 @@ export function useAnalysis(): AnalysisControls {
         return;
       }
       dispatch({ type: 'analyse-start', run, backend: info });
-      const collected: MatrixResult[] = [];
+      const collected: MatrixResult[] = [...resumed];
+      let current = info;
       try {
-        const outcome = await c.analyse(signal, openJob, {
+        const callbacks: AnalysisCallbacks = {
           onProgress: (event) => dispatch({ type: 'progress', run, event }),
           onMatrix: (matrix, newSpectra) => {
             collected.push(matrix);
             dispatch({ type: 'matrix', run, matrix, newSpectra });
+            // Stored as it arrives, so a reload or crash resumes from here (failures only log).
+            void saveCachedMatrix(summary.fingerprint, matrix, current);
           },
           onMatrixError: (error) => dispatch({ type: 'matrix-error', run, error }),
           onBackend: (b) => {
+            current = b;
             dispatch({ type: 'backend', run, backend: b });
             setBackend(b);
           },
           onDone: () => undefined, // the client resolves with this outcome
-        });
+        };
+        const outcome = await c.analyse(
+          signal,
+          openJob,
+          callbacks,
+          resumed.map((m) => m.name),
+        );
         dispatch({
           type: 'finished',
           run,
@@ -118,17 +169,20 @@ export function useAnalysis(): AnalysisControls {
   );
 
   const run = useCallback(
-    async (files: File[], what: string, useCache: boolean, plan: PlanOptions = {}): Promise<void> => {
-      // 1. Supersede whatever ran before: its late results are dropped.
+    async (req: RunRequest): Promise<void> => {
+      // 1. Supersede whatever ran before: its late results are dropped; a waiting model is closed.
       abortRef.current?.abort();
       const ctrl = new AbortController();
       abortRef.current = ctrl;
       const runId = ++runRef.current;
-      filesRef.current = { files, what, plan };
-      dispatch({ type: 'open-start', run: runId, what });
+      const waiting = pendingRef.current;
+      pendingRef.current = null;
+      if (waiting) client().close(waiting.openJob);
+      filesRef.current = { ...req, waited: req.gate === 'always' };
+      dispatch({ type: 'open-start', run: runId, what: req.what, keepSummary: req.keepSummary });
       try {
         // 2. Open: headers only; the summary shows at once.
-        const opened = await client().open(ctrl.signal, files, plan);
+        const opened = await client().open(ctrl.signal, req.files, req.plan);
         if (!opened || ctrl.signal.aborted) {
           // Cancelled while opening (a superseded run's action is ignored by the reducer).
           dispatch({ type: 'finished', run: runId, status: 'cancelled', error: null, elapsedMs: 0 });
@@ -150,7 +204,7 @@ export function useAnalysis(): AnalysisControls {
               name: 'StudioError',
               code: 'BAD_INPUT',
               message: summary.tensors.some((t) => t.matrixShape !== null)
-                ? 'Nothing to analyse with the current selection: tick "embeddings and output heads" or "other matrices" under the model summary to include the matrices listed as not analysed.'
+                ? 'Nothing to analyse with the current selection: tick "embeddings and output heads" or "other matrices" under the model summary, or widen the roles and layers, to include the matrices listed as not analysed.'
                 : 'Nothing to analyse: no weight matrix was found in the opened files.',
             },
             elapsedMs: 0,
@@ -158,7 +212,8 @@ export function useAnalysis(): AnalysisControls {
           return;
         }
         // 3. The same files analysed before? Show the stored results at once.
-        if (useCache) {
+        let resumed: MatrixResult[] = [];
+        if (req.useCache) {
           const cached = await loadCachedAnalysis(summary.cacheKey);
           if (ctrl.signal.aborted) return;
           if (cached) {
@@ -166,11 +221,46 @@ export function useAnalysis(): AnalysisControls {
             dispatch({ type: 'cache-hit', run: runId, matrices: cached.matrices, backend: cached.backend });
             return;
           }
+          // Matrices finished in an earlier run of these files (any selection): kept, not recomputed.
+          const planned = new Set(summary.tensors.filter((t) => t.analysed).map((t) => t.name));
+          const done = (await loadCachedMatrices(summary.fingerprint)).filter((m) => planned.has(m.name));
+          if (ctrl.signal.aborted) return;
+          if (done.length === planned.size) {
+            client().close(opened.openJob);
+            const order = new Map(summary.tensors.map((t, i) => [t.name, i]));
+            const matrices = done
+              .map((d) => d.matrix)
+              .sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+            dispatch({ type: 'cache-hit', run: runId, matrices, backend: done[0].backend });
+            return;
+          }
+          resumed = done.map((d) => d.matrix);
         } else {
-          await deleteCachedAnalysis(summary.cacheKey);
+          // Recompute: drop every result stored for these files.
+          await Promise.all([
+            deleteCachedAnalysesOf(summary.fingerprint),
+            deleteCachedMatrices(summary.fingerprint),
+          ]);
         }
-        // 4. Analyse, streaming matrices as they finish.
-        await analyse(runId, ctrl.signal, opened.openJob, summary);
+        const info = await client().backend();
+        if (ctrl.signal.aborted) return;
+        if (resumed.length > 0) dispatch({ type: 'resumed', run: runId, matrices: resumed, backend: info });
+        // 4. A large plan waits for the user, who may narrow the selection first.
+        const estimate = estimatePlan(summary, info, new Set(resumed.map((m) => m.name)));
+        const gate = req.gate === 'always' || (req.gate === 'auto' && estimate.large);
+        if (gate) {
+          filesRef.current = { ...req, waited: true };
+          pendingRef.current = { run: runId, signal: ctrl.signal, openJob: opened.openJob, summary };
+          const left = resumed.length > 0 ? ` (${resumed.length} already done)` : '';
+          dispatch({
+            type: 'await-start',
+            run: runId,
+            message: `Ready: ${estimate.matrices} matrices to analyse${left}, ${formatBytes(estimate.bytes)}, ${formatEstimate(estimate.seconds)} on this backend (estimate). Narrow the selection below or start the analysis.`,
+          });
+          return;
+        }
+        // 5. Analyse, streaming matrices as they finish.
+        await analyse(runId, ctrl.signal, opened.openJob, summary, resumed);
       } catch (err) {
         if (!ctrl.signal.aborted) dispatch({ type: 'open-failed', run: runId, errors: [toErrorData(err)] });
       }
@@ -178,10 +268,17 @@ export function useAnalysis(): AnalysisControls {
     [analyse, client],
   );
 
+  const start = useCallback(() => {
+    const pending = pendingRef.current;
+    if (!pending || pending.run !== runRef.current || pending.signal.aborted) return;
+    pendingRef.current = null;
+    void analyse(pending.run, pending.signal, pending.openJob, pending.summary, stateRef.current.matrices);
+  }, [analyse]);
+
   const openFiles = useCallback(
     (files: File[]) => {
       const what = files.length === 1 ? files[0].name : `${files.length} files`;
-      void run(files, what, true);
+      void run({ files, what, useCache: true, plan: {}, gate: 'auto' });
     },
     [run],
   );
@@ -192,7 +289,9 @@ export function useAnalysis(): AnalysisControls {
     abortRef.current = ctrl;
     fetchSampleModel(ctrl.signal).then(
       (files) => {
-        if (!ctrl.signal.aborted) void run(files, 'the sample model (stories260K)', true);
+        if (!ctrl.signal.aborted) {
+          void run({ files, what: 'the sample model (stories260K)', useCache: true, plan: {}, gate: 'auto' });
+        }
       },
       (err: unknown) => {
         if (!ctrl.signal.aborted) dispatch({ type: 'error', error: toErrorData(err) });
@@ -204,13 +303,20 @@ export function useAnalysis(): AnalysisControls {
 
   const recompute = useCallback(() => {
     const last = filesRef.current;
-    if (last) void run(last.files, last.what, false, last.plan);
+    if (last) void run({ ...last, useCache: false, gate: 'never', keepSummary: false });
+  }, [run]);
+
+  const resume = useCallback(() => {
+    const last = filesRef.current;
+    if (last) void run({ ...last, useCache: true, gate: 'never', keepSummary: false });
   }, [run]);
 
   const replan = useCallback(
     (plan: PlanOptions) => {
       const last = filesRef.current;
-      if (last) void run(last.files, last.what, true, plan);
+      if (last) {
+        void run({ ...last, useCache: true, plan, gate: last.waited ? 'always' : 'auto', keepSummary: true });
+      }
     },
     [run],
   );
@@ -233,6 +339,8 @@ export function useAnalysis(): AnalysisControls {
     openSample,
     cancel,
     recompute,
+    resume,
+    start,
     replan,
     importAlphas,
     reportError,

@@ -97,9 +97,15 @@ export class AnalysisClient {
 
   /**
    * Runs the analysis. Callbacks stop firing the moment `signal` aborts (late results of a cancelled or
-   * superseded job are dropped); what arrived before stays with the caller.
+   * superseded job are dropped); what arrived before stays with the caller. `done`: matrices the caller
+   * already has (resume), not analysed again.
    */
-  analyse(signal: AbortSignal, openJob: number, callbacks: AnalysisCallbacks): Promise<AnalyseOutcome> {
+  analyse(
+    signal: AbortSignal,
+    openJob: number,
+    callbacks: AnalysisCallbacks,
+    done: readonly string[] = [],
+  ): Promise<AnalyseOutcome> {
     const id = this.nextId++;
     const live = (): boolean => !signal.aborted;
     // The outcome is taken from `onDone`, which arrives on the callbacks' channel after every matrix; the
@@ -119,7 +125,7 @@ export class AnalysisClient {
       },
     };
     const started = performance.now();
-    const run = this.api.analyse({ id }, openJob, Comlink.proxy(guarded));
+    const run = this.api.analyse({ id }, openJob, Comlink.proxy(guarded), [...done]);
     return new Promise<AnalyseOutcome>((resolve, reject) => {
       let settled = false;
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -6,11 +6,14 @@
 import type { ModelDescription, TensorHandle, TensorKind } from '../formats/types';
 
 export interface PlanOptions {
-  /** Only these roles (q_proj, down_proj, ...). Default: every role. */
+  /** Only these roles (q_proj, down_proj, ...). Default: every role. Embeddings/heads: see below. */
   roles?: readonly string[];
   /** Inclusive block range [first, last]. Default: every block. */
   layers?: readonly [number, number];
-  /** Also analyse embeddings and heads (off by default: AlphaLoRA allocates over the decoder blocks). */
+  /**
+   * Also analyse embeddings and heads (off by default: AlphaLoRA allocates over the decoder blocks). When
+   * on, they are analysed whatever `roles` and `layers` say (those select decoder-block matrices).
+   */
   includeEmbeddings?: boolean;
   /**
    * Also analyse matrices outside the attention/MLP Linear layers (unknown names, and 4-D convolution
@@ -85,6 +88,8 @@ function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
     if (!opts.includeEmbeddings) {
       return `${kind} matrix: not analysed by default (AlphaLoRA allocates over the decoder blocks)`;
     }
+    // Roles and the layer range select decoder-block matrices; embeddings and heads have their own switch.
+    return null;
   } else if (!LINEAR_KINDS.includes(kind) || layer === null) {
     if (!opts.includeOther) {
       if (conv !== undefined)

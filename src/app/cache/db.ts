@@ -1,0 +1,56 @@
+/**
+ * The app's one IndexedDB database: `analyses` (whole finished analyses, by cache key) and `matrices`
+ * (each finished matrix, by [files' fingerprint, matrix name], for resuming). Callers catch every failure:
+ * a missing or broken IndexedDB (private mode, quota, blocked upgrade) only means "no cache".
+ */
+const DB_NAME = 'alphalora-studio';
+// 1: analyses; 2: + matrices.
+const VERSION = 2;
+export const ANALYSES = 'analyses';
+export const MATRICES = 'matrices';
+
+export function hasIndexedDb(): boolean {
+  return typeof indexedDB !== 'undefined';
+}
+
+function openDb(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, VERSION);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(ANALYSES)) db.createObjectStore(ANALYSES, { keyPath: 'key' });
+      if (!db.objectStoreNames.contains(MATRICES)) {
+        db.createObjectStore(MATRICES, { keyPath: ['fingerprint', 'name'] });
+      }
+    };
+    // Another tab holds version 1 open: give up (no cache) rather than wait for it.
+    req.onblocked = () => reject(new Error('IndexedDB upgrade blocked by another tab'));
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB open failed'));
+  });
+}
+
+/** Runs one request in its own transaction and resolves with its result when the transaction commits. */
+export function request<T>(
+  storeName: string,
+  run: (store: IDBObjectStore) => IDBRequest<T>,
+  mode: IDBTransactionMode,
+): Promise<T> {
+  return openDb().then(
+    (db) =>
+      new Promise<T>((resolve, reject) => {
+        const tx = db.transaction(storeName, mode);
+        const req = run(tx.objectStore(storeName));
+        tx.oncomplete = () => {
+          db.close();
+          resolve(req.result);
+        };
+        const fail = (): void => {
+          db.close();
+          reject(tx.error ?? new Error('IndexedDB transaction failed'));
+        };
+        tx.onerror = fail;
+        tx.onabort = fail;
+      }),
+  );
+}

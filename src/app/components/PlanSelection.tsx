@@ -1,0 +1,141 @@
+/**
+ * Which decoder-block matrices to analyse: a checkbox per role found in the blocks and a layer range
+ * ("First layer" / "Last layer"). Every change re-plans the opened files (headers only); matrices already
+ * finished stay cached, so narrowing or widening the selection never loses work.
+ */
+import { useEffect, useState, type KeyboardEvent, type ReactNode } from 'react';
+import type { ModelSummary, PlanOptions } from '../../../workers/contract';
+
+interface PlanSelectionProps {
+  summary: ModelSummary;
+  busy: boolean;
+  onReplan(plan: PlanOptions): void;
+}
+
+/** Roles of the attention/MLP matrices inside the blocks, in the order the files list them. */
+function blockRoles(summary: ModelSummary): string[] {
+  const roles: string[] = [];
+  for (const t of summary.tensors) {
+    if (t.layer === null || t.matrixShape === null) continue;
+    if ((t.kind === 'attention' || t.kind === 'mlp') && !roles.includes(t.role)) roles.push(t.role);
+  }
+  return roles;
+}
+
+function layerBounds(summary: ModelSummary): [number, number] | null {
+  const layers = summary.tensors
+    .filter((t) => t.layer !== null && t.matrixShape !== null)
+    .map((t) => t.layer ?? 0);
+  if (layers.length === 0) return null;
+  return [Math.min(...layers), Math.max(...layers)];
+}
+
+export function PlanSelection({ summary, busy, onReplan }: PlanSelectionProps): ReactNode {
+  const roles = blockRoles(summary);
+  const bounds = layerBounds(summary);
+  // A click shows at once; the re-planned summary then confirms it (the checkbox never flips back).
+  const [pendingRoles, setPendingRoles] = useState<string[] | null>(null);
+  useEffect(() => setPendingRoles(null), [summary]);
+  const selectedRoles = pendingRoles ?? summary.plan.roles ?? roles;
+  const range = summary.plan.layers ?? bounds;
+  const [first, setFirst] = useState(String(range?.[0] ?? ''));
+  const [last, setLast] = useState(String(range?.[1] ?? ''));
+  // A new summary (re-plan done, other files) resets the inputs to what the plan really uses.
+  useEffect(() => {
+    setFirst(String(range?.[0] ?? ''));
+    setLast(String(range?.[1] ?? ''));
+  }, [range?.[0], range?.[1]]); // eslint-disable-line react-hooks/exhaustive-deps
+  if (roles.length === 0 || bounds === null) return null;
+
+  const withRoles = (next: string[]): PlanOptions => {
+    // Every role selected means no filter (new roles of other files are then included too).
+    const all = roles.every((r) => next.includes(r));
+    return { ...summary.plan, roles: all ? undefined : roles.filter((r) => next.includes(r)) };
+  };
+
+  const first0 = Number(first);
+  const last0 = Number(last);
+  const rangeError =
+    first.trim() === '' || last.trim() === '' || !Number.isInteger(first0) || !Number.isInteger(last0)
+      ? 'Enter whole layer numbers.'
+      : first0 < bounds[0] || last0 > bounds[1]
+        ? `Layers run from ${bounds[0]} to ${bounds[1]}.`
+        : first0 > last0
+          ? 'The first layer must not be after the last.'
+          : null;
+
+  // Applied when the field is left or Enter is pressed, not on every keystroke (each change re-plans).
+  const commitRange = (): void => {
+    if (rangeError !== null) return;
+    if (range && first0 === range[0] && last0 === range[1]) return;
+    const full = first0 === bounds[0] && last0 === bounds[1];
+    onReplan({ ...summary.plan, layers: full ? undefined : [first0, last0] });
+  };
+  const onEnter = (e: KeyboardEvent<HTMLInputElement>): void => {
+    if (e.key === 'Enter') commitRange();
+  };
+
+  return (
+    <fieldset className="plan-options plan-selection">
+      <legend>Analyse</legend>
+      <div className="roles" role="group" aria-label="Roles">
+        {roles.map((role) => {
+          const on = selectedRoles.includes(role);
+          return (
+            <label key={role}>
+              <input
+                type="checkbox"
+                checked={on}
+                // At least one role stays: an empty selection analyses nothing.
+                disabled={busy || (on && selectedRoles.filter((r) => roles.includes(r)).length === 1)}
+                onChange={(e) => {
+                  const next = e.currentTarget.checked
+                    ? [...selectedRoles, role]
+                    : selectedRoles.filter((r) => r !== role);
+                  setPendingRoles(next);
+                  onReplan(withRoles(next));
+                }}
+              />
+              {role}
+            </label>
+          );
+        })}
+      </div>
+      <div className="layer-range">
+        <label>
+          First layer{' '}
+          <input
+            type="number"
+            min={bounds[0]}
+            max={bounds[1]}
+            step={1}
+            value={first}
+            disabled={busy}
+            onChange={(e) => setFirst(e.currentTarget.value)}
+            onBlur={commitRange}
+            onKeyDown={onEnter}
+          />
+        </label>
+        <label>
+          Last layer{' '}
+          <input
+            type="number"
+            min={bounds[0]}
+            max={bounds[1]}
+            step={1}
+            value={last}
+            disabled={busy}
+            onChange={(e) => setLast(e.currentTarget.value)}
+            onBlur={commitRange}
+            onKeyDown={onEnter}
+          />
+        </label>
+        {rangeError !== null && (
+          <span className="field-error" role="note">
+            {rangeError}
+          </span>
+        )}
+      </div>
+    </fieldset>
+  );
+}

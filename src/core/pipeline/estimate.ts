@@ -1,0 +1,90 @@
+/**
+ * A rough time estimate of an analysis plan on a backend, shown before the analysis starts so the user can
+ * narrow the selection of a large model first. It is an ESTIMATE: throughput figures per backend kind
+ * (below, with where they come from) times the plan's flops (`spectrumFlops`) and bytes; reading overlaps
+ * computing in the pipeline, so the slower of the two sets the pace. Real figures vary several-fold with
+ * the machine; the UI says so.
+ */
+
+/** What the estimate needs to know about the backend (a subset of the worker's BackendInfo). */
+export interface EstimateBackend {
+  name: 'webgpu' | 'cpu';
+  /** A software adapter (SwiftShader): correct but orders of magnitude slower than a GPU. */
+  software: boolean;
+}
+
+/** One matrix of the plan: its shape (to route small ones to the CPU), bytes read and flops. */
+export interface EstimateItem {
+  rows: number;
+  cols: number;
+  bytes: number;
+  flops: number;
+}
+
+export interface Throughput {
+  /** Sustained spectrum work, flop/s. */
+  flopsPerSecond: number;
+  /** Reading + converting weights (File.slice, dtype decode), bytes/s. */
+  bytesPerSecond: number;
+  /** Fixed cost per matrix (dispatches, read-back, fit), seconds. */
+  perMatrixSeconds: number;
+}
+
+/**
+ * Figures per backend kind. CPU: the float64 WebAssembly kernels do ≈ 5 GFLOP/s on one core at n = 1024
+ * (bench/README.md); 4 GFLOP/s allows for the browser and a shared machine. WebGPU on hardware: 200 GFLOP/s,
+ * the low end of bench/README.md's projection for a discrete/laptop GPU (not measured here). SwiftShader:
+ * ≈ 0.09 GFLOP/s measured at n = 512 (bench/README.md). Reads: 1 GB/s (SSD, BF16 decode in the worker).
+ */
+export const THROUGHPUT: Record<'cpu' | 'webgpu' | 'software', Throughput> = {
+  cpu: { flopsPerSecond: 4e9, bytesPerSecond: 1e9, perMatrixSeconds: 0.002 },
+  webgpu: { flopsPerSecond: 2e11, bytesPerSecond: 1e9, perMatrixSeconds: 0.02 },
+  software: { flopsPerSecond: 9e7, bytesPerSecond: 1e9, perMatrixSeconds: 0.05 },
+};
+
+/**
+ * Matrices whose smaller side is at most this run on the float64 CPU path even under WebGPU (the worker's
+ * small-matrix routing, workers/small-on-cpu.ts); the estimate charges them at the CPU's rate.
+ */
+export const CPU_ROUTED_MAX_SIDE = 128;
+
+export interface TimeEstimate {
+  seconds: number;
+  computeSeconds: number;
+  readSeconds: number;
+}
+
+function throughputFor(backend: EstimateBackend, rows: number, cols: number): Throughput {
+  if (backend.name === 'cpu' || Math.min(rows, cols) <= CPU_ROUTED_MAX_SIDE) return THROUGHPUT.cpu;
+  return backend.software ? THROUGHPUT.software : THROUGHPUT.webgpu;
+}
+
+export function estimateTime(items: readonly EstimateItem[], backend: EstimateBackend): TimeEstimate {
+  let computeSeconds = 0;
+  let bytes = 0;
+  for (const item of items) {
+    const rate = throughputFor(backend, item.rows, item.cols);
+    computeSeconds += item.flops / rate.flopsPerSecond + rate.perMatrixSeconds;
+    bytes += item.bytes;
+  }
+  const readSeconds = bytes / THROUGHPUT.cpu.bytesPerSecond;
+  // Reading the next tensor overlaps the current spectrum (prefetch), so the slower stage sets the pace.
+  return { seconds: Math.max(computeSeconds, readSeconds), computeSeconds, readSeconds };
+}
+
+/** "under a second", "about 40 s", "about 3 min", "about 1.5 h": an estimate, so rounded. */
+export function formatEstimate(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'unknown';
+  if (seconds < 1) return 'under a second';
+  if (seconds < 90) return `about ${Math.round(seconds)} s`;
+  if (seconds < 90 * 60) return `about ${Math.round(seconds / 60)} min`;
+  return `about ${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** Above these the analysis waits for "Start analysis", so the selection can be narrowed first. */
+export const CONFIRM_ABOVE_SECONDS = 20;
+export const CONFIRM_ABOVE_BYTES = 1024 ** 3;
+
+export function needsConfirmation(estimate: TimeEstimate, bytes: number): boolean {
+  return estimate.seconds > CONFIRM_ABOVE_SECONDS || bytes > CONFIRM_ABOVE_BYTES;
+}
