@@ -110,11 +110,17 @@ export class HeapProbe {
       });
     }
     const reply = new Promise((resolve, reject) => {
-      this.pending.set(id, (m) => (m.error ? reject(new Error(m.error.message)) : resolve(m.result)));
-      setTimeout(() => {
+      const timer = setTimeout(() => {
         if (this.pending.delete(id)) reject(new Error(`${method}: no reply`));
       }, 5000);
+      timer.unref(); // never keeps Node alive after the browser closed
+      this.pending.set(id, (m) => {
+        clearTimeout(timer);
+        if (m.error) reject(new Error(m.error.message));
+        else resolve(m.result);
+      });
     });
+    reply.catch(() => undefined); // observed below; unobserved when the send itself fails
     return this.cdp.send('Target.sendMessageToTarget', { sessionId: path[0], message }).then(() => reply);
   }
 

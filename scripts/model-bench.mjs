@@ -64,6 +64,11 @@ function printRun(r, heap, label) {
     `${tag} read: ${mib(s.bytes)}, ${f((s.bytesPerSecond ?? NaN) / MiB, 1)} MiB/s over the wall time, ` +
       `${f((s.readBytesPerSecond ?? NaN) / MiB, 1)} MiB/s per read (File.slice + decode)`,
   );
+  const ra = r.readAlone;
+  console.log(
+    `${tag} read alone (after the run, page cache warm): ${mib(ra.bytes)} of ${ra.matrices} matrices in ` +
+      `${f(ra.ms, 0)} ms = ${f(ra.bytes / MiB / (ra.ms / 1000), 1)} MiB/s`,
+  );
   const gpu = r.gpuMemory;
   console.log(
     `${tag} peak GPU buffer memory: ${gpu ? `${mib(gpu.peakBytes)} (${gpu.allocations} buffers created)` : 'n/a (CPU backend)'}`,
@@ -103,6 +108,7 @@ function toRecords(r, heap) {
       readBytesPerSecond: s.readBytesPerSecond,
       matricesPerSecond: s.matricesPerSecond,
       openMs: r.openMs,
+      readAloneBytesPerSecond: r.readAlone.ms > 0 ? r.readAlone.bytes / (r.readAlone.ms / 1000) : null,
       peakGpuBytes: r.gpuMemory?.peakBytes ?? null,
       peakHeapBytes: heap,
       extrapolatedWholeModelMs: r.extrapolation?.wallMs ?? null,

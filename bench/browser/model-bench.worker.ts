@@ -11,7 +11,7 @@ import { isStudioError } from '../../src/core/errors';
 import { openModel } from '../../src/core/formats/open';
 import { analyzeModel } from '../../src/core/pipeline/analyze';
 import { planAnalysis } from '../../src/core/pipeline/plan';
-import type { PlanOptions } from '../../src/core/pipeline/plan';
+import type { PlanItem, PlanOptions } from '../../src/core/pipeline/plan';
 import { StageStats, extrapolateWallTime } from '../../src/core/pipeline/stage-stats';
 import type { Extrapolation, MatrixStageRecord, StageSummary } from '../../src/core/pipeline/stage-stats';
 import type { GpuMemorySnapshot } from '../../src/gpu/memory';
@@ -47,7 +47,30 @@ export interface ModelBenchResult {
   /** Present when incomplete: the whole plan's time at the measured rate. */
   extrapolation: Extrapolation | null;
   gpuMemory: GpuMemorySnapshot | null;
+  /** Reading alone (no computation), after the analysis: the raw read rate File.slice gives here. */
+  readAlone: { bytes: number; ms: number; matrices: number };
   errors: string[];
+}
+
+/** Cap on the read-alone pass, ms. */
+const READ_ALONE_MS = 20_000;
+
+/**
+ * Reads the plan's tensors one after another as the backend would (raw bytes when the reader has them,
+ * else decoded), discarding them, until the plan or the time cap ends.
+ */
+async function readAlone(items: readonly PlanItem[], raw: boolean): Promise<ModelBenchResult['readAlone']> {
+  const t0 = performance.now();
+  let bytes = 0;
+  let matrices = 0;
+  for (const item of items) {
+    if (performance.now() - t0 > READ_ALONE_MS) break;
+    const got = raw && item.tensor.readRaw ? await item.tensor.readRaw() : null;
+    if (got === null) await item.tensor.read();
+    bytes += item.bytes;
+    matrices++;
+  }
+  return { bytes, ms: performance.now() - t0, matrices };
 }
 
 async function select(selector: BackendSelector, backend: 'webgpu' | 'cpu'): Promise<SelectedBackend> {
@@ -125,6 +148,8 @@ const api = {
     const summary = stats.summary(wallMs);
     const gpuMemory = selected.gpuMemory?.snapshot() ?? null;
     selected.backend.dispose?.();
+    // 3. After the analysis (so that it ran on a cache as cold as it was): the read rate alone.
+    const reads = await readAlone(plan.items, selected.info.name === 'webgpu');
     return {
       backend: selected.info,
       model: {
@@ -140,6 +165,7 @@ const api = {
       complete,
       extrapolation: complete ? null : extrapolateWallTime(summary, plan.totals.flops),
       gpuMemory,
+      readAlone: reads,
       errors,
     };
   },
