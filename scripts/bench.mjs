@@ -1,6 +1,6 @@
 // `npm run bench -- --out FILE [--budget SECONDS] [--sizes 256,512,...] [--shapes 4096x11008,...]
 //                   [--no-node] [--no-browser] [--no-ort] [--no-cpu]`
-// `npm run bench -- --model DIR [--backend webgpu|cpu|both] [--budget SECONDS] [--out FILE]`
+// `npm run bench -- --model DIR [--backend webgpu|cpu|both] [--budget SECONDS] [--out FILE] [--read-only]`
 //
 // 1. Node benches written next to this one (bench/fit.node.ts, bench/cpu.node.ts), each run with
 //    `npx tsx FILE --json TMP` when it exists.
@@ -23,7 +23,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE =
   'usage: npm run bench -- --out FILE [--budget SECONDS] [--sizes 256,512] [--shapes 4096x11008] ' +
   '[--no-node] [--no-browser] [--no-ort] [--no-cpu]\n' +
-  '       npm run bench -- --model DIR [--backend webgpu|cpu|both] [--budget SECONDS] [--out FILE]';
+  '       npm run bench -- --model DIR [--backend webgpu|cpu|both] [--budget SECONDS] [--out FILE] [--read-only]';
 
 function parseArgs(argv) {
   const opts = {
@@ -40,6 +40,7 @@ function parseArgs(argv) {
     cpu: true,
     model: null,
     backend: 'both',
+    readOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -61,6 +62,7 @@ function parseArgs(argv) {
     else if (a === '--no-ort') opts.ort = false;
     else if (a === '--no-cpu') opts.cpu = false;
     else if (a === '--model') opts.model = next();
+    else if (a === '--read-only') opts.readOnly = true;
     else if (a === '--backend') {
       opts.backend = next();
       if (!['webgpu', 'cpu', 'both'].includes(opts.backend))

@@ -1,4 +1,4 @@
-// `npm run bench -- --model DIR [--backend webgpu|cpu|both] [--budget SECONDS] [--out FILE]`
+// `npm run bench -- --model DIR [--backend webgpu|cpu|both] [--budget SECONDS] [--out FILE] [--read-only]`
 //
 // The whole-model benchmark: Vite serves bench/browser/model.html, headless Chromium (our flags, WebGPU
 // on) opens it, the files of DIR are set on its <input type=file multiple> by path (disk-backed Files:
@@ -7,7 +7,7 @@
 // Meanwhile the JS heap of the page and of every worker is polled through the DevTools protocol.
 // Prints per-stage time and share, read rate, GFLOP/s, peak JS heap, peak GPU buffer memory, wall time,
 // matrices/s, with the adapter on every line; when the budget ends the run first, the partial figures and
-// a clearly labelled extrapolation to the whole model.
+// a clearly labelled extrapolation to the whole model. --read-only times reading alone (raw, then decoded).
 /* global window */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -134,6 +134,7 @@ export async function runModelBench(opts, root) {
   const base = server.resolvedUrls?.local[0];
   const browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
   const records = [];
+  let probe = null;
   try {
     const page = await browser.newPage();
     page.on('console', (m) => {
@@ -141,13 +142,27 @@ export async function runModelBench(opts, root) {
         console.log(m.text());
     });
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    const probe = new HeapProbe(await page.context().newCDPSession(page));
+    probe = new HeapProbe(await page.context().newCDPSession(page));
     await probe.start();
     await page.goto(new URL('bench/browser/model.html', base).href);
     await page.waitForFunction(() => typeof window.runModelBench === 'function', null, { timeout: 120_000 });
     // Paths, not contents: Chromium backs each File by the file on disk.
     await page.setInputFiles('#files', files);
     page.setDefaultTimeout(0);
+    if (opts.readOnly) {
+      // Reading alone: the File.slice rate for this model on this machine, no computation.
+      const budgetMs = (opts.budget ?? 600) * 1000;
+      for (const raw of [true, false]) {
+        const r = await page.evaluate((c) => window.runReadOnly(c), { raw, budgetMs });
+        const how = raw ? 'raw bytes (GPU path)' : 'decoded to float (CPU path)';
+        console.log(
+          `[read-only | ${how}] ${mib(r.bytes)} of ${mib(r.planBytes)} (${r.matrices}/${r.planMatrices} matrices) ` +
+            `in ${f(r.ms / 1000, 2)} s = ${f(r.bytes / MiB / (r.ms / 1000), 1)} MiB/s`,
+        );
+        records.push({ bench: 'model', stage: raw ? 'read-only-raw' : 'read-only-decoded', ...r });
+      }
+      return records;
+    }
     const backends = opts.backend === 'both' ? ['webgpu', 'cpu'] : [opts.backend];
     for (const backend of backends) {
       const budgetMs = (opts.budget ?? 600) * 1000;
@@ -167,9 +182,9 @@ export async function runModelBench(opts, root) {
       printRun(result, heap, backend);
       records.push(...toRecords(result, heap));
     }
-    probe.stop();
     if (probe.errors.length) console.log(`heap probe errors: ${probe.errors.join('; ')}`);
   } finally {
+    probe?.stop();
     await browser.close();
     await server.close();
   }

@@ -52,19 +52,23 @@ export interface ModelBenchResult {
   errors: string[];
 }
 
-/** Cap on the read-alone pass, ms. */
+/** Cap on the read-alone pass after an analysis, ms. */
 const READ_ALONE_MS = 20_000;
 
 /**
  * Reads the plan's tensors one after another as the backend would (raw bytes when the reader has them,
  * else decoded), discarding them, until the plan or the time cap ends.
  */
-async function readAlone(items: readonly PlanItem[], raw: boolean): Promise<ModelBenchResult['readAlone']> {
+async function readAlone(
+  items: readonly PlanItem[],
+  raw: boolean,
+  capMs = READ_ALONE_MS,
+): Promise<ModelBenchResult['readAlone']> {
   const t0 = performance.now();
   let bytes = 0;
   let matrices = 0;
   for (const item of items) {
-    if (performance.now() - t0 > READ_ALONE_MS) break;
+    if (performance.now() - t0 > capMs) break;
     const got = raw && item.tensor.readRaw ? await item.tensor.readRaw() : null;
     if (got === null) await item.tensor.read();
     bytes += item.bytes;
@@ -83,6 +87,21 @@ async function select(selector: BackendSelector, backend: 'webgpu' | 'cpu'): Pro
 }
 
 const api = {
+  /**
+   * Reads every planned tensor (raw bytes, as the GPU path does; decoded when `raw` is false) with no
+   * computation, within `budgetMs`: the read rate of File.slice on this machine for this model.
+   */
+  async readOnly(
+    files: File[],
+    raw: boolean,
+    budgetMs: number,
+  ): Promise<ModelBenchResult['readAlone'] & { planBytes: number; planMatrices: number }> {
+    const model = await openModel(files.map((f) => blobSource(f)));
+    const plan = planAnalysis(model);
+    const reads = await readAlone(plan.items, raw, budgetMs);
+    return { ...reads, planBytes: plan.totals.bytes, planMatrices: plan.totals.matrices };
+  },
+
   async run(
     files: File[],
     config: ModelBenchConfig,

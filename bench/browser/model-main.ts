@@ -7,20 +7,41 @@
 import * as Comlink from 'comlink';
 import type { ModelBenchApi, ModelBenchConfig, ModelBenchResult } from './model-bench.worker';
 
+type ReadOnlyResult = Awaited<ReturnType<ModelBenchApi['readOnly']>>;
+
 declare global {
   interface Window {
     runModelBench(config: ModelBenchConfig): Promise<ModelBenchResult>;
+    runReadOnly(config: { raw: boolean; budgetMs: number }): Promise<ReadOnlyResult>;
   }
 }
 
-window.runModelBench = async (config: ModelBenchConfig): Promise<ModelBenchResult> => {
+function inputFiles(): File[] {
   const input = document.getElementById('files') as HTMLInputElement;
   const files = Array.from(input.files ?? []);
   if (files.length === 0) throw new Error('no model files were set on the file input');
-  const worker = new Worker(new URL('./model-bench.worker.ts', import.meta.url), {
+  return files;
+}
+
+function benchWorker(): Worker {
+  return new Worker(new URL('./model-bench.worker.ts', import.meta.url), {
     type: 'module',
     name: 'model-bench',
   });
+}
+
+window.runReadOnly = async ({ raw, budgetMs }) => {
+  const worker = benchWorker();
+  try {
+    return await Comlink.wrap<ModelBenchApi>(worker).readOnly(inputFiles(), raw, budgetMs);
+  } finally {
+    worker.terminate();
+  }
+};
+
+window.runModelBench = async (config: ModelBenchConfig): Promise<ModelBenchResult> => {
+  const files = inputFiles();
+  const worker = benchWorker();
   const api = Comlink.wrap<ModelBenchApi>(worker);
   try {
     return await api.run(
