@@ -1,5 +1,6 @@
 // `npm run bench -- --out FILE [--budget SECONDS] [--sizes 256,512,...] [--shapes 4096x11008,...]
-//                   [--no-node] [--no-browser] [--no-ort] [--no-cpu] [--model DIR]`
+//                   [--no-node] [--no-browser] [--no-ort] [--no-cpu]`
+// `npm run bench -- --model DIR [--backend webgpu|cpu|both] [--budget SECONDS] [--out FILE] [--read-only]`
 //
 // 1. Node benches written next to this one (bench/fit.node.ts, bench/cpu.node.ts), each run with
 //    `npx tsx FILE --json TMP` when it exists.
@@ -7,6 +8,8 @@
 //    window.runBench() on whatever adapter exists, within the time budget.
 // Prints one table (adapter on every row) and writes FILE as a JSON array of records
 // { stage, rows, cols, backend, adapter, ms, gflops, ratio? }. Never part of `npm test`.
+// 3. With --model DIR, only the whole-model bench (scripts/model-bench.mjs): the app's pipeline over every
+//    file of DIR in headless Chromium, per-stage times, read rate, GFLOP/s, peak JS heap and GPU memory.
 /* global window, navigator -- used only inside page.evaluate callbacks, which run in Chromium */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,11 +17,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, requireChromium } from './chromium.mjs';
+import { runModelBench } from './model-bench.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE =
   'usage: npm run bench -- --out FILE [--budget SECONDS] [--sizes 256,512] [--shapes 4096x11008] ' +
-  '[--no-node] [--no-browser] [--no-ort] [--no-cpu] [--model DIR]';
+  '[--no-node] [--no-browser] [--no-ort] [--no-cpu]\n' +
+  '       npm run bench -- --model DIR [--backend webgpu|cpu|both] [--budget SECONDS] [--out FILE] [--read-only]';
 
 function parseArgs(argv) {
   const opts = {
@@ -34,6 +39,8 @@ function parseArgs(argv) {
     ort: true,
     cpu: true,
     model: null,
+    backend: 'both',
+    readOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -55,7 +62,12 @@ function parseArgs(argv) {
     else if (a === '--no-ort') opts.ort = false;
     else if (a === '--no-cpu') opts.cpu = false;
     else if (a === '--model') opts.model = next();
-    else if (a === '--help' || a === '-h') {
+    else if (a === '--read-only') opts.readOnly = true;
+    else if (a === '--backend') {
+      opts.backend = next();
+      if (!['webgpu', 'cpu', 'both'].includes(opts.backend))
+        throw new Error(`--backend must be webgpu, cpu or both, not ${opts.backend}\n${USAGE}`);
+    } else if (a === '--help' || a === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}\n${USAGE}`);
@@ -157,10 +169,14 @@ function printTable(records) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.model !== null) {
+    const records = await runModelBench(opts, root);
+    writeFileSync(opts.out, JSON.stringify(records, null, 2) + '\n');
+    console.log(`\nwrote ${records.length} records to ${opts.out}`);
+    return;
+  }
   const records = [];
   const notes = [];
-  if (opts.model !== null)
-    notes.push(`--model ${opts.model}: the whole-model benchmark is not implemented yet`);
   if (opts.node) {
     const r = runNodeBenches();
     records.push(...r.records);

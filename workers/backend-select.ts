@@ -7,6 +7,7 @@ import { isStudioError } from '../src/core/errors';
 import type { SpectrumBackend } from '../src/core/linalg/backend';
 import { createCpuBackend } from '../src/core/linalg/backend';
 import { createGpuContext } from '../src/gpu/device';
+import type { GpuMemoryCounter } from '../src/gpu/memory';
 import { createGpuBackend } from '../src/gpu/spectrum-gpu';
 import type { BackendInfo, WorkerOptions } from './contract';
 import { createCpuPoolBackend } from './cpu-pool';
@@ -17,6 +18,8 @@ export interface SelectedBackend {
   info: BackendInfo;
   /** Matrices in flight at once (the CPU pool's size; 2 for the GPU, to overlap read, GPU and CPU stages). */
   concurrency: number;
+  /** The GPU buffers this backend holds (WebGPU only; read by `npm run bench -- --model`). */
+  gpuMemory?: GpuMemoryCounter;
 }
 
 const CPU_ADAPTER = 'CPU (float64)';
@@ -90,6 +93,7 @@ export class BackendSelector {
         // Two in flight: the next tensor is read and its Gram submitted while this one's tridiagonal
         // eigenvalues are solved on the CPU (the GPU backend queues the device work itself).
         concurrency: 2,
+        gpuMemory: ctx.memory,
       };
     } catch (err) {
       return cpu(reasonOf(err));

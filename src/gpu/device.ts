@@ -3,6 +3,7 @@
  * limits, lost-device handling and error scopes are decided in one place.
  */
 import { StudioError } from '../core/errors';
+import { GpuMemoryCounter } from './memory';
 
 export interface GpuContext {
   device: GPUDevice;
@@ -18,6 +19,8 @@ export interface GpuContext {
   };
   /** Resolves with a message when the device is lost (the caller falls back to the CPU backend). */
   lost: Promise<string>;
+  /** Bytes of the buffers our kernels hold on this device (see createTrackedBuffer). */
+  memory: GpuMemoryCounter;
 }
 
 export function webgpuAvailable(): boolean {
@@ -86,7 +89,24 @@ export async function createGpuContext(): Promise<GpuContext> {
       maxComputeWorkgroupsPerDimension: d.maxComputeWorkgroupsPerDimension,
     },
     lost,
+    memory: new GpuMemoryCounter(),
   };
+}
+
+/** device.createBuffer, counted in the context's memory counter. Release with destroyTrackedBuffer. */
+export function createTrackedBuffer(
+  ctx: Pick<GpuContext, 'device' | 'memory'>,
+  desc: GPUBufferDescriptor,
+): GPUBuffer {
+  const buffer = ctx.device.createBuffer(desc);
+  ctx.memory.allocate(buffer, buffer.size);
+  return buffer;
+}
+
+/** buffer.destroy(), uncounted from the context's memory counter. */
+export function destroyTrackedBuffer(ctx: Pick<GpuContext, 'memory'>, buffer: GPUBuffer): void {
+  ctx.memory.release(buffer);
+  buffer.destroy();
 }
 
 /** Compiles a WGSL module and fails with the compiler's messages instead of a silent invalid pipeline. */
@@ -117,21 +137,27 @@ export async function createComputePipeline(
   return pipeline;
 }
 
-/** Copies a GPU buffer region back to the CPU as a Float32Array. */
+/**
+ * Copies a GPU buffer region back to the CPU as a Float32Array. With `memory`, the staging buffer is
+ * counted there while it lives.
+ */
 export async function readBackF32(
   device: GPUDevice,
   src: GPUBuffer,
   byteOffset: number,
   count: number,
+  memory?: GpuMemoryCounter,
 ): Promise<Float32Array> {
   const size = count * 4;
   const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  memory?.allocate(staging, staging.size);
   const enc = device.createCommandEncoder();
   enc.copyBufferToBuffer(src, byteOffset, staging, 0, size);
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
   const out = new Float32Array(staging.getMappedRange().slice(0));
   staging.unmap();
+  memory?.release(staging);
   staging.destroy();
   return out;
 }

@@ -7,7 +7,7 @@
  */
 import { StudioError } from '../core/errors';
 import type { GpuContext } from './device';
-import { createComputePipeline } from './device';
+import { createComputePipeline, createTrackedBuffer, destroyTrackedBuffer } from './device';
 import gramWgsl from './kernels/gram.wgsl?raw';
 
 export type GpuDtype = 'F32' | 'F16' | 'BF16';
@@ -104,7 +104,7 @@ export class GramKernel {
     private readonly ctx: GpuContext,
     private readonly pipelines: Record<GpuDtype, GPUComputePipeline>,
   ) {
-    this.params = ctx.device.createBuffer({
+    this.params = createTrackedBuffer(ctx, {
       label: 'gram params',
       size: 32,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -136,8 +136,8 @@ export class GramKernel {
     const kbMax = planSlabLength(this.ctx, dtype, n, k, options.maxSlabLength);
     const slabBytes = Math.ceil((kbMax * n * bpe) / 4) * 4;
     if (!this.slabBuffer || this.slabBuffer.size < slabBytes) {
-      this.slabBuffer?.destroy();
-      this.slabBuffer = device.createBuffer({
+      if (this.slabBuffer) destroyTrackedBuffer(this.ctx, this.slabBuffer);
+      this.slabBuffer = createTrackedBuffer(this.ctx, {
         label: 'gram slab',
         size: slabBytes,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
@@ -187,9 +187,9 @@ export class GramKernel {
   }
 
   dispose(): void {
-    this.slabBuffer?.destroy();
+    if (this.slabBuffer) destroyTrackedBuffer(this.ctx, this.slabBuffer);
     this.slabBuffer = null;
-    this.params.destroy();
+    destroyTrackedBuffer(this.ctx, this.params);
   }
 }
 

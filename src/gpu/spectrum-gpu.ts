@@ -9,7 +9,7 @@ import type { SpectrumBackend, SpectrumInput } from '../core/linalg/backend';
 import { tridiagonalEigenvalues } from '../core/linalg/sterf';
 import type { SpectrumResult } from '../core/spectral/types';
 import type { GpuContext } from './device';
-import { createGpuContext } from './device';
+import { createGpuContext, createTrackedBuffer, destroyTrackedBuffer } from './device';
 import type { GramInput, GramOptions } from './gram';
 import { GramKernel, bytesPerElement, gramShape } from './gram';
 import { TridiagonalKernel } from './tridiagonalize';
@@ -102,8 +102,8 @@ export async function createGpuBackend(
       );
     }
     if (gBuffer && gBuffer.size === size) return gBuffer;
-    gBuffer?.destroy();
-    gBuffer = device.createBuffer({
+    if (gBuffer) destroyTrackedBuffer(context, gBuffer);
+    gBuffer = createTrackedBuffer(context, {
       label: 'gram',
       size,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
@@ -192,7 +192,7 @@ export async function createGpuBackend(
     dispose() {
       gram.dispose();
       tri.dispose();
-      gBuffer?.destroy();
+      if (gBuffer) destroyTrackedBuffer(context, gBuffer);
       gBuffer = null;
     },
   };

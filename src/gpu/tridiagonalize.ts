@@ -4,7 +4,7 @@
  * matrix buffer in place and reads back only the diagonal d and off-diagonal e.
  */
 import type { GpuContext } from './device';
-import { createComputePipeline, readBackF32 } from './device';
+import { createComputePipeline, createTrackedBuffer, destroyTrackedBuffer, readBackF32 } from './device';
 import { abortError } from '../core/errors';
 import tridiagonalizeWgsl from './kernels/tridiagonalize.wgsl?raw';
 
@@ -88,7 +88,8 @@ export class TridiagonalKernel {
     if (this.vectors && this.vectors.n === n) return this.vectors;
     this.disposeVectors();
     const { device } = this.ctx;
-    const mk = (label: string, size: number, usage: number) => device.createBuffer({ label, size, usage });
+    const mk = (label: string, size: number, usage: number) =>
+      createTrackedBuffer(this.ctx, { label, size, usage });
     const rw = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     const steps = mk(
       'tridiagonalize steps',
@@ -178,15 +179,14 @@ export class TridiagonalKernel {
       inFlight = done;
     }
     if (inFlight) await inFlight;
-    const de = await readBackF32(device, bufs.out, 0, 2 * n);
+    const de = await readBackF32(device, bufs.out, 0, 2 * n, this.ctx.memory);
     return { d: Float64Array.from(de.subarray(0, n)), e: Float64Array.from(de.subarray(n, 2 * n - 1)) };
   }
 
   private disposeVectors(): void {
     if (!this.vectors) return;
-    for (const b of [...this.vectors.v, ...this.vectors.pw]) b.destroy();
-    this.vectors.out.destroy();
-    this.vectors.steps.destroy();
+    const { v, pw, out, steps } = this.vectors;
+    for (const b of [...v, ...pw, out, steps]) destroyTrackedBuffer(this.ctx, b);
     this.vectors = null;
   }
 

@@ -36,6 +36,19 @@ export interface AnalyzeOptions {
   prefetch?: number;
   /** Clock for progress timings (tests inject one). */
   now?: () => number;
+  /**
+   * Benchmark hook: called when a tensor's read (File.slice + decode into what the backend takes) has
+   * finished, with its wall time. Reads run ahead of the computation, so these overlap other stages.
+   */
+  onRead?: (read: ReadTiming) => void;
+}
+
+export interface ReadTiming {
+  index: number;
+  name: string;
+  /** Bytes read from the file (the plan's count for this tensor). */
+  bytes: number;
+  ms: number;
 }
 
 /** Errors that end the whole run rather than one matrix. */
@@ -64,6 +77,7 @@ export async function analyzeModel(
       }
     };
   const deliver = guard(onMatrix);
+  const onRead = opts.onRead ? guard(opts.onRead) : undefined;
   const tracker = new ProgressTracker(plan.totals, guard(onProgress), opts.now);
   const results: (MatrixResult | undefined)[] = new Array<MatrixResult | undefined>(plan.items.length);
   const tensorErrors: StudioErrorData[] = [];
@@ -76,7 +90,15 @@ export async function analyzeModel(
   const reads = new Map<number, Promise<SpectrumInput | PooledInput>>();
   const startRead = (index: number): void => {
     if (index >= plan.items.length || reads.has(index) || fatal !== null) return;
-    const read = inputFor(plan.items[index], backend, signal);
+    const item = plan.items[index];
+    const t0 = onRead ? performance.now() : 0;
+    let read = inputFor(item, backend, signal);
+    if (onRead) {
+      read = read.then((input) => {
+        onRead({ index, name: item.name, bytes: item.bytes, ms: performance.now() - t0 });
+        return input;
+      });
+    }
     read.catch(() => undefined); // handled when its computation awaits it; never an unhandled rejection
     reads.set(index, read);
   };

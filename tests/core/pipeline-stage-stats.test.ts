@@ -1,0 +1,190 @@
+/**
+ * Benchmark accounting: stage-time aggregation (StageStats), the flop split by stage, the extrapolation
+ * of a partial run, the GPU buffer counter, and analyzeModel's `onRead` hook on a small generated model.
+ * Expected numbers are worked out by hand in each test from the records given.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ModelDescription, TensorHandle } from '../../src/core/formats/types';
+import { createCpuBackend } from '../../src/core/linalg/backend';
+import { analyzeModel } from '../../src/core/pipeline/analyze';
+import type { ReadTiming } from '../../src/core/pipeline/analyze';
+import { planAnalysis, spectrumFlops } from '../../src/core/pipeline/plan';
+import { StageStats, extrapolateWallTime, stageFlops } from '../../src/core/pipeline/stage-stats';
+import { GpuMemoryCounter } from '../../src/gpu/memory';
+
+describe('stageFlops', () => {
+  it('splits spectrumFlops into Gram, reduction and tridiagonal terms', () => {
+    for (const [rows, cols] of [
+      [4096, 4096],
+      [11008, 4096],
+      [4096, 11008],
+      [3, 1],
+      [1, 1],
+    ] as const) {
+      const f = stageFlops(rows, cols);
+      expect(f.gram + f.reduction + f.tridiagonal).toBeCloseTo(spectrumFlops(rows, cols), 3);
+    }
+    // 11008×4096: Gram over the longer side, 11008·4096·4097; reduction (4/3)·4096³.
+    const f = stageFlops(11008, 4096);
+    expect(f.gram).toBe(11008 * 4096 * 4097);
+    expect(f.reduction).toBeCloseTo((4 / 3) * 4096 ** 3, 0);
+    expect(f.tridiagonal).toBe(30 * 4096 * 4096);
+  });
+});
+
+describe('StageStats', () => {
+  it('sums stage times, shares, read rate, GFLOP/s and matrices/s', () => {
+    const stats = new StageStats();
+    stats.add({ name: 'a', rows: 8, cols: 4, bytes: 64, stages: { read: 2, gram: 1, reduction: 3, fit: 2 } });
+    stats.add({
+      name: 'b',
+      rows: 4,
+      cols: 4,
+      bytes: 32,
+      stages: { read: 6, gram: 1, reduction: 1, tridiagonal: 2, fit: 2 },
+    });
+    const s = stats.summary(20);
+    expect(s.matrices).toBe(2);
+    expect(s.bytes).toBe(96);
+    expect(s.flops).toBeCloseTo(spectrumFlops(8, 4) + spectrumFlops(4, 4), 9);
+    const ms = Object.fromEntries(s.stages.map((t) => [t.stage, t.ms]));
+    expect(ms).toEqual({ read: 8, gram: 2, reduction: 4, tridiagonal: 2, fit: 4 });
+    // Shares of the 20 ms summed over stages.
+    expect(s.stages.map((t) => t.share)).toEqual([0.4, 0.1, 0.2, 0.1, 0.2]);
+    // Gram: 8·4·5 + 4·4·5 = 240 flops in 2 ms -> 120 000 flop/s.
+    expect(s.stages[1].gflops).toBeCloseTo(240 / 2e-3 / 1e9, 12);
+    // Tridiagonal: only b reported it: 30·16 flops in 2 ms.
+    expect(s.stages[3].gflops).toBeCloseTo(480 / 2e-3 / 1e9, 12);
+    expect(s.stages[0].gflops).toBeNull();
+    expect(s.stages[4].gflops).toBeNull();
+    expect(s.readBytesPerSecond).toBeCloseTo(96 / 8e-3, 9);
+    expect(s.bytesPerSecond).toBeCloseTo(96 / 20e-3, 9);
+    expect(s.gflops).toBeCloseTo(s.flops / 20e-3 / 1e9, 15);
+    expect(s.matricesPerSecond).toBeCloseTo(100, 9);
+  });
+
+  it('gives null rates and zero shares when nothing was timed, and refuses negative times', () => {
+    const empty = new StageStats().summary(0);
+    expect(empty.matrices).toBe(0);
+    expect(empty.gflops).toBeNull();
+    expect(empty.bytesPerSecond).toBeNull();
+    expect(empty.stages.every((t) => t.share === 0 && t.ms === 0)).toBe(true);
+    const stats = new StageStats();
+    expect(() => stats.add({ name: 'x', rows: 2, cols: 2, bytes: 16, stages: { gram: -1 } })).toThrow(
+      /x: stage gram/,
+    );
+    expect(() => stats.add({ name: 'y', rows: 2, cols: 2, bytes: 16, stages: { read: NaN } })).toThrow(
+      /y: stage read/,
+    );
+    expect(stats.count).toBe(0);
+  });
+});
+
+describe('extrapolateWallTime', () => {
+  it('scales the measured wall time by the flops still to do', () => {
+    const e = extrapolateWallTime({ flops: 250, wallMs: 10 }, 1000);
+    expect(e).toEqual({ wallMs: 40, measuredFraction: 0.25 });
+    expect(extrapolateWallTime({ flops: 0, wallMs: 10 }, 1000)).toBeNull();
+  });
+});
+
+describe('GpuMemoryCounter', () => {
+  it('tracks live bytes and their peak, once per buffer', () => {
+    const c = new GpuMemoryCounter();
+    const a = {};
+    const b = {};
+    const d = {};
+    c.allocate(a, 100);
+    c.allocate(b, 50);
+    c.allocate(a, 100); // the same buffer again: not counted twice
+    expect(c.snapshot()).toEqual({ liveBytes: 150, peakBytes: 150, liveBuffers: 2, allocations: 2 });
+    c.release(a);
+    c.release(a); // a second destroy changes nothing
+    c.allocate(d, 20);
+    expect(c.snapshot()).toEqual({ liveBytes: 70, peakBytes: 150, liveBuffers: 2, allocations: 3 });
+    c.resetPeak();
+    expect(c.snapshot().peakBytes).toBe(70);
+    c.release({}); // never allocated: ignored
+    c.release(b);
+    c.release(d);
+    expect(c.snapshot()).toEqual({ liveBytes: 0, peakBytes: 70, liveBuffers: 0, allocations: 3 });
+    expect(() => c.allocate({}, -1)).toThrow(RangeError);
+  });
+});
+
+/** A model of `count` F32 matrices rows×cols of seeded values, held in memory. */
+function generatedModel(count: number, rows: number, cols: number): ModelDescription {
+  const tensors: TensorHandle[] = Array.from({ length: count }, (_, i) => {
+    const values = new Float32Array(rows * cols);
+    let x = 12345 + i;
+    for (let j = 0; j < values.length; j++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      values[j] = x / 2147483648 - 0.5;
+    }
+    return {
+      name: `model.layers.${i}.mlp.up_proj.weight`,
+      file: 'gen.safetensors',
+      shape: [rows, cols],
+      dtype: 'F32',
+      byteLength: rows * cols * 4,
+      placement: { layer: i, role: 'up_proj', kind: 'mlp' },
+      matrixShape: [rows, cols],
+      skipReason: null,
+      read: () => Promise.resolve(values.slice()),
+      readF64: () => Promise.resolve(Float64Array.from(values)),
+    };
+  });
+  return {
+    name: 'gen',
+    format: 'safetensors',
+    architecture: 'llama',
+    numLayers: count,
+    files: [{ name: 'gen.safetensors', bytes: count * rows * cols * 4, format: 'safetensors' }],
+    tensors,
+    metadata: {},
+    errors: [],
+    warnings: [],
+  };
+}
+
+describe('analyzeModel onRead', () => {
+  it('reports every read once with its bytes, and the stage records add up', async () => {
+    const model = generatedModel(3, 24, 16);
+    const plan = planAnalysis(model);
+    const reads: ReadTiming[] = [];
+    const stats = new StageStats();
+    const readMs = new Map<string, number>();
+    const result = await analyzeModel(model, plan, createCpuBackend(), {
+      onRead: (r) => {
+        reads.push(r);
+        readMs.set(r.name, r.ms);
+      },
+      onMatrix: (m) =>
+        stats.add({
+          name: m.name,
+          rows: m.shape[0],
+          cols: m.shape[1],
+          bytes: 24 * 16 * 4,
+          stages: {
+            read: readMs.get(m.name),
+            gram: m.timings.gram,
+            reduction: m.timings.reduction,
+            tridiagonal: m.timings.tridiagonal,
+            fit: m.timings.fit,
+          },
+        }),
+    });
+    expect(result.matrices).toHaveLength(3);
+    expect(reads.map((r) => r.index).sort()).toEqual([0, 1, 2]);
+    expect(reads.map((r) => r.name).sort()).toEqual(plan.items.map((i) => i.name).sort());
+    for (const r of reads) {
+      expect(r.bytes).toBe(24 * 16 * 4);
+      expect(r.ms).toBeGreaterThanOrEqual(0);
+    }
+    const s = stats.summary(1);
+    expect(s.matrices).toBe(3);
+    expect(s.bytes).toBe(plan.totals.bytes);
+    expect(s.flops).toBeCloseTo(plan.totals.flops, 6);
+    for (const t of s.stages) expect(t.ms).toBeGreaterThanOrEqual(0);
+  });
+});
