@@ -75,6 +75,8 @@ export function PlanSelection({ summary, busy, onReplan }: PlanSelectionProps): 
     if (e.key === 'Enter') commitRange();
   };
 
+  const inputProps = { bounds, disabled: busy, onCommit: commitRange, onEnter };
+
   return (
     <fieldset className="plan-options plan-selection">
       <legend>Analyse</legend>
@@ -102,34 +104,8 @@ export function PlanSelection({ summary, busy, onReplan }: PlanSelectionProps): 
         })}
       </div>
       <div className="layer-range">
-        <label>
-          First layer{' '}
-          <input
-            type="number"
-            min={bounds[0]}
-            max={bounds[1]}
-            step={1}
-            value={first}
-            disabled={busy}
-            onChange={(e) => setFirst(e.currentTarget.value)}
-            onBlur={commitRange}
-            onKeyDown={onEnter}
-          />
-        </label>
-        <label>
-          Last layer{' '}
-          <input
-            type="number"
-            min={bounds[0]}
-            max={bounds[1]}
-            step={1}
-            value={last}
-            disabled={busy}
-            onChange={(e) => setLast(e.currentTarget.value)}
-            onBlur={commitRange}
-            onKeyDown={onEnter}
-          />
-        </label>
+        <LayerInput label="First layer" value={first} onChange={setFirst} {...inputProps} />
+        <LayerInput label="Last layer" value={last} onChange={setLast} {...inputProps} />
         {rangeError !== null && (
           <span className="field-error" role="note">
             {rangeError}
@@ -137,5 +113,43 @@ export function PlanSelection({ summary, busy, onReplan }: PlanSelectionProps): 
         )}
       </div>
     </fieldset>
+  );
+}
+
+interface LayerInputProps {
+  label: string;
+  value: string;
+  bounds: [number, number];
+  disabled: boolean;
+  onChange(value: string): void;
+  onCommit(): void;
+  onEnter(e: KeyboardEvent<HTMLInputElement>): void;
+}
+
+/** One end of the layer range: a labelled whole-number field, applied on blur or Enter. */
+function LayerInput({
+  label,
+  value,
+  bounds,
+  disabled,
+  onChange,
+  onCommit,
+  onEnter,
+}: LayerInputProps): ReactNode {
+  return (
+    <label>
+      {label}{' '}
+      <input
+        type="number"
+        min={bounds[0]}
+        max={bounds[1]}
+        step={1}
+        value={value}
+        disabled={disabled}
+        onChange={(e) => onChange(e.currentTarget.value)}
+        onBlur={onCommit}
+        onKeyDown={onEnter}
+      />
+    </label>
   );
 }
