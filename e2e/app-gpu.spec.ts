@@ -1,5 +1,12 @@
 import { expect, test } from '@playwright/test';
-import { dropFiles, generatedLlama, layerAlphas, spectraComputed, waitForComplete } from './helpers/app';
+import {
+  downloadJson,
+  dropFiles,
+  generatedLlama,
+  layerAlphas,
+  spectraComputed,
+  waitForComplete,
+} from './helpers/app';
 
 // A GPU device lost in the middle of a run: the remaining matrices are retried on the CPU, with the
 // progress totals kept (see app-no-webgpu.spec.ts for a browser without WebGPU).
@@ -19,4 +26,23 @@ test('a lost GPU device mid-run: the rest of the matrices are analysed on the CP
   const alphas = await layerAlphas(page);
   expect(alphas).toHaveLength(3);
   for (const a of alphas) expect(Number.isFinite(a)).toBe(true);
+});
+
+test('matrices wider than 128 columns are computed on the GPU, and the export says so', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByText(/WebGPU adapter: .+/)).toBeVisible();
+  await dropFiles(page, [generatedLlama(1, 192)]);
+  await waitForComplete(page);
+  await expect(page.getByTestId('backend-summary')).toHaveText(
+    'Spectra computed: 7 matrices on WebGPU (fp32).',
+  );
+  const { json } = await downloadJson(page, 'Export allocation JSON');
+  const doc = json as {
+    analysis: { backend: string; backends: Record<string, number>; adapter?: string };
+    layers: { matrices: { name: string; backend: string }[] }[];
+  };
+  expect(doc.analysis.backend).toBe('webgpu');
+  expect(doc.analysis.backends).toEqual({ webgpu: 7 });
+  expect(doc.analysis.adapter).toBeTruthy();
+  for (const m of doc.layers.flatMap((l) => l.matrices)) expect(m.backend, m.name).toBe('webgpu');
 });

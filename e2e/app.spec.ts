@@ -23,7 +23,13 @@ interface AllocationJson {
   format: string;
   version: number;
   model: { name: string; architecture: string; files: { name: string; bytes: number }[]; numLayers: number };
-  analysis: { estimator: string; backend: string; layerAggregation: string; roles: string[] };
+  analysis: {
+    estimator: string;
+    backend: string;
+    backends: Record<string, number>;
+    layerAggregation: string;
+    roles: string[];
+  };
   layers: {
     index: number;
     alpha: number;
@@ -36,6 +42,7 @@ interface AllocationJson {
       D: number;
       tail: number;
       numEigs: number;
+      backend: string;
     }[];
   }[];
   allocation: {
@@ -97,7 +104,13 @@ test('the sample model: analysed, α per layer matches the references, allocatio
   expect(doc.model.architecture).toMatch(/llama/i);
   expect(doc.model.files.map((f) => f.name)).toContain('model.safetensors');
   expect(doc.analysis.estimator).toBe('alphalora');
-  expect(['webgpu', 'cpu']).toContain(doc.analysis.backend);
+  // Every stories260K matrix has a side of at most 128: computed in float64 on the CPU even when the
+  // run selected WebGPU, and the export and the page say so.
+  expect(doc.analysis.backend).toBe('cpu');
+  expect(doc.analysis.backends).toEqual({ cpu: 35 });
+  await expect(page.getByTestId('backend-summary')).toHaveText(
+    'Spectra computed: 35 matrices on the CPU (float64).',
+  );
   expect(doc.analysis.layerAggregation).toBe('mean');
   expect(doc.layers).toHaveLength(5);
   for (const layer of doc.layers) {
@@ -108,6 +121,7 @@ test('the sample model: analysed, α per layer matches the references, allocatio
       expect(ref, m.name).toBeDefined();
       expect(Math.abs(m.alpha - ref.alphalora.alpha)).toBeLessThan(ALPHA_TOLERANCE);
       expect(m.shape).toHaveLength(2);
+      expect(m.backend, m.name).toBe('cpu');
     }
   }
   expect(doc.allocation.mode).toBe('faithful');
@@ -296,4 +310,8 @@ test('charts export as SVG and PNG, the table as CSV', async ({ page }) => {
   expect(lines[0]).toMatch(/alpha/i);
   const qRow = lines.find((l) => l.includes('model.layers.0.self_attn.q_proj.weight'));
   expect(qRow).toBeDefined();
+  // Each row names the engine that computed it: all float64 CPU for this small model.
+  const backendCol = lines[0]!.split(',').indexOf('backend');
+  expect(backendCol).toBeGreaterThan(0);
+  for (const row of lines.slice(1)) expect(row.split(',')[backendCol]).toBe('cpu');
 });
