@@ -35,6 +35,8 @@ test('dropping the sharded safetensors (two shards, the index and config.json)',
     fixtureFile('config.json'),
   ]);
   await waitForComplete(page);
+  // Shards named model-*, no folder: the model is named by its config.
+  await expect(page.locator('.model-name')).toHaveText('llama (LlamaForCausalLM)');
   await expect(page.getByTestId('layers')).toHaveText('5');
   expectAlphasClose(await layerAlphas(page), f32.layerAlpha, 1e-3);
   await expect(page.getByRole('alert')).toBeEmpty();
@@ -44,6 +46,8 @@ test('"Open folder" with the sharded checkpoint folder', async ({ page }) => {
   await page.goto('/');
   await page.getByLabel('Open folder').setInputFiles(path.join(STORIES, 'sharded'));
   await waitForComplete(page);
+  // No config in this folder: the model is named after the folder the user picked.
+  await expect(page.locator('.model-name')).toHaveText('sharded');
   await expect(page.getByTestId('layers')).toHaveText('5');
   expectAlphasClose(await layerAlphas(page), f32.layerAlpha, 1e-3);
   await expect(page.getByRole('alert')).toBeEmpty();
@@ -63,6 +67,8 @@ test('dropping the GGUF Q8_0 file: α close to the F32 weights, no error', async
   await dropFiles(page, [fixtureFile('gguf/stories260K.Q8_0.gguf')]);
   await waitForComplete(page);
   await expect(page.getByTestId('format')).toHaveText('gguf');
+  // Named by the file's general.name metadata ("stories260K"), not the file name.
+  await expect(page.locator('.model-name')).toHaveText('stories260K');
   await expect(page.getByTestId('layers')).toHaveText('5');
   await expect(page.getByRole('alert')).toBeEmpty();
   // Q8_0 rounds every weight to 8 bits (per block of 32), which perturbs the small eigenvalues. Where the

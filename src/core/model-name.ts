@@ -10,7 +10,8 @@
  *   5. a single weight file's own name, unless it is generic (model, pytorch_model, ...);
  *   6. config.json `model_type` and architecture, e.g. "llama (LlamaForCausalLM)": it names a family,
  *      not a model, so a specific file name beats it;
- *   7. the file name anyway.
+ *   7. the dropped folder's name even when generic (the user picked it, so they know it);
+ *   8. the file name anyway (without its shard numbers).
  * Pure: it sees file names (the browser's `webkitRelativePath` when a folder was dropped), config and
  * metadata, never the files.
  */
@@ -29,6 +30,7 @@ export type ModelNameSource =
   | 'gguf metadata'
   | 'file name'
   | 'config architecture'
+  | 'generic folder'
   | 'default';
 
 export interface ModelName {
@@ -155,7 +157,8 @@ export function modelDisplayName(input: ModelNameInput): ModelName {
   const fromConfig = nameOrPath(input.config);
   if (fromConfig) return { name: fromConfig, from: 'config name' };
 
-  const folder = named.length > 0 ? meaningfulFolder(commonFolder(named)) : null;
+  const folders = named.length > 0 ? commonFolder(named) : [];
+  const folder = meaningfulFolder(folders);
   if (folder) return { name: folder, from: 'folder' };
 
   const stems = weights.map((w) => stem(w).replace(SHARD_SUFFIX, ''));
@@ -174,6 +177,9 @@ export function modelDisplayName(input: ModelNameInput): ModelName {
   const arch = architectureName(input.config);
   if (arch) return { name: arch, from: 'config architecture' };
 
-  const first = named[0];
-  return first ? { name: stem(first), from: 'file name' } : { name: 'model', from: 'default' };
+  const lastFolder = folders[folders.length - 1];
+  if (lastFolder) return { name: lastFolder, from: 'generic folder' };
+
+  const first = stems[0] ?? (named[0] !== undefined ? stem(named[0]) : undefined);
+  return first ? { name: first, from: 'file name' } : { name: 'model', from: 'default' };
 }

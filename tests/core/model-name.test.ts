@@ -87,6 +87,18 @@ describe('model display name', () => {
     );
   });
 
+  test('then a generic folder the user picked, then the file name without shard numbers', () => {
+    const folder = weights(
+      'sharded/model-00001-of-00002.safetensors',
+      'sharded/model-00002-of-00002.safetensors',
+    );
+    expect(modelDisplayName({ files: folder })).toEqual({ name: 'sharded', from: 'generic folder' });
+    // The config's architecture still comes first.
+    expect(modelDisplayName({ files: folder, config: CONFIG }).from).toBe('config architecture');
+    const shards = weights('model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors');
+    expect(modelDisplayName({ files: shards })).toEqual({ name: 'model', from: 'file name' });
+  });
+
   test('the file name as the last resort, and a name even with no files', () => {
     expect(modelDisplayName({ files: weights('model.safetensors') })).toEqual({
       name: 'model',
