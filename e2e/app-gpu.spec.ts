@@ -26,6 +26,23 @@ test('a lost GPU device mid-run: the rest of the matrices are analysed on the CP
   const alphas = await layerAlphas(page);
   expect(alphas).toHaveLength(3);
   for (const a of alphas) expect(Number.isFinite(a)).toBe(true);
+  // The export tags each matrix with the engine that computed it: the CPU after the loss (the matrices
+  // in flight when the device went may have been retried there too), and the counts agree.
+  const { json } = await downloadJson(page, 'Export allocation JSON');
+  const doc = json as {
+    analysis: { backend: string; backends: Record<string, number> };
+    layers: { matrices: { backend: string }[] }[];
+  };
+  const tags = doc.layers.flatMap((l) => l.matrices.map((m) => m.backend));
+  expect(tags).toHaveLength(21);
+  const counts: Record<string, number> = {};
+  for (const t of tags) counts[t] = (counts[t] ?? 0) + 1;
+  expect(doc.analysis.backends).toEqual(counts);
+  expect(counts.cpu ?? 0).toBeGreaterThanOrEqual(19);
+  expect(doc.analysis.backend).toBe(tags.includes('webgpu') ? 'webgpu' : 'cpu');
+  await expect(page.getByTestId('backend-summary')).toContainText(
+    `${counts.cpu} matrices on the CPU (float64)`,
+  );
 });
 
 test('matrices wider than 128 columns are computed on the GPU, and the export says so', async ({ page }) => {
