@@ -5,10 +5,12 @@ import {
   downloadJson,
   layerAlphas,
   loadExpected,
+  expectFocusVisible,
   networkGuard,
   screenshot,
   setSlider,
   spectraComputed,
+  tabTo,
   waitForComplete,
 } from './helpers/app';
 
@@ -211,26 +213,49 @@ test('moving "Expert budget" changes the bars and the export, never the spectra'
   expect(await spectraComputed(page)).toBe(computed);
 });
 
-test('keyboard alone: open the sample, sort the table, select a matrix, move the sliders', async ({
+test('keyboard alone: open the sample, sort the table, select a matrix, move the sliders, export', async ({
   page,
 }) => {
   await page.goto('/');
-  await page.getByRole('button', { name: 'Try the sample model' }).focus();
+  // Every control is reached with Tab from the top of the page, never focused by the test itself.
+  const sample = page.getByRole('button', { name: 'Try the sample model' });
+  await tabTo(page, sample);
+  await expectFocusVisible(sample);
   await page.keyboard.press('Enter');
   await waitForComplete(page);
+
   const budget = page.getByLabel('Expert budget', { exact: true });
-  await budget.focus();
+  await tabTo(page, budget);
+  await expectFocusVisible(budget);
   const before = await budget.inputValue();
+  const barsBefore = await chartExperts(page);
   await page.keyboard.press('ArrowRight');
   await expect(budget).toHaveValue(String(Number(before) + 1));
-  // Sort by α and pick the first row with Enter: the ESD follows.
-  await page.getByRole('button', { name: /^α/ }).first().focus();
+  await expect.poll(() => chartExperts(page)).not.toEqual(barsBefore);
+  const beta = page.getByLabel('Beta', { exact: true });
+  await tabTo(page, beta);
+  const betaBefore = await beta.inputValue();
+  await page.keyboard.press('ArrowLeft');
+  await expect(beta).not.toHaveValue(betaBefore);
+
+  // Sort by α with Enter, then pick the first row with Enter: the ESD follows.
+  const sortAlpha = page.getByRole('button', { name: /^α/ }).first();
+  await tabTo(page, sortAlpha);
   await page.keyboard.press('Enter');
+  await expect(page.locator('th[aria-sort="ascending"], th[aria-sort="descending"]')).toHaveCount(1);
   const firstRow = page.locator('.matrix-table tbody tr').first();
   const name = await firstRow.getAttribute('data-matrix');
-  await firstRow.focus();
+  await tabTo(page, firstRow);
+  await expectFocusVisible(firstRow);
   await page.keyboard.press('Enter');
   await expect(page.locator('#esd-chart-title')).toHaveText(`ESD of ${name}`);
+
+  // Back up to the export (above the table) and export with Enter: the JSON downloads.
+  const exportJson = page.getByRole('button', { name: 'Export allocation JSON' });
+  await tabTo(page, exportJson, 'Shift+Tab');
+  await expectFocusVisible(exportJson);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  expect(download.suggestedFilename()).toMatch(/\.alphalora\.json$/);
 });
 
 test('narrow window: the layout reflows without horizontal scrolling', async ({ page }) => {
