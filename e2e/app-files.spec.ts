@@ -10,6 +10,7 @@ import {
   loadExpected,
   generatedLlama,
   makeSafetensors,
+  networkGuard,
   screenshot,
   STORIES,
   syntheticWeights,
@@ -28,8 +29,16 @@ function expectAlphasClose(actual: number[], reference: number[], tolerance: num
   actual.forEach((a, i) => expect(Math.abs(a - reference[i]), `layer ${i}`).toBeLessThan(tolerance));
 }
 
-test('dropping the sharded safetensors (two shards, the index and config.json)', async ({ page }) => {
+test('dropping the sharded safetensors (two shards, the index and config.json)', async ({
+  page,
+  baseURL,
+}) => {
+  // Privacy: once the page has loaded, analysing dropped weights and exporting make no request at all.
+  const net = networkGuard(page, new URL(baseURL ?? 'http://127.0.0.1:4173').origin);
   await page.goto('/');
+  await expect(page.getByText(/WebGPU adapter: .+|WebGPU is unavailable/).first()).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  net.markLoaded();
   await dropFiles(page, [
     fixtureFile('sharded/model-00001-of-00002.safetensors'),
     fixtureFile('sharded/model-00002-of-00002.safetensors'),
@@ -37,15 +46,22 @@ test('dropping the sharded safetensors (two shards, the index and config.json)',
     fixtureFile('config.json'),
   ]);
   await waitForComplete(page);
+  // Shards named model-*, no folder: the model is named by its config.
+  await expect(page.locator('.model-name')).toHaveText('llama (LlamaForCausalLM)');
   await expect(page.getByTestId('layers')).toHaveText('5');
   expectAlphasClose(await layerAlphas(page), f32.layerAlpha, 1e-3);
   await expect(page.getByRole('alert')).toBeEmpty();
+  await downloadJson(page, 'Export allocation JSON');
+  expect(net.foreign).toEqual([]);
+  expect(net.afterLoad).toEqual([]);
 });
 
 test('"Open folder" with the sharded checkpoint folder', async ({ page }) => {
   await page.goto('/');
   await page.getByLabel('Open folder').setInputFiles(path.join(STORIES, 'sharded'));
   await waitForComplete(page);
+  // No config in this folder: the model is named after the folder the user picked.
+  await expect(page.locator('.model-name')).toHaveText('sharded');
   await expect(page.getByTestId('layers')).toHaveText('5');
   expectAlphasClose(await layerAlphas(page), f32.layerAlpha, 1e-3);
   await expect(page.getByRole('alert')).toBeEmpty();
@@ -65,6 +81,8 @@ test('dropping the GGUF Q8_0 file: α close to the F32 weights, no error', async
   await dropFiles(page, [fixtureFile('gguf/stories260K.Q8_0.gguf')]);
   await waitForComplete(page);
   await expect(page.getByTestId('format')).toHaveText('gguf');
+  // Named by the file's general.name metadata ("stories260K"), not the file name.
+  await expect(page.locator('.model-name')).toHaveText('stories260K');
   await expect(page.getByTestId('layers')).toHaveText('5');
   await expect(page.getByRole('alert')).toBeEmpty();
   // Q8_0 rounds every weight to 8 bits (per block of 32), which perturbs the small eigenvalues. Where the
@@ -161,9 +179,16 @@ test('a Git LFS pointer and a truncated file show their errors; the other file s
   await screenshot(page, '11-bad-files');
 });
 
-test('cancel mid-analysis keeps the matrices already done and drops later ones', async ({ page }) => {
+test('cancel mid-analysis keeps the matrices already done and drops later ones', async ({
+  page,
+  baseURL,
+}) => {
+  const net = networkGuard(page, new URL(baseURL ?? 'http://127.0.0.1:4173').origin);
   // A generated LLaMA-named model big enough to take a while on a software adapter: 6 layers × 7 × 192².
   await page.goto('/');
+  await expect(page.getByText(/WebGPU adapter: .+|WebGPU is unavailable/).first()).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  net.markLoaded();
   await dropFiles(page, [generatedLlama(6, 192)]);
   const bar = page.getByRole('progressbar');
   await expect(bar).toHaveAttribute('aria-valuemax', '42');
@@ -182,4 +207,6 @@ test('cancel mid-analysis keeps the matrices already done and drops later ones',
   await expect(page.locator('.matrix-table tbody tr')).toHaveCount(kept);
   await expect(page.getByRole('status')).toHaveText(/Analysis cancelled/);
   await screenshot(page, '12-cancelled');
+  expect(net.foreign).toEqual([]);
+  expect(net.afterLoad).toEqual([]);
 });

@@ -1,6 +1,13 @@
 import { expect, test } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
-import { generatedLlama, layerAlphas, loadExpected, uploadFiles, waitForComplete } from './helpers/app';
+import {
+  generatedLlama,
+  layerAlphas,
+  loadExpected,
+  networkGuard,
+  uploadFiles,
+  waitForComplete,
+} from './helpers/app';
 
 // A browser without WebGPU (the feature switched off in Blink, in the page and its workers): the page
 // says so and analyses on the float64 CPU backend, which matches the references to 1e-6.
@@ -29,9 +36,15 @@ test('without WebGPU the page says so and analyses the sample on the CPU', async
   );
 });
 
-test('cancel on the CPU pool stops the run, keeps what is done, and a new run works', async ({ page }) => {
+test('cancel on the CPU pool stops the run, keeps what is done, and a new run works', async ({
+  page,
+  baseURL,
+}) => {
+  const net = networkGuard(page, new URL(baseURL ?? 'http://127.0.0.1:4173').origin);
   await page.goto('/');
   await expect(page.getByText('WebGPU is unavailable — analysing on the CPU')).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  net.markLoaded();
   // 21 matrices of 512×512: a few tenths of a second each in float64.
   await uploadFiles(page, [generatedLlama(3, 512)]);
   const bar = page.getByRole('progressbar');
@@ -49,4 +62,7 @@ test('cancel on the CPU pool stops the run, keeps what is done, and a new run wo
   await page.getByRole('button', { name: 'Analyse again' }).click();
   await waitForComplete(page);
   await expect(page.locator('.matrix-table tbody tr')).toHaveCount(21);
+  // Privacy: the CPU pool, its terminated and replaced workers included, made no request after load.
+  expect(net.foreign).toEqual([]);
+  expect(net.afterLoad).toEqual([]);
 });

@@ -5,10 +5,12 @@ import {
   downloadJson,
   layerAlphas,
   loadExpected,
+  expectFocusVisible,
   networkGuard,
   screenshot,
   setSlider,
   spectraComputed,
+  tabTo,
   waitForComplete,
 } from './helpers/app';
 
@@ -23,7 +25,13 @@ interface AllocationJson {
   format: string;
   version: number;
   model: { name: string; architecture: string; files: { name: string; bytes: number }[]; numLayers: number };
-  analysis: { estimator: string; backend: string; layerAggregation: string; roles: string[] };
+  analysis: {
+    estimator: string;
+    backend: string;
+    backends: Record<string, number>;
+    layerAggregation: string;
+    roles: string[];
+  };
   layers: {
     index: number;
     alpha: number;
@@ -36,6 +44,7 @@ interface AllocationJson {
       D: number;
       tail: number;
       numEigs: number;
+      backend: string;
     }[];
   }[];
   allocation: {
@@ -97,7 +106,13 @@ test('the sample model: analysed, α per layer matches the references, allocatio
   expect(doc.model.architecture).toMatch(/llama/i);
   expect(doc.model.files.map((f) => f.name)).toContain('model.safetensors');
   expect(doc.analysis.estimator).toBe('alphalora');
-  expect(['webgpu', 'cpu']).toContain(doc.analysis.backend);
+  // Every stories260K matrix has a side of at most 128: computed in float64 on the CPU even when the
+  // run selected WebGPU, and the export and the page say so.
+  expect(doc.analysis.backend).toBe('cpu');
+  expect(doc.analysis.backends).toEqual({ cpu: 35 });
+  await expect(page.getByTestId('backend-summary')).toHaveText(
+    'Spectra computed: 35 matrices on the CPU (float64).',
+  );
   expect(doc.analysis.layerAggregation).toBe('mean');
   expect(doc.layers).toHaveLength(5);
   for (const layer of doc.layers) {
@@ -108,6 +123,7 @@ test('the sample model: analysed, α per layer matches the references, allocatio
       expect(ref, m.name).toBeDefined();
       expect(Math.abs(m.alpha - ref.alphalora.alpha)).toBeLessThan(ALPHA_TOLERANCE);
       expect(m.shape).toHaveLength(2);
+      expect(m.backend, m.name).toBe('cpu');
     }
   }
   expect(doc.allocation.mode).toBe('faithful');
@@ -197,26 +213,49 @@ test('moving "Expert budget" changes the bars and the export, never the spectra'
   expect(await spectraComputed(page)).toBe(computed);
 });
 
-test('keyboard alone: open the sample, sort the table, select a matrix, move the sliders', async ({
+test('keyboard alone: open the sample, sort the table, select a matrix, move the sliders, export', async ({
   page,
 }) => {
   await page.goto('/');
-  await page.getByRole('button', { name: 'Try the sample model' }).focus();
+  // Every control is reached with Tab from the top of the page, never focused by the test itself.
+  const sample = page.getByRole('button', { name: 'Try the sample model' });
+  await tabTo(page, sample);
+  await expectFocusVisible(sample);
   await page.keyboard.press('Enter');
   await waitForComplete(page);
+
   const budget = page.getByLabel('Expert budget', { exact: true });
-  await budget.focus();
+  await tabTo(page, budget);
+  await expectFocusVisible(budget);
   const before = await budget.inputValue();
+  const barsBefore = await chartExperts(page);
   await page.keyboard.press('ArrowRight');
   await expect(budget).toHaveValue(String(Number(before) + 1));
-  // Sort by α and pick the first row with Enter: the ESD follows.
-  await page.getByRole('button', { name: /^α/ }).first().focus();
+  await expect.poll(() => chartExperts(page)).not.toEqual(barsBefore);
+  const beta = page.getByLabel('Beta', { exact: true });
+  await tabTo(page, beta);
+  const betaBefore = await beta.inputValue();
+  await page.keyboard.press('ArrowLeft');
+  await expect(beta).not.toHaveValue(betaBefore);
+
+  // Sort by α with Enter, then pick the first row with Enter: the ESD follows.
+  const sortAlpha = page.getByRole('button', { name: /^α/ }).first();
+  await tabTo(page, sortAlpha);
   await page.keyboard.press('Enter');
+  await expect(page.locator('th[aria-sort="ascending"], th[aria-sort="descending"]')).toHaveCount(1);
   const firstRow = page.locator('.matrix-table tbody tr').first();
   const name = await firstRow.getAttribute('data-matrix');
-  await firstRow.focus();
+  await tabTo(page, firstRow);
+  await expectFocusVisible(firstRow);
   await page.keyboard.press('Enter');
   await expect(page.locator('#esd-chart-title')).toHaveText(`ESD of ${name}`);
+
+  // Back up to the export (above the table) and export with Enter: the JSON downloads.
+  const exportJson = page.getByRole('button', { name: 'Export allocation JSON' });
+  await tabTo(page, exportJson, 'Shift+Tab');
+  await expectFocusVisible(exportJson);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  expect(download.suggestedFilename()).toMatch(/\.alphalora\.json$/);
 });
 
 test('narrow window: the layout reflows without horizontal scrolling', async ({ page }) => {
@@ -296,4 +335,8 @@ test('charts export as SVG and PNG, the table as CSV', async ({ page }) => {
   expect(lines[0]).toMatch(/alpha/i);
   const qRow = lines.find((l) => l.includes('model.layers.0.self_attn.q_proj.weight'));
   expect(qRow).toBeDefined();
+  // Each row names the engine that computed it: all float64 CPU for this small model.
+  const backendCol = lines[0]!.split(',').indexOf('backend');
+  expect(backendCol).toBeGreaterThan(0);
+  for (const row of lines.slice(1)) expect(row.split(',')[backendCol]).toBe('cpu');
 });

@@ -8,6 +8,9 @@ import { abortError } from '../src/core/errors';
 import type { SpectrumBackend, SpectrumInput } from '../src/core/linalg/backend';
 import type { SpectrumResult } from '../src/core/spectral/types';
 import type { CpuSpectrumWorkerApi } from './cpu-spectrum.worker';
+// Inlined (started from a blob: URL): a worker started after the page has loaded, such as the one that
+// replaces a worker terminated by Cancel, then makes no network request (the page promises none).
+import CpuSpectrumWorker from './cpu-spectrum.worker.ts?worker&inline';
 
 interface PoolWorker {
   worker: Worker;
@@ -16,8 +19,7 @@ interface PoolWorker {
 
 export type CpuWorkerFactory = () => Worker;
 
-const defaultFactory: CpuWorkerFactory = () =>
-  new Worker(new URL('./cpu-spectrum.worker.ts', import.meta.url), { type: 'module', name: 'cpu-spectrum' });
+const defaultFactory: CpuWorkerFactory = () => new CpuSpectrumWorker({ name: 'cpu-spectrum' });
 
 /** Workers for the pool: the cores but one (the page and the analysis worker need some), at most 4 (memory). */
 export function defaultPoolSize(): number {

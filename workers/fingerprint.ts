@@ -35,5 +35,7 @@ export async function filesFingerprint(files: readonly File[]): Promise<string> 
       }),
   );
   const all = new TextEncoder().encode(parts.join('\n'));
-  return `v1:${await digest(all)}`;
+  // The prefix versions the cached result format: v2 added MatrixResult.backend, so v1 entries (which
+  // lack it) are not shown as if they had one.
+  return `v2:${await digest(all)}`;
 }

@@ -4,6 +4,7 @@
  */
 import type { AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
 import type { ModelDescription } from '../src/core/formats/types';
+import { modelDisplayName } from '../src/core/model-name';
 import type { ModelSummary, TensorSummary } from './contract';
 
 function elements(shape: readonly number[]): number {
@@ -40,7 +41,8 @@ export function summarizeModel(
     };
   });
   return {
-    name: model.name,
+    // Named from config, folder, shard names or metadata: the reader's own name is often the file's.
+    name: modelDisplayName(model).name,
     format: model.format,
     architecture: model.architecture,
     numLayers: model.numLayers,

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { expect, type Download, type Page } from '@playwright/test';
+import { expect, type Download, type Locator, type Page } from '@playwright/test';
 
 export const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 export const STORIES = path.join(FIXTURES, 'models/stories260K');
@@ -205,4 +205,33 @@ export function generatedLlama(layers: number, side: number): FileSpec {
     }
   }
   return { name: 'generated.safetensors', bytes: makeSafetensors(tensors) };
+}
+
+/**
+ * Moves the focus with the Tab key alone (or Shift+Tab, backwards) until `target` has it, as a keyboard
+ * user would; fails when it is not reachable within `maxPresses`. Returns how many presses it took.
+ */
+export async function tabTo(
+  page: Page,
+  target: Locator,
+  key: 'Tab' | 'Shift+Tab' = 'Tab',
+  maxPresses = 400,
+): Promise<number> {
+  for (let i = 1; i <= maxPresses; i++) {
+    await page.keyboard.press(key);
+    if (await target.evaluate((el) => el === document.activeElement)) return i;
+  }
+  throw new Error(`${String(target)} is not reachable with ${key} within ${maxPresses} presses`);
+}
+
+/** The focused element shows a focus ring (an outline or a box shadow), so a keyboard user sees it. */
+export async function expectFocusVisible(target: Locator): Promise<void> {
+  const ring = await target.evaluate((el) => {
+    const st = getComputedStyle(el);
+    return {
+      outline: st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) > 0,
+      shadow: st.boxShadow !== 'none',
+    };
+  });
+  expect(ring.outline || ring.shadow, `${String(target)} has no visible focus ring`).toBe(true);
 }

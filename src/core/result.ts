@@ -39,6 +39,11 @@ export interface MatrixResult extends MatrixInfo {
   metrics: MatrixMetrics;
   /** Milliseconds per stage (from the spectrum backend, plus `fit`). */
   timings: Record<string, number>;
+  /**
+   * The engine that computed this spectrum: 'webgpu' (fp32) or 'cpu' (float64). A WebGPU run still
+   * computes small matrices on the CPU, and a lost device moves the rest there, so a run can mix both.
+   */
+  backend: SpectrumResult['backend'];
 }
 
 export interface AnalysisResult {
@@ -49,7 +54,9 @@ export interface AnalysisResult {
     files: { name: string; bytes: number }[];
     numLayers: number;
   };
+  /** The backend the run selected (see `resultBackend` for the one that actually computed the spectra). */
   backend: 'webgpu' | 'cpu';
+  /** Describes the selected backend: the GPU adapter, or where the CPU path ran. */
   adapter?: string;
   matrices: MatrixResult[];
   errors: StudioErrorData[];
@@ -80,7 +87,29 @@ export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): Mat
     fits,
     metrics,
     timings: { ...spectrum.timings, fit: performance.now() - t0 },
+    backend: spectrum.backend,
   };
+}
+
+export type SpectrumBackendName = SpectrumResult['backend'];
+
+/** How many matrices each engine computed, e.g. { webgpu: 3, cpu: 35 } (engines that computed none left out). */
+export function backendCounts(
+  matrices: readonly MatrixResult[],
+): Partial<Record<SpectrumBackendName, number>> {
+  const counts: Partial<Record<SpectrumBackendName, number>> = {};
+  for (const m of matrices) counts[m.backend] = (counts[m.backend] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * The one engine to name for a whole run: 'webgpu' when any spectrum came from the fp32 GPU path (its
+ * precision then applies to the results), 'cpu' when every one was computed in float64, and the run's
+ * selected backend when no matrix was analysed.
+ */
+export function resultBackend(result: Pick<AnalysisResult, 'backend' | 'matrices'>): SpectrumBackendName {
+  if (result.matrices.length === 0) return result.backend;
+  return result.matrices.some((m) => m.backend === 'webgpu') ? 'webgpu' : 'cpu';
 }
 
 /** The metrics of a matrix with the α of another estimator (cheap: one pass over the eigenvalues). */

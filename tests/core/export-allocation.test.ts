@@ -22,7 +22,14 @@ const stories = JSON.parse(
 ) as Expected;
 const ATTENTION = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
 
-function storiesResult(): AnalysisResult {
+/**
+ * The stories260K references as an analysis result. `onGpu` says which matrices' spectra came from the
+ * WebGPU backend; `selected` is the backend the run selected.
+ */
+function storiesResult(
+  onGpu: (name: string) => boolean = () => false,
+  selected: AnalysisResult['backend'] = 'cpu',
+): AnalysisResult {
   const matrices = Object.entries(stories.matrices).map(([name, m]) =>
     summarizeMatrix(
       {
@@ -39,7 +46,7 @@ function storiesResult(): AnalysisResult {
         negativeCount: 0,
         noiseFloor: 0,
         timings: {},
-        backend: 'cpu',
+        backend: onGpu(name) ? 'webgpu' : 'cpu',
       },
     ),
   );
@@ -51,7 +58,8 @@ function storiesResult(): AnalysisResult {
       files: [{ name: 'model.safetensors', bytes: 1 }],
       numLayers: 5,
     },
-    backend: 'cpu',
+    backend: selected,
+    ...(selected === 'webgpu' ? { adapter: 'Test GPU' } : {}),
     matrices,
     errors: [],
     warnings: [],
@@ -201,6 +209,49 @@ describe('MoLA flags', () => {
     const parsed = parseMolaFlags(molaFlags(json.allocation.experts, json.allocation.topK, 16));
     expect(parsed.number_experts).toEqual(json.allocation.experts);
     expect(parsed.number_experts.length).toBe(5);
+  });
+});
+
+describe('which engine computed the spectra', () => {
+  const opts = { estimator: 'alphalora', mode: 'faithful', beta: 2.5, budget: 35, loraRank: 8 } as const;
+  const isMlp = (name: string): boolean => name.includes('.mlp.');
+
+  it('a WebGPU run whose matrices all ran on the CPU says cpu, and names no GPU adapter', () => {
+    const json = buildAllocationJson(
+      storiesResult(() => false, 'webgpu'),
+      opts,
+    );
+    expect(json.analysis.backend).toBe('cpu');
+    expect(json.analysis.backends).toEqual({ cpu: 35 });
+    expect(json.analysis.adapter).toBeUndefined();
+    for (const layer of json.layers) for (const m of layer.matrices) expect(m.backend).toBe('cpu');
+  });
+
+  it('a mixed run says webgpu, counts each engine, and tags every matrix with its own', () => {
+    const json = buildAllocationJson(storiesResult(isMlp, 'webgpu'), opts);
+    expect(json.analysis.backend).toBe('webgpu');
+    // 5 layers × (gate, up, down) on the GPU, 5 × (q, k, v, o) on the CPU.
+    expect(json.analysis.backends).toEqual({ webgpu: 15, cpu: 20 });
+    expect(json.analysis.adapter).toBe('Test GPU');
+    for (const layer of json.layers) {
+      for (const m of layer.matrices) expect(m.backend, m.name).toBe(isMlp(m.name) ? 'webgpu' : 'cpu');
+    }
+    // The engine does not change the numbers the allocation is made from.
+    expect(json.allocation.experts).toEqual(stories.allocation['35'].faithful);
+  });
+
+  it('the CSV has a backend column with the engine of each matrix', () => {
+    const csv = matrixCsv(storiesResult(isMlp, 'webgpu'), 'alphalora');
+    const [header, ...rows] = csv.trim().split('\n');
+    const cols = header.split(',');
+    const name = cols.indexOf('name');
+    const backend = cols.indexOf('backend');
+    expect(backend).toBeGreaterThan(0);
+    expect(rows).toHaveLength(35);
+    for (const row of rows) {
+      const cells = row.split(',');
+      expect(cells[backend], cells[name]).toBe(isMlp(cells[name]) ? 'webgpu' : 'cpu');
+    }
   });
 });
 

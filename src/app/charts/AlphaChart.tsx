@@ -3,10 +3,11 @@
  * (α < 2 over-trained, α > 6 under-trained) shaded and labelled, a legend, hover tooltips, click to select.
  */
 import * as d3 from 'd3';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, type ReactNode } from 'react';
 import type { AlphaChartModel } from './alpha-data';
-import { ChartFrame, useElementWidth, type TooltipState } from './ChartFrame';
-import { COLORS, FONT, roleColor } from './theme';
+import { ChartFrame, useChartFrame } from './ChartFrame';
+import { axisTitles, hoverTooltip, plotArea } from './plot-frame';
+import { COLORS, roleColor } from './theme';
 
 interface AlphaChartProps {
   model: AlphaChartModel;
@@ -23,30 +24,26 @@ const M = { top: 16, right: 150, bottom: 44, left: 56 };
 
 export function AlphaChart(props: AlphaChartProps): ReactNode {
   const { model, estimatorLabel, selected, onSelect, describe, controls } = props;
-  const svgRef = useRef<SVGSVGElement | null>(null);
-  const bodyRef = useRef<HTMLDivElement | null>(null);
-  const width = useElementWidth(bodyRef);
-  const [tooltip, setTooltip] = useState<TooltipState | null>(null);
+  const frame = useChartFrame();
+  const { svgRef, bodyRef, width, setTooltip } = frame;
   const narrow = width < 560;
-  const margin = narrow ? { ...M, right: 16, bottom: 44 + 18 * Math.ceil((model.roles.length + 1) / 3) } : M;
+  // Narrow: the legend moves below the plot, in rows of three.
+  const legendRows = Math.ceil((model.roles.length + 1) / 3);
+  const margin = useMemo(
+    () => (narrow ? { ...M, right: 16, bottom: 44 + 18 * legendRows } : M),
+    [narrow, legendRows],
+  );
   const height = narrow ? HEIGHT + margin.bottom - M.bottom : HEIGHT;
 
   useEffect(() => {
     const svgEl = svgRef.current;
     if (!svgEl) return;
-    const svg = d3.select(svgEl);
-    svg.selectAll('*').remove();
-    const iw = width - margin.left - margin.right;
-    const ih = height - margin.top - margin.bottom;
+    const { g, iw, ih } = plotArea(svgEl, width, height, margin);
     const x = d3
       .scaleLinear()
       .domain([-0.5, Math.max(0, model.layers.length - 1) + 0.5])
       .range([0, iw]);
     const y = d3.scaleLinear().domain(model.yDomain).range([ih, 0]).nice();
-    const g = svg
-      .append('g')
-      .attr('transform', `translate(${margin.left},${margin.top})`)
-      .attr('font-family', FONT);
     g.append('rect').attr('width', iw).attr('height', ih).attr('fill', COLORS.background);
 
     // 1. Bands and their meaning (WeightWatcher: α < 2 over-trained, α > 6 under-trained).
@@ -111,19 +108,7 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       .attr('y1', (d) => y(d))
       .attr('y2', (d) => y(d))
       .attr('stroke-opacity', 0.7);
-    g.append('text')
-      .attr('x', iw / 2)
-      .attr('y', ih + 34)
-      .attr('text-anchor', 'middle')
-      .attr('font-size', 12)
-      .attr('fill', COLORS.text)
-      .text('Layer');
-    g.append('text')
-      .attr('transform', `translate(${-42},${ih / 2}) rotate(-90)`)
-      .attr('text-anchor', 'middle')
-      .attr('font-size', 12)
-      .attr('fill', COLORS.text)
-      .text(`α (${estimatorLabel})`);
+    axisTitles({ g, iw, ih }, { text: 'Layer', below: 34 }, { text: `α (${estimatorLabel})`, left: 42 });
 
     // 3. Layer mean as a line with markers.
     const clampY = (v: number): number => y(Math.min(Math.max(v, y0), y1));
@@ -139,7 +124,8 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
           .x((d) => x(d.layer))
           .y((d) => clampY(d.alpha)),
       );
-    g.append('g')
+    const meanMarks = g
+      .append('g')
       .selectAll('rect')
       .data(model.means)
       .join('rect')
@@ -147,16 +133,16 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       .attr('y', (d) => clampY(d.alpha) - 4)
       .attr('width', 8)
       .attr('height', 8)
-      .attr('fill', COLORS.mean)
-      .on('mouseenter', (ev: MouseEvent, d) => {
-        const [px, py] = d3.pointer(ev, bodyRef.current);
-        setTooltip({ x: px + 12, y: py + 12, lines: [`Layer ${d.layer}`, `mean α = ${d.alpha.toFixed(4)}`] });
-      })
-      .on('mouseleave', () => setTooltip(null));
+      .attr('fill', COLORS.mean);
+    hoverTooltip(meanMarks, bodyRef, setTooltip, (d) => [
+      `Layer ${d.layer}`,
+      `mean α = ${d.alpha.toFixed(4)}`,
+    ]);
 
     // 4. One dot per matrix, coloured by role; the selected one ringed.
     const slot = x(1) - x(0);
-    g.append('g')
+    const dots = g
+      .append('g')
       .selectAll('circle')
       .data(model.points)
       .join('circle')
@@ -168,12 +154,8 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       .attr('stroke-width', (d) => (d.name === selected ? 2 : 0.8))
       .attr('data-matrix', (d) => d.name)
       .style('cursor', 'pointer')
-      .on('mouseenter', (ev: MouseEvent, d) => {
-        const [px, py] = d3.pointer(ev, bodyRef.current);
-        setTooltip({ x: px + 12, y: py + 12, lines: describe(d.name) });
-      })
-      .on('mouseleave', () => setTooltip(null))
       .on('click', (_ev, d) => onSelect(d.name));
+    hoverTooltip(dots, bodyRef, setTooltip, (d) => describe(d.name));
 
     // 5. Legend: roles and the mean (right side, or below the plot on narrow screens).
     const items = [
@@ -206,13 +188,13 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
         .text(it.label);
     });
   }, [
+    svgRef,
+    bodyRef,
+    setTooltip,
     model,
     width,
     height,
-    margin.left,
-    margin.right,
-    margin.top,
-    margin.bottom,
+    margin,
     narrow,
     selected,
     estimatorLabel,
@@ -226,24 +208,14 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       id="alpha-chart"
       title="α per layer"
       exportName="alpha-per-layer"
-      svgRef={svgRef}
-      bodyRef={bodyRef}
-      tooltip={tooltip}
+      frame={frame}
+      svg={{ label: summary, height }}
       controls={controls}
       footer={
         model.failed.length > 0 ? (
           <p className="note">Fit failed (not plotted): {model.failed.join(', ')}</p>
         ) : undefined
       }
-    >
-      <svg
-        ref={svgRef}
-        role="img"
-        aria-label={summary}
-        viewBox={`0 0 ${width} ${height}`}
-        width={width}
-        height={height}
-      />
-    </ChartFrame>
+    />
   );
 }

@@ -1,8 +1,8 @@
 /**
- * A titled figure around one d3 chart: measures its width (charts redraw on resize), offers the SVG and
- * PNG exports, and hosts the hover tooltip.
+ * A titled figure around one d3 chart: measures its width (charts redraw on resize), holds the <svg> the
+ * chart draws into, offers the SVG and PNG exports, and hosts the hover tooltip.
  */
-import { useEffect, useState, type ReactNode, type RefObject } from 'react';
+import { useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { exportPng, exportSvg } from './svg-export';
 
 export function useElementWidth(ref: RefObject<HTMLElement | null>, fallback = 640): number {
@@ -25,21 +25,38 @@ export interface TooltipState {
   lines: string[];
 }
 
+/** What every chart component holds: the svg and body elements, the measured width, the tooltip. */
+export interface ChartFrameState {
+  svgRef: RefObject<SVGSVGElement | null>;
+  bodyRef: RefObject<HTMLDivElement | null>;
+  width: number;
+  tooltip: TooltipState | null;
+  setTooltip: (tooltip: TooltipState | null) => void;
+}
+
+export function useChartFrame(): ChartFrameState {
+  const svgRef = useRef<SVGSVGElement | null>(null);
+  const bodyRef = useRef<HTMLDivElement | null>(null);
+  const width = useElementWidth(bodyRef);
+  const [tooltip, setTooltip] = useState<TooltipState | null>(null);
+  return { svgRef, bodyRef, width, tooltip, setTooltip };
+}
+
 interface ChartFrameProps {
   id: string;
   title: string;
   /** File name stem for the exports. */
   exportName: string;
-  svgRef: RefObject<SVGSVGElement | null>;
-  bodyRef: RefObject<HTMLDivElement | null>;
-  tooltip: TooltipState | null;
+  frame: ChartFrameState;
+  /** The chart's <svg>: its accessible description, pixel size and any data-* attributes tests read. */
+  svg: { label: string; height: number; data?: Record<`data-${string}`, string> };
   controls?: ReactNode;
-  children: ReactNode;
   footer?: ReactNode;
 }
 
 export function ChartFrame(props: ChartFrameProps): ReactNode {
-  const { id, title, exportName, svgRef, bodyRef, tooltip, controls, children, footer } = props;
+  const { id, title, exportName, frame, svg, controls, footer } = props;
+  const { svgRef, bodyRef, tooltip, width } = frame;
   const [exportError, setExportError] = useState<string | null>(null);
   const onSvg = (): void => {
     if (svgRef.current) exportSvg(svgRef.current, exportName);
@@ -68,7 +85,15 @@ export function ChartFrame(props: ChartFrameProps): ReactNode {
         </div>
       </div>
       <div className="chart-body" ref={bodyRef}>
-        {children}
+        <svg
+          ref={svgRef}
+          role="img"
+          aria-label={svg.label}
+          {...svg.data}
+          viewBox={`0 0 ${width} ${svg.height}`}
+          width={width}
+          height={svg.height}
+        />
         {tooltip && (
           <div className="tooltip" style={{ left: tooltip.x, top: tooltip.y }} role="tooltip">
             {tooltip.lines.map((l, i) => (

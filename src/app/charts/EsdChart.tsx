@@ -3,10 +3,11 @@
  * power-law density over the tail, the xmin marker, and the fp32 noise floor when eigenvalues were clamped.
  */
 import * as d3 from 'd3';
-import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { ChartFrame, useElementWidth, type TooltipState } from './ChartFrame';
+import { useEffect, type ReactNode } from 'react';
+import { ChartFrame, useChartFrame } from './ChartFrame';
 import type { EsdChartModel } from './esd-data';
-import { COLORS, FONT } from './theme';
+import { axisTitles, hoverTooltip, legendBox, legendLine, legendRow, plotArea } from './plot-frame';
+import { COLORS } from './theme';
 
 const HEIGHT = 320;
 const M = { top: 28, right: 16, bottom: 46, left: 64 };
@@ -17,19 +18,13 @@ interface EsdChartProps {
 }
 
 export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
-  const svgRef = useRef<SVGSVGElement | null>(null);
-  const bodyRef = useRef<HTMLDivElement | null>(null);
-  const width = useElementWidth(bodyRef);
-  const [tooltip, setTooltip] = useState<TooltipState | null>(null);
+  const frame = useChartFrame();
+  const { svgRef, bodyRef, width, setTooltip } = frame;
 
   useEffect(() => {
     const svgEl = svgRef.current;
     if (!svgEl) return;
-    const svg = d3.select(svgEl);
-    svg.selectAll('*').remove();
-    const iw = width - M.left - M.right;
-    const ih = HEIGHT - M.top - M.bottom;
-    const g = svg.append('g').attr('transform', `translate(${M.left},${M.top})`).attr('font-family', FONT);
+    const { svg, g, iw, ih } = plotArea(svgEl, width, HEIGHT, M);
     if (model.bins.length === 0) {
       g.append('text')
         .attr('x', iw / 2)
@@ -57,19 +52,11 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
     g.append('g').attr('transform', `translate(0,${ih})`).call(xAxis).attr('font-size', 11);
     const yAxis = model.yLog ? d3.axisLeft(y).ticks(5, '~g') : d3.axisLeft(y).ticks(5);
     g.append('g').call(yAxis).attr('font-size', 11);
-    g.append('text')
-      .attr('x', iw / 2)
-      .attr('y', ih + 38)
-      .attr('text-anchor', 'middle')
-      .attr('font-size', 12)
-      .attr('fill', COLORS.text)
-      .text(model.xLog ? 'eigenvalue λ of WᵀW (log scale)' : 'eigenvalue λ of WᵀW');
-    g.append('text')
-      .attr('transform', `translate(${-50},${ih / 2}) rotate(-90)`)
-      .attr('text-anchor', 'middle')
-      .attr('font-size', 12)
-      .attr('fill', COLORS.text)
-      .text(model.yLabel);
+    axisTitles(
+      { g, iw, ih },
+      { text: model.xLog ? 'eigenvalue λ of WᵀW (log scale)' : 'eigenvalue λ of WᵀW', below: 38 },
+      { text: model.yLabel, left: 50 },
+    );
 
     // 3. Noise floor (fp32 rounding) shaded when eigenvalues were clamped.
     if (model.noiseFloor !== null && model.noiseFloor > x0) {
@@ -84,7 +71,8 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
     }
 
     // 4. Histogram bars.
-    g.append('g')
+    const bars = g
+      .append('g')
       .selectAll('rect')
       .data(model.bins.filter((b) => !model.yLog || b.density > 0))
       .join('rect')
@@ -92,20 +80,12 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
       .attr('width', (b) => Math.max(0.5, x(b.x1) - x(b.x0) - 0.5))
       .attr('y', (b) => y(b.density))
       .attr('height', (b) => Math.max(0, yBase - y(b.density)))
-      .attr('fill', (b) => (b.inTail ? '#4f86c6' : COLORS.histogram))
-      .on('mouseenter', (ev: MouseEvent, b) => {
-        const [px, py] = d3.pointer(ev, bodyRef.current);
-        setTooltip({
-          x: px + 12,
-          y: py + 12,
-          lines: [
-            `λ ∈ [${b.x0.toPrecision(4)}, ${b.x1.toPrecision(4)})`,
-            `${b.count} eigenvalues`,
-            `${model.yLabel} ${b.density.toPrecision(4)}`,
-          ],
-        });
-      })
-      .on('mouseleave', () => setTooltip(null));
+      .attr('fill', (b) => (b.inTail ? '#4f86c6' : COLORS.histogram));
+    hoverTooltip(bars, bodyRef, setTooltip, (b) => [
+      `λ ∈ [${b.x0.toPrecision(4)}, ${b.x1.toPrecision(4)})`,
+      `${b.count} eigenvalues`,
+      `${model.yLabel} ${b.density.toPrecision(4)}`,
+    ]);
 
     // 5. The fitted power law over the tail, and the xmin marker.
     if (model.line && model.line.length > 1) {
@@ -143,57 +123,28 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
     }
 
     // 6. Legend.
-    const legend = svg
-      .append('g')
-      .attr('transform', `translate(${M.left},14)`)
-      .attr('font-family', FONT)
-      .attr('font-size', 11);
-    legend.append('rect').attr('y', -8).attr('width', 12).attr('height', 10).attr('fill', COLORS.histogram);
-    legend.append('text').attr('x', 16).attr('fill', COLORS.text).text('ESD');
-    legend
-      .append('rect')
-      .attr('x', 52)
-      .attr('y', -8)
-      .attr('width', 12)
-      .attr('height', 10)
-      .attr('fill', '#4f86c6');
-    legend.append('text').attr('x', 68).attr('fill', COLORS.text).text('tail (λ ≥ xmin)');
+    const legend = legendRow(svg, M.left, 14);
+    legendBox(legend, 0, COLORS.histogram, 'ESD');
+    legendBox(legend, 52, '#4f86c6', 'tail (λ ≥ xmin)');
     if (model.line) {
-      legend
-        .append('line')
-        .attr('x1', 170)
-        .attr('x2', 190)
-        .attr('y1', -3)
-        .attr('y2', -3)
-        .attr('stroke', COLORS.powerLaw)
-        .attr('stroke-width', 2);
-      legend
-        .append('text')
-        .attr('x', 196)
-        .attr('fill', COLORS.text)
-        .text(`power law, α = ${model.alpha.toFixed(3)}`);
+      legendLine(
+        legend,
+        170,
+        { color: COLORS.powerLaw, width: 2 },
+        `power law, α = ${model.alpha.toFixed(3)}`,
+      );
     }
-  }, [model, width]);
+  }, [model, width, svgRef, bodyRef, setTooltip]);
 
   return (
     <ChartFrame
       id="esd-chart"
       title={`ESD of ${model.name}`}
       exportName={`esd-${model.name.replace(/[^\w.-]+/g, '_')}`}
-      svgRef={svgRef}
-      bodyRef={bodyRef}
-      tooltip={tooltip}
+      frame={frame}
+      svg={{ label: `Eigenvalue histogram of ${model.name}, α ${model.alpha.toFixed(3)}`, height: HEIGHT }}
       controls={controls}
       footer={model.note ? <p className="note">{model.note}</p> : undefined}
-    >
-      <svg
-        ref={svgRef}
-        role="img"
-        aria-label={`Eigenvalue histogram of ${model.name}, α ${model.alpha.toFixed(3)}`}
-        viewBox={`0 0 ${width} ${HEIGHT}`}
-        width={width}
-        height={HEIGHT}
-      />
-    </ChartFrame>
+    />
   );
 }

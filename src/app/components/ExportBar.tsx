@@ -16,6 +16,7 @@ import type { AnalysisResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import type { SessionState } from '../state/session';
 import type { LayerStage } from '../state/use-stages';
+import { backendSummary } from '../util/backend-summary';
 import { downloadText } from '../util/download';
 import type { AllocationSettings } from './AllocationPanel';
 
@@ -55,6 +56,11 @@ export function ExportBar(props: ExportBarProps): ReactNode {
   const { state, estimator, layers, allocation, settings } = props;
   const [copied, setCopied] = useState<string | null>(null);
   const result = useMemo(() => analysisResultOf(state), [state]);
+  // What the exports say about the engine, per matrix (the run's selected backend is not the whole truth).
+  const computedOn = useMemo(
+    () => (state.imported ? null : backendSummary(state.matrices)),
+    [state.imported, state.matrices],
+  );
 
   const flags = useMemo(
     () => (allocation ? molaFlags(allocation.experts, allocation.topK, settings.rank) : null),
@@ -125,6 +131,11 @@ export function ExportBar(props: ExportBarProps): ReactNode {
           Export CSV
         </button>
       </div>
+      {computedOn && (
+        <p className="note" data-testid="backend-summary">
+          {computedOn}
+        </p>
+      )}
       {flags && (
         <code className="flags" data-testid="mola-flags" aria-label="MoLA flags">
           {flags}

@@ -11,6 +11,7 @@ interface Row {
   role: string;
   shape: string;
   dtype: string;
+  backend: string;
   alpha: number;
   xmin: number;
   D: number;
@@ -37,6 +38,12 @@ const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] =
   { key: 'role', label: 'Role', numeric: false },
   { key: 'shape', label: 'Shape', numeric: false },
   { key: 'dtype', label: 'Dtype', numeric: false },
+  {
+    key: 'backend',
+    label: 'Backend',
+    numeric: false,
+    title: 'engine that computed the spectrum: webgpu (fp32) or cpu (float64)',
+  },
   { key: 'alpha', label: 'α', numeric: true, title: 'power-law exponent of the ESD tail' },
   { key: 'xmin', label: 'xmin', numeric: true },
   { key: 'D', label: 'D', numeric: true, title: 'Kolmogorov-Smirnov distance of the fit' },
@@ -64,6 +71,7 @@ function toRow(m: MatrixResult, estimator: EstimatorName): Row {
     role: m.role,
     shape: `${m.shape[0]}×${m.shape[1]}`,
     dtype: m.dtype,
+    backend: m.backend,
     alpha: fit.alpha,
     xmin: fit.xmin,
     D: fit.D,

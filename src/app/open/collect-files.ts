@@ -1,16 +1,28 @@
 /**
  * Collects the files of a drop (files and whole folders, via `webkitGetAsEntry`) or of a file input
- * (including `webkitdirectory` folders). Model files are matched by base name (shard indexes refer to
- * shards by base name), so nested folders are flattened.
+ * (including `webkitdirectory` folders). Files from a folder keep their path inside it: the worker names
+ * each file by it (`webkitRelativePath`, or the name given here to a dropped folder's files), the readers
+ * match shards and external data by folder or base name, and the summary names the model after the
+ * folder. Hidden files and folders (.DS_Store, .git/) are left out.
  */
 
-/** Reads every file under a dropped directory entry, recursively. */
+/**
+ * Reads every file under a dropped entry, recursively. A file inside a dropped folder is re-wrapped (no
+ * copy: a File built from a File shares its bytes) under its path from the dropped folder on, e.g.
+ * "Mistral-7B/model-00001-of-00002.safetensors", because such files have no `webkitRelativePath`.
+ */
 async function readEntry(entry: FileSystemEntry, out: File[]): Promise<void> {
+  if (entry.name.startsWith('.')) return; // .git/ can hold thousands of files: do not even list them
   if (entry.isFile) {
     const file = await new Promise<File>((resolve, reject) =>
       (entry as FileSystemFileEntry).file(resolve, reject),
     );
-    out.push(file);
+    const path = entry.fullPath.replace(/^\/+/, '');
+    out.push(
+      path.includes('/') && path !== file.name
+        ? new File([file], path, { lastModified: file.lastModified, type: file.type })
+        : file,
+    );
     return;
   }
   if (entry.isDirectory) {
@@ -26,13 +38,12 @@ async function readEntry(entry: FileSystemEntry, out: File[]): Promise<void> {
   }
 }
 
-/** Hidden files (.DS_Store, .gitattributes) are never model files. */
+/** Hidden files (.DS_Store, .gitattributes) and files in hidden folders (.git/) are never model files. */
 function isHidden(file: File): boolean {
-  return file.name.startsWith('.');
+  return (file.webkitRelativePath || file.name).split('/').some((part) => part.startsWith('.'));
 }
 
 export async function filesFromDataTransfer(dt: DataTransfer): Promise<File[]> {
-  const out: File[] = [];
   const entries: FileSystemEntry[] = [];
   const loose: File[] = [];
   // Entries must be taken synchronously, before the first await: the DataTransfer empties afterwards.
@@ -46,27 +57,20 @@ export async function filesFromDataTransfer(dt: DataTransfer): Promise<File[]> {
     }
   }
   if (entries.length === 0 && loose.length === 0) loose.push(...Array.from(dt.files));
+  const fromEntries = await filesFromEntries(entries);
+  return [...fromEntries, ...loose.filter((f) => !isHidden(f))];
+}
+
+/** The files under dropped entries (files or folders), each named by its path from the dropped item on. */
+export async function filesFromEntries(entries: readonly FileSystemEntry[]): Promise<File[]> {
+  const out: File[] = [];
   for (const entry of entries) await readEntry(entry, out);
-  out.push(...loose);
   return out.filter((f) => !isHidden(f));
 }
 
-/**
- * Files of a folder picked with `webkitdirectory` carry their path in `webkitRelativePath`; readers match
- * shards by base name (as for dropped folders), so each is re-wrapped under its base name (no copy: a
- * File built from a File shares its bytes).
- */
-function baseNamed(file: File): File {
-  if (!file.webkitRelativePath) return file;
-  return new File([file], file.name, { lastModified: file.lastModified, type: file.type });
-}
-
-export function filesFromInput(list: FileList | null): File[] {
-  return list
-    ? Array.from(list)
-        .filter((f) => !isHidden(f))
-        .map(baseNamed)
-    : [];
+/** Files of a folder picked with `webkitdirectory` keep their `webkitRelativePath` (see the file comment). */
+export function filesFromInput(list: FileList | ArrayLike<File> | null): File[] {
+  return list ? Array.from(list).filter((f) => !isHidden(f)) : [];
 }
 
 /** Fetches the bundled sample model from this page's own origin (the only request the page makes). */

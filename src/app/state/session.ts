@@ -3,7 +3,7 @@
  * action, so the order of events alone decides what the page shows, and stale jobs are filtered by `run`.
  */
 import type { StudioErrorData } from '../../core/errors';
-import type { MatrixResult } from '../../core/result';
+import { backendCounts, type MatrixResult } from '../../core/result';
 import type { BackendInfo, ModelSummary, ProgressEvent } from '../../../workers/contract';
 
 export type RunStatus =
@@ -85,11 +85,19 @@ function completeMessage(
   backend: BackendInfo | null,
   cached: boolean,
 ): string {
-  const where = backend
-    ? backend.name === 'webgpu'
-      ? ` on WebGPU (${backend.adapter})`
-      : ' on the CPU'
-    : '';
+  // Where the spectra were really computed, from the matrices themselves: with WebGPU, small matrices
+  // still run on the float64 CPU path, and a lost device moves the rest there.
+  const counts = backendCounts(s.matrices);
+  const parts: string[] = [];
+  if (counts.webgpu)
+    parts.push(`${counts.webgpu} on WebGPU${backend?.name === 'webgpu' ? ` (${backend.adapter})` : ''}`);
+  if (counts.cpu) parts.push(`${counts.cpu} on the CPU`);
+  const where =
+    parts.length === 0
+      ? ''
+      : parts.length === 1
+        ? ` ${parts[0].replace(/^\d+ /, '')}`
+        : ` (${parts.join(', ')})`;
   const time = cached ? ' (from the cache)' : ` in ${(s.elapsedMs / 1000).toFixed(1)} s`;
   return `Analysis complete: ${count} matrices${where}${time}.`;
 }

@@ -17,9 +17,14 @@ import type {
 const RESTARTED = Symbol('worker restarted');
 
 /** How long a cancelled job may take to stop by itself before the worker is terminated. */
-const CANCEL_GRACE_MS = 1500;
+export const CANCEL_GRACE_MS = 1500;
 
-export type WorkerFactory = () => Worker;
+/** What the client needs of a worker: a message endpoint it can terminate (a `Worker`, or a test double). */
+export interface WorkerEndpoint extends Comlink.Endpoint {
+  terminate(): void;
+}
+
+export type WorkerFactory = () => WorkerEndpoint;
 
 export const defaultWorkerFactory: WorkerFactory = () =>
   new Worker(new URL('../../../workers/analysis.worker.ts', import.meta.url), {
@@ -41,7 +46,7 @@ export interface OpenedModel {
 }
 
 export class AnalysisClient {
-  private worker: Worker;
+  private worker: WorkerEndpoint;
   private api: Comlink.Remote<AnalysisWorkerApi>;
   private nextId = 1;
   /** Bumped on every terminate: an opened model belongs to one worker generation. */
@@ -57,7 +62,7 @@ export class AnalysisClient {
     this.api = this.wrap(this.worker);
   }
 
-  private wrap(worker: Worker): Comlink.Remote<AnalysisWorkerApi> {
+  private wrap(worker: WorkerEndpoint): Comlink.Remote<AnalysisWorkerApi> {
     const api = Comlink.wrap<AnalysisWorkerApi>(worker);
     void api.configure(this.options);
     return api;

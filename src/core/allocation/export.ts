@@ -6,7 +6,14 @@
  */
 import type { FormatName } from '../formats/types';
 import { buildLayerTable } from '../layers';
-import { metricsFor, type AnalysisResult, type MatrixResult } from '../result';
+import {
+  backendCounts,
+  metricsFor,
+  resultBackend,
+  type AnalysisResult,
+  type MatrixResult,
+  type SpectrumBackendName,
+} from '../result';
 import type { EstimatorName } from '../spectral/types';
 import { allocate, type AllocationMode } from './alphalora';
 import { trainableParamsPerLayer, type ModuleShape } from './params';
@@ -30,6 +37,8 @@ export interface AllocationMatrixJson {
   negativeEigs: number | null;
   /** Extra: why the fit failed, when it did. */
   failed?: string;
+  /** Extra: the engine that computed this matrix's spectrum (absent for imported α). */
+  backend?: SpectrumBackendName;
 }
 
 export interface AllocationLayerJson {
@@ -51,8 +60,14 @@ export interface AllocationJson {
   };
   analysis: {
     estimator: EstimatorName;
-    /** null when the α were imported rather than computed here (see `source`). */
+    /**
+     * The engine that computed the spectra: 'webgpu' when any matrix was computed on the fp32 GPU path,
+     * 'cpu' when every one was computed in float64 (see `backends` for the split). null when the α were
+     * imported rather than computed here (see `source`).
+     */
     backend: 'webgpu' | 'cpu' | null;
+    /** Extra: matrices per engine, e.g. { "webgpu": 3, "cpu": 35 } (small matrices run on the CPU). */
+    backends?: Partial<Record<SpectrumBackendName, number>>;
     layerAggregation: 'mean';
     roles: string[];
     /** Extra: 'analysis' (computed from the weights) or 'imported' (α read from a file). */
@@ -105,17 +120,20 @@ export function buildAllocationJson(result: AnalysisResult, opts: AllocationExpo
       .map((m) => ({ in: m.shape[1], out: m.shape[0] })),
   );
   const anyModule = modules.some((l) => l.length > 0);
+  const backend = resultBackend(result);
   return {
     format: ALLOCATION_FORMAT,
     version: 1,
     model: { ...result.model },
     analysis: {
       estimator: opts.estimator,
-      backend: result.backend,
+      backend,
+      backends: backendCounts(result.matrices),
       layerAggregation: 'mean',
       roles: table.roles,
       source: 'analysis',
-      ...(result.adapter !== undefined ? { adapter: result.adapter } : {}),
+      // The adapter describes the selected backend: named only when that backend computed something.
+      ...(result.adapter !== undefined && backend === result.backend ? { adapter: result.adapter } : {}),
     },
     layers: table.rows.map((row) => ({
       index: row.index,
@@ -236,6 +254,7 @@ function matrixJson(m: MatrixResult, estimator: EstimatorName): AllocationMatrix
     alphaWeighted: finite(metrics.alphaWeighted),
     negativeEigs: metrics.negativeEigs,
     ...(fit.failed !== null ? { failed: fit.failed } : {}),
+    backend: m.backend,
   };
 }
 
@@ -267,6 +286,7 @@ const CSV_COLUMNS = [
   'rows',
   'cols',
   'dtype',
+  'backend',
   'estimator',
   'alpha',
   'xmin',
@@ -289,7 +309,10 @@ const CSV_COLUMNS = [
   'failed',
 ] as const;
 
-/** The per-matrix table as CSV (RFC 4180 quoting; empty cells for NaN). Re-importable as α. */
+/**
+ * The per-matrix table as CSV (RFC 4180 quoting; empty cells for NaN). Re-importable as α. The `backend`
+ * column names the engine that computed each spectrum ('webgpu' fp32 or 'cpu' float64).
+ */
 export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const m of result.matrices) {
@@ -304,6 +327,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
       m.shape[0],
       m.shape[1],
       m.dtype,
+      m.backend,
       estimator,
       fit.alpha,
       fit.xmin,
