@@ -85,6 +85,8 @@ test('the sample model: analysed, α per layer matches the references, allocatio
   await expect(page.getByTestId('format')).toHaveText('safetensors');
   await expect(page.getByTestId('architecture')).toHaveText(/llama/i);
   await expect(page.getByTestId('layers')).toHaveText('5');
+  // Named from the bundled config's _name_or_path (its last folder), not the generic file name.
+  await expect(page.locator('.model-name')).toHaveText('stories260K');
 
   // Every layer α within 1e-3 of the float64 reference.
   const alphas = await layerAlphas(page);
