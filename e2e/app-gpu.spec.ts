@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Browser, type Page } from '@playwright/test';
 import { spectrumCpu } from '../src/core/linalg/spectrum-cpu';
 import { fitPowerLaw } from '../src/core/spectral/estimators';
 import {
@@ -12,13 +12,16 @@ import {
   waitForComplete,
 } from './helpers/app';
 
-// A GPU device lost in the middle of a run: the remaining matrices are retried on the CPU, with the
-// progress totals kept, and the results equal an uninterrupted run's (see app-no-webgpu.spec.ts for a
-// browser without WebGPU).
+// A GPU device lost in the middle of a run. The worker first resumes on a new WebGPU device: the same
+// adapter runs the same fp32 kernels, so the results equal an uninterrupted run's exactly. When no new
+// device can be had (test hook `no-new-gpu-device`) the rest runs on the float64 CPU backend, and each
+// matrix equals the run that computed it. Progress totals are kept either way (see app-no-webgpu.spec.ts
+// for a browser without WebGPU).
 
 const LAYERS = 3;
 const SIDE = 192;
 const MODEL = generatedLlama(LAYERS, SIDE);
+const MATRICES = LAYERS * 7;
 
 /** α of every matrix of MODEL in float64 in Node (generatedLlama's names and seeds, in its order). */
 function float64Alphas(): Map<string, number> {
@@ -35,7 +38,7 @@ function float64Alphas(): Map<string, number> {
   return out;
 }
 
-/** Per-matrix α (alphalora) from the page's "Export CSV" (full precision). */
+/** Per-matrix α (alphalora) from the page's "Export CSV" (full precision: String(number) round-trips). */
 async function matrixAlphas(page: Page): Promise<Map<string, number>> {
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -52,88 +55,136 @@ async function matrixAlphas(page: Page): Promise<Map<string, number>> {
   return new Map(rows.map((r) => r.split(',')).map((c) => [c[name], Number(c[alpha])]));
 }
 
-test('a lost GPU device mid-run: the rest of the matrices are analysed on the CPU, with the same α', async ({
+/** The exported JSON's engine tags: per-matrix `backend` counted, checked against `analysis.backends`. */
+async function exportedBackends(
+  page: Page,
+): Promise<{ backend: string; adapter?: string; counts: Record<string, number> }> {
+  const { json } = await downloadJson(page, 'Export allocation JSON');
+  const doc = json as {
+    analysis: { backend: string; backends: Record<string, number>; adapter?: string };
+    layers: { matrices: { backend: string }[] }[];
+  };
+  const counts: Record<string, number> = {};
+  for (const m of doc.layers.flatMap((l) => l.matrices)) counts[m.backend] = (counts[m.backend] ?? 0) + 1;
+  expect(doc.analysis.backends).toEqual(counts);
+  expect(doc.analysis.backend).toBe(counts.webgpu ? 'webgpu' : 'cpu');
+  return { backend: doc.analysis.backend, adapter: doc.analysis.adapter, counts };
+}
+
+interface Reference {
+  matrices: Map<string, number>;
+  layers: number[];
+}
+
+let uninterrupted: Promise<Reference> | null = null;
+
+/** The same files, uninterrupted, on the GPU, in a context of its own (nothing cached); run once per file. */
+function uninterruptedRun(browser: Browser, baseURL: string | undefined): Promise<Reference> {
+  uninterrupted ??= (async () => {
+    const context = await browser.newContext({ baseURL });
+    const ref = await context.newPage();
+    await ref.goto('/');
+    await expect(ref.getByText(/WebGPU adapter: .+/)).toBeVisible();
+    await dropFiles(ref, [MODEL]);
+    await waitForComplete(ref);
+    const result = { matrices: await matrixAlphas(ref), layers: await layerAlphas(ref) };
+    await context.close();
+    return result;
+  })();
+  return uninterrupted;
+}
+
+/** Runs MODEL with the lost-device hooks in `query` and checks the progress and the spectra counter. */
+async function lostDeviceRun(page: Page, query: string): Promise<void> {
+  await page.goto(`/?${query}`);
+  await expect(page.getByText(/WebGPU adapter: .+/)).toBeVisible();
+  await dropFiles(page, [MODEL]);
+  await waitForComplete(page);
+  const bar = page.getByRole('progressbar');
+  await expect(bar).toHaveAttribute('aria-valuemax', String(MATRICES));
+  await expect(bar).toHaveAttribute('aria-valuenow', String(MATRICES));
+  await expect(page.locator('.matrix-table tbody tr')).toHaveCount(MATRICES);
+  // Each matrix computed once: the attempts cut short by the loss computed nothing.
+  expect(await spectraComputed(page)).toBe(MATRICES);
+}
+
+test('a lost GPU device mid-run resumes on a new device, with results equal to an uninterrupted run', async ({
   page,
   browser,
   baseURL,
 }) => {
   test.setTimeout(300_000);
-  // Reference: the same files, uninterrupted, on the GPU (its own context, so nothing is cached).
-  const refContext = await browser.newContext({ baseURL });
-  const ref = await refContext.newPage();
-  await ref.goto('/');
-  await expect(ref.getByText(/WebGPU adapter: .+/)).toBeVisible();
-  await dropFiles(ref, [MODEL]);
-  await waitForComplete(ref);
-  const expectedMatrices = await matrixAlphas(ref);
-  const expectedLayers = await layerAlphas(ref);
-  await refContext.close();
+  const expected = await uninterruptedRun(browser, baseURL);
 
-  // Test hook: the worker destroys its GPU device after 2 matrices have gone to the GPU.
-  await page.goto('/?lose-gpu-after=2');
-  await expect(page.getByText(/WebGPU adapter: .+/)).toBeVisible();
-  await dropFiles(page, [MODEL]);
-  await waitForComplete(page);
+  // Test hook: the worker destroys its first GPU device when the third matrix goes to it.
+  await lostDeviceRun(page, 'lose-gpu-after=2');
+  await expect(page.getByText(/WebGPU device lost — resumed on a new device: .+/)).toBeVisible();
+
+  // Exact: the same adapter runs the same fp32 kernels on the same bytes (no atomics, fixed reduction
+  // order), so a matrix redone on the new device is bit-identical; the CSV holds every digit.
+  const matrices = await matrixAlphas(page);
+  expect([...matrices.keys()].sort()).toEqual([...expected.matrices.keys()].sort());
+  for (const [name, a] of matrices) expect(a, name).toBe(expected.matrices.get(name));
+  // Layer α as the page exposes them (10 significant digits), identical.
+  expect(await layerAlphas(page)).toEqual(expected.layers);
+  // Every spectrum came from a GPU device, and the export says so.
+  const tags = await exportedBackends(page);
+  expect(tags.counts).toEqual({ webgpu: MATRICES });
+});
+
+test('a lost GPU device with no new device: the rest runs on the CPU, each matrix equal to the run that computed it', async ({
+  page,
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(300_000);
+  const expected = await uninterruptedRun(browser, baseURL);
+
+  // Test hooks: the first device is destroyed when the third matrix goes to it, and no new one is given.
+  await lostDeviceRun(page, 'lose-gpu-after=2&no-new-gpu-device');
   await expect(page.getByText('WebGPU device lost — analysing on the CPU')).toBeVisible();
-  const bar = page.getByRole('progressbar');
-  await expect(bar).toHaveAttribute('aria-valuemax', '21');
-  await expect(bar).toHaveAttribute('aria-valuenow', '21');
-  await expect(page.locator('.matrix-table tbody tr')).toHaveCount(21);
-  expect(await spectraComputed(page)).toBe(21);
 
-  // Equal to an uninterrupted run, matrix by matrix, on the backend that computed it: the ones finished
-  // on the GPU before the loss equal the uninterrupted GPU run's, the ones redone after it equal a float64
-  // run's (computed here in Node, the same CPU code). Tolerance 1e-6 relative: the same computation
-  // (the exported CSV's full-precision numbers).
+  // Each matrix equals the uninterrupted GPU run's (finished before the loss) or the float64 run's in
+  // Node (redone on the CPU: the same code on the same bytes). Tolerance 1e-12 relative, i.e. the same
+  // computation; GPU and float64 α differ by ~1e-7 or more, so each matrix tells which one computed it.
   const matrices = await matrixAlphas(page);
   const f64 = float64Alphas();
-  expect([...matrices.keys()].sort()).toEqual([...expectedMatrices.keys()].sort());
-  const close = (a: number, b: number | undefined): boolean =>
-    b !== undefined && Math.abs(a - b) <= 1e-6 * Math.abs(b);
-  let redone = 0;
+  expect([...matrices.keys()].sort()).toEqual([...expected.matrices.keys()].sort());
+  const same = (a: number, b: number | undefined): boolean =>
+    b !== undefined && Math.abs(a - b) <= 1e-12 * Math.abs(b);
+  const onGpu: string[] = [];
+  let worstCpu = 0;
   for (const [name, a] of matrices) {
-    const gpu = expectedMatrices.get(name);
+    const gpu = expected.matrices.get(name);
     const cpu = f64.get(name);
-    expect(close(a, gpu) || close(a, cpu), `${name}: α ${a}, uninterrupted GPU ${gpu}, float64 ${cpu}`).toBe(
+    expect(same(a, gpu) || same(a, cpu), `${name}: α ${a}, uninterrupted GPU ${gpu}, float64 ${cpu}`).toBe(
       true,
     );
-    if (close(a, cpu)) redone++;
+    if (!same(a, cpu)) onGpu.push(name);
+    else worstCpu = Math.max(worstCpu, Math.abs(a - (cpu ?? NaN)) / Math.abs(cpu ?? NaN));
   }
-  // At most the 2 matrices sent to the GPU before the loss (plus one prefetched) were not redone.
-  expect(redone).toBeGreaterThanOrEqual(21 - 3);
+  // Kept, not redone: the device is destroyed when a third matrix is taken, i.e. after one finished; at
+  // most the two sent to it finished there.
+  expect(onGpu.length).toBeGreaterThanOrEqual(1);
+  expect(onGpu.length).toBeLessThanOrEqual(2);
   // GPU (fp32 Gram) against float64: the guide's 1e-3 on α holds where the estimator's xmin does not sit
   // on a knife edge; where it does (the smallest eigenvalues within fp32 rounding move the alphalora
-  // histogram's peak to another bin), the two backends pick different tails. Logged, not hidden.
-  const flips = [...expectedMatrices].filter(
+  // histogram's peak to another bin), the two backends pick different tails, and a run finished on the
+  // CPU differs from an uninterrupted GPU run there. Logged, not hidden (README, known limits).
+  const flips = [...expected.matrices].filter(
     ([name, g]) => !(Math.abs(g - (f64.get(name) ?? NaN)) < 1e-3 * g),
   );
   console.log(
-    `GPU vs float64 α beyond 1e-3: ${flips.length} of 21${flips.map(([n, g]) => `; ${n}: ${g} (GPU) vs ${f64.get(n)} (float64)`).join('')}`,
+    `finished on the lost device: ${onGpu.join(', ') || 'none'}; CPU vs Node float64 worst relative difference ${worstCpu}; GPU vs float64 α beyond 1e-3: ${flips.length} of ${MATRICES}${flips.map(([n, g]) => `; ${n}: ${g} (GPU) vs ${f64.get(n)} (float64)`).join('')}`,
   );
   const alphas = await layerAlphas(page);
   expect(alphas).toHaveLength(LAYERS);
   for (const a of alphas) expect(Number.isFinite(a)).toBe(true);
-  // Layers without such a knife-edge matrix: within 1e-3 of the uninterrupted GPU run's layer α.
-  for (let l = 0; l < LAYERS; l++) {
-    if (flips.some(([n]) => n.startsWith(`model.layers.${l}.`))) continue;
-    expect(Math.abs(alphas[l] - expectedLayers[l])).toBeLessThan(1e-3 * expectedLayers[l]);
-  }
-  // The export tags each matrix with the engine that computed it: the CPU after the loss (the matrices
-  // in flight when the device went may have been retried there too), and the counts agree.
-  const { json } = await downloadJson(page, 'Export allocation JSON');
-  const doc = json as {
-    analysis: { backend: string; backends: Record<string, number> };
-    layers: { matrices: { backend: string }[] }[];
-  };
-  const tags = doc.layers.flatMap((l) => l.matrices.map((m) => m.backend));
-  expect(tags).toHaveLength(21);
-  const counts: Record<string, number> = {};
-  for (const t of tags) counts[t] = (counts[t] ?? 0) + 1;
-  expect(doc.analysis.backends).toEqual(counts);
-  expect(counts.cpu ?? 0).toBeGreaterThanOrEqual(19);
-  expect(doc.analysis.backend).toBe(tags.includes('webgpu') ? 'webgpu' : 'cpu');
+  // The export tags each matrix with the engine that computed it, and the counts agree with the α above.
+  const tags = await exportedBackends(page);
+  expect(tags.counts).toEqual({ webgpu: onGpu.length, cpu: MATRICES - onGpu.length });
   await expect(page.getByTestId('backend-summary')).toContainText(
-    `${counts.cpu} matrices on the CPU (float64)`,
+    `${MATRICES - onGpu.length} matrices on the CPU (float64)`,
   );
 });
 
@@ -145,13 +196,8 @@ test('matrices wider than 128 columns are computed on the GPU, and the export sa
   await expect(page.getByTestId('backend-summary')).toHaveText(
     'Spectra computed: 7 matrices on WebGPU (fp32).',
   );
-  const { json } = await downloadJson(page, 'Export allocation JSON');
-  const doc = json as {
-    analysis: { backend: string; backends: Record<string, number>; adapter?: string };
-    layers: { matrices: { name: string; backend: string }[] }[];
-  };
-  expect(doc.analysis.backend).toBe('webgpu');
-  expect(doc.analysis.backends).toEqual({ webgpu: 7 });
-  expect(doc.analysis.adapter).toBeTruthy();
-  for (const m of doc.layers.flatMap((l) => l.matrices)) expect(m.backend, m.name).toBe('webgpu');
+  const tags = await exportedBackends(page);
+  expect(tags.backend).toBe('webgpu');
+  expect(tags.counts).toEqual({ webgpu: 7 });
+  expect(tags.adapter).toBeTruthy();
 });

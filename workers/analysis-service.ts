@@ -197,8 +197,10 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
             return outcome('cancelled', finished.size, cancelledError());
           }
           if (isStudioError(err) && err.code === 'GPU_DEVICE_LOST' && selected.info.name === 'webgpu') {
-            // The device is gone: redo the remaining matrices on the CPU, keeping the totals fixed.
-            selected = selector.fallBackToCpu(err.message);
+            // The device is gone: redo the remaining matrices (the ones in flight included) on a new
+            // device, or on the CPU when none can be had; finished ones are kept, the totals stay fixed.
+            selected = await selector.replaceLostDevice(selected, err.message);
+            if (signal.aborted) return outcome('cancelled', finished.size, cancelledError());
             callbacks.onBackend(selected.info);
             plan = skipFinished();
             continue;

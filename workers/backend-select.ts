@@ -1,9 +1,11 @@
 /**
  * Picks the spectrum backend once per worker: WebGPU when an adapter and device can be had, else the
- * float64 CPU backend with the reason. After a lost GPU device the worker switches to the CPU for good
- * (a lost device rarely comes back, and a half-GPU, half-CPU retry loop would hide the problem).
+ * float64 CPU backend with the reason. After a lost GPU device the worker requests a new device and
+ * resumes on it (the same fp32 kernels, so the results equal an uninterrupted run's); when no new device
+ * can be had, or MAX_NEW_DEVICES new devices were lost as well, it switches to the CPU for good (a GPU
+ * that keeps losing its device would otherwise loop forever, redoing the same matrices).
  */
-import { isStudioError } from '../src/core/errors';
+import { isStudioError, StudioError } from '../src/core/errors';
 import type { SpectrumBackend } from '../src/core/linalg/backend';
 import { createCpuBackend } from '../src/core/linalg/backend';
 import { createGpuContext } from '../src/gpu/device';
@@ -20,7 +22,12 @@ export interface SelectedBackend {
   concurrency: number;
   /** The GPU buffers this backend holds (WebGPU only; read by `npm run bench -- --model`). */
   gpuMemory?: GpuMemoryCounter;
+  /** Resolves with the browser's message when this backend's GPU device is lost (WebGPU only). */
+  deviceLost?: Promise<string>;
 }
+
+/** How many new WebGPU devices one worker requests after losing one before it stays on the CPU. */
+export const MAX_NEW_DEVICES = 2;
 
 const CPU_ADAPTER = 'CPU (float64)';
 
@@ -41,6 +48,14 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The lost device's own message when the browser gave one (it has by the time GPU_DEVICE_LOST is thrown). */
+async function lossMessage(lost: SelectedBackend, why: string): Promise<string> {
+  if (!lost.deviceLost) return why;
+  // Both already settled: race takes the first in array order, i.e. the device's message.
+  const message = await Promise.race([lost.deviceLost, Promise.resolve(why)]);
+  return message.replace(/\.+$/, '');
+}
+
 /** Destroys the device once `after` matrices have been sent to the GPU (the e2e lost-device hook). */
 function loseDeviceAfter(gpu: SpectrumBackend, device: GPUDevice, after: number): SpectrumBackend {
   let calls = 0;
@@ -58,6 +73,8 @@ function loseDeviceAfter(gpu: SpectrumBackend, device: GPUDevice, after: number)
 
 export class BackendSelector {
   private current: Promise<SelectedBackend> | null = null;
+  /** New devices requested after losses so far (at most MAX_NEW_DEVICES). */
+  private newDevices = 0;
   options: WorkerOptions = {};
 
   /** The backend to use now (probing WebGPU on the first call). */
@@ -66,7 +83,7 @@ export class BackendSelector {
     return this.current;
   }
 
-  /** Called when the GPU device was lost: every later analysis runs on the CPU. */
+  /** Every later analysis runs on the CPU (used by the benchmark's `--backend cpu`). */
   fallBackToCpu(why: string): SelectedBackend {
     void this.current?.then((old) => old.backend.dispose?.());
     const selected = cpu(`${why} — continuing on the CPU.`);
@@ -74,27 +91,68 @@ export class BackendSelector {
     return selected;
   }
 
+  /**
+   * Called when the GPU device of `lost` was lost mid-run (`why`: the error that said so). Resolves with
+   * the backend to redo the rest on: WebGPU on a new adapter and device while fewer than MAX_NEW_DEVICES
+   * were requested, else (or when none can be had) the CPU for good. Runs that report the same loss share
+   * one replacement; `get()` returns it from now on.
+   */
+  replaceLostDevice(lost: SelectedBackend, why: string): Promise<SelectedBackend> {
+    const before = this.current;
+    const next = (async (): Promise<SelectedBackend> => {
+      const now = await before;
+      if (now !== null && now !== lost) return now; // another run replaced it already
+      lost.backend.dispose?.();
+      const message = await lossMessage(lost, why);
+      if (this.newDevices >= MAX_NEW_DEVICES) {
+        return cpu(`${message} — ${MAX_NEW_DEVICES} new devices were lost as well — continuing on the CPU.`);
+      }
+      this.newDevices++;
+      try {
+        if (this.options.noNewGpuDevice) {
+          throw new StudioError('GPU_UNAVAILABLE', 'a new device was refused (test hook no-new-gpu-device)');
+        }
+        return await this.openGpu(this.newDevices, `${message} — resumed on a new device.`);
+      } catch (err) {
+        return cpu(`${message} — no new device (${reasonOf(err)}) — continuing on the CPU.`);
+      }
+    })();
+    this.current = next;
+    return next;
+  }
+
+  /**
+   * WebGPU on a fresh adapter and device, wrapped so that small matrices run on the CPU. `generation` 0
+   * is the worker's first device, n > 0 the n-th replacement of a lost one (protected: tests substitute
+   * devices here). `reason`: why this is not the first device, or null.
+   */
+  protected async openGpu(generation: number, reason: string | null): Promise<SelectedBackend> {
+    const ctx = await createGpuContext();
+    const real = await createGpuBackend(ctx);
+    // The test hook loses the first device only: the replacement works, like a real GPU after a reset.
+    const after = generation === 0 ? this.options.loseGpuAfter : undefined;
+    const gpu = after !== undefined ? loseDeviceAfter(real, ctx.device, after) : real;
+    return {
+      // Tiny matrices are exact and faster on the float64 CPU path (see small-on-cpu.ts).
+      backend: smallOnCpu(gpu, createCpuBackend('analysis worker (small matrices)')),
+      info: {
+        name: 'webgpu',
+        adapter: ctx.adapterName,
+        reason,
+        software: ctx.isSoftware,
+        note: `matrices with at most ${SMALL_MATRIX_MAX_SIDE} columns run on the CPU in float64`,
+      },
+      // Two in flight: the next tensor is read and its Gram submitted while this one's tridiagonal
+      // eigenvalues are solved on the CPU (the GPU backend queues the device work itself).
+      concurrency: 2,
+      gpuMemory: ctx.memory,
+      deviceLost: ctx.lost,
+    };
+  }
+
   private async probe(): Promise<SelectedBackend> {
     try {
-      const ctx = await createGpuContext();
-      const real = await createGpuBackend(ctx);
-      const after = this.options.loseGpuAfter;
-      const gpu = after !== undefined ? loseDeviceAfter(real, ctx.device, after) : real;
-      return {
-        // Tiny matrices are exact and faster on the float64 CPU path (see small-on-cpu.ts).
-        backend: smallOnCpu(gpu, createCpuBackend('analysis worker (small matrices)')),
-        info: {
-          name: 'webgpu',
-          adapter: ctx.adapterName,
-          reason: null,
-          software: ctx.isSoftware,
-          note: `matrices with at most ${SMALL_MATRIX_MAX_SIDE} columns run on the CPU in float64`,
-        },
-        // Two in flight: the next tensor is read and its Gram submitted while this one's tridiagonal
-        // eigenvalues are solved on the CPU (the GPU backend queues the device work itself).
-        concurrency: 2,
-        gpuMemory: ctx.memory,
-      };
+      return await this.openGpu(0, null);
     } catch (err) {
       return cpu(reasonOf(err));
     }

@@ -24,7 +24,10 @@ export interface BackendInfo {
   name: 'webgpu' | 'cpu';
   /** Adapter description for WebGPU, "CPU (float64)" otherwise. */
   adapter: string;
-  /** Why the CPU is used when it is (no WebGPU, no adapter, device lost), else null. */
+  /**
+   * Why the CPU is used when it is (no WebGPU, no adapter, device lost), or, for WebGPU, that this is a
+   * new device after a lost one; null otherwise.
+   */
   reason: string | null;
   /** True for software adapters (SwiftShader): correct but slow. */
   software: boolean;
@@ -111,7 +114,10 @@ export interface AnalysisCallbacks {
   onMatrix(matrix: MatrixResult, newSpectra: number): void;
   /** A matrix could not be analysed (NaN in the tensor, read error): the others continue. */
   onMatrixError(error: StudioErrorData): void;
-  /** The backend changed mid-run (GPU device lost: retried on the CPU). */
+  /**
+   * The backend changed mid-run: the GPU device was lost and the rest is analysed on a new device
+   * (`name` 'webgpu', `reason` says the device was lost) or on the CPU.
+   */
   onBackend(info: BackendInfo): void;
   /**
    * The last call of a run, on the same channel as the matrices (so after every one of them: the return
@@ -131,10 +137,16 @@ export interface AnalyseOutcome {
 /** Worker settings; set before the first `backend()` call. */
 export interface WorkerOptions {
   /**
-   * End-to-end test hook: destroy the GPU device when this many matrices have gone to the GPU, so the
-   * real lost-device path (fallback to the CPU, progress totals kept) can be exercised. Off by default.
+   * End-to-end test hook: destroy the worker's first GPU device when this many matrices have gone to the
+   * GPU, so the real lost-device path (resume on a new device, progress totals kept) can be exercised; the
+   * new device is not destroyed. Off by default.
    */
   loseGpuAfter?: number;
+  /**
+   * End-to-end test hook: after a lost device, requesting a new one fails, so the remaining matrices are
+   * analysed on the CPU (the path of a GPU that does not come back). Off by default.
+   */
+  noNewGpuDevice?: boolean;
 }
 
 /** What `Comlink.wrap<AnalysisWorkerApi>()` gives the app (every method is async across the boundary). */

@@ -9,6 +9,7 @@ import { createAnalysisService } from '../../workers/analysis-service';
 import { BackendSelector, type SelectedBackend } from '../../workers/backend-select';
 import type { AnalysisCallbacks, AnalyseOutcome, ProgressEvent } from '../../workers/contract';
 import type { MatrixResult } from '../../src/core/result';
+import { safetensorsFile } from './safetensors-file';
 
 const ROLES = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'mlp.down_proj'];
 const LAYERS = 3;
@@ -27,29 +28,13 @@ class CpuSelector extends BackendSelector {
 }
 
 function modelFile(): File {
-  const header: Record<string, unknown> = {};
-  const names: string[] = [];
-  let offset = 0;
-  for (let l = 0; l < LAYERS; l++) {
-    for (const r of ROLES) {
-      const name = `model.layers.${l}.${r}.weight`;
-      header[name] = { dtype: 'F32', shape: [ROWS, COLS], data_offsets: [offset, offset + ROWS * COLS * 4] };
-      names.push(name);
-      offset += ROWS * COLS * 4;
-    }
-  }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += ' ';
-  const data = new Float32Array(offset / 4);
-  let s = 12345;
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    const u = (s + 0.5) / 2 ** 32;
-    data[i] = (u - 0.5) / Math.sqrt(0.05 + u * (1 - u)); // a heavier tail than uniform
-  }
-  const len = new Uint8Array(8);
-  new DataView(len.buffer).setBigUint64(0, BigInt(json.length), true);
-  return new File([len, new TextEncoder().encode(json), data], 'resume.safetensors', { lastModified: 1 });
+  return safetensorsFile({
+    roles: ROLES,
+    layers: LAYERS,
+    rows: ROWS,
+    cols: COLS,
+    name: 'resume.safetensors',
+  });
 }
 
 interface Recorded {

@@ -5,7 +5,12 @@ import type { BackendInfo } from '../../../workers/contract';
 export function backendLine(backend: BackendInfo | null): string {
   if (backend === null) return 'Checking for WebGPU…';
   if (backend.name === 'webgpu') {
-    return `WebGPU adapter: ${backend.adapter}${backend.software ? ' (software: correct but slow)' : ''}`;
+    const adapter = `${backend.adapter}${backend.software ? ' (software: correct but slow)' : ''}`;
+    // A reason on WebGPU means this is a new device after the first was lost (workers/backend-select.ts).
+    if (backend.reason && /lost/i.test(backend.reason)) {
+      return `WebGPU device lost — resumed on a new device: ${adapter}`;
+    }
+    return `WebGPU adapter: ${adapter}`;
   }
   if (backend.reason && /lost/i.test(backend.reason)) return 'WebGPU device lost — analysing on the CPU';
   return 'WebGPU is unavailable — analysing on the CPU';
@@ -23,7 +28,7 @@ export function Header({ backend }: { backend: BackendInfo | null }): ReactNode 
       </div>
       <p className={`backend-line ${backend?.name ?? 'pending'}`} title={backend?.reason ?? undefined}>
         {backendLine(backend)}
-        {backend?.name === 'cpu' && backend.reason && <span className="reason"> ({backend.reason})</span>}
+        {backend?.reason && <span className="reason"> ({backend.reason})</span>}
       </p>
     </header>
   );

@@ -32,11 +32,18 @@ export const defaultWorkerFactory: WorkerFactory = () =>
     name: 'analysis',
   });
 
-/** Test hooks from the page's query string (`?lose-gpu-after=N`); none in normal use. */
+/**
+ * Test hooks from the page's query string (`?lose-gpu-after=N`, plus `&no-new-gpu-device` to make the
+ * new device fail so the CPU takes over); none in normal use.
+ */
 export function workerOptionsFromUrl(): WorkerOptions {
   if (typeof location === 'undefined') return {};
-  const n = Number(new URLSearchParams(location.search).get('lose-gpu-after') ?? NaN);
-  return Number.isInteger(n) && n >= 0 ? { loseGpuAfter: n } : {};
+  const query = new URLSearchParams(location.search);
+  const n = Number(query.get('lose-gpu-after') ?? NaN);
+  return {
+    ...(Number.isInteger(n) && n >= 0 ? { loseGpuAfter: n } : {}),
+    ...(query.has('no-new-gpu-device') ? { noNewGpuDevice: true } : {}),
+  };
 }
 
 export interface OpenedModel {
