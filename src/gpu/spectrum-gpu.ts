@@ -83,7 +83,10 @@ export async function createGpuBackend(
   let lostMessage: string | null = null;
   const lost = context.lost.then((message) => {
     lostMessage = message;
-    throw new StudioError('GPU_DEVICE_LOST', `${message}. Retrying this matrix on the CPU backend.`);
+    throw new StudioError(
+      'GPU_DEVICE_LOST',
+      `${message}. The matrix in flight is redone on a new device or the CPU.`,
+    );
   });
   lost.catch(() => undefined); // observed through `guard` below; never an unhandled rejection
   let gBuffer: GPUBuffer | null = null;
