@@ -184,8 +184,9 @@ test('cancel mid-analysis keeps the matrices already done and drops later ones',
   baseURL,
 }) => {
   const net = networkGuard(page, new URL(baseURL ?? 'http://127.0.0.1:4173').origin);
-  // A generated LLaMA-named model big enough to take a while on a software adapter: 6 layers × 7 × 192².
-  await page.goto('/');
+  // A generated LLaMA-named model big enough to take a while on the software adapter (used on request:
+  // `software-gpu`; the app would pick the faster CPU path here): 6 layers × 7 × 192².
+  await page.goto('/?software-gpu');
   await expect(page.getByText(/WebGPU adapter: .+|WebGPU is unavailable/).first()).toBeVisible();
   await page.waitForLoadState('networkidle');
   net.markLoaded();

@@ -83,7 +83,7 @@ function uninterruptedRun(browser: Browser, baseURL: string | undefined): Promis
   uninterrupted ??= (async () => {
     const context = await browser.newContext({ baseURL });
     const ref = await context.newPage();
-    await ref.goto('/');
+    await ref.goto('/?software-gpu');
     await expect(ref.getByText(/WebGPU adapter: .+/)).toBeVisible();
     await dropFiles(ref, [MODEL]);
     await waitForComplete(ref);
@@ -96,7 +96,7 @@ function uninterruptedRun(browser: Browser, baseURL: string | undefined): Promis
 
 /** Runs MODEL with the lost-device hooks in `query` and checks the progress and the spectra counter. */
 async function lostDeviceRun(page: Page, query: string): Promise<void> {
-  await page.goto(`/?${query}`);
+  await page.goto(`/?software-gpu&${query}`);
   await expect(page.getByText(/WebGPU adapter: .+/)).toBeVisible();
   await dropFiles(page, [MODEL]);
   await waitForComplete(page);
@@ -189,7 +189,7 @@ test('a lost GPU device with no new device: the rest runs on the CPU, each matri
 });
 
 test('matrices wider than 128 columns are computed on the GPU, and the export says so', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/?software-gpu');
   await expect(page.getByText(/WebGPU adapter: .+/)).toBeVisible();
   await dropFiles(page, [generatedLlama(1, 192)]);
   await waitForComplete(page);

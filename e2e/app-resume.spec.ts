@@ -37,7 +37,7 @@ test('a reload mid-run: the same files resume, computing only the remaining matr
   // 1. Reference: an uninterrupted run in a separate context (its own, empty IndexedDB).
   const refContext = await browser.newContext({ baseURL });
   const ref = await refContext.newPage();
-  await ref.goto('/');
+  await ref.goto('/?software-gpu');
   await dropFiles(ref, [MODEL]);
   await waitForComplete(ref);
   expect(await spectraComputed(ref)).toBe(TOTAL);
@@ -46,7 +46,7 @@ test('a reload mid-run: the same files resume, computing only the remaining matr
   expect(expected).toHaveLength(4);
 
   // 2. Start the same model, reload once a few matrices are done.
-  await page.goto('/');
+  await page.goto('/?software-gpu');
   await dropFiles(page, [MODEL]);
   const bar = page.getByRole('progressbar');
   await expect(bar).toHaveAttribute('aria-valuemax', String(TOTAL));
@@ -99,7 +99,7 @@ test('a reload mid-run: the same files resume, computing only the remaining matr
 
 test('a narrower selection reuses the matrices already analysed under a wider one', async ({ page }) => {
   test.setTimeout(300_000);
-  await page.goto('/');
+  await page.goto('/?software-gpu');
   await dropFiles(page, [generatedLlama(2, 64)]);
   await waitForComplete(page);
   expect(await spectraComputed(page)).toBe(14);
@@ -131,7 +131,7 @@ test('a broken IndexedDB never breaks the analysis: nothing is cached, everythin
       }),
     });
   });
-  await page.goto('/');
+  await page.goto('/?software-gpu');
   await dropFiles(page, [generatedLlama(2, 64)]);
   await waitForComplete(page);
   expect(await spectraComputed(page)).toBe(14);

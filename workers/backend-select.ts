@@ -151,10 +151,19 @@ export class BackendSelector {
   }
 
   private async probe(): Promise<SelectedBackend> {
+    let gpu: SelectedBackend;
     try {
-      return await this.openGpu(0, null);
+      gpu = await this.openGpu(0, null);
     } catch (err) {
       return cpu(reasonOf(err));
     }
+    if (!gpu.info.software || this.options.useSoftwareGpu) return gpu;
+    // A software adapter emulates the GPU on the CPU, one or two orders of magnitude slower than the
+    // float64 CPU pool (bench/README.md): analyse on the CPU, and say which adapter was passed over.
+    gpu.backend.dispose?.();
+    const selected = cpu(
+      'a software adapter emulates the GPU on the CPU, 10-100× slower than the float64 CPU path',
+    );
+    return { ...selected, info: { ...selected.info, softwareAdapter: gpu.info.adapter } };
   }
 }

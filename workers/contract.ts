@@ -31,6 +31,11 @@ export interface BackendInfo {
   reason: string | null;
   /** True for software adapters (SwiftShader): correct but slow. */
   software: boolean;
+  /**
+   * On the CPU backend: the software WebGPU adapter that was found but not used, because the float64 CPU
+   * path is far faster than an emulated GPU (see WorkerOptions.useSoftwareGpu).
+   */
+  softwareAdapter?: string;
   /** How work is split, e.g. that small matrices run on the float64 CPU path. */
   note?: string;
 }
@@ -147,6 +152,12 @@ export interface WorkerOptions {
    * analysed on the CPU (the path of a GPU that does not come back). Off by default.
    */
   noNewGpuDevice?: boolean;
+  /**
+   * Analyse on a software WebGPU adapter (SwiftShader) when that is the only one. Off by default: such an
+   * adapter emulates the GPU on the CPU and is 10-100× slower than the float64 CPU backend (bench/README.md),
+   * so the CPU is used. Tests and benchmarks of the GPU path turn it on (URL `?software-gpu`).
+   */
+  useSoftwareGpu?: boolean;
 }
 
 /** What `Comlink.wrap<AnalysisWorkerApi>()` gives the app (every method is async across the boundary). */

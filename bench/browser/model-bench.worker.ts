@@ -79,6 +79,8 @@ async function readAlone(
 
 async function select(selector: BackendSelector, backend: 'webgpu' | 'cpu'): Promise<SelectedBackend> {
   if (backend === 'cpu') return selector.fallBackToCpu('bench: --backend cpu');
+  // The bench measures whatever adapter exists, a software one included (the app would pass it over).
+  selector.options = { ...selector.options, useSoftwareGpu: true };
   const selected = await selector.get();
   if (selected.info.name !== 'webgpu') {
     throw new Error(`--backend webgpu: no WebGPU here (${selected.info.reason ?? 'unknown reason'})`);

@@ -224,16 +224,18 @@ describe('analysis service: lost GPU device (fake devices)', () => {
 describe('analysis service: lost GPU device (WebGPU, device.destroy())', () => {
   // Smaller side 136 > 128: every matrix goes to the GPU (smaller ones run on the CPU, small-on-cpu.ts).
   const file = (): File => safetensorsFile({ roles: ROLES, layers: 2, rows: 144, cols: 136 });
+  // The adapter here is SwiftShader, which the app passes over for the CPU unless asked (see below).
+  const GPU: WorkerOptions = { useSoftwareGpu: true };
 
   it('resumed on a new device, the results are bit-identical to an uninterrupted run', async () => {
-    const reference = await run(new BackendSelector(), file());
+    const reference = await run(new BackendSelector(), file(), GPU);
     expectWholeRun(reference);
     expect(reference.outcome.backend.name).toBe('webgpu');
     expect(reference.switches).toHaveLength(0);
 
     // Destroyed when the third matrix goes to the GPU: the first has finished by then, the second (in
     // flight: two matrices run at once) is lost with the device and redone.
-    const r = await run(new BackendSelector(), file(), { loseGpuAfter: 2 });
+    const r = await run(new BackendSelector(), file(), { ...GPU, loseGpuAfter: 2 });
     expectWholeRun(r);
     expect(r.switches).toHaveLength(1);
     expect(r.switches[0].info.name).toBe('webgpu');
@@ -249,9 +251,9 @@ describe('analysis service: lost GPU device (WebGPU, device.destroy())', () => {
   });
 
   it("when the new device is refused, the matrices before the loss are the GPU run's, the rest float64", async () => {
-    const gpu = alphas(await run(new BackendSelector(), file()));
+    const gpu = alphas(await run(new BackendSelector(), file(), GPU));
     const float64 = alphas(await run(new InThreadCpu(), file()));
-    const r = await run(new BackendSelector(), file(), { loseGpuAfter: 2, noNewGpuDevice: true });
+    const r = await run(new BackendSelector(), file(), { ...GPU, loseGpuAfter: 2, noNewGpuDevice: true });
     expectWholeRun(r);
     expect(r.switches.map((s) => s.info.name)).toEqual(['cpu']);
     expect(r.switches[0].info.reason).toMatch(/^The GPU device was lost .* — continuing on the CPU\.$/);
@@ -263,5 +265,42 @@ describe('analysis service: lost GPU device (WebGPU, device.destroy())', () => {
       const expected = i < after ? gpu.get(m.name) : float64.get(m.name);
       expect(m.fits.alphalora.alpha, `${m.name} (${i < after ? 'GPU' : 'CPU'})`).toBe(expected);
     }
+  });
+});
+
+/** One software adapter (SwiftShader-like) that computes exactly; `disposed` counts its disposals. */
+class SoftwareAdapterOnly extends BackendSelector {
+  disposed = 0;
+  protected override openGpu(_generation: number, reason: string | null): Promise<SelectedBackend> {
+    const exact = createCpuBackend('fake software adapter');
+    const backend: SpectrumBackend = {
+      name: 'webgpu',
+      adapter: 'fake swiftshader',
+      spectrum: (input, signal) => exact.spectrum(input, signal),
+      dispose: () => void this.disposed++,
+    };
+    const info: BackendInfo = { name: 'webgpu', adapter: backend.adapter, reason, software: true };
+    return Promise.resolve({ backend, info, concurrency: 2 });
+  }
+}
+
+describe('backend selection: a software WebGPU adapter', () => {
+  it('is passed over for the faster float64 CPU path, naming the adapter', async () => {
+    const selector = new SoftwareAdapterOnly();
+    const selected = await selector.get();
+    expect(selected.info.name).toBe('cpu');
+    expect(selected.info.softwareAdapter).toBe('fake swiftshader');
+    expect(selected.info.reason).toMatch(/software adapter .* slower than the float64 CPU path/);
+    expect(selector.disposed).toBe(1);
+  });
+
+  it('is used when asked (useSoftwareGpu: the tests and benchmarks of the GPU path)', async () => {
+    const selector = new SoftwareAdapterOnly();
+    selector.options = { useSoftwareGpu: true };
+    const selected = await selector.get();
+    expect(selected.info.name).toBe('webgpu');
+    expect(selected.info.software).toBe(true);
+    expect(selected.info.softwareAdapter).toBeUndefined();
+    expect(selector.disposed).toBe(0);
   });
 });

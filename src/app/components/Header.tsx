@@ -13,6 +13,9 @@ export function backendLine(backend: BackendInfo | null): string {
     return `WebGPU adapter: ${adapter}`;
   }
   if (backend.reason && /lost/i.test(backend.reason)) return 'WebGPU device lost — analysing on the CPU';
+  if (backend.softwareAdapter) {
+    return `WebGPU adapter: ${backend.softwareAdapter} (software) — analysing on the CPU, which is faster here`;
+  }
   return 'WebGPU is unavailable — analysing on the CPU';
 }
 

@@ -43,6 +43,7 @@ export function workerOptionsFromUrl(): WorkerOptions {
   return {
     ...(Number.isInteger(n) && n >= 0 ? { loseGpuAfter: n } : {}),
     ...(query.has('no-new-gpu-device') ? { noNewGpuDevice: true } : {}),
+    ...(query.has('software-gpu') ? { useSoftwareGpu: true } : {}),
   };
 }
 

@@ -1,0 +1,38 @@
+import { expect, test } from 'vitest';
+import { backendLine } from '../../src/app/components/Header';
+import type { BackendInfo } from '../../workers/contract';
+
+// The header's one line on which engine analyses: each case the worker's backend selection can produce.
+
+const info = (over: Partial<BackendInfo>): BackendInfo => ({
+  name: 'cpu',
+  adapter: 'CPU (float64)',
+  reason: null,
+  software: false,
+  ...over,
+});
+
+test('header line: WebGPU, software WebGPU used on request, and a new device after a loss', () => {
+  expect(backendLine(null)).toBe('Checking for WebGPU…');
+  expect(backendLine(info({ name: 'webgpu', adapter: 'nvidia h200' }))).toBe('WebGPU adapter: nvidia h200');
+  expect(backendLine(info({ name: 'webgpu', adapter: 'google swiftshader', software: true }))).toBe(
+    'WebGPU adapter: google swiftshader (software: correct but slow)',
+  );
+  expect(
+    backendLine(
+      info({ name: 'webgpu', adapter: 'a', reason: 'The GPU device was lost — resumed on a new device.' }),
+    ),
+  ).toBe('WebGPU device lost — resumed on a new device: a');
+});
+
+test('header line: the CPU without WebGPU, after a lost device, and instead of a software adapter', () => {
+  expect(backendLine(info({ reason: 'navigator.gpu is undefined' }))).toBe(
+    'WebGPU is unavailable — analysing on the CPU',
+  );
+  expect(backendLine(info({ reason: 'The GPU device was lost — continuing on the CPU.' }))).toBe(
+    'WebGPU device lost — analysing on the CPU',
+  );
+  expect(backendLine(info({ reason: 'software', softwareAdapter: 'google swiftshader' }))).toBe(
+    'WebGPU adapter: google swiftshader (software) — analysing on the CPU, which is faster here',
+  );
+});
