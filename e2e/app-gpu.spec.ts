@@ -7,6 +7,7 @@ import {
   dropFiles,
   generatedLlama,
   layerAlphas,
+  referenceRun,
   spectraComputed,
   syntheticWeights,
   waitForComplete,
@@ -80,17 +81,10 @@ let uninterrupted: Promise<Reference> | null = null;
 
 /** The same files, uninterrupted, on the GPU, in a context of its own (nothing cached); run once per file. */
 function uninterruptedRun(browser: Browser, baseURL: string | undefined): Promise<Reference> {
-  uninterrupted ??= (async () => {
-    const context = await browser.newContext({ baseURL });
-    const ref = await context.newPage();
-    await ref.goto('/?software-gpu');
+  uninterrupted ??= referenceRun(browser, baseURL, '/?software-gpu', [MODEL], async (ref) => {
     await expect(ref.getByText(/WebGPU adapter: .+/)).toBeVisible();
-    await dropFiles(ref, [MODEL]);
-    await waitForComplete(ref);
-    const result = { matrices: await matrixAlphas(ref), layers: await layerAlphas(ref) };
-    await context.close();
-    return result;
-  })();
+    return { matrices: await matrixAlphas(ref), layers: await layerAlphas(ref) };
+  });
   return uninterrupted;
 }
 

@@ -1,5 +1,12 @@
 import { expect, test, type Page } from '@playwright/test';
-import { dropFiles, generatedLlama, layerAlphas, spectraComputed, waitForComplete } from './helpers/app';
+import {
+  dropFiles,
+  generatedLlama,
+  layerAlphas,
+  referenceRun,
+  spectraComputed,
+  waitForComplete,
+} from './helpers/app';
 
 // Resume (issue #8): every finished matrix is cached in IndexedDB as it arrives, keyed by the files'
 // fingerprint and the matrix name. After a reload mid-run, opening the same files shows the finished
@@ -35,14 +42,10 @@ test('a reload mid-run: the same files resume, computing only the remaining matr
 }) => {
   test.setTimeout(300_000);
   // 1. Reference: an uninterrupted run in a separate context (its own, empty IndexedDB).
-  const refContext = await browser.newContext({ baseURL });
-  const ref = await refContext.newPage();
-  await ref.goto('/?software-gpu');
-  await dropFiles(ref, [MODEL]);
-  await waitForComplete(ref);
-  expect(await spectraComputed(ref)).toBe(TOTAL);
-  const expected = await layerAlphas(ref);
-  await refContext.close();
+  const expected = await referenceRun(browser, baseURL, '/?software-gpu', [MODEL], async (ref) => {
+    expect(await spectraComputed(ref)).toBe(TOTAL);
+    return layerAlphas(ref);
+  });
   expect(expected).toHaveLength(4);
 
   // 2. Start the same model, reload once a few matrices are done.

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { expect, type Download, type Locator, type Page } from '@playwright/test';
+import { expect, type Browser, type Download, type Locator, type Page } from '@playwright/test';
 
 export const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 export const STORIES = path.join(FIXTURES, 'models/stories260K');
@@ -71,6 +71,30 @@ export async function waitForComplete(page: Page): Promise<void> {
 }
 
 /** Layer α as the page computed them (the main element exposes them with 10 significant digits). */
+/**
+ * Analyses `files` at `url` in a browser context of its own (an empty IndexedDB: nothing cached, an
+ * uninterrupted run) and returns what `read` takes from the finished page: the reference of a test that
+ * interrupts the same run (reload, lost device).
+ */
+export async function referenceRun<T>(
+  browser: Browser,
+  baseURL: string | undefined,
+  url: string,
+  files: FileSpec[],
+  read: (page: Page) => Promise<T>,
+): Promise<T> {
+  const context = await browser.newContext({ baseURL });
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    await dropFiles(page, files);
+    await waitForComplete(page);
+    return await read(page);
+  } finally {
+    await context.close();
+  }
+}
+
 export async function layerAlphas(page: Page): Promise<number[]> {
   const raw = (await page.locator('main').getAttribute('data-layer-alphas')) ?? '';
   return raw === '' ? [] : raw.split(',').map(Number);
