@@ -28,6 +28,7 @@ export function summarizeModel(
       role: t.placement.role,
       kind: t.placement.kind,
       matrixShape: t.matrixShape ? [t.matrixShape[0], t.matrixShape[1]] : null,
+      ...(t.kernelMatrices !== undefined ? { kernelMatrices: t.kernelMatrices.count } : {}),
       analysed,
       reason: analysed ? null : (reasons.get(t.name) ?? t.skipReason ?? 'not planned'),
     };
