@@ -4,7 +4,6 @@
  */
 import type { AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
 import type { ModelDescription } from '../src/core/formats/types';
-import { modelDisplayName } from '../src/core/model-name';
 import { parameterCount, parametersByDtype } from '../src/core/parameters';
 import type { ModelSummary, TensorSummary } from './contract';
 
@@ -34,8 +33,8 @@ export function summarizeModel(
     };
   });
   return {
-    // Named from config, folder, shard names or metadata: the reader's own name is often the file's.
-    name: modelDisplayName(model).name,
+    // modelDisplayName (config, folder, shard names, metadata), given by openModel: the CLI's name too.
+    name: model.name,
     format: model.format,
     architecture: model.architecture,
     numLayers: model.numLayers,
