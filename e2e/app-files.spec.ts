@@ -145,12 +145,17 @@ test('a model with matrices outside the blocks only (an embedding, a convolution
     ]),
   };
   await dropFiles(page, [file]);
-  await expect(page.getByRole('status')).toHaveText(/Nothing to analyse with the current selection/);
+  const status = page.getByRole('status');
+  await expect(status).toHaveText(/Nothing to analyse with the current selection/);
+  // Each option named with what it includes: the convolution is not "no weight matrix".
+  await expect(status).toContainText('tick "other matrices" to include 1 convolution');
+  await expect(status).toContainText('tick "embeddings and output heads"');
   await page.getByLabel(/other matrices/).check();
   await waitForComplete(page);
   const rows = page.locator('.matrix-table tbody tr');
   expect(await rows.count()).toBe(1);
   await expect(rows.first()).toContainText('features.0.weight');
+  await expect(rows.first()).toContainText('16×8, 9 kernel matrices pooled');
 });
 
 test('a Git LFS pointer and a truncated file show their errors; the other file still analyses', async ({

@@ -52,6 +52,7 @@ export interface TensorSummary {
   kind: TensorKind;
   /** Analysed as this [rows, cols] matrix, or null. */
   matrixShape: [number, number] | null;
+  /** A convolution's kernel-position matrices (kh·kw), analysed pooled under "other matrices". */ kernelMatrices?: number;
   /** True when the plan includes it. */
   analysed: boolean;
   /** Why it is not analysed, or null when it is. */

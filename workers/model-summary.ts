@@ -4,12 +4,8 @@
  */
 import type { AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
 import type { ModelDescription } from '../src/core/formats/types';
-import { modelDisplayName } from '../src/core/model-name';
+import { parameterCount, parametersByDtype } from '../src/core/parameters';
 import type { ModelSummary, TensorSummary } from './contract';
-
-function elements(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
 
 export function summarizeModel(
   model: ModelDescription,
@@ -19,12 +15,7 @@ export function summarizeModel(
 ): Omit<ModelSummary, 'fingerprint'> {
   const planned = new Set(plan.items.map((i) => i.name));
   const reasons = new Map(plan.skipped.map((s) => [s.name, s.reason]));
-  const dtypes: Record<string, number> = {};
-  let parameters = 0;
   const tensors: TensorSummary[] = model.tensors.map((t) => {
-    const n = elements(t.shape);
-    parameters += n;
-    dtypes[t.dtype] = (dtypes[t.dtype] ?? 0) + n;
     const analysed = planned.has(t.name);
     return {
       name: t.name,
@@ -36,19 +27,21 @@ export function summarizeModel(
       role: t.placement.role,
       kind: t.placement.kind,
       matrixShape: t.matrixShape ? [t.matrixShape[0], t.matrixShape[1]] : null,
+      ...(t.kernelMatrices !== undefined ? { kernelMatrices: t.kernelMatrices.count } : {}),
       analysed,
       reason: analysed ? null : (reasons.get(t.name) ?? t.skipReason ?? 'not planned'),
     };
   });
   return {
-    // Named from config, folder, shard names or metadata: the reader's own name is often the file's.
-    name: modelDisplayName(model).name,
+    // modelDisplayName (config, folder, shard names, metadata), given by openModel: the CLI's name too.
+    name: model.name,
     format: model.format,
     architecture: model.architecture,
     numLayers: model.numLayers,
     files: model.files.map((f) => ({ ...f })),
-    parameters,
-    dtypes,
+    // A tied head (the embedding's weights under a second name) is counted once, as `inspect` does.
+    parameters: parameterCount(model.tensors),
+    dtypes: parametersByDtype(model.tensors),
     tensors,
     totals: { matrices: plan.totals.matrices, bytes: plan.totals.bytes },
     errors: model.errors.map((e) => ({ ...e })),

@@ -3,10 +3,13 @@
  * be read is reported (naming it) and the others still open: with several inputs the readable ones are
  * analysed and the exit code is still 3.
  */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { toErrorData } from '../core/errors';
 import type { StudioErrorData } from '../core/errors';
 import { openModel } from '../core/formats/open';
 import type { ModelDescription } from '../core/formats/types';
+import { modelDisplayName } from '../core/model-name';
 import type { ByteSource } from '../core/source';
 import { expandPaths } from './file-source';
 import { systemMessage } from './io';
@@ -23,15 +26,19 @@ export interface OpenedInputs {
 export async function openInputs(paths: readonly string[]): Promise<OpenedInputs> {
   const sources: ByteSource[] = [];
   const errors: StudioErrorData[] = [];
+  // Each file's name as a browser gives the same file dropped on the page (see `droppedNames`).
+  const dropped = new Map<string, string>();
   // One path at a time, so that one missing path does not hide the others.
-  for (const path of paths) {
+  for (const input of paths) {
     try {
-      sources.push(...(await expandPaths([path])));
+      const expanded = await expandPaths([input]);
+      sources.push(...expanded);
+      for (const [name, asDropped] of await droppedNames(input, expanded)) dropped.set(name, asDropped);
     } catch (err) {
       const data = toErrorData(err);
       errors.push(
         data.code === 'INTERNAL'
-          ? { ...data, code: 'BAD_INPUT', message: `${path}: ${systemMessage(err)}`, file: path }
+          ? { ...data, code: 'BAD_INPUT', message: `${input}: ${systemMessage(err)}`, file: input }
           : data,
       );
     }
@@ -42,9 +49,12 @@ export async function openInputs(paths: readonly string[]): Promise<OpenedInputs
     return { model: null, errors, close };
   }
   try {
-    const model = await openModel(sources);
-    errors.push(...model.errors);
-    const usable = model.tensors.length > 0;
+    const opened = await openModel(sources);
+    errors.push(...opened.errors);
+    const usable = opened.tensors.length > 0;
+    // Named as the page names the same files dropped there: a folder given here is a folder dropped.
+    const files = opened.files.map((f) => ({ ...f, name: dropped.get(f.name) ?? f.name }));
+    const model = { ...opened, name: modelDisplayName({ ...opened, files }).name };
     return {
       model: usable ? model : null,
       errors: usable || errors.length > 0 ? errors : [noTensors(paths)],
@@ -54,6 +64,18 @@ export async function openInputs(paths: readonly string[]): Promise<OpenedInputs
     errors.push(toErrorData(err));
     return { model: null, errors, close };
   }
+}
+
+/**
+ * The names a browser gives these files when the same path is dropped on the page: a file is its base
+ * name (as expandPaths names it); a folder's files carry the folder's own name before their path inside
+ * it (File.webkitRelativePath), which expandPaths leaves out. Only the model's name uses them: file
+ * names in the CLI's output and errors stay relative to the folder given.
+ */
+async function droppedNames(input: string, sources: readonly ByteSource[]): Promise<[string, string][]> {
+  if (!(await stat(input)).isDirectory()) return sources.map((s) => [s.name, s.name]);
+  const folder = path.basename(path.resolve(input));
+  return sources.map((s) => [s.name, `${folder}/${s.name}`]);
 }
 
 /** Node file sources carry a `close()` beyond the ByteSource interface. */

@@ -76,6 +76,8 @@ describe('a CNN (convolutions only)', () => {
       offset += count;
       const row = rows.find((r) => r.startsWith(`${name},`))!.split(',');
       expect([row[col('rows')], row[col('cols')]]).toEqual([String(shape[0]), String(shape[1])]);
+      // One matrix per kernel position (kh·kw) pooled: 9 for the 3×3 convolution, 1 for the 1×1.
+      expect(row[col('pooled_matrices')]).toBe(String(shape[2]! * shape[3]!));
       expect(Number(row[col('num_eigs')])).toBe(want.length);
       const lmax = want[want.length - 1]!;
       expect(Math.abs(Number(row[col('lambda_max')]) - lmax)).toBeLessThan(1e-9 * lmax);

@@ -291,3 +291,74 @@ describe('allocation JSON from imported α', () => {
     expect(withModules.allocation.trainableParams).toBe(4 * (2 * 30 + 10));
   });
 });
+
+describe('pooled convolution spectra in the exports', () => {
+  // A 3×3 convolution [16, 8, 3, 3] is 9 kernel-position matrices [16, 8] whose eigenvalues are pooled
+  // (8 each, 72 in all); a 1×1 convolution is one [32, 16] matrix. The pool size is kh·kw of the shape.
+  const conv = (name: string, layer: number | null, shape: [number, number], kernel: [number, number]) =>
+    summarizeMatrix(
+      {
+        name,
+        file: 'cnn.safetensors',
+        layer,
+        role: layer === null ? 'other' : 'down_proj',
+        kind: layer === null ? 'other' : 'mlp',
+        shape,
+        dtype: 'F32',
+        pooledMatrices: kernel[0] * kernel[1],
+      },
+      {
+        eigenvalues: Float64Array.from(
+          { length: Math.min(...shape) * kernel[0] * kernel[1] },
+          (_, i) => 0.01 * (i + 1) ** 1.5,
+        ),
+        negativeCount: 0,
+        noiseFloor: 0,
+        timings: {},
+        backend: 'cpu',
+      },
+    );
+
+  it('the CSV has a pooled_matrices column: kh·kw for a convolution, empty for a plain matrix', () => {
+    const result = storiesResult();
+    result.matrices.push(conv('features.0.weight', null, [16, 8], [3, 3]));
+    result.matrices.push(conv('features.3.weight', null, [32, 16], [1, 1]));
+    const [header, ...rows] = matrixCsv(result, 'alphalora').trim().split('\n');
+    const cols = header.split(',');
+    const pooled = cols.indexOf('pooled_matrices');
+    expect(pooled).toBeGreaterThan(cols.indexOf('cols'));
+    const cell = (name: string) => rows.find((r) => r.startsWith(`${name},`))!.split(',')[pooled];
+    expect(cell('features.0.weight')).toBe('9');
+    expect(cell('features.3.weight')).toBe('1');
+    for (const name of Object.keys(stories.matrices)) expect(cell(name), name).toBe('');
+    // Every row still has one cell per column, and the layer α still re-import (the convs have no layer).
+    for (const row of rows) expect(row.split(',')).toHaveLength(cols.length);
+    const back = parseAlphaFile(matrixCsv(result, 'alphalora'), 'matrices.csv');
+    back.layerAlphas.forEach((a, i) => expect(a).toBeCloseTo(stories.layerAlpha[i], 9));
+  });
+
+  it('the JSON names the pool size of a pooled matrix in a layer, and adds nothing to plain ones', () => {
+    const result = storiesResult();
+    result.matrices.push(conv('model.layers.1.mlp.conv.weight', 1, [16, 8], [3, 3]));
+    const json = buildAllocationJson(result, {
+      estimator: 'alphalora',
+      mode: 'safe',
+      beta: 2.5,
+      budget: 20,
+      loraRank: 8,
+    });
+    const layer1 = json.layers[1].matrices;
+    expect(layer1).toHaveLength(8);
+    expect(layer1.find((m) => m.name === 'model.layers.1.mlp.conv.weight')).toMatchObject({
+      shape: [16, 8],
+      pooledMatrices: 9,
+      numEigs: 72,
+    });
+    for (const layer of json.layers)
+      for (const m of layer.matrices)
+        if (m.name !== 'model.layers.1.mlp.conv.weight') expect('pooledMatrices' in m, m.name).toBe(false);
+    expect(parseAlphaFile(JSON.stringify(json), 'allocation.json').layerAlphas).toEqual(
+      json.layers.map((l) => l.alpha),
+    );
+  });
+});

@@ -1,42 +1,23 @@
 /** The sortable per-matrix table with every metric; a row (click or Enter) selects the matrix for the ESD. */
 import { useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { MatrixResult } from '../../core/result';
-import { metricsFor } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { formatNumber } from '../util/format';
+import { compareRows, matrixRow, type MatrixRow } from './matrix-rows';
 
-interface Row {
-  name: string;
-  layer: number | null;
-  role: string;
-  shape: string;
-  dtype: string;
-  backend: string;
-  alpha: number;
-  xmin: number;
-  D: number;
-  tail: number;
-  sigma: number;
-  numEigs: number;
-  lambdaMax: number;
-  frobeniusSq: number;
-  stableRank: number;
-  logNorm: number;
-  logSpectralNorm: number;
-  alphaWeighted: number;
-  logAlphaNorm: number;
-  negativeEigs: number;
-  noiseFloor: number;
-  warning: string;
-}
-
-type Key = keyof Row;
+type Key = keyof MatrixRow;
 
 const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] = [
   { key: 'name', label: 'Matrix', numeric: false },
   { key: 'layer', label: 'Layer', numeric: true },
   { key: 'role', label: 'Role', numeric: false },
-  { key: 'shape', label: 'Shape', numeric: false },
+  {
+    key: 'shape',
+    label: 'Shape',
+    numeric: false,
+    title:
+      'rows×cols; a convolution: each kernel position [out, in], their eigenvalues pooled into one spectrum',
+  },
   { key: 'dtype', label: 'Dtype', numeric: false },
   {
     key: 'backend',
@@ -62,46 +43,6 @@ const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] =
   { key: 'warning', label: 'Warning', numeric: false },
 ];
 
-function toRow(m: MatrixResult, estimator: EstimatorName): Row {
-  const fit = m.fits[estimator];
-  const met = metricsFor(m, estimator);
-  return {
-    name: m.name,
-    layer: m.layer,
-    role: m.role,
-    shape: `${m.shape[0]}×${m.shape[1]}`,
-    dtype: m.dtype,
-    backend: m.backend,
-    alpha: fit.alpha,
-    xmin: fit.xmin,
-    D: fit.D,
-    tail: fit.tail,
-    sigma: fit.sigma,
-    numEigs: met.numEigs,
-    lambdaMax: met.lambdaMax,
-    frobeniusSq: met.frobeniusSq,
-    stableRank: met.stableRank,
-    logNorm: met.logNorm,
-    logSpectralNorm: met.logSpectralNorm,
-    alphaWeighted: met.alphaWeighted,
-    logAlphaNorm: met.logAlphaNorm,
-    negativeEigs: met.negativeEigs,
-    noiseFloor: met.noiseFloor,
-    warning: fit.failed ? `failed: ${fit.failed}` : (met.warning ?? ''),
-  };
-}
-
-function compare(a: Row, b: Row, key: Key): number {
-  const x = a[key];
-  const y = b[key];
-  if (typeof x === 'number' || typeof y === 'number' || x === null || y === null) {
-    const nx = typeof x === 'number' && Number.isFinite(x) ? x : Infinity;
-    const ny = typeof y === 'number' && Number.isFinite(y) ? y : Infinity;
-    return nx - ny;
-  }
-  return String(x).localeCompare(String(y), undefined, { numeric: true });
-}
-
 interface MatrixTableProps {
   matrices: readonly MatrixResult[];
   estimator: EstimatorName;
@@ -112,8 +53,8 @@ interface MatrixTableProps {
 export function MatrixTable({ matrices, estimator, selected, onSelect }: MatrixTableProps): ReactNode {
   const [sort, setSort] = useState<{ key: Key; dir: 1 | -1 } | null>(null);
   const rows = useMemo(() => {
-    const r = matrices.map((m) => toRow(m, estimator));
-    if (sort) r.sort((a, b) => sort.dir * compare(a, b, sort.key));
+    const r = matrices.map((m) => matrixRow(m, estimator));
+    if (sort) r.sort((a, b) => sort.dir * compareRows(a, b, sort.key));
     return r;
   }, [matrices, estimator, sort]);
   const toggle = (key: Key): void =>

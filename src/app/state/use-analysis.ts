@@ -14,6 +14,7 @@ import { formatEstimate } from '../../core/pipeline/estimate';
 import { formatBytes } from '../util/format';
 import { AnalysisClient } from '../worker/client';
 import { estimatePlan } from './plan-estimate';
+import { nothingPlannedMessage } from './nothing-planned';
 import { initialSession, sessionReducer, type ImportedAlphas, type SessionState } from './session';
 
 /**
@@ -203,9 +204,7 @@ export function useAnalysis(): AnalysisControls {
             error: {
               name: 'StudioError',
               code: 'BAD_INPUT',
-              message: summary.tensors.some((t) => t.matrixShape !== null)
-                ? 'Nothing to analyse with the current selection: tick "embeddings and output heads" or "other matrices" under the model summary, or widen the roles and layers, to include the matrices listed as not analysed.'
-                : 'Nothing to analyse: no weight matrix was found in the opened files.',
+              message: nothingPlannedMessage(summary.tensors, summary.plan),
             },
             elapsedMs: 0,
           });

@@ -4,6 +4,7 @@
  */
 import type { StudioErrorData } from '../../core/errors';
 import type { ModelDescription } from '../../core/formats/types';
+import { parameterCount } from '../../core/parameters';
 import { planAnalysis } from '../../core/pipeline/plan';
 import type { AnalysisPlan } from '../../core/pipeline/plan';
 import type { ParsedCommand } from '../args';
@@ -32,7 +33,7 @@ function inspectText(model: ModelDescription, plan: AnalysisPlan): string {
   out.push(`format: ${model.format}`);
   out.push(`architecture: ${model.architecture}`);
   out.push(`layers: ${model.numLayers}`);
-  out.push(`parameters: ${parameterCount(model).toLocaleString('en-US')}`);
+  out.push(`parameters: ${parameterCount(model.tensors).toLocaleString('en-US')}`);
   out.push('', `files (${model.files.length}):`);
   for (const f of model.files) out.push(`  ${f.name}  ${f.format}  ${formatBytes(f.bytes)}`);
   const meta = Object.entries(model.metadata);
@@ -75,7 +76,7 @@ function inspectJson(model: ModelDescription, plan: AnalysisPlan, errors: Studio
       format: model.format,
       architecture: model.architecture,
       numLayers: model.numLayers,
-      parameters: parameterCount(model),
+      parameters: parameterCount(model.tensors),
       files: model.files,
       metadata: model.metadata,
       config: model.config ?? null,
@@ -99,13 +100,6 @@ function inspectJson(model: ModelDescription, plan: AnalysisPlan, errors: Studio
     warnings: model.warnings,
   };
   return JSON.stringify(json, null, 2) + '\n';
-}
-
-/** Parameters of the model: a tied tensor (a second name for the same weights) is counted once. */
-function parameterCount(model: ModelDescription): number {
-  return model.tensors
-    .filter((t) => t.tiedTo === undefined)
-    .reduce((sum, t) => sum + t.shape.reduce((p, d) => p * d, 1), 0);
 }
 
 /** Left-aligned columns; the last column is not padded. */

@@ -39,6 +39,11 @@ export interface AllocationMatrixJson {
   failed?: string;
   /** Extra: the engine that computed this matrix's spectrum (absent for imported α). */
   backend?: SpectrumBackendName;
+  /**
+   * Extra, convolutions only: how many kernel-position matrices (kh·kw) were pooled into this spectrum
+   * (`shape` is then each kernel position's [out, in]). Absent for plain matrices.
+   */
+  pooledMatrices?: number;
 }
 
 export interface AllocationLayerJson {
@@ -255,6 +260,7 @@ function matrixJson(m: MatrixResult, estimator: EstimatorName): AllocationMatrix
     negativeEigs: metrics.negativeEigs,
     ...(fit.failed !== null ? { failed: fit.failed } : {}),
     backend: m.backend,
+    ...(m.pooledMatrices !== undefined ? { pooledMatrices: m.pooledMatrices } : {}),
   };
 }
 
@@ -285,6 +291,7 @@ const CSV_COLUMNS = [
   'kind',
   'rows',
   'cols',
+  'pooled_matrices',
   'dtype',
   'backend',
   'estimator',
@@ -311,7 +318,10 @@ const CSV_COLUMNS = [
 
 /**
  * The per-matrix table as CSV (RFC 4180 quoting; empty cells for NaN). Re-importable as α. The `backend`
- * column names the engine that computed each spectrum ('webgpu' fp32 or 'cpu' float64).
+ * column names the engine that computed each spectrum ('webgpu' fp32 or 'cpu' float64). `pooled_matrices`
+ * is set on convolutions only: the number of kernel-position matrices (kh·kw, so 1 for a 1×1 conv) whose
+ * eigenvalues were pooled into the row's spectrum, `rows`×`cols` being each position's [out, in]; it is
+ * empty for a plain matrix, which is no pool at all.
  */
 export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): string {
   const lines = [CSV_COLUMNS.join(',')];
@@ -326,6 +336,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
       m.kind,
       m.shape[0],
       m.shape[1],
+      m.pooledMatrices ?? null,
       m.dtype,
       m.backend,
       estimator,

@@ -15,6 +15,7 @@
 import { StudioError, throwIfAborted, toErrorData, type StudioErrorData } from '../errors';
 import type { ByteSource } from '../source';
 import { detectArchitecture, fusedParts, parseLayerIndex, placeTensors } from '../model/architecture';
+import { modelDisplayName } from '../model-name';
 import type { FusedPart } from '../model/architecture';
 import { newArray, toHandle, type ReaderResult, type TensorEntry } from './entry';
 import { decodeUtf8, readRange } from './io';
@@ -454,14 +455,9 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
           ? 'unknown'
           : s.kind),
   }));
-  const nameFromConfig = typeof config?._name_or_path === 'string' ? config._name_or_path : undefined;
-  const firstWeight = chosen[0]?.source.name ?? sources[0]?.name ?? 'model';
-  const folder = dirName(firstWeight).replace(/\/$/, '');
   return {
-    name:
-      nameFromConfig ||
-      metadata['general.name'] ||
-      (folder ? baseName(folder) : baseName(firstWeight).replace(/\.[^.]+$/, '')),
+    // The page's rule (config, folder, shard names, metadata, file name): the CLI and the app agree.
+    name: modelDisplayName({ files, config, metadata }).name,
     format,
     architecture,
     numLayers: layers.length ? Math.max(...layers) + 1 : 0,

@@ -84,7 +84,7 @@ export interface ModelFileInfo {
 }
 
 export interface ModelDescription {
-  /** Display name (from config, metadata or the file name). */
+  /** Display name: `modelDisplayName` (model-name.ts) of the files, config and metadata, as the page names it. */
   name: string;
   format: FormatName;
   /** Architecture family, e.g. llama, mistral, qwen2, gpt2, bert, t5, phi3, gemma, whisper, unknown. */

@@ -1,0 +1,55 @@
+/**
+ * What the page says when the plan holds no matrix: which option would include which of the tensors
+ * listed as not analysed, or that there is no weight matrix at all. It follows the plan's rules
+ * (src/core/pipeline/plan.ts): embeddings and heads need "embeddings and output heads"; convolutions
+ * (pooled over their kernel positions) and matrices outside the attention/MLP blocks need "other
+ * matrices"; block matrices are left out only by the roles and layers chosen.
+ */
+import type { PlanOptions, TensorSummary } from '../../../workers/contract';
+
+type Tensor = Pick<TensorSummary, 'kind' | 'layer' | 'matrixShape' | 'kernelMatrices' | 'analysed'>;
+
+const EMBEDDINGS_OPTION = '"embeddings and output heads"';
+const OTHER_OPTION = '"other matrices"';
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function nothingPlannedMessage(tensors: readonly Tensor[], plan: PlanOptions): string {
+  let embeddings = 0;
+  let convolutions = 0;
+  let others = 0;
+  let blocks = 0;
+  for (const t of tensors) {
+    if (t.analysed || t.kind === 'norm') continue;
+    if (t.matrixShape === null && t.kernelMatrices === undefined) continue; // no spectrum to compute
+    if (t.kind === 'embedding' || t.kind === 'head') embeddings++;
+    else if (t.kernelMatrices !== undefined) convolutions++;
+    else if ((t.kind !== 'attention' && t.kind !== 'mlp') || t.layer === null) others++;
+    else blocks++;
+  }
+  if (embeddings + convolutions + others + blocks === 0)
+    return 'Nothing to analyse: no weight matrix was found in the opened files (a matrix is a 2-D weight with both sides ≥ 2, or a convolution with at least 2 input and 2 output channels); the model summary lists why each tensor is not analysed.';
+
+  const steps: string[] = [];
+  // Not counted: a head tied to the embedding is listed but analysed once, as the embedding.
+  if (embeddings > 0 && plan.includeEmbeddings !== true)
+    steps.push(`tick ${EMBEDDINGS_OPTION} to include the embedding and head matrices`);
+  const outside: string[] = [];
+  if (convolutions > 0)
+    outside.push(
+      `${count(convolutions, 'convolution', 'convolutions')} (pooled over the kernel positions, as WeightWatcher does)`,
+    );
+  if (others > 0) outside.push(count(others, 'matrix', 'matrices') + ' outside the attention/MLP blocks');
+  if (outside.length > 0 && plan.includeOther !== true)
+    steps.push(`tick ${OTHER_OPTION} to include ${outside.join(' and ')}`);
+  // Block matrices, and included ones that the roles or layers still leave out.
+  if (blocks > 0 || steps.length === 0)
+    steps.push(
+      blocks > 0
+        ? `widen the roles and layers to include ${count(blocks, 'attention/MLP matrix', 'attention/MLP matrices')}`
+        : 'widen the roles and layers: they leave out every matrix listed',
+    );
+  return `Nothing to analyse with the current selection: under the model summary, ${steps.join('; ')}.`;
+}
