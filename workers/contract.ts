@@ -52,7 +52,8 @@ export interface TensorSummary {
   kind: TensorKind;
   /** Analysed as this [rows, cols] matrix, or null. */
   matrixShape: [number, number] | null;
-  /** A convolution's kernel-position matrices (kh·kw), analysed pooled under "other matrices". */ kernelMatrices?: number;
+  /** A convolution's kernel-position matrices (kh·kw), analysed pooled under "other matrices". */
+  kernelMatrices?: number;
   /** True when the plan includes it. */
   analysed: boolean;
   /** Why it is not analysed, or null when it is. */
@@ -66,7 +67,7 @@ export interface ModelSummary {
   architecture: string;
   numLayers: number;
   files: ModelFileInfo[];
-  /** Total number of parameters over every tensor (elements of every shape). */
+  /** Total number of parameters: elements of every tensor, a tied head counted once (src/core/parameters.ts). */
   parameters: number;
   /** Parameters per stored dtype, e.g. { F32: 260000 }. */
   dtypes: Record<string, number>;
