@@ -5,9 +5,8 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { spectrumCpu } from '../src/core/linalg/spectrum-cpu';
 import { fitPowerLaw } from '../src/core/spectral/estimators';
-import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { heapProbe } from './helpers/heap';
-import { layerAlphas, screenshot, waitForComplete } from './helpers/app';
+import { layerAlphas, screenshot, waitForComplete, WITHOUT_WEBGPU } from './helpers/app';
 
 // The streaming acceptance of issues #4 and #8: a checkpoint larger than 2 GiB (Llama-3-8B shapes, 4
 // blocks, 128256-row embedding and head; a sparse file where only the two analysed tensors hold data) is
@@ -17,15 +16,7 @@ import { layerAlphas, screenshot, waitForComplete } from './helpers/app';
 //
 // WebGPU is off here: the k_proj matrices are 1024×4096, which SwiftShader (the only adapter on CI) takes
 // minutes for; the reading path under test is the same for both backends.
-test.use({
-  launchOptions: {
-    executablePath: findChromium() ?? undefined,
-    args: [
-      ...CHROMIUM_ARGS.filter((a: string) => a !== '--enable-unsafe-webgpu'),
-      '--disable-blink-features=WebGPU',
-    ],
-  },
-});
+test.use(WITHOUT_WEBGPU);
 
 const GiB = 1024 ** 3;
 const ANALYSED = ['model.layers.2.self_attn.k_proj.weight', 'model.layers.3.self_attn.k_proj.weight'];

@@ -1,5 +1,4 @@
 import { expect, test } from '@playwright/test';
-import { CHROMIUM_ARGS, findChromium } from '../scripts/chromium.mjs';
 import {
   generatedLlama,
   layerAlphas,
@@ -7,19 +6,12 @@ import {
   networkGuard,
   uploadFiles,
   waitForComplete,
+  WITHOUT_WEBGPU,
 } from './helpers/app';
 
 // A browser without WebGPU (the feature switched off in Blink, in the page and its workers): the page
 // says so and analyses on the float64 CPU backend, which matches the references to 1e-6.
-test.use({
-  launchOptions: {
-    executablePath: findChromium() ?? undefined,
-    args: [
-      ...CHROMIUM_ARGS.filter((a: string) => a !== '--enable-unsafe-webgpu'),
-      '--disable-blink-features=WebGPU',
-    ],
-  },
-});
+test.use(WITHOUT_WEBGPU);
 
 test('without WebGPU the page says so and analyses the sample on the CPU', async ({ page }) => {
   const expected = loadExpected('expected.json');

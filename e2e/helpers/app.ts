@@ -7,6 +7,21 @@ import { readFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, type Browser, type Download, type Locator, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS, findChromium } from '../../scripts/chromium.mjs';
+
+/**
+ * Playwright options for a browser without WebGPU (the feature switched off in Blink, in the page and its
+ * workers): `test.use(WITHOUT_WEBGPU)`.
+ */
+export const WITHOUT_WEBGPU = {
+  launchOptions: {
+    executablePath: findChromium() ?? undefined,
+    args: [
+      ...CHROMIUM_ARGS.filter((a: string) => a !== '--enable-unsafe-webgpu'),
+      '--disable-blink-features=WebGPU',
+    ],
+  },
+};
 
 export const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 export const STORIES = path.join(FIXTURES, 'models/stories260K');
