@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_ARGS, requireChromium } from './chromium.mjs';
+import { openBenchBrowser } from './bench-browser.mjs';
 import { runModelBench } from './model-bench.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -96,32 +96,13 @@ function runNodeBenches() {
 }
 
 async function runBrowserBench(opts) {
-  const { createServer } = await import('vite');
-  const { chromium } = await import('playwright-core');
-  // 1. Serve the project root (bench/browser imports src/ and node_modules/onnxruntime-web).
-  const server = await createServer({
-    configFile: false,
-    root,
-    logLevel: 'warn',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    // onnxruntime-web finds its .wasm next to its own module: keep it out of the dep pre-bundle.
-    optimizeDeps: { exclude: ['onnxruntime-web'] },
-  });
-  await server.listen();
-  const base = server.resolvedUrls?.local[0];
-  const browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
+  // 1. Serve the project root (bench/browser imports src/ and node_modules/onnxruntime-web) and open
+  //    Chromium; onnxruntime-web finds its .wasm next to its own module: keep it out of the dep pre-bundle.
+  const bench = await openBenchBrowser(root, { optimizeDeps: { exclude: ['onnxruntime-web'] } });
+  const { page } = bench;
   try {
-    const page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.text().startsWith('[bench]') || m.type() === 'error' || process.env.BENCH_VERBOSE)
-        console.log(m.text());
-    });
-    page.on('response', (r) => {
-      if (r.status() >= 400) console.log(`HTTP ${r.status()} ${r.url()}`);
-    });
-    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     // 2. Load the page and wait for its entry point.
-    await page.goto(new URL('bench/browser/index.html', base).href);
+    await page.goto(bench.url('bench/browser/index.html'));
     await page.waitForFunction(() => typeof window.runBench === 'function', null, { timeout: 120_000 });
     const isSoftware = await page.evaluate(async () => {
       const a = await navigator.gpu?.requestAdapter();
@@ -140,8 +121,7 @@ async function runBrowserBench(opts) {
     page.setDefaultTimeout(0);
     return await page.evaluate((c) => window.runBench(c), config);
   } finally {
-    await browser.close();
-    await server.close();
+    await bench.close();
   }
 }
 

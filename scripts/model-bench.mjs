@@ -11,7 +11,7 @@
 /* global window */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { CHROMIUM_ARGS, requireChromium } from './chromium.mjs';
+import { openBenchBrowser } from './bench-browser.mjs';
 import { HeapProbe } from './cdp-heap.mjs';
 
 const MiB = 2 ** 20;
@@ -121,30 +121,14 @@ function toRecords(r, heap) {
 
 export async function runModelBench(opts, root) {
   const files = modelFiles(opts.model);
-  const { createServer } = await import('vite');
-  const { chromium } = await import('playwright-core');
-  const server = await createServer({
-    configFile: false,
-    root,
-    logLevel: 'warn',
-    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
-    worker: { format: 'es' },
-  });
-  await server.listen();
-  const base = server.resolvedUrls?.local[0];
-  const browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
+  const bench = await openBenchBrowser(root);
+  const { page } = bench;
   const records = [];
   let probe = null;
   try {
-    const page = await browser.newPage();
-    page.on('console', (m) => {
-      if (m.text().startsWith('[bench]') || m.type() === 'error' || process.env.BENCH_VERBOSE)
-        console.log(m.text());
-    });
-    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     probe = new HeapProbe(await page.context().newCDPSession(page));
     await probe.start();
-    await page.goto(new URL('bench/browser/model.html', base).href);
+    await page.goto(bench.url('bench/browser/model.html'));
     await page.waitForFunction(() => typeof window.runModelBench === 'function', null, { timeout: 120_000 });
     // Paths, not contents: Chromium backs each File by the file on disk.
     await page.setInputFiles('#files', files);
@@ -185,8 +169,7 @@ export async function runModelBench(opts, root) {
     if (probe.errors.length) console.log(`heap probe errors: ${probe.errors.join('; ')}`);
   } finally {
     probe?.stop();
-    await browser.close();
-    await server.close();
+    await bench.close();
   }
   return records;
 }
