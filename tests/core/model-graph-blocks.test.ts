@@ -99,6 +99,31 @@ describe('transformer blocks from the graph', () => {
     });
   });
 
+  it('takes a Softmax attention without weight projections (parameter-free pooling) for no block', () => {
+    // One real block, then attention pooling of its output by itself (Softmax(h·hᵀ)·h, no Q/K/V
+    // weights) and a two-layer classifier: the classifier is no o_proj/MLP of a second block.
+    const nodes = [
+      ...llamaLikeBlock('b0.', 'x'),
+      node('Transpose', ['b0.out'], ['pt']),
+      node('MatMul', ['b0.out', 'pt'], ['ps']),
+      node('Softmax', ['ps'], ['pa']),
+      node('MatMul', ['pa', 'b0.out'], ['pooled']),
+      node('MatMul', ['pooled', 'cls1'], ['c1']),
+      node('Relu', ['c1'], ['c1r']),
+      node('MatMul', ['c1r', 'cls2'], ['logits']),
+    ];
+    const weights = new Set([...WEIGHTS.map((w) => `b0.${w}`), 'cls1', 'cls2']);
+    const placed = placeByGraph(nodes, weights);
+    expect(WEIGHTS.map((w) => placed.get(`b0.${w}`)?.layer)).toEqual(Array(7).fill(0));
+    expect(placed.has('cls1')).toBe(false);
+    expect(placed.has('cls2')).toBe(false);
+    // The same pooling over the graph input (no weight op behind it at all): nothing is a block.
+    const bare = nodes
+      .slice(-7)
+      .map((n) => ({ ...n, inputs: n.inputs.map((i) => (i === 'b0.out' ? 'x' : i)) }));
+    expect(placeByGraph(bare, new Set(['cls1', 'cls2'])).size).toBe(0);
+  });
+
   it('finds no block in a graph without attention (an MLP, a CNN)', () => {
     const nodes = [
       node('Conv', ['x', 'c1'], ['y']),

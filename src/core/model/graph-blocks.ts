@@ -7,8 +7,9 @@
  *    Softmax(scores)·V after it.
  * 2. Tracing the data path back from Q, K and V (through reshapes, transposes, slices, bias adds and
  *    scalings) reaches the weight MatMul/Gemm that projects each: one weight for all three is a fused
- *    qkv_proj; otherwise q_proj, k_proj, v_proj. The first weight MatMul/Gemm fed by the attention output
- *    is o_proj.
+ *    qkv_proj (its output split on the way); otherwise q_proj, k_proj, v_proj. A core with no projection
+ *    of its own (none found, or one unsplit weight behind all three) is no block. The first weight
+ *    MatMul/Gemm fed by the attention output is o_proj.
  * 3. The block's MLP is the weight MatMul/Gemm ops after o_proj in graph order, before the next block's
  *    projections and before any convolution: two chained ones are fc1 → fc2; three where the first two
  *    read the same input are gate_proj, up_proj → down_proj.
@@ -84,26 +85,56 @@ function dataInputs(n: GraphNode): string[] {
   return BINARY.has(n.opType) ? n.inputs : n.inputs.slice(0, 1);
 }
 
+/** Ops that take a part of a value: how a fused QKV projection's output becomes Q, K and V. */
+const SELECT = new Set(['Slice', 'Split', 'Gather']);
+
+interface Projection {
+  node: number;
+  /** True when the path from the projection passed an op that takes a part of it (SELECT). */
+  selected: boolean;
+}
+
 /** The nearest weight MatMul/Gemm behind a value along the data path (breadth first), or null. */
-function projectionBehind(g: Graph, value: string): number | null {
-  let frontier = [value];
+function projectionBehind(g: Graph, value: string): Projection | null {
+  let frontier: { v: string; selected: boolean }[] = [{ v: value, selected: false }];
   const seen = new Set<string>();
   for (let depth = 0; depth < MAX_DEPTH && frontier.length > 0; depth++) {
-    const next: string[] = [];
-    for (const v of frontier) {
+    const next: { v: string; selected: boolean }[] = [];
+    for (const { v, selected } of frontier) {
       if (seen.has(v)) continue;
       seen.add(v);
       const p = g.producer.get(v);
       if (p === undefined) continue;
-      if (g.weightOf.has(p)) return p;
+      if (g.weightOf.has(p)) return { node: p, selected };
       const op = g.nodes[p]!.opType;
       // Another matrix product, a convolution or a Softmax is the end of this projection's path.
       if (WEIGHTED.has(op) || op === 'Conv' || op === 'Softmax') continue;
-      next.push(...dataInputs(g.nodes[p]!));
+      const part = selected || SELECT.has(op);
+      next.push(...dataInputs(g.nodes[p]!).map((input) => ({ v: input, selected: part })));
     }
     frontier = next;
   }
   return null;
+}
+
+/**
+ * Q, K and V of an attention core by their projections, or null when the core has none of its own:
+ * no projection at all, or one weight op reached unsplit by all three (Q = K = V = one activation, as in
+ * parameter-free attention pooling; the trace then reaches the weight op before it, often the previous
+ * block's down_proj through the residual). A fused QKV projection is split (Slice, Split, Gather) on the way.
+ */
+function projectionsOf(
+  g: Graph,
+  core: Core,
+): { q: number | null; k: number | null; v: number | null } | null {
+  const q = projectionBehind(g, g.nodes[core.score]!.inputs[0] ?? '');
+  const k = projectionBehind(g, g.nodes[core.score]!.inputs[1] ?? '');
+  const v = projectionBehind(g, g.nodes[core.value]!.inputs[1] ?? '');
+  const found = [q, k, v].filter((x): x is Projection => x !== null);
+  if (found.length === 0) return null;
+  const one = found.every((x) => x.node === found[0]!.node);
+  if (found.length > 1 && one && !found.some((x) => x.selected)) return null;
+  return { q: q?.node ?? null, k: k?.node ?? null, v: v?.node ?? null };
 }
 
 /** The nearest node downstream of a value (breadth first) that satisfies `match`, or null. */
@@ -198,17 +229,17 @@ function feeds(g: Graph, from: number, to: number): boolean {
 export function placeByGraph(nodes: GraphNode[], weights: ReadonlySet<string>): Map<string, TensorPlacement> {
   const g = buildGraph(nodes, weights);
   const out = new Map<string, TensorPlacement>();
-  const blocks = attentionCores(g).map((core) => {
-    const q = projectionBehind(g, g.nodes[core.score]!.inputs[0] ?? '');
-    const k = projectionBehind(g, g.nodes[core.score]!.inputs[1] ?? '');
-    const v = projectionBehind(g, g.nodes[core.value]!.inputs[1] ?? '');
+  const blocks = attentionCores(g).flatMap((core) => {
+    const projections = projectionsOf(g, core);
+    if (projections === null) return [];
+    const { q, k, v } = projections;
     const o = firstDownstream(
       g,
       g.nodes[core.value]!.outputs[0] ?? '',
       (c) => g.weightOf.has(c),
       new Set(['MatMul', 'Gemm', 'Conv', 'Softmax']),
     );
-    return { q, k, v, o, start: Math.min(...[q, k, v, core.score].filter((x): x is number => x !== null)) };
+    return [{ q, k, v, o, start: Math.min(...[q, k, v, core.score].filter((x): x is number => x !== null)) }];
   });
   const weightOps = [...g.weightOf.keys()].sort((a, b) => a - b);
   const convs = g.nodes.flatMap((n, i) => (n.opType === 'Conv' ? [i] : []));
