@@ -362,3 +362,160 @@ describe('pooled convolution spectra in the exports', () => {
     );
   });
 });
+
+/**
+ * The allocation JSON shape of issue #3, transcribed field by field from its text into a checker: every
+ * listed field present with its type (enums as listed; the fit numbers of a matrix may be null, which is
+ * how a failed fit is written since JSON has no NaN); other fields may be added.
+ */
+type Check = (v: unknown, at: string) => string[];
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const num: Check = (v, at) =>
+  typeof v === 'number' && Number.isFinite(v) ? [] : [`${at}: not a finite number`];
+const int: Check = (v, at) => (Number.isInteger(v) ? [] : [`${at}: not an integer`]);
+const str: Check = (v, at) => (typeof v === 'string' ? [] : [`${at}: not a string`]);
+const orNull =
+  (c: Check): Check =>
+  (v, at) =>
+    v === null ? [] : c(v, at);
+const oneOf =
+  (...values: unknown[]): Check =>
+  (v, at) =>
+    values.includes(v) ? [] : [`${at}: ${JSON.stringify(v)} is not one of ${JSON.stringify(values)}`];
+const arrayOf =
+  (c: Check, length?: number): Check =>
+  (v, at) =>
+    !Array.isArray(v)
+      ? [`${at}: not an array`]
+      : length !== undefined && v.length !== length
+        ? [`${at}: length ${v.length}, want ${length}`]
+        : v.flatMap((x, i) => c(x, `${at}[${i}]`));
+const obj =
+  (fields: Record<string, Check>): Check =>
+  (v, at) =>
+    !isObj(v)
+      ? [`${at}: not an object`]
+      : Object.entries(fields).flatMap(([k, c]) =>
+          k in v ? c(v[k], `${at}.${k}`) : [`${at}.${k}: missing`],
+        );
+const intList: Check = (v, at) =>
+  typeof v === 'string' && /^-?\d+(,-?\d+)*$/.test(v) ? [] : [`${at}: not comma-separated integers`];
+
+const ISSUE_3_SCHEMA = obj({
+  format: oneOf('alphalora-studio/allocation'),
+  version: oneOf(1),
+  model: obj({
+    name: str,
+    architecture: str,
+    files: arrayOf(obj({ name: str, bytes: int })),
+    numLayers: int,
+  }),
+  analysis: obj({
+    estimator: oneOf('alphalora', 'weightwatcher', 'hill-mid'),
+    backend: oneOf('webgpu', 'cpu'),
+    layerAggregation: oneOf('mean'),
+    roles: arrayOf(str),
+  }),
+  layers: arrayOf(
+    obj({
+      index: int,
+      alpha: num,
+      matrices: arrayOf(
+        obj({
+          name: str,
+          role: str,
+          shape: arrayOf(int, 2),
+          alpha: orNull(num),
+          xmin: orNull(num),
+          D: orNull(num),
+          tail: orNull(int),
+          numEigs: int,
+          lambdaMax: orNull(num),
+          stableRank: orNull(num),
+          logNorm: orNull(num),
+          logSpectralNorm: orNull(num),
+          alphaWeighted: orNull(num),
+          negativeEigs: orNull(int),
+        }),
+      ),
+    }),
+  ),
+  allocation: obj({
+    method: str,
+    mode: oneOf('faithful', 'safe'),
+    budget: int,
+    beta: num,
+    experts: arrayOf(int),
+    topK: arrayOf(int),
+    loraRank: int,
+    trainableParams: int,
+  }),
+  mola: obj({ number_experts: intList, top_k: intList, lora_r: intList }),
+});
+
+describe('allocation JSON against the schema text of issue #3', () => {
+  it('a mixed-engine run with a pooled convolution in a layer still has the schema (after JSON)', () => {
+    const result = storiesResult((name) => name.includes('.mlp.'), 'webgpu');
+    const pooled = summarizeMatrix(
+      {
+        name: 'model.layers.2.mlp.conv.weight',
+        file: 'model.safetensors',
+        layer: 2,
+        role: 'down_proj',
+        kind: 'mlp',
+        shape: [16, 8],
+        dtype: 'F32',
+        pooledMatrices: 9,
+      },
+      {
+        eigenvalues: Float64Array.from({ length: 72 }, (_, i) => 0.01 * (i + 1) ** 1.5),
+        negativeCount: 0,
+        noiseFloor: 0,
+        timings: {},
+        backend: 'webgpu',
+      },
+    );
+    result.matrices.push(pooled);
+    for (const estimator of ['alphalora', 'weightwatcher', 'hill-mid'] as const) {
+      for (const mode of ['faithful', 'safe'] as const) {
+        const json = JSON.parse(
+          JSON.stringify(
+            buildAllocationJson(result, { estimator, mode, beta: 2.5, budget: 35, loraRank: 8 }),
+          ),
+        ) as unknown;
+        expect(ISSUE_3_SCHEMA(json, 'json'), `${estimator} ${mode}`).toEqual([]);
+        const j = json as ReturnType<typeof buildAllocationJson>;
+        expect(j.layers.map((l) => l.index)).toEqual([0, 1, 2, 3, 4]);
+        expect(j.allocation.experts).toHaveLength(5);
+        expect(j.mola.number_experts).toBe(j.allocation.experts.join(','));
+        expect(j.mola.top_k).toBe(j.allocation.topK.join(','));
+        expect(j.analysis.backend).toBe('webgpu');
+      }
+    }
+  });
+
+  it('the checker rejects what the schema rules out (so that the test above can fail)', () => {
+    const good = JSON.parse(
+      JSON.stringify(
+        buildAllocationJson(storiesResult(), {
+          estimator: 'alphalora',
+          mode: 'safe',
+          beta: 2.5,
+          budget: 20,
+          loraRank: 8,
+        }),
+      ),
+    ) as Record<string, Record<string, unknown>>;
+    expect(ISSUE_3_SCHEMA(good, 'json')).toEqual([]);
+    const bad = structuredClone(good);
+    bad.analysis!.backend = 'gpu';
+    delete bad.model!.numLayers;
+    bad.mola!.lora_r = '8, 8';
+    expect(ISSUE_3_SCHEMA(bad, 'json')).toEqual([
+      'json.model.numLayers: missing',
+      'json.analysis.backend: "gpu" is not one of ["webgpu","cpu"]',
+      'json.mola.lora_r: not comma-separated integers',
+    ]);
+  });
+});
