@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { openModel } from '../../src/core/formats/open';
 import { placeByGraph, type GraphNode } from '../../src/core/model/graph-blocks';
-import { attentionOnnx, safetensors, src } from '../fixtures-gen/broken';
+import { attentionOnnx, concat, f32Bytes, pb, safetensors, src } from '../fixtures-gen/broken';
 import { fixtureSource } from '../fixtures-gen/fixtures';
 
 const node = (opType: string, inputs: string[], outputs: string[]): GraphNode => ({
@@ -207,6 +207,62 @@ describe('a generated ONNX file with an attention block (also fed to the fuzz te
         ['w2', null, 'w2', 'other'],
       ],
     );
+  });
+});
+
+/** An ONNX file of these nodes, every weight a FLOAT [4, 4] initializer (values from a sine). */
+function onnxOf(nodes: GraphNode[], weights: string[]): Uint8Array {
+  const graph = pb.msg(
+    7,
+    ...nodes.map((n) =>
+      pb.msg(
+        1,
+        ...n.inputs.map((i) => pb.bytes(1, i)),
+        ...n.outputs.map((o) => pb.bytes(2, o)),
+        pb.bytes(3, n.name),
+        pb.bytes(4, n.opType),
+      ),
+    ),
+    ...weights.map((w, k) =>
+      pb.msg(
+        5,
+        pb.int(1, 4),
+        pb.int(1, 4),
+        pb.int(2, 1),
+        pb.bytes(8, w),
+        pb.bytes(9, f32Bytes(Array.from({ length: 16 }, (_, i) => Math.sin(i + 3 * k)))),
+      ),
+    ),
+  );
+  return concat(pb.int(1, 8), pb.bytes(2, 'test'), graph);
+}
+
+describe('graph placement where the names say the layer but not the role', () => {
+  it('keeps the layer of the name (two attention cores in one named decoder layer are one layer)', async () => {
+    // Two decoder layers of two attention blocks each: the graph sees 4 attention cores,
+    // the names say layers 0 and 1. Node names say nothing.
+    const nodes: GraphNode[] = [];
+    let x = 'x';
+    for (const l of [0, 1]) {
+      for (const part of ['self', 'cross']) {
+        const p = `layers.${l}.${part}.`;
+        nodes.push(...llamaLikeBlock(p, x).map((n, i) => ({ ...n, name: `n${nodes.length + i}` })));
+        x = `${p}out`;
+      }
+    }
+    const weights = [0, 1].flatMap((l) =>
+      ['self', 'cross'].flatMap((part) => WEIGHTS.map((w) => `layers.${l}.${part}.${w}`)),
+    );
+    const model = await openModel([src('decoder.onnx', onnxOf(nodes, weights))]);
+    expect(model.errors).toEqual([]);
+    for (const name of weights) {
+      const t = model.tensors.find((m) => m.name === name)!;
+      // The graph still gives the role; the name gives the layer.
+      expect(t.placement.layer, name).toBe(Number(name.split('.')[1]));
+      expect(t.placement.kind, name).toMatch(/^(attention|mlp)$/);
+    }
+    expect(model.tensors.find((t) => t.name === 'layers.1.cross.wd')!.placement.role).toBe('down_proj');
+    expect(model.numLayers).toBe(2);
   });
 });
 

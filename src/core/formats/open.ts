@@ -191,7 +191,9 @@ function matrixOf(entry: TensorEntry): { matrixShape: [number, number] | null; s
 /**
  * A tensor's placement: its name's, unless the names recognised no block at all and the graph (ONNX)
  * puts it in a transformer block. When the graph defines the blocks, a layer index parsed from an unrecognised name
- * (mobile_one_block_3.w_0) belongs to another numbering and is dropped.
+ * (mobile_one_block_3.w_0) belongs to another numbering and is dropped. A weight the graph places whose own
+ * name says its layer (layers.0.linear1.weight) keeps that layer, with the graph's role: the names number
+ * the model's layers (the graph counts attention cores, e.g. two in one decoder layer).
  */
 function placementOf(
   byName: TensorPlacement,
@@ -199,7 +201,7 @@ function placementOf(
   graphHasBlocks: boolean,
 ): TensorPlacement {
   if (byName.kind !== 'other') return byName;
-  if (byGraph) return byGraph;
+  if (byGraph) return byName.layer !== null ? { ...byGraph, layer: byName.layer } : byGraph;
   return graphHasBlocks ? { ...byName, layer: null } : byName;
 }
 
