@@ -19,11 +19,14 @@ export function estimatePlan(
   backend: BackendInfo,
   done: ReadonlySet<string> = new Set(),
 ): PlanEstimate {
+  // A convolution has no matrixShape: it is kh·kw kernel-position matrices [out, in] (shape[0], shape[1]).
   const items = summary.tensors
-    .filter((t) => t.analysed && t.matrixShape !== null && !done.has(t.name))
+    .filter((t) => t.analysed && (t.matrixShape !== null || t.kernelMatrices !== undefined))
+    .filter((t) => !done.has(t.name))
     .map((t) => {
-      const [rows, cols] = t.matrixShape ?? [0, 0];
-      return { rows, cols, bytes: t.byteLength, flops: spectrumFlops(rows, cols) };
+      const matrices = t.matrixShape === null ? (t.kernelMatrices ?? 1) : 1;
+      const [rows, cols] = t.matrixShape ?? [t.shape[0] ?? 0, t.shape[1] ?? 0];
+      return { rows, cols, bytes: t.byteLength, flops: matrices * spectrumFlops(rows, cols), matrices };
     });
   const estimate = estimateTime(items, backend);
   const bytes = items.reduce((sum, i) => sum + i.bytes, 0);

@@ -13,12 +13,17 @@ export interface EstimateBackend {
   software: boolean;
 }
 
-/** One matrix of the plan: its shape (to route small ones to the CPU), bytes read and flops. */
+/**
+ * One item of the plan: its matrix shape (to route small ones to the CPU), bytes read and flops (all of its
+ * matrices). A convolution is `matrices` kernel-position matrices of that shape, each with its own fixed cost.
+ */
 export interface EstimateItem {
   rows: number;
   cols: number;
   bytes: number;
   flops: number;
+  /** Spectra computed for this item: kh·kw for a convolution; 1 when absent. */
+  matrices?: number;
 }
 
 export interface Throughput {
@@ -64,7 +69,7 @@ export function estimateTime(items: readonly EstimateItem[], backend: EstimateBa
   let bytes = 0;
   for (const item of items) {
     const rate = throughputFor(backend, item.rows, item.cols);
-    computeSeconds += item.flops / rate.flopsPerSecond + rate.perMatrixSeconds;
+    computeSeconds += item.flops / rate.flopsPerSecond + rate.perMatrixSeconds * (item.matrices ?? 1);
     bytes += item.bytes;
   }
   const readSeconds = bytes / THROUGHPUT.cpu.bytesPerSecond;

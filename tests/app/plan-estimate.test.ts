@@ -1,0 +1,48 @@
+/**
+ * The page's pre-start estimate over a model summary (as the worker builds it): every tensor the plan
+ * analyses is charged, a convolution as its kh·kw kernel-position matrices.
+ */
+import { describe, expect, it } from 'vitest';
+import { estimatePlan } from '../../src/app/state/plan-estimate';
+import { openModel } from '../../src/core/formats/open';
+import { THROUGHPUT } from '../../src/core/pipeline/estimate';
+import { planAnalysis } from '../../src/core/pipeline/plan';
+import { summarizeModel } from '../../workers/model-summary';
+import type { BackendInfo } from '../../workers/contract';
+import { f32Bytes, safetensors, src } from '../fixtures-gen/broken';
+
+const CPU: BackendInfo = { name: 'cpu', adapter: 'CPU (float64)', reason: null, software: false };
+
+/** spectrumFlops by its formula (plan.ts): m·n·(n+1) + (4/3)·n³ + 30·n², n the smaller side. */
+const flops = (rows: number, cols: number): number => {
+  const n = Math.min(rows, cols);
+  const m = Math.max(rows, cols);
+  return m * n * (n + 1) + (4 / 3) * n ** 3 + 30 * n * n;
+};
+
+describe('estimatePlan', () => {
+  it('charges an analysed convolution as its 9 kernel matrices [16, 8], with its bytes', async () => {
+    const header = {
+      'model.layers.0.self_attn.q_proj.weight': { dtype: 'F32', shape: [32, 32], data_offsets: [0, 4096] },
+      'features.0.weight': { dtype: 'F32', shape: [16, 8, 3, 3], data_offsets: [4096, 4096 + 4608] },
+    };
+    const values = Array.from({ length: (4096 + 4608) / 4 }, (_, i) => Math.sin(i));
+    const model = await openModel([src('m.safetensors', safetensors(header, f32Bytes(values)))]);
+    const options = { includeOther: true };
+    const plan = planAnalysis(model, options);
+    expect(plan.items.map((i) => i.name).sort()).toEqual([
+      'features.0.weight',
+      'model.layers.0.self_attn.q_proj.weight',
+    ]);
+    const summary = { ...summarizeModel(model, plan, 'key', options), fingerprint: 'f' };
+    const est = estimatePlan(summary, CPU);
+    expect(est.matrices).toBe(2);
+    expect(est.bytes).toBe(4096 + 4608);
+    const rate = THROUGHPUT.cpu;
+    const want =
+      flops(32, 32) / rate.flopsPerSecond +
+      rate.perMatrixSeconds +
+      9 * (flops(16, 8) / rate.flopsPerSecond + rate.perMatrixSeconds);
+    expect(est.computeSeconds).toBeCloseTo(want, 12);
+  });
+});
