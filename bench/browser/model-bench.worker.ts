@@ -139,6 +139,7 @@ const api = {
             rows: m.shape[0],
             cols: m.shape[1],
             bytes: bytesOf.get(m.name) ?? 0,
+            ...(m.pooledMatrices !== undefined ? { matrices: m.pooledMatrices } : {}),
             stages: {
               read: readMs.get(m.name),
               gram: t.gram,

@@ -63,6 +63,21 @@ describe('StageStats', () => {
     expect(s.matricesPerSecond).toBeCloseTo(100, 9);
   });
 
+  it('counts a pooled convolution as its kernel matrices, as the plan does (flops and stage rates)', () => {
+    // A 3×3 convolution [16, 8]: 9 spectra of [16, 8], their stage times summed by the pool.
+    const stats = new StageStats();
+    stats.add({ name: 'conv', rows: 16, cols: 8, bytes: 4608, matrices: 9, stages: { gram: 9 } });
+    const s = stats.summary(10);
+    const one = stageFlops(16, 8);
+    expect(s.matrices).toBe(1);
+    expect(s.flops).toBeCloseTo(9 * spectrumFlops(16, 8), 9);
+    // Gram: 9 · 16·8·9 = 10 368 flops in 9 ms.
+    expect(one.gram).toBe(16 * 8 * 9);
+    expect(s.stages[1].gflops).toBeCloseTo((9 * one.gram) / 9e-3 / 1e9, 12);
+    // The plan's total for this one item is the same 9 spectra: measured fraction 1.
+    expect(extrapolateWallTime(s, 9 * spectrumFlops(16, 8))?.measuredFraction).toBeCloseTo(1, 12);
+  });
+
   it('gives null rates and zero shares when nothing was timed, and refuses negative times', () => {
     const empty = new StageStats().summary(0);
     expect(empty.matrices).toBe(0);

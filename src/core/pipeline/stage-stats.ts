@@ -18,6 +18,11 @@ export interface MatrixStageRecord {
   cols: number;
   /** Bytes read from the file for this matrix. */
   bytes: number;
+  /**
+   * Spectra of rows×cols computed for it: a pooled convolution's kh·kw kernel matrices (their stage times
+   * are summed in `stages`), as the plan counts its flops. 1 when absent.
+   */
+  matrices?: number;
   stages: Partial<Record<StageName, number>>;
 }
 
@@ -90,14 +95,15 @@ export class StageStats {
     const stageWork = { gram: 0, reduction: 0, tridiagonal: 0 };
     for (const r of this.records) {
       bytes += r.bytes;
-      flops += spectrumFlops(r.rows, r.cols);
+      const count = r.matrices ?? 1;
+      flops += count * spectrumFlops(r.rows, r.cols);
       const f = stageFlops(r.rows, r.cols);
       for (const stage of STAGES) {
         const t = r.stages[stage];
         if (t === undefined) continue;
         ms[stage] += t;
         if (stage === 'gram' || stage === 'reduction' || stage === 'tridiagonal')
-          stageWork[stage] += f[stage];
+          stageWork[stage] += count * f[stage];
       }
     }
     const all = STAGES.reduce((a, s) => a + ms[s], 0);
