@@ -148,6 +148,34 @@ describe('convolution weights in the pipeline (WeightWatcher: one matrix per ker
       expect(Math.abs(m.eigenvalues[k]! - want[k]!)).toBeLessThan(1e-12 * lmax);
   });
 
+  it('keeps a kernel position whose matrix is all zeros: its min(out, in) zero eigenvalues are pooled too', async () => {
+    // [6, 5, 2, 2]: position (1, 0) (flat index 2) is zero in every channel pair.
+    const shape = [6, 5, 2, 2];
+    const values = weights(6 * 5 * 4, 5).map((v, i) => (i % 4 === 2 ? 0 : v));
+    const file = safetensors(
+      { 'conv.weight': { dtype: 'F32', shape, data_offsets: [0, values.length * 4] } },
+      f32Bytes(values),
+    );
+    const model = await openModel([src('zero.safetensors', file)]);
+    const result = await analyzeModel(model, only(model, ['conv.weight']), createCpuBackend());
+    expect(result.errors).toEqual([]);
+    const m = result.matrices[0]!;
+    const want = expectedPooled(Float32Array.from(values), shape);
+    expect(m.eigenvalues.length).toBe(4 * 5);
+    expect(want.slice(0, 5)).toEqual([0, 0, 0, 0, 0]);
+    const lmax = want[want.length - 1]!;
+    for (let k = 0; k < want.length; k++)
+      expect(Math.abs(m.eigenvalues[k]! - want[k]!)).toBeLessThan(1e-9 * lmax);
+    for (let k = 1; k < m.eigenvalues.length; k++)
+      expect(m.eigenvalues[k]!).toBeGreaterThanOrEqual(m.eigenvalues[k - 1]!);
+    // The fit is the fit of the whole pooled list, zeros included.
+    const fit = fitPowerLaw(Float64Array.from(want), 'alphalora');
+    expect(fit.failed).toBeNull();
+    expect(m.fits.alphalora.failed).toBeNull();
+    expect(m.fits.alphalora.tail).toBe(fit.tail);
+    expect(m.fits.alphalora.alpha).toBeCloseTo(fit.alpha, 8);
+  });
+
   it('pools spectra: concatenated ascending, clamped negatives summed, the largest noise floor kept', () => {
     const pooled = poolSpectra([
       {
