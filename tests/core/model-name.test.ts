@@ -106,4 +106,23 @@ describe('model display name', () => {
     });
     expect(modelDisplayName({ files: [] })).toEqual({ name: 'model', from: 'default' });
   });
+
+  test('odd inputs: Windows and UNC paths, unicode, empty segments, blank or root-only config paths', () => {
+    const name = (files: string[], config?: Record<string, unknown>) =>
+      modelDisplayName({ files: weights(...files), ...(config ? { config } : {}) });
+    expect(name(['C:\\Users\\me\\Llama-3\\model.safetensors'])).toEqual({ name: 'Llama-3', from: 'folder' });
+    expect(name(['Ünïcødé-模型/model.safetensors'])).toEqual({ name: 'Ünïcødé-模型', from: 'folder' });
+    expect(name(['🦙.gguf'])).toEqual({ name: '🦙', from: 'file name' });
+    // Empty path segments (a leading or doubled slash) are no folder.
+    expect(name(['/model.safetensors'])).toEqual({ name: 'model', from: 'file name' });
+    expect(name(['llama//model.safetensors'])).toEqual({ name: 'llama', from: 'folder' });
+    expect(name(['model.safetensors'], { _name_or_path: '\\\\server\\share\\gpt2' }).name).toBe('gpt2');
+    expect(name(['model.safetensors'], { _name_or_path: 'C:/Users/me/Llama-3/' }).name).toBe('Llama-3');
+    for (const blank of ['   ', './', '/', 'D:'])
+      expect(name(['x/model.safetensors'], { _name_or_path: blank }), blank).toEqual({
+        name: 'x',
+        from: 'folder',
+      });
+    expect(name([''])).toEqual({ name: 'model', from: 'default' });
+  });
 });
