@@ -52,10 +52,10 @@ describe('nothing planned', () => {
 
   it('an option already ticked is not suggested again; then the layer range is what leaves the rest out', async () => {
     const conv = await summary(
-      { 'features.0.weight': [16, 8, 3, 3] },
+      { 'model.layers.3.conv.weight': [16, 8, 3, 3] },
       { includeOther: true, layers: [0, 1] },
     );
-    expect(conv.planned).toBe(0); // a layer range selects block matrices: the convolution is in none
+    expect(conv.planned).toBe(0); // the layer range leaves out the convolution's layer 3
     expect(message(conv)).toBe(
       'Nothing to analyse with the current selection: under the model summary, widen the roles and layers: they leave out every matrix listed.',
     );

@@ -170,6 +170,36 @@ describe('planAnalysis', () => {
     const all = planAnalysis(model, { includeOther: true });
     expect(all.items.some((i) => i.name === odd && i.role === 'mystery')).toBe(true);
     expect(all.totals.matrices).toBe(35);
+    // Roles select block matrices (the app lists only attention/MLP roles): included "other" matrices
+    // stay; the layer range still applies to one that has a layer.
+    const narrowed = planAnalysis(model, { includeOther: true, roles: ['q_proj'], layers: [2, 3] });
+    expect(narrowed.items.map((i) => i.name)).toEqual([
+      'model.layers.2.self_attn.q_proj.weight',
+      odd,
+      'model.layers.3.self_attn.q_proj.weight',
+    ]);
+    expect(
+      planAnalysis(model, { includeOther: true, layers: [3, 4] }).skipped.find((s) => s.name === odd)?.reason,
+    ).toMatch(/layer 2 outside/);
+  });
+
+  it('keeps an included matrix outside the blocks (a convolution) whatever roles and layers are selected', () => {
+    const conv = 'model.layers.0.input_layernorm.weight';
+    const model = fixtureModel((name) =>
+      name === conv
+        ? {
+            shape: [4, 4, 2, 2],
+            matrixShape: null,
+            kernelMatrices: { count: 4, shape: [4, 4] as [number, number] },
+            placement: { layer: null, role: 'conv1', kind: 'other' },
+          }
+        : undefined,
+    );
+    const plan = planAnalysis(model, { includeOther: true, roles: ['k_proj'], layers: [1, 1] });
+    expect(plan.items.map((i) => i.name)).toEqual(['model.layers.1.self_attn.k_proj.weight', conv]);
+    expect(planAnalysis(model, { roles: ['k_proj'] }).skipped.find((s) => s.name === conv)?.reason).toMatch(
+      /convolution weight .* not analysed by default/,
+    );
   });
 
   it('passes on the reader’s skip reason and drops done matrices for a resume', () => {

@@ -90,7 +90,9 @@ function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
     }
     // Roles and the layer range select decoder-block matrices; embeddings and heads have their own switch.
     return null;
-  } else if (!LINEAR_KINDS.includes(kind) || layer === null) {
+  }
+  const inBlock = LINEAR_KINDS.includes(kind) && layer !== null;
+  if (!inBlock) {
     if (!opts.includeOther) {
       if (conv !== undefined)
         return `convolution weight (${conv.count} kernel ${conv.count === 1 ? 'matrix' : 'matrices'} [${conv.shape.join(', ')}], pooled as WeightWatcher does): not analysed by default; include other matrices (app option, CLI --include-other) to analyse it`;
@@ -99,12 +101,13 @@ function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
         : 'not an attention or MLP Linear matrix: not analysed by default';
     }
   }
-  if (opts.roles !== undefined && !opts.roles.includes(role)) {
+  // Roles select decoder-block matrices (the app lists only their roles); "other" matrices have their own
+  // switch, and the layer range applies to those that sit in a layer.
+  if (inBlock && opts.roles !== undefined && !opts.roles.includes(role)) {
     return `role ${role} not selected (roles: ${opts.roles.join(',')})`;
   }
-  if (opts.layers !== undefined) {
+  if (opts.layers !== undefined && layer !== null) {
     const [first, last] = opts.layers;
-    if (layer === null) return `not in a block (layers ${first}-${last} selected)`;
     if (layer < first || layer > last) return `layer ${layer} outside the selected layers ${first}-${last}`;
   }
   return null;
