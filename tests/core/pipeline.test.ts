@@ -190,7 +190,13 @@ describe('planAnalysis', () => {
         ? {
             shape: [4, 4, 2, 2],
             matrixShape: null,
-            kernelMatrices: { count: 4, shape: [4, 4] as [number, number] },
+            // Planning reads no weights: the kernel matrices are never read here.
+            kernelMatrices: {
+              count: 4,
+              shape: [4, 4] as const,
+              readAll: () => Promise.reject(new Error('not read by the plan')),
+              readAllF64: () => Promise.reject(new Error('not read by the plan')),
+            },
             placement: { layer: null, role: 'conv1', kind: 'other' },
           }
         : undefined,
