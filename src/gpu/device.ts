@@ -151,13 +151,17 @@ export async function readBackF32(
   const size = count * 4;
   const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   memory?.allocate(staging, staging.size);
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(src, byteOffset, staging, 0, size);
-  device.queue.submit([enc.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(staging.getMappedRange().slice(0));
-  staging.unmap();
-  memory?.release(staging);
-  staging.destroy();
-  return out;
+  try {
+    const enc = device.createCommandEncoder();
+    enc.copyBufferToBuffer(src, byteOffset, staging, 0, size);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    return out;
+  } finally {
+    // Also when mapping fails (a lost device): the staging buffer is freed and no longer counted.
+    memory?.release(staging);
+    staging.destroy();
+  }
 }

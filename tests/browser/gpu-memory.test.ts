@@ -11,7 +11,8 @@
  * staging buffer. Stage times come back and are non-negative (no timed assertion).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGpuContext, type GpuContext } from '../../src/gpu/device';
+import { createGpuContext, readBackF32, type GpuContext } from '../../src/gpu/device';
+import { GpuMemoryCounter } from '../../src/gpu/memory';
 import { createGpuBackend, type GpuSpectrumBackend } from '../../src/gpu/spectrum-gpu';
 import { gaussian, toBf16 } from './gpu-fixtures';
 
@@ -81,5 +82,19 @@ describe('GPU memory accounting', () => {
     expect(m.liveBytes).toBe(0);
     expect(m.liveBuffers).toBe(0);
     gpu = await createGpuBackend(ctx); // for afterAll
+  });
+});
+
+describe('read-back on a lost device', () => {
+  it('rejects, and its staging buffer is released from the counter', async () => {
+    const lost = await createGpuContext();
+    const src = lost.device.createBuffer({
+      size: 64,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    });
+    const counter = new GpuMemoryCounter();
+    lost.device.destroy();
+    await expect(readBackF32(lost.device, src, 0, 16, counter)).rejects.toBeDefined();
+    expect(counter.snapshot()).toMatchObject({ liveBytes: 0, liveBuffers: 0, allocations: 1, peakBytes: 64 });
   });
 });
