@@ -54,9 +54,11 @@ function summary(): ModelSummary {
 
 /**
  * How the fake's analysis loop behaves: 'stuck' and 'cooperative' say how it reacts to `cancel`;
- * 'complete' analyses the plan's matrices (m0, m1, m2) not named done, then reports the run complete.
+ * 'complete' analyses the plan's matrices (m0, m1, m2) not named done, then reports the run complete;
+ * 'return-first' sends m0, returns 'complete' at once, and sends m1, m2 and onDone once `release()` is
+ * called (the return value travels on another port than the callbacks and may overtake them).
  */
-type CancelBehaviour = 'stuck' | 'cooperative' | 'complete';
+type CancelBehaviour = 'stuck' | 'cooperative' | 'complete' | 'return-first';
 
 const PLAN = ['m0', 'm1', 'm2'];
 
@@ -66,6 +68,8 @@ class FakeWorker implements WorkerEndpoint {
   /** The plan options of every `open` this worker answered, and the job ids it holds opened. */
   readonly openedPlans: PlanOptions[] = [];
   private readonly openJobs = new Set<number>();
+  /** Lets a 'return-first' loop send its last matrices and onDone. */
+  release: () => void = () => undefined;
   terminated = false;
   /** Resolves when `cancel` reaches the worker. */
   readonly cancelSeen: Promise<number>;
@@ -100,6 +104,23 @@ class FakeWorker implements WorkerEndpoint {
         cb: AnalysisCallbacks,
         done: readonly string[] = [],
       ): Promise<AnalyseOutcome> => {
+        if (this.behaviour === 'return-first') {
+          await cb.onMatrix(matrix('m0'), 1);
+          const released = new Promise<void>((resolve) => (this.release = resolve));
+          const outcome: AnalyseOutcome = {
+            status: 'complete',
+            matricesDone: 3,
+            error: null,
+            backend: BACKEND,
+            elapsedMs: 1,
+          };
+          void released.then(async () => {
+            await cb.onMatrix(matrix('m1'), 1);
+            await cb.onMatrix(matrix('m2'), 1);
+            await cb.onDone(outcome);
+          });
+          return outcome;
+        }
         if (this.behaviour === 'complete') {
           // Like the real service: a model opened in another worker is unknown here.
           const opened = this.openJobs.has(openJob);
@@ -356,4 +377,22 @@ test('a model opened in a worker that was terminated since is reopened before it
   expect(result !== 'hung' && result.status).toBe('complete');
   expect(workers[1]!.openedPlans).toEqual([plan]);
   expect(b.received).toEqual(['m0', 'm1', 'm2']);
+});
+
+test('a run cancelled after the worker returned but before its last matrices arrived is cancelled', async () => {
+  // The caller stores a complete run as a finished analysis: one missing the matrices dropped after the
+  // cancel must not be reported complete.
+  const { client, workers } = harness('return-first');
+  clients.push(client);
+  const opened = await client.open(new AbortController().signal, []);
+  const ctrl = new AbortController();
+  const r = recorder();
+  const done = client.analyse(ctrl.signal, opened!.openJob, r.callbacks);
+  await flushMessages(); // m0 and the worker's return value have arrived
+  expect(r.received).toEqual(['m0']);
+  ctrl.abort();
+  workers[0]!.release();
+  const result = await settledOrHung(done);
+  expect(result !== 'hung' && result.status).toBe('cancelled');
+  expect(r.received).toEqual(['m0']);
 });

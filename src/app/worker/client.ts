@@ -258,7 +258,8 @@ export class AnalysisClient {
       run.then(
         (outcome) => {
           if (signal.aborted) finish({ ...outcome, status: 'cancelled' });
-          else void doneSignal.then(finish);
+          // Aborted while the last matrices were still on their way: they were dropped, so not complete.
+          else void doneSignal.then((o) => finish(signal.aborted ? { ...o, status: 'cancelled' } : o));
         },
         (err: unknown) => {
           if (settled) return;
