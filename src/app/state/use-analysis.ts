@@ -151,7 +151,9 @@ export function useAnalysis(): AnalysisControls {
           error: outcome.status === 'failed' ? outcome.error : null,
           elapsedMs: outcome.elapsedMs,
         });
-        if (outcome.status === 'complete' && collected.length > 0) {
+        // Stored whole only with every planned matrix: a matrix that failed (NaN, read error) would be
+        // missing from the cached view without its error; the per-matrix cache still resumes the rest.
+        if (outcome.status === 'complete' && collected.length === summary.totals.matrices) {
           void saveCachedAnalysis({
             key: summary.cacheKey,
             savedAt: Date.now(),
