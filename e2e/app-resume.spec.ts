@@ -122,10 +122,8 @@ test('a narrower selection reuses the matrices already analysed under a wider on
   expect(await spectraComputed(page)).toBe(14);
 });
 
-test('a broken IndexedDB never breaks the analysis: nothing is cached, everything still analyses', async ({
-  page,
-}) => {
-  // Every indexedDB.open throws, as in some private modes.
+/** Every indexedDB.open throws, as in some private modes (or a full quota, for writes). */
+async function breakIndexedDb(page: Page): Promise<void> {
   await page.addInitScript(() => {
     Object.defineProperty(window, 'indexedDB', {
       configurable: true,
@@ -136,6 +134,12 @@ test('a broken IndexedDB never breaks the analysis: nothing is cached, everythin
       }),
     });
   });
+}
+
+test('a broken IndexedDB never breaks the analysis: nothing is cached, everything still analyses', async ({
+  page,
+}) => {
+  await breakIndexedDb(page);
   await page.goto('/?software-gpu');
   await dropFiles(page, [generatedLlama(2, 64)]);
   await waitForComplete(page);
@@ -177,4 +181,25 @@ test('a matrix that failed is not hidden by the cache: the same files again show
   );
   await expect(page.getByRole('alert')).toContainText(broken);
   expect(await spectraComputed(page)).toBe(6);
+});
+
+test('"Analyse again" after a cancel keeps the matrices on the page, also without IndexedDB', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await breakIndexedDb(page);
+  await page.goto('/?software-gpu');
+  await dropFiles(page, [MODEL]);
+  await expect.poll(() => spectraComputed(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('status')).toHaveText(/Analysis cancelled: \d+ of 28 matrices kept/);
+  const kept = Number(/cancelled: (\d+) of/.exec((await page.getByRole('status').textContent()) ?? '')?.[1]);
+  expect(kept).toBeGreaterThanOrEqual(3);
+  expect(await spectraComputed(page)).toBe(kept);
+  // Only the others are analysed: every matrix's spectrum computed once in all.
+  await page.getByRole('button', { name: 'Analyse again' }).click();
+  await waitForComplete(page);
+  await expect(page.getByRole('status')).toHaveText(new RegExp(`${kept} resumed from the cache`));
+  expect(await spectraComputed(page)).toBe(TOTAL);
+  await expect(page.locator('.matrix-table tbody tr')).toHaveCount(TOTAL);
 });
