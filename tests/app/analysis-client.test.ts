@@ -68,6 +68,10 @@ class FakeWorker implements WorkerEndpoint {
   /** The plan options of every `open` this worker answered, and the job ids it holds opened. */
   readonly openedPlans: PlanOptions[] = [];
   private readonly openJobs = new Set<number>();
+  /** The models this worker holds opened (what `close` frees). */
+  get heldOpen(): number[] {
+    return [...this.openJobs];
+  }
   /** Lets a 'return-first' loop send its last matrices and onDone. */
   release: () => void = () => undefined;
   terminated = false;
@@ -168,7 +172,7 @@ class FakeWorker implements WorkerEndpoint {
         seen(id);
         this.onCancel(id);
       },
-      close: () => undefined,
+      close: (openJob: number) => void this.openJobs.delete(openJob),
     };
   }
 
@@ -395,4 +399,15 @@ test('a run cancelled after the worker returned but before its last matrices arr
   const result = await settledOrHung(done);
   expect(result !== 'hung' && result.status).toBe('cancelled');
   expect(r.received).toEqual(['m0']);
+});
+
+test('an open superseded before its answer arrives leaves no model held in the worker', async () => {
+  const { client, workers } = harness('complete');
+  clients.push(client);
+  const ctrl = new AbortController();
+  const pending = client.open(ctrl.signal, []);
+  ctrl.abort(); // a newer open supersedes it while the worker reads the headers
+  await expect(pending).resolves.toBeNull();
+  await flushMessages();
+  expect(workers[0]!.heldOpen).toEqual([]);
 });

@@ -112,7 +112,11 @@ export class AnalysisClient {
     try {
       // A worker terminated (by an earlier job's cancel) while this call waited in its queue: retry.
       const outcome = await Promise.race([this.api.open({ id }, files, plan), restarted.promise]);
-      if (signal.aborted) return null; // superseded: its summary must not replace the newer one
+      if (signal.aborted) {
+        // Superseded: its summary must not replace the newer one, and the worker need not keep it.
+        if (outcome !== RESTARTED && outcome.ok) void this.api.close(id);
+        return null;
+      }
       if (outcome === RESTARTED) return this.open(signal, files, plan);
       if (outcome.ok) this.opened.set(id, { files, plan, workerJob: id, generation });
       return { openJob: id, outcome };
