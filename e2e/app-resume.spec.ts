@@ -3,8 +3,10 @@ import {
   dropFiles,
   generatedLlama,
   layerAlphas,
+  makeSafetensors,
   referenceRun,
   spectraComputed,
+  syntheticWeights,
   waitForComplete,
 } from './helpers/app';
 
@@ -120,10 +122,8 @@ test('a narrower selection reuses the matrices already analysed under a wider on
   expect(await spectraComputed(page)).toBe(14);
 });
 
-test('a broken IndexedDB never breaks the analysis: nothing is cached, everything still analyses', async ({
-  page,
-}) => {
-  // Every indexedDB.open throws, as in some private modes.
+/** Every indexedDB.open throws, as in some private modes (or a full quota, for writes). */
+async function breakIndexedDb(page: Page): Promise<void> {
   await page.addInitScript(() => {
     Object.defineProperty(window, 'indexedDB', {
       configurable: true,
@@ -134,6 +134,12 @@ test('a broken IndexedDB never breaks the analysis: nothing is cached, everythin
       }),
     });
   });
+}
+
+test('a broken IndexedDB never breaks the analysis: nothing is cached, everything still analyses', async ({
+  page,
+}) => {
+  await breakIndexedDb(page);
   await page.goto('/?software-gpu');
   await dropFiles(page, [generatedLlama(2, 64)]);
   await waitForComplete(page);
@@ -143,4 +149,57 @@ test('a broken IndexedDB never breaks the analysis: nothing is cached, everythin
   await expect.poll(() => spectraComputed(page), { timeout: 60_000 }).toBe(28);
   await expect(page.getByRole('status')).toHaveText(/Analysis complete: 14 matrices.* in /);
   await expect(page.getByRole('alert')).toBeEmpty();
+});
+
+test('a matrix that failed is not hidden by the cache: the same files again show its error again', async ({
+  page,
+}) => {
+  // One block of 7 matrices, one of them with a NaN: the run completes with 6 and names the seventh.
+  const broken = 'model.layers.0.mlp.down_proj.weight';
+  const names = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj'].concat([
+    'mlp.gate_proj',
+    'mlp.up_proj',
+    'mlp.down_proj',
+  ]);
+  const tensors = names.map((n, i) => {
+    const data = syntheticWeights(64, 64, i + 1);
+    const name = `model.layers.0.${n}.weight`;
+    if (name === broken) data[5] = NaN;
+    return { name, shape: [64, 64], data };
+  });
+  const file = { name: 'with-nan.safetensors', bytes: makeSafetensors(tensors) };
+  await page.goto('/');
+  await dropFiles(page, [file]);
+  await waitForComplete(page);
+  await expect(page.getByRole('alert')).toContainText(broken);
+  expect(await spectraComputed(page)).toBe(6);
+  // The same file again: the 6 good matrices come from the cache, the broken one is tried (and named)
+  // again rather than silently missing from a stored "complete" analysis.
+  await dropFiles(page, [file]);
+  await expect(page.getByRole('status')).toHaveText(
+    /Analysis complete: 6 matrices.*6 resumed from the cache/,
+  );
+  await expect(page.getByRole('alert')).toContainText(broken);
+  expect(await spectraComputed(page)).toBe(6);
+});
+
+test('"Analyse again" after a cancel keeps the matrices on the page, also without IndexedDB', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await breakIndexedDb(page);
+  await page.goto('/?software-gpu');
+  await dropFiles(page, [MODEL]);
+  await expect.poll(() => spectraComputed(page), { timeout: 120_000 }).toBeGreaterThanOrEqual(3);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('status')).toHaveText(/Analysis cancelled: \d+ of 28 matrices kept/);
+  const kept = Number(/cancelled: (\d+) of/.exec((await page.getByRole('status').textContent()) ?? '')?.[1]);
+  expect(kept).toBeGreaterThanOrEqual(3);
+  expect(await spectraComputed(page)).toBe(kept);
+  // Only the others are analysed: every matrix's spectrum computed once in all.
+  await page.getByRole('button', { name: 'Analyse again' }).click();
+  await waitForComplete(page);
+  await expect(page.getByRole('status')).toHaveText(new RegExp(`${kept} resumed from the cache`));
+  expect(await spectraComputed(page)).toBe(TOTAL);
+  await expect(page.locator('.matrix-table tbody tr')).toHaveCount(TOTAL);
 });

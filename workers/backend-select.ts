@@ -112,7 +112,9 @@ export class BackendSelector {
         if (this.options.noNewGpuDevice) {
           throw new StudioError('GPU_UNAVAILABLE', 'a new device was refused (test hook no-new-gpu-device)');
         }
-        return await this.openGpu(this.newDevices, `${message} — resumed on a new device.`);
+        const gpu = await this.openGpu(this.newDevices, `${message} — resumed on a new device.`);
+        // A browser whose GPU process crashed may offer only its software adapter now: same rule as at first.
+        return this.passOverSoftware(gpu, message);
       } catch (err) {
         return cpu(`${message} — no new device (${reasonOf(err)}) — continuing on the CPU.`);
       }
@@ -157,13 +159,20 @@ export class BackendSelector {
     } catch (err) {
       return cpu(reasonOf(err));
     }
+    return this.passOverSoftware(gpu, null);
+  }
+
+  /**
+   * `gpu` itself, or the CPU when it runs on a software adapter and `useSoftwareGpu` is off: such an
+   * adapter emulates the GPU on the CPU, one or two orders of magnitude slower than the float64 CPU pool
+   * (bench/README.md); the info says which adapter was passed over. `lost`: the lost device's message
+   * when `gpu` replaces one.
+   */
+  private passOverSoftware(gpu: SelectedBackend, lost: string | null): SelectedBackend {
     if (!gpu.info.software || this.options.useSoftwareGpu) return gpu;
-    // A software adapter emulates the GPU on the CPU, one or two orders of magnitude slower than the
-    // float64 CPU pool (bench/README.md): analyse on the CPU, and say which adapter was passed over.
     gpu.backend.dispose?.();
-    const selected = cpu(
-      'a software adapter emulates the GPU on the CPU, 10-100× slower than the float64 CPU path',
-    );
+    const why = 'a software adapter emulates the GPU on the CPU, 10-100× slower than the float64 CPU path';
+    const selected = cpu(lost === null ? why : `${lost} — the new device is ${why} — continuing on the CPU.`);
     return { ...selected, info: { ...selected.info, softwareAdapter: gpu.info.adapter } };
   }
 }

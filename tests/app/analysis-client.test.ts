@@ -11,6 +11,7 @@ import type {
   JobToken,
   ModelSummary,
   OpenOutcome,
+  PlanOptions,
 } from '../../workers/contract';
 
 // The app-side client of the analysis worker, against an in-process fake worker that speaks the real
@@ -51,12 +52,28 @@ function summary(): ModelSummary {
   };
 }
 
-/** How the fake's analysis loop reacts to `cancel`. */
-type CancelBehaviour = 'stuck' | 'cooperative';
+/**
+ * How the fake's analysis loop behaves: 'stuck' and 'cooperative' say how it reacts to `cancel`;
+ * 'complete' analyses the plan's matrices (m0, m1, m2) not named done, then reports the run complete;
+ * 'return-first' sends m0, returns 'complete' at once, and sends m1, m2 and onDone once `release()` is
+ * called (the return value travels on another port than the callbacks and may overtake them).
+ */
+type CancelBehaviour = 'stuck' | 'cooperative' | 'complete' | 'return-first';
+
+const PLAN = ['m0', 'm1', 'm2'];
 
 /** One fake worker: the API runs on one end of a MessageChannel, the client talks to the other. */
 class FakeWorker implements WorkerEndpoint {
   readonly cancelled: number[] = [];
+  /** The plan options of every `open` this worker answered, and the job ids it holds opened. */
+  readonly openedPlans: PlanOptions[] = [];
+  private readonly openJobs = new Set<number>();
+  /** The models this worker holds opened (what `close` frees). */
+  get heldOpen(): number[] {
+    return [...this.openJobs];
+  }
+  /** Lets a 'return-first' loop send its last matrices and onDone. */
+  release: () => void = () => undefined;
   terminated = false;
   /** Resolves when `cancel` reaches the worker. */
   readonly cancelSeen: Promise<number>;
@@ -80,8 +97,52 @@ class FakeWorker implements WorkerEndpoint {
     return {
       configure: () => undefined,
       backend: () => (this.blocked ? new Promise<BackendInfo>(() => undefined) : Promise.resolve(BACKEND)),
-      open: (): Promise<OpenOutcome> => Promise.resolve({ ok: true, summary: summary() }),
-      analyse: async (job: JobToken, _open: number, cb: AnalysisCallbacks): Promise<AnalyseOutcome> => {
+      open: (job: JobToken, _files: File[], plan: PlanOptions = {}): Promise<OpenOutcome> => {
+        this.openedPlans.push(plan);
+        this.openJobs.add(job.id);
+        return Promise.resolve({ ok: true, summary: summary() });
+      },
+      analyse: async (
+        job: JobToken,
+        openJob: number,
+        cb: AnalysisCallbacks,
+        done: readonly string[] = [],
+      ): Promise<AnalyseOutcome> => {
+        if (this.behaviour === 'return-first') {
+          await cb.onMatrix(matrix('m0'), 1);
+          const released = new Promise<void>((resolve) => (this.release = resolve));
+          const outcome: AnalyseOutcome = {
+            status: 'complete',
+            matricesDone: 3,
+            error: null,
+            backend: BACKEND,
+            elapsedMs: 1,
+          };
+          void released.then(async () => {
+            await cb.onMatrix(matrix('m1'), 1);
+            await cb.onMatrix(matrix('m2'), 1);
+            await cb.onDone(outcome);
+          });
+          return outcome;
+        }
+        if (this.behaviour === 'complete') {
+          // Like the real service: a model opened in another worker is unknown here.
+          const opened = this.openJobs.has(openJob);
+          for (const name of opened ? PLAN.filter((n) => !done.includes(n)) : []) {
+            await cb.onMatrix(matrix(name), 1);
+          }
+          const outcome: AnalyseOutcome = {
+            status: opened ? 'complete' : 'failed',
+            matricesDone: opened ? PLAN.length : 0,
+            error: opened
+              ? null
+              : { name: 'StudioError', code: 'INTERNAL', message: 'opened files are gone' },
+            backend: BACKEND,
+            elapsedMs: 1,
+          };
+          await cb.onDone(outcome);
+          return outcome;
+        }
         // Two matrices arrive, then the loop runs until it is cancelled. A stuck loop keeps the worker's
         // thread busy from the start: it still posts results, but answers no other call.
         if (this.behaviour === 'stuck') this.blocked = true;
@@ -111,7 +172,7 @@ class FakeWorker implements WorkerEndpoint {
         seen(id);
         this.onCancel(id);
       },
-      close: () => undefined,
+      close: (openJob: number) => void this.openJobs.delete(openJob),
     };
   }
 
@@ -131,10 +192,15 @@ class FakeWorker implements WorkerEndpoint {
   }
 }
 
-function harness(behaviour: CancelBehaviour): { client: AnalysisClient; workers: FakeWorker[] } {
+/** `behaviour`: of every worker, or of each worker in turn (the last one for any later worker). */
+function harness(behaviour: CancelBehaviour | CancelBehaviour[]): {
+  client: AnalysisClient;
+  workers: FakeWorker[];
+} {
   const workers: FakeWorker[] = [];
+  const each = Array.isArray(behaviour) ? behaviour : [behaviour];
   const client = new AnalysisClient(() => {
-    const w = new FakeWorker(behaviour);
+    const w = new FakeWorker(each[Math.min(workers.length, each.length - 1)]!);
     workers.push(w);
     return w;
   }, {});
@@ -243,4 +309,105 @@ test('a cooperative cancel does not terminate the worker and drops the late resu
   expect(workers).toHaveLength(1);
   expect(received).toEqual(['m0', 'm1']); // 'late' arrived after the abort and was dropped
   expect(client.isOpen(opened.openJob)).toBe(true);
+});
+
+/** Callbacks that record the names of the matrices received. */
+function recorder(): { received: string[]; callbacks: AnalysisCallbacks } {
+  const received: string[] = [];
+  return {
+    received,
+    callbacks: {
+      onProgress: () => undefined,
+      onMatrix: (m) => received.push(m.name),
+      onMatrixError: () => undefined,
+      onBackend: () => undefined,
+      onDone: () => undefined,
+    },
+  };
+}
+
+/** The outcome, or 'hung' when it has not settled once every pending message was delivered. */
+async function settledOrHung(p: Promise<AnalyseOutcome>): Promise<AnalyseOutcome | 'hung'> {
+  let result: AnalyseOutcome | 'hung' = 'hung';
+  void p.then((o) => (result = o));
+  for (let i = 0; i < 10; i++) await flushMessages();
+  return result;
+}
+
+test('a run killed with a stuck superseded job is reopened on the new worker and finishes there', async () => {
+  // The user opens model B while A runs: B's open and analyse reach the old worker, whose stuck loop (A)
+  // is then terminated at the end of the grace period. B must go on, not wait forever.
+  const { client, workers } = harness(['stuck', 'complete']);
+  clients.push(client);
+  const ctrlA = new AbortController();
+  await analyseUntilTwoMatrices(client, ctrlA.signal);
+  const plan: PlanOptions = { roles: ['q_proj'] };
+  const openedB = await client.open(new AbortController().signal, [], plan);
+  ctrlA.abort();
+  await workers[0]!.cancelSeen;
+  const b = recorder();
+  const doneB = client.analyse(new AbortController().signal, openedB!.openJob, b.callbacks);
+  await flushMessages();
+  vi.advanceTimersByTime(CANCEL_GRACE_MS);
+
+  const result = await settledOrHung(doneB);
+  expect(result).not.toBe('hung');
+  expect(result !== 'hung' && result.status).toBe('complete');
+  expect(workers).toHaveLength(2);
+  // Reopened with B's own plan; what arrived from the old worker is not analysed again.
+  expect(workers[1]!.openedPlans).toEqual([plan]);
+  expect(b.received).toEqual(['m0', 'm1', 'm2']);
+  expect(client.isOpen(openedB!.openJob)).toBe(true);
+});
+
+test('a model opened in a worker that was terminated since is reopened before it is analysed', async () => {
+  // B finished opening (and may wait for "Start analysis") before A's stuck worker was terminated.
+  const { client, workers } = harness(['stuck', 'complete']);
+  clients.push(client);
+  const ctrlA = new AbortController();
+  await analyseUntilTwoMatrices(client, ctrlA.signal);
+  const plan: PlanOptions = { layers: [0, 3] };
+  const openedB = await client.open(new AbortController().signal, [], plan);
+  ctrlA.abort();
+  await workers[0]!.cancelSeen;
+  vi.advanceTimersByTime(CANCEL_GRACE_MS);
+  await flushMessages();
+  expect(client.isOpen(openedB!.openJob)).toBe(false);
+
+  const b = recorder();
+  const result = await settledOrHung(
+    client.analyse(new AbortController().signal, openedB!.openJob, b.callbacks),
+  );
+  expect(result !== 'hung' && result.status).toBe('complete');
+  expect(workers[1]!.openedPlans).toEqual([plan]);
+  expect(b.received).toEqual(['m0', 'm1', 'm2']);
+});
+
+test('a run cancelled after the worker returned but before its last matrices arrived is cancelled', async () => {
+  // The caller stores a complete run as a finished analysis: one missing the matrices dropped after the
+  // cancel must not be reported complete.
+  const { client, workers } = harness('return-first');
+  clients.push(client);
+  const opened = await client.open(new AbortController().signal, []);
+  const ctrl = new AbortController();
+  const r = recorder();
+  const done = client.analyse(ctrl.signal, opened!.openJob, r.callbacks);
+  await flushMessages(); // m0 and the worker's return value have arrived
+  expect(r.received).toEqual(['m0']);
+  ctrl.abort();
+  workers[0]!.release();
+  const result = await settledOrHung(done);
+  expect(result !== 'hung' && result.status).toBe('cancelled');
+  expect(r.received).toEqual(['m0']);
+});
+
+test('an open superseded before its answer arrives leaves no model held in the worker', async () => {
+  const { client, workers } = harness('complete');
+  clients.push(client);
+  const ctrl = new AbortController();
+  const pending = client.open(ctrl.signal, []);
+  ctrl.abort(); // a newer open supersedes it while the worker reads the headers
+  await expect(pending).resolves.toBeNull();
+  await flushMessages();
+  expect(workers[0]!.heldOpen).toEqual([]);
 });

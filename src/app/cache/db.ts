@@ -24,8 +24,20 @@ function openDb(): Promise<IDBDatabase> {
       }
     };
     // Another tab holds version 1 open: give up (no cache) rather than wait for it.
-    req.onblocked = () => reject(new Error('IndexedDB upgrade blocked by another tab'));
-    req.onsuccess = () => resolve(req.result);
+    let gaveUp = false;
+    req.onblocked = () => {
+      gaveUp = true;
+      reject(new Error('IndexedDB upgrade blocked by another tab'));
+    };
+    req.onsuccess = () => {
+      const db = req.result;
+      // Opened after all, once that tab let go: nobody uses this connection, and an open one would block
+      // the next upgrade (a newer release in another tab) for as long as this page lives.
+      if (gaveUp) return db.close();
+      // Likewise, a newer release opening the database elsewhere is not kept waiting by this page.
+      db.onversionchange = () => db.close();
+      resolve(db);
+    };
     req.onerror = () => reject(req.error ?? new Error('IndexedDB open failed'));
   });
 }

@@ -32,6 +32,11 @@ interface RunRequest {
   gate: Gate;
   /** A re-plan: the summary stays on screen while the headers are read again. */
   keepSummary?: boolean;
+  /**
+   * Matrices of these files the page already has (a cancelled run's, for "Analyse again"): resumed like
+   * the cached ones, so that they are not recomputed when IndexedDB stored nothing (quota, private mode).
+   */
+  keep?: readonly MatrixResult[];
 }
 
 export interface AnalysisControls {
@@ -151,7 +156,9 @@ export function useAnalysis(): AnalysisControls {
           error: outcome.status === 'failed' ? outcome.error : null,
           elapsedMs: outcome.elapsedMs,
         });
-        if (outcome.status === 'complete' && collected.length > 0) {
+        // Stored whole only with every planned matrix: a matrix that failed (NaN, read error) would be
+        // missing from the cached view without its error; the per-matrix cache still resumes the rest.
+        if (outcome.status === 'complete' && collected.length === summary.totals.matrices) {
           void saveCachedAnalysis({
             key: summary.cacheKey,
             savedAt: Date.now(),
@@ -179,7 +186,7 @@ export function useAnalysis(): AnalysisControls {
       const waiting = pendingRef.current;
       pendingRef.current = null;
       if (waiting) client().close(waiting.openJob);
-      filesRef.current = { ...req, waited: req.gate === 'always' };
+      filesRef.current = { ...req, keep: undefined, waited: req.gate === 'always' };
       dispatch({ type: 'open-start', run: runId, what: req.what, keepSummary: req.keepSummary });
       try {
         // 2. Open: headers only; the summary shows at once.
@@ -224,16 +231,17 @@ export function useAnalysis(): AnalysisControls {
           const planned = new Set(summary.tensors.filter((t) => t.analysed).map((t) => t.name));
           const done = (await loadCachedMatrices(summary.fingerprint)).filter((m) => planned.has(m.name));
           if (ctrl.signal.aborted) return;
-          if (done.length === planned.size) {
+          const cachedNames = new Set(done.map((d) => d.name));
+          const kept = (req.keep ?? []).filter((m) => planned.has(m.name) && !cachedNames.has(m.name));
+          resumed = [...done.map((d) => d.matrix), ...kept];
+          if (resumed.length === planned.size) {
             client().close(opened.openJob);
             const order = new Map(summary.tensors.map((t, i) => [t.name, i]));
-            const matrices = done
-              .map((d) => d.matrix)
-              .sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
-            dispatch({ type: 'cache-hit', run: runId, matrices, backend: done[0].backend });
+            const matrices = resumed.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+            const backend = done[0]?.backend ?? (await client().backend());
+            dispatch({ type: 'cache-hit', run: runId, matrices, backend });
             return;
           }
-          resumed = done.map((d) => d.matrix);
         } else {
           // Recompute: drop every result stored for these files.
           await Promise.all([
@@ -307,7 +315,8 @@ export function useAnalysis(): AnalysisControls {
 
   const resume = useCallback(() => {
     const last = filesRef.current;
-    if (last) void run({ ...last, useCache: true, gate: 'never', keepSummary: false });
+    const keep = stateRef.current.matrices;
+    if (last) void run({ ...last, useCache: true, gate: 'never', keepSummary: false, keep });
   }, [run]);
 
   const replan = useCallback(

@@ -1,9 +1,12 @@
 /**
  * The app's side of the analysis worker: turns AbortSignals into `cancel(jobId)` calls, drops the late
  * results of superseded jobs, and terminates (then restarts) the worker when a cancelled job does not stop
- * within a grace period (a long synchronous CPU eigen-solve cannot be interrupted from outside).
+ * within a grace period (a long synchronous CPU eigen-solve cannot be interrupted from outside). A
+ * terminate kills every job of that worker, also a newer run's: the client keeps each opened model's files
+ * and plan so that such a run reopens them on the new worker and goes on with the matrices it lacks.
  */
 import * as Comlink from 'comlink';
+import type { StudioErrorData } from '../../core/errors';
 import type {
   AnalyseOutcome,
   AnalysisCallbacks,
@@ -59,7 +62,14 @@ export class AnalysisClient {
   private nextId = 1;
   /** Bumped on every terminate: an opened model belongs to one worker generation. */
   private generation = 0;
-  private openGeneration = new Map<number, number>();
+  /**
+   * Every opened model by its `openJob`: what to reopen it from, and where it is open now (the worker job
+   * id that opened it and that worker's generation; both change when it is reopened after a terminate).
+   */
+  private opened = new Map<
+    number,
+    { files: File[]; plan: PlanOptions; workerJob: number; generation: number }
+  >();
   private onRestart: (() => void)[] = [];
 
   constructor(
@@ -76,13 +86,20 @@ export class AnalysisClient {
     return api;
   }
 
-  /** Resolves when the current worker is terminated (calls queued on it will never be answered). */
-  private restarted(): Promise<typeof RESTARTED> {
-    return new Promise((resolve) => this.onRestart.push(() => resolve(RESTARTED)));
+  /**
+   * Resolves when the current worker is terminated (calls queued on it will never be answered); `stop`
+   * forgets the wait once the call was answered, so that waits do not pile up over a session.
+   */
+  private restarted(): { promise: Promise<typeof RESTARTED>; stop(): void } {
+    let wake: () => void = () => undefined;
+    const promise = new Promise<typeof RESTARTED>((resolve) => (wake = () => resolve(RESTARTED)));
+    this.onRestart.push(wake);
+    return { promise, stop: () => (this.onRestart = this.onRestart.filter((w) => w !== wake)) };
   }
 
   async backend(): Promise<BackendInfo> {
-    const answer = await Promise.race([this.api.backend(), this.restarted()]);
+    const restarted = this.restarted();
+    const answer = await Promise.race([this.api.backend(), restarted.promise]).finally(restarted.stop);
     return answer === RESTARTED ? this.backend() : answer;
   }
 
@@ -91,34 +108,112 @@ export class AnalysisClient {
     const generation = this.generation;
     const onAbort = (): void => void this.api.cancel(id);
     signal.addEventListener('abort', onAbort, { once: true });
+    const restarted = this.restarted();
     try {
       // A worker terminated (by an earlier job's cancel) while this call waited in its queue: retry.
-      const outcome = await Promise.race([this.api.open({ id }, files, plan), this.restarted()]);
-      if (signal.aborted) return null; // superseded: its summary must not replace the newer one
+      const outcome = await Promise.race([this.api.open({ id }, files, plan), restarted.promise]);
+      if (signal.aborted) {
+        // Superseded: its summary must not replace the newer one, and the worker need not keep it.
+        if (outcome !== RESTARTED && outcome.ok) void this.api.close(id);
+        return null;
+      }
       if (outcome === RESTARTED) return this.open(signal, files, plan);
-      this.openGeneration.set(id, generation);
+      if (outcome.ok) this.opened.set(id, { files, plan, workerJob: id, generation });
       return { openJob: id, outcome };
     } finally {
+      restarted.stop();
       signal.removeEventListener('abort', onAbort);
     }
   }
 
   /** True when the worker that opened `openJob` is still alive (else the files must be reopened). */
   isOpen(openJob: number): boolean {
-    return this.openGeneration.get(openJob) === this.generation;
+    return this.opened.get(openJob)?.generation === this.generation;
+  }
+
+  /**
+   * The current worker's job id of the model `openJob` names, reopening its files there when the worker
+   * that opened them was terminated since: a number, null when cancelled meanwhile, or the reopen's error.
+   * An unknown (closed) `openJob` is passed on as it is: the worker says the files are gone.
+   */
+  private async workerJobOf(
+    signal: AbortSignal,
+    openJob: number,
+  ): Promise<number | null | { error: StudioErrorData }> {
+    const entry = this.opened.get(openJob);
+    if (!entry) return openJob;
+    if (entry.generation === this.generation) return entry.workerJob;
+    const reopened = await this.open(signal, entry.files, entry.plan);
+    if (!reopened) return null;
+    if (!reopened.outcome.ok) return { error: reopened.outcome.error };
+    // The reopened model stands in for the original one: one entry, closed by the caller's openJob.
+    const fresh = this.opened.get(reopened.openJob);
+    this.opened.delete(reopened.openJob);
+    if (fresh && this.opened.has(openJob)) this.opened.set(openJob, fresh);
+    else void this.api.close(reopened.openJob); // closed by the caller while it was reopened
+    return reopened.openJob;
   }
 
   /**
    * Runs the analysis. Callbacks stop firing the moment `signal` aborts (late results of a cancelled or
    * superseded job are dropped); what arrived before stays with the caller. `done`: matrices the caller
-   * already has (resume), not analysed again.
+   * already has (resume), not analysed again. When the worker is terminated under this run (another job's
+   * cancel did it), the files are reopened on the new worker and only the matrices not received yet are
+   * analysed there.
    */
-  analyse(
+  async analyse(
     signal: AbortSignal,
     openJob: number,
     callbacks: AnalysisCallbacks,
     done: readonly string[] = [],
   ): Promise<AnalyseOutcome> {
+    const received = new Set(done);
+    const recording: AnalysisCallbacks = {
+      ...callbacks,
+      onMatrix: (m, n) => {
+        received.add(m.name);
+        callbacks.onMatrix(m, n);
+      },
+    };
+    const started = performance.now();
+    for (let segment = 0; ; segment++) {
+      const workerJob = await this.workerJobOf(signal, openJob);
+      if (workerJob === null || signal.aborted) return this.cancelledOutcome(performance.now() - started);
+      if (typeof workerJob !== 'number') {
+        const error = workerJob.error;
+        return {
+          status: 'failed',
+          matricesDone: received.size,
+          error,
+          backend: await this.backend(),
+          elapsedMs: 0,
+        };
+      }
+      const outcome = await this.analyseOnce(signal, workerJob, recording, [...received]);
+      // The worker's own time covers its segment only: after a reopen, the time since the call.
+      if (outcome !== RESTARTED) {
+        return segment === 0 ? outcome : { ...outcome, elapsedMs: performance.now() - started };
+      }
+    }
+  }
+
+  private cancelledOutcome(elapsedMs: number): AnalyseOutcome {
+    return {
+      status: 'cancelled',
+      matricesDone: -1,
+      error: null,
+      backend: { name: 'cpu', adapter: 'terminated', reason: null, software: false },
+      elapsedMs,
+    };
+  }
+
+  /** One analyse call on the current worker; RESTARTED when that worker was terminated under it. */
+  private analyseOnce(
+    signal: AbortSignal,
+    openJob: number,
+    callbacks: AnalysisCallbacks,
+    done: readonly string[],
+  ): Promise<AnalyseOutcome | typeof RESTARTED> {
     const id = this.nextId++;
     const live = (): boolean => !signal.aborted;
     // The outcome is taken from `onDone`, which arrives on the callbacks' channel after every matrix; the
@@ -139,13 +234,16 @@ export class AnalysisClient {
     };
     const started = performance.now();
     const run = this.api.analyse({ id }, openJob, Comlink.proxy(guarded), [...done]);
-    return new Promise<AnalyseOutcome>((resolve, reject) => {
+    return new Promise<AnalyseOutcome | typeof RESTARTED>((resolve, reject) => {
       let settled = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const finish = (outcome: AnalyseOutcome): void => {
+      // Terminated by another job's cancel (this one's own terminate settles it first, as cancelled).
+      const restarted = this.restarted();
+      const finish = (outcome: AnalyseOutcome | typeof RESTARTED): void => {
         if (settled) return;
         settled = true;
         if (timer !== undefined) clearTimeout(timer);
+        restarted.stop();
         signal.removeEventListener('abort', onAbort);
         resolve(outcome);
       };
@@ -155,26 +253,23 @@ export class AnalysisClient {
           if (settled) return;
           // The loop is stuck in a long synchronous step: kill the worker, keep what was received.
           this.restart();
-          finish({
-            status: 'cancelled',
-            matricesDone: -1,
-            error: null,
-            backend: { name: 'cpu', adapter: 'terminated', reason: null, software: false },
-            elapsedMs: performance.now() - started,
-          });
+          finish(this.cancelledOutcome(performance.now() - started));
         }, CANCEL_GRACE_MS);
       };
+      void restarted.promise.then(() => finish(signal.aborted ? this.cancelledOutcome(0) : RESTARTED));
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       run.then(
         (outcome) => {
           if (signal.aborted) finish({ ...outcome, status: 'cancelled' });
-          else void doneSignal.then(finish);
+          // Aborted while the last matrices were still on their way: they were dropped, so not complete.
+          else void doneSignal.then((o) => finish(signal.aborted ? { ...o, status: 'cancelled' } : o));
         },
         (err: unknown) => {
           if (settled) return;
           settled = true;
           if (timer !== undefined) clearTimeout(timer);
+          restarted.stop();
           reject(err instanceof Error ? err : new Error(String(err)));
         },
       );
@@ -182,8 +277,9 @@ export class AnalysisClient {
   }
 
   close(openJob: number): void {
-    if (this.isOpen(openJob)) void this.api.close(openJob);
-    this.openGeneration.delete(openJob);
+    const entry = this.opened.get(openJob);
+    if (entry?.generation === this.generation) void this.api.close(entry.workerJob);
+    this.opened.delete(openJob);
   }
 
   /** Terminates the worker and starts a fresh one (opened models are lost). */
