@@ -12,17 +12,10 @@ import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../src/core/errors';
 import { createCpuBackend } from '../../src/core/linalg/backend';
 import type { SpectrumBackend } from '../../src/core/linalg/backend';
-import type { MatrixResult } from '../../src/core/result';
-import { createAnalysisService } from '../../workers/analysis-service';
 import { BackendSelector, MAX_NEW_DEVICES, type SelectedBackend } from '../../workers/backend-select';
-import type {
-  AnalyseOutcome,
-  AnalysisCallbacks,
-  BackendInfo,
-  ProgressEvent,
-  WorkerOptions,
-} from '../../workers/contract';
+import type { BackendInfo, WorkerOptions } from '../../workers/contract';
 import { safetensorsFile } from './safetensors-file';
+import { InThreadCpuSelector, runService, type Recorded } from './service-runner';
 
 const ROLES = ['self_attn.q_proj', 'self_attn.k_proj', 'mlp.down_proj'];
 
@@ -67,57 +60,8 @@ class FakeDevices extends BackendSelector {
   }
 }
 
-/** The in-thread float64 backend (the reference for matrices the CPU fallback computes). */
-class InThreadCpu extends BackendSelector {
-  override get(): Promise<SelectedBackend> {
-    return Promise.resolve({
-      backend: createCpuBackend('reference'),
-      concurrency: 1,
-      info: { name: 'cpu', adapter: 'CPU (float64)', reason: null, software: false },
-    });
-  }
-}
-
-interface Recorded {
-  names: string[];
-  total: number;
-  bytes: number;
-  matrices: MatrixResult[];
-  progress: ProgressEvent[];
-  /** Each backend change, with how many matrices had arrived before it. */
-  switches: { info: BackendInfo; after: number }[];
-  newSpectra: number;
-  outcome: AnalyseOutcome;
-}
-
-async function run(selector: BackendSelector, file: File, options: WorkerOptions = {}): Promise<Recorded> {
-  const service = createAnalysisService(selector);
-  service.configure(options);
-  const opened = await service.open({ id: 1 }, [file]);
-  if (!opened.ok) throw new Error(opened.error.message);
-  const rec: Omit<Recorded, 'outcome'> = {
-    names: opened.summary.tensors.filter((t) => t.analysed).map((t) => t.name),
-    total: opened.summary.totals.matrices,
-    bytes: opened.summary.totals.bytes,
-    matrices: [],
-    progress: [],
-    switches: [],
-    newSpectra: 0,
-  };
-  const callbacks: AnalysisCallbacks = {
-    onProgress: (e) => rec.progress.push(e),
-    onMatrix: (m, n) => {
-      rec.matrices.push(m);
-      rec.newSpectra += n;
-    },
-    onMatrixError: (e) => {
-      throw new Error(e.message);
-    },
-    onBackend: (info) => rec.switches.push({ info, after: rec.matrices.length }),
-    onDone: () => undefined,
-  };
-  const outcome = await service.analyse({ id: 2 }, 1, callbacks);
-  return { ...rec, outcome };
+function run(selector: BackendSelector, file: File, options: WorkerOptions = {}): Promise<Recorded> {
+  return runService(selector, file, { options });
 }
 
 /** Every matrix of the plan arrived exactly once, each computed once; the progress kept its invariants. */
@@ -252,7 +196,7 @@ describe('analysis service: lost GPU device (WebGPU, device.destroy())', () => {
 
   it("when the new device is refused, the matrices before the loss are the GPU run's, the rest float64", async () => {
     const gpu = alphas(await run(new BackendSelector(), file(), GPU));
-    const float64 = alphas(await run(new InThreadCpu(), file()));
+    const float64 = alphas(await run(new InThreadCpuSelector(), file()));
     const r = await run(new BackendSelector(), file(), { ...GPU, loseGpuAfter: 2, noNewGpuDevice: true });
     expectWholeRun(r);
     expect(r.switches.map((s) => s.info.name)).toEqual(['cpu']);

@@ -4,28 +4,13 @@
  * (open -> plan -> analyse) on an in-thread float64 CPU backend, on a File built in the page.
  */
 import { describe, expect, it } from 'vitest';
-import { createCpuBackend } from '../../src/core/linalg/backend';
-import { createAnalysisService } from '../../workers/analysis-service';
-import { BackendSelector, type SelectedBackend } from '../../workers/backend-select';
-import type { AnalysisCallbacks, AnalyseOutcome, ProgressEvent } from '../../workers/contract';
-import type { MatrixResult } from '../../src/core/result';
 import { safetensorsFile } from './safetensors-file';
+import { InThreadCpuSelector, runService, type Recorded } from './service-runner';
 
 const ROLES = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'mlp.down_proj'];
 const LAYERS = 3;
 const ROWS = 40;
 const COLS = 24;
-
-/** Always the in-thread CPU backend (no GPU probing, deterministic). */
-class CpuSelector extends BackendSelector {
-  override get(): Promise<SelectedBackend> {
-    return Promise.resolve({
-      backend: createCpuBackend('test'),
-      concurrency: 1,
-      info: { name: 'cpu', adapter: 'CPU (float64)', reason: null, software: false },
-    });
-  }
-}
 
 function modelFile(): File {
   return safetensorsFile({
@@ -37,39 +22,9 @@ function modelFile(): File {
   });
 }
 
-interface Recorded {
-  matrices: MatrixResult[];
-  progress: ProgressEvent[];
-  newSpectra: number;
-  outcome: AnalyseOutcome;
-}
-
-async function run(done: string[]): Promise<Recorded & { total: number; bytes: number; names: string[] }> {
-  const service = createAnalysisService(new CpuSelector());
-  const opened = await service.open({ id: 1 }, [modelFile()]);
-  if (!opened.ok) throw new Error(opened.error.message);
-  const names = opened.summary.tensors.filter((t) => t.analysed).map((t) => t.name);
-  const rec: Omit<Recorded, 'outcome'> = { matrices: [], progress: [], newSpectra: 0 };
-  const callbacks: AnalysisCallbacks = {
-    onProgress: (e) => rec.progress.push(e),
-    onMatrix: (m, n) => {
-      rec.matrices.push(m);
-      rec.newSpectra += n;
-    },
-    onMatrixError: (e) => {
-      throw new Error(e.message);
-    },
-    onBackend: () => undefined,
-    onDone: () => undefined,
-  };
-  const outcome = await service.analyse({ id: 2 }, 1, callbacks, done);
-  return {
-    ...rec,
-    outcome,
-    total: opened.summary.totals.matrices,
-    bytes: opened.summary.totals.bytes,
-    names,
-  };
+/** The real service on the in-thread float64 backend; `done`: matrices finished in an earlier run. */
+function run(done: string[]): Promise<Recorded> {
+  return runService(new InThreadCpuSelector(), modelFile(), { done });
 }
 
 describe('analysis service: resume', () => {
