@@ -77,11 +77,10 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
       const model = await openModel(sources, { signal: ctrl.signal });
       // 3. Plan: which tensors are analysed (and why the others are not), with fixed totals.
       const plan = planAnalysis(model, options);
-      // Different plan options analyse different matrices: they are part of the cache key.
+      // The files' identity: finished matrices are cached under it (with their names) for resuming.
       const fingerprint = await filesFingerprint(files);
-      const cacheKey = `${fingerprint}|${JSON.stringify(options)}`;
       opened.set(job.id, { model, plan });
-      return { ok: true, summary: { ...summarizeModel(model, plan, cacheKey, options), fingerprint } };
+      return { ok: true, summary: { ...summarizeModel(model, plan, options), fingerprint } };
     } catch (err) {
       const error = toErrorData(err);
       return { ok: false, error, errors: [error] };

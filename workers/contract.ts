@@ -78,13 +78,8 @@ export interface ModelSummary {
   errors: StudioErrorData[];
   warnings: string[];
   /**
-   * Stable key of the opened files (names, sizes, dates, hash of header bytes) and plan options:
-   * `${fingerprint}|${options}` (the app drops every selection's entry of some files by that prefix).
-   */
-  cacheKey: string;
-  /**
-   * The opened files' fingerprint alone (no plan options): finished matrices are cached under it plus the
-   * matrix name, so a changed selection reuses them.
+   * The opened files' fingerprint (names, sizes, dates, hash of header bytes; no plan options): finished
+   * matrices are cached under it plus the matrix name, so a changed selection reuses them.
    */
   fingerprint: string;
   /** The plan options this summary was made with. */

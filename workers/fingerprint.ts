@@ -1,6 +1,7 @@
 /**
- * The result-cache key of a set of files: names, sizes, modification dates and a hash of each file's first
- * bytes (the header, which names every tensor and its offsets). Cheap: one 64 KiB read per file.
+ * The identity of a set of files, which the matrix cache keys on: names, sizes, modification dates and a
+ * hash of each file's first bytes (the header, which names every tensor and its offsets). Cheap: one 64 KiB
+ * read per file.
  */
 const HEADER_BYTES = 64 * 1024;
 

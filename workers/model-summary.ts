@@ -10,7 +10,6 @@ import type { ModelSummary, TensorSummary } from './contract';
 export function summarizeModel(
   model: ModelDescription,
   plan: AnalysisPlan,
-  cacheKey: string,
   options: PlanOptions = {},
 ): Omit<ModelSummary, 'fingerprint'> {
   const planned = new Set(plan.items.map((i) => i.name));
@@ -46,7 +45,6 @@ export function summarizeModel(
     totals: { matrices: plan.totals.matrices, bytes: plan.totals.bytes },
     errors: model.errors.map((e) => ({ ...e })),
     warnings: [...model.warnings],
-    cacheKey,
     plan: { ...options },
   };
 }

@@ -46,7 +46,6 @@ function summary(): ModelSummary {
     totals: { matrices: 3, bytes: 0 },
     errors: [],
     warnings: [],
-    cacheKey: 'k',
     fingerprint: 'k-files',
     plan: {},
   };

@@ -9,7 +9,7 @@ import { fixtureSource } from '../fixtures-gen/fixtures';
 
 async function summaryName(files: [rel: string, name: string][]): Promise<string> {
   const model = await openModel(files.map(([rel, name]) => fixtureSource(`models/stories260K/${rel}`, name)));
-  return summarizeModel(model, planAnalysis(model), 'key').name;
+  return summarizeModel(model, planAnalysis(model)).name;
 }
 
 test('a dropped folder of shards is named after the folder, not the shards', async () => {

@@ -31,7 +31,7 @@ function headerParameters(file: string): Record<string, number> {
 test('the PyTorch checkpoint whose lm_head shares the embedding storage counts it once', async () => {
   const model = await openModel([fixtureSource('models/stories260K/pytorch/pytorch_model.bin')]);
   expect(model.tensors.find((t) => t.name === 'lm_head.weight')?.tiedTo).toBe('model.embed_tokens.weight');
-  const summary = summarizeModel(model, planAnalysis(model), 'key');
+  const summary = summarizeModel(model, planAnalysis(model));
   const want = headerParameters(path.join(STORIES, 'model.safetensors'));
   expect(summary.parameters).toBe(want.F32);
   // The dtype split adds up to the same count (the PyTorch fixture stores F32 like the safetensors one).
@@ -54,7 +54,7 @@ test.each([
 ])('config.json tie_word_embeddings: %s -> %i parameters', async (tied, parameters) => {
   const config = JSON.stringify({ model_type: 'llama', tie_word_embeddings: tied });
   const model = await openModel([src('model.safetensors', file), src('config.json', config)]);
-  const summary = summarizeModel(model, planAnalysis(model), 'key');
+  const summary = summarizeModel(model, planAnalysis(model));
   expect(summary.parameters).toBe(parameters);
   expect(summary.dtypes).toEqual({ F32: parameters });
   // The head is still listed (not analysed, with the reason), only not counted twice.

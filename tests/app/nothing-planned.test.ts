@@ -22,7 +22,7 @@ async function summary(shapes: Record<string, number[]>, options: PlanOptions = 
   const values = Array.from({ length: offset / 4 }, (_, i) => Math.sin(i));
   const model = await openModel([src('m.safetensors', safetensors(header, f32Bytes(values)))]);
   const plan = planAnalysis(model, options);
-  return { ...summarizeModel(model, plan, 'key', options), planned: plan.items.length };
+  return { ...summarizeModel(model, plan, options), planned: plan.items.length };
 }
 
 const message = (s: Awaited<ReturnType<typeof summary>>) => nothingPlannedMessage(s.tensors, s.plan);

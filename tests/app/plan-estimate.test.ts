@@ -34,7 +34,7 @@ describe('estimatePlan', () => {
       'features.0.weight',
       'model.layers.0.self_attn.q_proj.weight',
     ]);
-    const summary = { ...summarizeModel(model, plan, 'key', options), fingerprint: 'f' };
+    const summary = { ...summarizeModel(model, plan, options), fingerprint: 'f' };
     const est = estimatePlan(summary, CPU);
     expect(est.matrices).toBe(2);
     expect(est.bytes).toBe(4096 + 4608);

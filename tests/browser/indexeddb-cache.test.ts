@@ -44,7 +44,7 @@ it('a blocked upgrade gives up without keeping a connection open once it is unbl
   old.db.close();
   await new Promise((resolve) => setTimeout(resolve, 200));
   // A later version (the next release, in another tab) must not be held up by a leftover connection.
-  const next = await openAt(3);
+  const next = await openAt(4);
   expect(next.blocked).toBe(false);
   next.db.close();
 });

@@ -20,7 +20,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The page's name for these files, each [path on disk, name the browser gives it]. */
 async function pageName(files: [string, string][]): Promise<string> {
   const model = await openModel(files.map(([p, name]) => bytesSource(name, new Uint8Array(readFileSync(p)))));
-  return summarizeModel(model, planAnalysis(model), 'key').name;
+  return summarizeModel(model, planAnalysis(model)).name;
 }
 
 async function cliName(args: string[]): Promise<string> {

@@ -1,12 +1,13 @@
 /**
- * The app's one IndexedDB database: `analyses` (whole finished analyses, by cache key) and `matrices`
- * (each finished matrix, by [files' fingerprint, matrix name], for resuming). Callers catch every failure:
+ * The app's one IndexedDB database: `matrices` holds each finished matrix by [files' fingerprint, matrix
+ * name]; re-opening the same files (any selection) shows them, and resumes the rest. Callers catch every failure:
  * a missing or broken IndexedDB (private mode, quota, blocked upgrade) only means "no cache".
  */
 const DB_NAME = 'alphalora-studio';
-// 1: analyses; 2: + matrices.
-const VERSION = 2;
-export const ANALYSES = 'analyses';
+// 1: analyses (whole runs); 2: + matrices; 3: analyses dropped, since the matrices store alone serves a
+// finished run as well as a resumed one (keeping both stored every run twice).
+const VERSION = 3;
+const OLD_ANALYSES = 'analyses';
 export const MATRICES = 'matrices';
 
 export function hasIndexedDb(): boolean {
@@ -18,12 +19,12 @@ function openDb(): Promise<IDBDatabase> {
     const req = indexedDB.open(DB_NAME, VERSION);
     req.onupgradeneeded = () => {
       const db = req.result;
-      if (!db.objectStoreNames.contains(ANALYSES)) db.createObjectStore(ANALYSES, { keyPath: 'key' });
+      if (db.objectStoreNames.contains(OLD_ANALYSES)) db.deleteObjectStore(OLD_ANALYSES);
       if (!db.objectStoreNames.contains(MATRICES)) {
         db.createObjectStore(MATRICES, { keyPath: ['fingerprint', 'name'] });
       }
     };
-    // Another tab holds version 1 open: give up (no cache) rather than wait for it.
+    // Another tab holds an older version open: give up (no cache) rather than wait for it.
     let gaveUp = false;
     req.onblocked = () => {
       gaveUp = true;

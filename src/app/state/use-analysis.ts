@@ -8,7 +8,6 @@ import { toErrorData } from '../../core/errors';
 import type { MatrixResult } from '../../core/result';
 import type { AnalysisCallbacks, BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
 import { deleteCachedMatrices, loadCachedMatrices, saveCachedMatrix } from '../cache/matrix-cache';
-import { deleteCachedAnalysesOf, loadCachedAnalysis, saveCachedAnalysis } from '../cache/result-cache';
 import { fetchSampleModel } from '../open/collect-files';
 import { formatEstimate } from '../../core/pipeline/estimate';
 import { formatBytes } from '../util/format';
@@ -124,13 +123,11 @@ export function useAnalysis(): AnalysisControls {
         return;
       }
       dispatch({ type: 'analyse-start', run, backend: info });
-      const collected: MatrixResult[] = [...resumed];
       let current = info;
       try {
         const callbacks: AnalysisCallbacks = {
           onProgress: (event) => dispatch({ type: 'progress', run, event }),
           onMatrix: (matrix, newSpectra) => {
-            collected.push(matrix);
             dispatch({ type: 'matrix', run, matrix, newSpectra });
             // Stored as it arrives, so a reload or crash resumes from here (failures only log).
             void saveCachedMatrix(summary.fingerprint, matrix, current);
@@ -156,17 +153,6 @@ export function useAnalysis(): AnalysisControls {
           error: outcome.status === 'failed' ? outcome.error : null,
           elapsedMs: outcome.elapsedMs,
         });
-        // Stored whole only with every planned matrix: a matrix that failed (NaN, read error) would be
-        // missing from the cached view without its error; the per-matrix cache still resumes the rest.
-        if (outcome.status === 'complete' && collected.length === summary.totals.matrices) {
-          void saveCachedAnalysis({
-            key: summary.cacheKey,
-            savedAt: Date.now(),
-            summary,
-            matrices: collected,
-            backend: outcome.backend,
-          });
-        }
       } catch (err) {
         dispatch({ type: 'finished', run, status: 'failed', error: toErrorData(err), elapsedMs: 0 });
       } finally {
@@ -220,14 +206,9 @@ export function useAnalysis(): AnalysisControls {
         // 3. The same files analysed before? Show the stored results at once.
         let resumed: MatrixResult[] = [];
         if (req.useCache) {
-          const cached = await loadCachedAnalysis(summary.cacheKey);
-          if (ctrl.signal.aborted) return;
-          if (cached) {
-            client().close(opened.openJob);
-            dispatch({ type: 'cache-hit', run: runId, matrices: cached.matrices, backend: cached.backend });
-            return;
-          }
-          // Matrices finished in an earlier run of these files (any selection): kept, not recomputed.
+          // Matrices finished in an earlier run of these files (any selection): kept, not recomputed; all
+          // of them: the stored result is shown at once. A matrix that failed (NaN) is never stored, so it
+          // is tried, and its error shown, again.
           const planned = new Set(summary.tensors.filter((t) => t.analysed).map((t) => t.name));
           const done = (await loadCachedMatrices(summary.fingerprint)).filter((m) => planned.has(m.name));
           if (ctrl.signal.aborted) return;
@@ -244,10 +225,7 @@ export function useAnalysis(): AnalysisControls {
           }
         } else {
           // Recompute: drop every result stored for these files.
-          await Promise.all([
-            deleteCachedAnalysesOf(summary.fingerprint),
-            deleteCachedMatrices(summary.fingerprint),
-          ]);
+          await deleteCachedMatrices(summary.fingerprint);
         }
         const info = await client().backend();
         if (ctrl.signal.aborted) return;
