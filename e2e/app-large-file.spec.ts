@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { spectrumCpu } from '../src/core/linalg/spectrum-cpu';
 import { fitPowerLaw } from '../src/core/spectral/estimators';
-import { heapProbe } from './helpers/heap';
+import { HeapProbe } from '../scripts/cdp-heap.mjs';
 import { layerAlphas, screenshot, waitForComplete, WITHOUT_WEBGPU } from './helpers/app';
 
 // The streaming acceptance of issues #4 and #8: a checkpoint larger than 2 GiB (Llama-3-8B shapes, 4
@@ -106,8 +106,8 @@ test('a sparse 3.6 GiB checkpoint: a narrowed selection streams the few analysed
     // 2. Open through the file input: Playwright hands the browser disk-backed Files, nothing copied.
     await page.goto('/');
     await expect(page.getByText('WebGPU is unavailable — analysing on the CPU')).toBeVisible();
-    const heap = await heapProbe(page);
-    const watch = heap.watch(100);
+    const heap = new HeapProbe(await page.context().newCDPSession(page));
+    await heap.start(100);
     await page.getByLabel('Open model files').setInputFiles(readdirSync(dir).map((f) => path.join(dir, f)));
 
     // 3. The whole plan (28 matrices, 1.7 GB) is large: it waits, with its totals and an estimate.
@@ -134,7 +134,9 @@ test('a sparse 3.6 GiB checkpoint: a narrowed selection streams the few analysed
 
     // 5. Done: two matrices, α equal to Node's float64 computation of the same bytes.
     await waitForComplete(page);
-    const peak = await watch.stop();
+    await heap.poll();
+    heap.stop();
+    const peak = heap.peaks();
     await expect(page.locator('.matrix-table tbody tr')).toHaveCount(2);
     const alphas = await layerAlphas(page);
     expect(alphas).toHaveLength(4);
@@ -146,14 +148,14 @@ test('a sparse 3.6 GiB checkpoint: a narrowed selection streams the few analysed
     }
 
     // 6. Memory, sampled every 100 ms during the run: page + every reachable worker, V8 heap + ArrayBuffers.
-    const last = await heap.sample();
+    const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
     console.log(
-      `JS heap + ArrayBuffers: peak total ${(peak.maxTotal / 2 ** 20).toFixed(1)} MiB (page peak ${(peak.maxPage / 2 ** 20).toFixed(1)} MiB) over ${peak.samples} samples, up to ${peak.workersSeen} workers; now ${last.workers.map((w) => `${path.basename(w.url)} ${(w.used / 2 ** 20).toFixed(1)} MiB`).join(', ')}`,
+      `JS heap + ArrayBuffers: peak total ${mib(peak.totalBytes)} (page peak ${mib(peak.pageBytes)}) over ${heap.polls} samples; workers ${peak.workers.map((w) => `${path.basename(w.url)} ${mib(w.peakBytes)}`).join(', ')}`,
     );
-    expect(peak.samples).toBeGreaterThan(0);
-    expect(peak.workersSeen).toBeGreaterThan(0);
-    expect(peak.maxTotal).toBeLessThan(GiB);
-    await heap.dispose();
+    expect(heap.errors).toEqual([]);
+    expect(heap.polls).toBeGreaterThan(0);
+    expect(peak.workers.length).toBeGreaterThan(0);
+    expect(peak.totalBytes).toBeLessThan(GiB);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

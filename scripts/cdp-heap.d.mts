@@ -11,6 +11,7 @@ export interface HeapPeaks {
 export class HeapProbe {
   constructor(cdp: CdpLike);
   errors: string[];
+  polls: number;
   start(intervalMs?: number): Promise<void>;
   stop(): void;
   reset(): void;

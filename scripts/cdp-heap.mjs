@@ -1,12 +1,19 @@
 /* global setInterval, clearInterval */
-// Peak JS heap of a page and of every worker it starts (nested workers too), read through the Chromium
-// DevTools protocol: Runtime.getHeapUsage on the page's session and on each worker target, polled.
+// Peak JS memory of a page and of every worker it starts (nested workers too), read through the Chromium
+// DevTools protocol: Runtime.getHeapUsage on the page's session and on each worker target, polled. Each
+// figure is the V8 heap plus ArrayBuffer backing stores (usedSize + backingStorageSize), so decoded tensors
+// count. Used by the whole-model bench and by the e2e memory bound (e2e/app-large-file.spec.ts).
 //
 // Workers are reached with Target.setAutoAttach (flatten: false) on the page's CDP session: each worker
 // becomes a child session that we talk to through Target.sendMessageToTarget, and a worker's own workers
 // are children of its session, so messages to them are wrapped once per level.
 
 /** @typedef {{ path: string[], type: string, url: string, peak: number }} Target */
+
+/** Bytes a context holds: its V8 heap and its ArrayBuffers (typed arrays live outside the heap). */
+function held(usage) {
+  return usage.usedSize + (usage.backingStorageSize ?? 0);
+}
 
 export class HeapProbe {
   /** @param {import('playwright-core').CDPSession} cdp a page's CDP session */
@@ -21,6 +28,8 @@ export class HeapProbe {
     /** Largest sum over page + live workers seen in one poll. */
     this.totalPeak = 0;
     this.timer = null;
+    /** Polls that read the page (the e2e asserts the probe really sampled). */
+    this.polls = 0;
     this.errors = [];
     cdp.on('Target.attachedToTarget', (e) => this.attached([], e));
     /** @type {Target[]} targets that ended (terminated workers) keep their peaks here */
@@ -131,17 +140,18 @@ export class HeapProbe {
         ...[...this.targets.values()].map((t) =>
           this.send(t.path, 'Runtime.getHeapUsage').then(
             (r) => {
-              t.peak = Math.max(t.peak, r.usedSize);
-              return r.usedSize;
+              t.peak = Math.max(t.peak, held(r));
+              return held(r);
             },
             () => 0, // a worker that just ended
           ),
         ),
       ]);
-      this.pagePeak = Math.max(this.pagePeak, page.usedSize);
+      this.polls++;
+      this.pagePeak = Math.max(this.pagePeak, held(page));
       this.totalPeak = Math.max(
         this.totalPeak,
-        workers.reduce((a, b) => a + b, page.usedSize),
+        workers.reduce((a, b) => a + b, held(page)),
       );
     } catch (err) {
       if (this.errors.length < 3) this.errors.push(String(err));

@@ -77,7 +77,7 @@ function printRun(r, heap, label) {
     .map((x) => `${path.basename(new URL(x.url || 'about:worker').pathname) || x.type} ${mib(x.peakBytes)}`)
     .join(', ');
   console.log(
-    `${tag} peak JS heap: page ${mib(heap.pageBytes)}, workers [${w}], all together ${mib(heap.totalBytes)} (V8 heap by CDP Runtime.getHeapUsage, polled every 250 ms; ArrayBuffer contents are outside it)`,
+    `${tag} peak JS heap: page ${mib(heap.pageBytes)}, workers [${w}], all together ${mib(heap.totalBytes)} (V8 heap + ArrayBuffers by CDP Runtime.getHeapUsage, polled every 250 ms)`,
   );
   if (!r.complete && r.extrapolation) {
     console.log(

@@ -22,6 +22,8 @@ class FakeCdp implements CdpLike {
     ['w1', 200],
     ['w2', 300],
   ]);
+  /** backingStorageSize (ArrayBuffers) of each target; absent means none reported. */
+  buffers = new Map<string, number>();
   autoAttach: string[] = [];
 
   on(event: string, listener: (p: unknown) => void): this {
@@ -35,7 +37,13 @@ class FakeCdp implements CdpLike {
 
   /** What a session answers to a plain command. */
   private answer(session: string, method: string): object {
-    if (method === 'Runtime.getHeapUsage') return { usedSize: this.heap.get(session) ?? 0 };
+    if (method === 'Runtime.getHeapUsage') {
+      const backing = this.buffers.get(session);
+      return {
+        usedSize: this.heap.get(session) ?? 0,
+        ...(backing !== undefined ? { backingStorageSize: backing } : {}),
+      };
+    }
     if (method === 'Target.setAutoAttach') {
       this.autoAttach.push(session);
       return {};
@@ -125,5 +133,16 @@ describe('HeapProbe', () => {
       totalBytes: 120,
     });
     expect(probe.errors).toEqual([]);
+  });
+});
+
+describe('HeapProbe memory figure', () => {
+  it('counts ArrayBuffer backing stores with the V8 heap (tensors live there)', async () => {
+    const cdp = new FakeCdp();
+    cdp.buffers.set('', 40);
+    const probe = new HeapProbe(cdp);
+    await probe.poll();
+    expect(probe.polls).toBe(1);
+    expect(probe.peaks()).toEqual({ pageBytes: 140, workers: [], totalBytes: 140 });
   });
 });
