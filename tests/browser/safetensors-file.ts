@@ -3,6 +3,8 @@
  * the given roles, each a rows×cols F32 matrix of heavy-tailed pseudo-random values (a fixed LCG, so two
  * calls give the same bytes).
  */
+import { safetensors } from '../fixtures-gen/broken';
+
 export interface ModelFileSpec {
   roles: readonly string[];
   layers: number;
@@ -31,7 +33,7 @@ export function safetensorsFile({
     }
   }
   let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += ' ';
+  while ((8 + json.length) % 8 !== 0) json += ' '; // data 8-byte aligned, as writers do
   const data = new Float32Array(offset / 4);
   let s = 12345;
   for (let i = 0; i < data.length; i++) {
@@ -39,7 +41,7 @@ export function safetensorsFile({
     const u = (s + 0.5) / 2 ** 32;
     data[i] = (u - 0.5) / Math.sqrt(0.05 + u * (1 - u)); // a heavier tail than uniform
   }
-  const len = new Uint8Array(8);
-  new DataView(len.buffer).setBigUint64(0, BigInt(json.length), true);
-  return new File([len, new TextEncoder().encode(json), data], name, { lastModified: 1 });
+  const bytes = safetensors(header, new Uint8Array(data.buffer), json);
+  // The copy is typed as ArrayBuffer-backed, which BlobPart requires.
+  return new File([new Uint8Array(bytes)], name, { lastModified: 1 });
 }
