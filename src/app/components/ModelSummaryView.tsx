@@ -2,7 +2,7 @@
  * What was recognised in the opened files, shown before any spectrum is computed, with the selection
  * (roles, layer range, embeddings/heads) and the plan's totals and time estimate.
  */
-import type { ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { formatEstimate } from '../../core/pipeline/estimate';
 import type { BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
 import { estimatePlan } from '../state/plan-estimate';
@@ -37,6 +37,16 @@ export function ModelSummaryView({
   onReplan,
   onStart,
 }: ModelSummaryViewProps): ReactNode {
+  // A click on a selection control shows at once; the re-planned summary (from the worker, a moment
+  // later) then confirms it. Without this the controlled checkboxes flip back until the worker answers,
+  // and two quick clicks would each re-plan from the old plan, losing the first.
+  const [pendingPlan, setPendingPlan] = useState<PlanOptions | null>(null);
+  useEffect(() => setPendingPlan(null), [summary]);
+  const plan = pendingPlan ?? summary.plan;
+  const replan = (next: PlanOptions): void => {
+    setPendingPlan(next);
+    onReplan(next);
+  };
   const analysed = summary.tensors.filter((t) => t.analysed);
   const skipped = summary.tensors.filter((t) => !t.analysed);
   const dtypes = Object.entries(summary.dtypes)
@@ -125,24 +135,24 @@ export function ModelSummaryView({
           </div>
         )}
       </details>
-      <PlanSelection summary={summary} busy={busy} onReplan={onReplan} />
+      <PlanSelection summary={summary} plan={plan} busy={busy} onReplan={replan} />
       <fieldset className="plan-options">
         <legend>Also analyse</legend>
         <label>
           <input
             type="checkbox"
-            checked={summary.plan.includeEmbeddings === true}
+            checked={plan.includeEmbeddings === true}
             disabled={busy}
-            onChange={(e) => onReplan({ ...summary.plan, includeEmbeddings: e.currentTarget.checked })}
+            onChange={(e) => replan({ ...plan, includeEmbeddings: e.currentTarget.checked })}
           />
           embeddings and output heads
         </label>
         <label>
           <input
             type="checkbox"
-            checked={summary.plan.includeOther === true}
+            checked={plan.includeOther === true}
             disabled={busy}
-            onChange={(e) => onReplan({ ...summary.plan, includeOther: e.currentTarget.checked })}
+            onChange={(e) => replan({ ...plan, includeOther: e.currentTarget.checked })}
           />
           other matrices (outside the attention and MLP blocks)
         </label>

@@ -8,6 +8,8 @@ import type { ModelSummary, PlanOptions } from '../../../workers/contract';
 
 interface PlanSelectionProps {
   summary: ModelSummary;
+  /** The selection as the user last set it (may be ahead of summary.plan while the worker re-plans). */
+  plan: PlanOptions;
   busy: boolean;
   onReplan(plan: PlanOptions): void;
 }
@@ -30,14 +32,11 @@ function layerBounds(summary: ModelSummary): [number, number] | null {
   return [Math.min(...layers), Math.max(...layers)];
 }
 
-export function PlanSelection({ summary, busy, onReplan }: PlanSelectionProps): ReactNode {
+export function PlanSelection({ summary, plan, busy, onReplan }: PlanSelectionProps): ReactNode {
   const roles = blockRoles(summary);
   const bounds = layerBounds(summary);
-  // A click shows at once; the re-planned summary then confirms it (the checkbox never flips back).
-  const [pendingRoles, setPendingRoles] = useState<string[] | null>(null);
-  useEffect(() => setPendingRoles(null), [summary]);
-  const selectedRoles = pendingRoles ?? summary.plan.roles ?? roles;
-  const range = summary.plan.layers ?? bounds;
+  const selectedRoles = plan.roles ?? roles;
+  const range = plan.layers ?? bounds;
   const [first, setFirst] = useState(String(range?.[0] ?? ''));
   const [last, setLast] = useState(String(range?.[1] ?? ''));
   // A new summary (re-plan done, other files) resets the inputs to what the plan really uses.
@@ -50,7 +49,7 @@ export function PlanSelection({ summary, busy, onReplan }: PlanSelectionProps): 
   const withRoles = (next: string[]): PlanOptions => {
     // Every role selected means no filter (new roles of other files are then included too).
     const all = roles.every((r) => next.includes(r));
-    return { ...summary.plan, roles: all ? undefined : roles.filter((r) => next.includes(r)) };
+    return { ...plan, roles: all ? undefined : roles.filter((r) => next.includes(r)) };
   };
 
   const first0 = Number(first);
@@ -69,7 +68,7 @@ export function PlanSelection({ summary, busy, onReplan }: PlanSelectionProps): 
     if (rangeError !== null) return;
     if (range && first0 === range[0] && last0 === range[1]) return;
     const full = first0 === bounds[0] && last0 === bounds[1];
-    onReplan({ ...summary.plan, layers: full ? undefined : [first0, last0] });
+    onReplan({ ...plan, layers: full ? undefined : [first0, last0] });
   };
   const onEnter = (e: KeyboardEvent<HTMLInputElement>): void => {
     if (e.key === 'Enter') commitRange();
@@ -94,7 +93,6 @@ export function PlanSelection({ summary, busy, onReplan }: PlanSelectionProps): 
                   const next = e.currentTarget.checked
                     ? [...selectedRoles, role]
                     : selectedRoles.filter((r) => r !== role);
-                  setPendingRoles(next);
                   onReplan(withRoles(next));
                 }}
               />
