@@ -2,10 +2,13 @@
  * The app's IndexedDB cache (src/app/cache) in a real browser: while another tab holds the database at
  * an older version, the upgrade is blocked and the cache gives up (nothing read, no error); the connection
  * that opens once that tab lets go must not stay open, or it would block every later upgrade (the next
- * release of the app in another tab) for as long as this page lives.
+ * release of the app in another tab) for as long as this page lives. And the cache stays bounded: only
+ * the most recently analysed sets of files keep their matrices.
  */
 import { afterEach, expect, it } from 'vitest';
-import { loadCachedMatrices } from '../../src/app/cache/matrix-cache';
+import { loadCachedMatrices, pruneCachedModels, saveCachedMatrix } from '../../src/app/cache/matrix-cache';
+import { summarizeMatrix } from '../../src/core/result';
+import type { BackendInfo } from '../../workers/contract';
 
 const DB_NAME = 'alphalora-studio';
 
@@ -44,7 +47,80 @@ it('a blocked upgrade gives up without keeping a connection open once it is unbl
   old.db.close();
   await new Promise((resolve) => setTimeout(resolve, 200));
   // A later version (the next release, in another tab) must not be held up by a leftover connection.
-  const next = await openAt(4);
+  const next = await openAt(5); // the app is at version 4
   expect(next.blocked).toBe(false);
   next.db.close();
+});
+
+const CPU: BackendInfo = { name: 'cpu', adapter: 'CPU (float64)', reason: null, software: false };
+
+/** A small finished matrix as the pipeline makes it (a spectrum 1..n, fitted). */
+function matrix(name: string) {
+  const n = 40;
+  return summarizeMatrix(
+    {
+      name,
+      file: 'model.safetensors',
+      layer: 0,
+      role: 'q_proj',
+      kind: 'attention',
+      shape: [n, n],
+      dtype: 'F32',
+    },
+    {
+      eigenvalues: Float64Array.from({ length: n }, (_, i) => (i + 1) ** 1.5),
+      negativeCount: 0,
+      noiseFloor: 0,
+      timings: {},
+      backend: 'cpu',
+    },
+  );
+}
+
+it('pruning keeps the matrices of the most recently analysed files, the current ones always', async () => {
+  await deleteDb();
+  // Files A..E analysed in turn (A first, two matrices each), at distinct times.
+  const files = ['A', 'B', 'C', 'D', 'E'];
+  for (const [i, fp] of files.entries()) {
+    await saveCachedMatrix(fp, matrix('q'), CPU, 1000 + 10 * i);
+    await saveCachedMatrix(fp, matrix('k'), CPU, 1001 + 10 * i);
+  }
+  // B is saved again later (its analysis resumed): it is now more recent than C, D and E.
+  await saveCachedMatrix('B', matrix('v'), CPU, 2000);
+  // A is opened again (the current files) with room for 3: A, then the 2 most recent others (B, E).
+  const dropped = await pruneCachedModels('A', 3);
+  expect(dropped.sort()).toEqual(['C', 'D']);
+  const names = async (fp: string) => (await loadCachedMatrices(fp)).map((m) => m.name).sort();
+  expect(await names('A')).toEqual(['k', 'q']);
+  expect(await names('B')).toEqual(['k', 'q', 'v']);
+  expect(await names('C')).toEqual([]);
+  expect(await names('D')).toEqual([]);
+  expect(await names('E')).toEqual(['k', 'q']);
+  // The stored matrix comes back whole (eigenvalues and fits), not just its key.
+  const [q] = (await loadCachedMatrices('E')).filter((m) => m.name === 'q');
+  expect(Array.from(q.matrix.eigenvalues)).toEqual(Array.from(matrix('q').eigenvalues));
+  expect(q.matrix.fits.alphalora.alpha).toBe(matrix('q').fits.alphalora.alpha);
+  // Within the bound nothing more goes.
+  expect(await pruneCachedModels('A', 3)).toEqual([]);
+});
+
+it('a database of the previous version (3) is upgraded in place: its matrices stay and can be pruned', async () => {
+  await deleteDb();
+  // Version 3 as the last release made it: the matrices store without the savedAt index.
+  await new Promise<void>((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, 3);
+    req.onupgradeneeded = () => {
+      const store = req.result.createObjectStore('matrices', { keyPath: ['fingerprint', 'name'] });
+      store.put({ fingerprint: 'old', name: 'q', savedAt: 5, matrix: matrix('q'), backend: CPU });
+      store.put({ fingerprint: 'older', name: 'q', savedAt: 1, matrix: matrix('q'), backend: CPU });
+    };
+    req.onsuccess = () => {
+      req.result.close();
+      resolve();
+    };
+    req.onerror = () => reject(req.error ?? new Error('open failed'));
+  });
+  expect((await loadCachedMatrices('old')).map((m) => m.name)).toEqual(['q']);
+  expect(await pruneCachedModels('new', 2)).toEqual(['older']);
+  expect((await loadCachedMatrices('old')).map((m) => m.name)).toEqual(['q']);
 });

@@ -5,10 +5,12 @@
  */
 const DB_NAME = 'alphalora-studio';
 // 1: analyses (whole runs); 2: + matrices; 3: analyses dropped, since the matrices store alone serves a
-// finished run as well as a resumed one (keeping both stored every run twice).
-const VERSION = 3;
+// finished run as well as a resumed one (keeping both stored every run twice); 4: + the savedAt index,
+// which finds the least recently analysed files to prune without reading their eigenvalues.
+const VERSION = 4;
 const OLD_ANALYSES = 'analyses';
 export const MATRICES = 'matrices';
+export const SAVED_AT = 'savedAt';
 
 export function hasIndexedDb(): boolean {
   return typeof indexedDB !== 'undefined';
@@ -20,9 +22,10 @@ function openDb(): Promise<IDBDatabase> {
     req.onupgradeneeded = () => {
       const db = req.result;
       if (db.objectStoreNames.contains(OLD_ANALYSES)) db.deleteObjectStore(OLD_ANALYSES);
-      if (!db.objectStoreNames.contains(MATRICES)) {
-        db.createObjectStore(MATRICES, { keyPath: ['fingerprint', 'name'] });
-      }
+      const matrices = db.objectStoreNames.contains(MATRICES)
+        ? (req.transaction as IDBTransaction).objectStore(MATRICES)
+        : db.createObjectStore(MATRICES, { keyPath: ['fingerprint', 'name'] });
+      if (!matrices.indexNames.contains(SAVED_AT)) matrices.createIndex(SAVED_AT, 'savedAt');
     };
     // Another tab holds an older version open: give up (no cache) rather than wait for it.
     let gaveUp = false;
@@ -49,14 +52,33 @@ export function request<T>(
   run: (store: IDBObjectStore) => IDBRequest<T>,
   mode: IDBTransactionMode,
 ): Promise<T> {
+  return transaction(
+    storeName,
+    (store) => {
+      const req = run(store);
+      return () => req.result;
+    },
+    mode,
+  );
+}
+
+/**
+ * Runs `body` in one transaction (it may issue several requests, chained in their callbacks) and resolves
+ * with what the getter it returns reads once the transaction has committed.
+ */
+export function transaction<T>(
+  storeName: string,
+  body: (store: IDBObjectStore) => () => T,
+  mode: IDBTransactionMode,
+): Promise<T> {
   return openDb().then(
     (db) =>
       new Promise<T>((resolve, reject) => {
         const tx = db.transaction(storeName, mode);
-        const req = run(tx.objectStore(storeName));
+        const result = body(tx.objectStore(storeName));
         tx.oncomplete = () => {
           db.close();
-          resolve(req.result);
+          resolve(result());
         };
         const fail = (): void => {
           db.close();

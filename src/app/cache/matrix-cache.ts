@@ -6,7 +6,13 @@
  */
 import type { MatrixResult } from '../../core/result';
 import type { BackendInfo } from '../../../workers/contract';
-import { hasIndexedDb, MATRICES, request } from './db';
+import { hasIndexedDb, MATRICES, request, SAVED_AT, transaction } from './db';
+
+/**
+ * How many sets of files keep their matrices: the most recently analysed ones. Beyond that the cache
+ * would only grow (a 7B model's matrices with their eigenvalues take about 10 MB).
+ */
+export const MAX_CACHED_MODELS = 10;
 
 export interface CachedMatrix {
   fingerprint: string;
@@ -26,9 +32,10 @@ export async function saveCachedMatrix(
   fingerprint: string,
   matrix: MatrixResult,
   backend: BackendInfo,
+  savedAt = Date.now(),
 ): Promise<void> {
   if (!hasIndexedDb()) return;
-  const entry: CachedMatrix = { fingerprint, name: matrix.name, savedAt: Date.now(), matrix, backend };
+  const entry: CachedMatrix = { fingerprint, name: matrix.name, savedAt, matrix, backend };
   try {
     await request(MATRICES, (s) => s.put(entry), 'readwrite');
   } catch (err) {
@@ -53,5 +60,42 @@ export async function deleteCachedMatrices(fingerprint: string): Promise<void> {
     await request(MATRICES, (s) => s.delete(rangeOf(fingerprint)), 'readwrite');
   } catch {
     // nothing cached, nothing to delete
+  }
+}
+
+/**
+ * Drops the matrices of all but the `max` most recently analysed sets of files, `keep` (the files being
+ * analysed now) always counting as the most recent. Reads keys only (the savedAt index), never the
+ * stored eigenvalues. Returns the fingerprints dropped.
+ */
+export async function pruneCachedModels(keep: string, max = MAX_CACHED_MODELS): Promise<string[]> {
+  if (!hasIndexedDb()) return [];
+  try {
+    return await transaction(
+      MATRICES,
+      (store) => {
+        const kept = new Set([keep]);
+        const dropped: string[] = [];
+        const cursor = store.index(SAVED_AT).openKeyCursor(null, 'prev');
+        cursor.onsuccess = () => {
+          const c = cursor.result;
+          if (!c) return;
+          const [fingerprint] = c.primaryKey as [string, string];
+          if (!kept.has(fingerprint) && !dropped.includes(fingerprint)) {
+            if (kept.size < max) kept.add(fingerprint);
+            else {
+              dropped.push(fingerprint);
+              store.delete(rangeOf(fingerprint));
+            }
+          }
+          c.continue();
+        };
+        return () => dropped;
+      },
+      'readwrite',
+    );
+  } catch (err) {
+    console.warn('Matrix cache not pruned:', err);
+    return [];
   }
 }

@@ -7,7 +7,12 @@ import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { toErrorData } from '../../core/errors';
 import type { MatrixResult } from '../../core/result';
 import type { AnalysisCallbacks, BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
-import { deleteCachedMatrices, loadCachedMatrices, saveCachedMatrix } from '../cache/matrix-cache';
+import {
+  deleteCachedMatrices,
+  loadCachedMatrices,
+  pruneCachedModels,
+  saveCachedMatrix,
+} from '../cache/matrix-cache';
 import { fetchSampleModel } from '../open/collect-files';
 import { formatEstimate } from '../../core/pipeline/estimate';
 import { formatBytes } from '../util/format';
@@ -117,14 +122,17 @@ export function useAnalysis(): AnalysisControls {
       resumed: readonly MatrixResult[],
     ): Promise<void> => {
       const c = client();
-      const info = await c.backend();
-      if (signal.aborted) {
-        dispatch({ type: 'finished', run, status: 'cancelled', error: null, elapsedMs: 0 });
-        return;
-      }
-      dispatch({ type: 'analyse-start', run, backend: info });
-      let current = info;
+      // The opened files are this function's from here: released in `finally`, also when cancelled early.
       try {
+        const info = await c.backend();
+        if (signal.aborted) {
+          dispatch({ type: 'finished', run, status: 'cancelled', error: null, elapsedMs: 0 });
+          return;
+        }
+        dispatch({ type: 'analyse-start', run, backend: info });
+        // New results are about to be stored: make room by dropping the least recently analysed files'.
+        void pruneCachedModels(summary.fingerprint);
+        let current = info;
         const callbacks: AnalysisCallbacks = {
           onProgress: (event) => dispatch({ type: 'progress', run, event }),
           onMatrix: (matrix, newSpectra) => {
@@ -174,9 +182,13 @@ export function useAnalysis(): AnalysisControls {
       if (waiting) client().close(waiting.openJob);
       filesRef.current = { ...req, keep: undefined, waited: req.gate === 'always' };
       dispatch({ type: 'open-start', run: runId, what: req.what, keepSummary: req.keepSummary });
+      // The opened files, until handed to analyse() or to the "Start analysis" wait; any other way out
+      // of this run (cancelled, superseded, nothing to do, all cached, an error) releases them in `finally`.
+      let openJob: number | null = null;
       try {
         // 2. Open: headers only; the summary shows at once.
         const opened = await client().open(ctrl.signal, req.files, req.plan);
+        openJob = opened?.openJob ?? null;
         if (!opened || ctrl.signal.aborted) {
           // Cancelled while opening (a superseded run's action is ignored by the reducer).
           dispatch({ type: 'finished', run: runId, status: 'cancelled', error: null, elapsedMs: 0 });
@@ -189,7 +201,6 @@ export function useAnalysis(): AnalysisControls {
         const summary = opened.outcome.summary;
         dispatch({ type: 'opened', run: runId, summary });
         if (summary.totals.matrices === 0) {
-          client().close(opened.openJob);
           dispatch({
             type: 'finished',
             run: runId,
@@ -216,7 +227,6 @@ export function useAnalysis(): AnalysisControls {
           const kept = (req.keep ?? []).filter((m) => planned.has(m.name) && !cachedNames.has(m.name));
           resumed = [...done.map((d) => d.matrix), ...kept];
           if (resumed.length === planned.size) {
-            client().close(opened.openJob);
             const order = new Map(summary.tensors.map((t, i) => [t.name, i]));
             const matrices = resumed.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
             const backend = done[0]?.backend ?? (await client().backend());
@@ -236,6 +246,7 @@ export function useAnalysis(): AnalysisControls {
         if (gate) {
           filesRef.current = { ...req, waited: true };
           pendingRef.current = { run: runId, signal: ctrl.signal, openJob: opened.openJob, summary };
+          openJob = null; // the wait owns it now: start() or the next run releases it
           const left = resumed.length > 0 ? ` (${resumed.length} already done)` : '';
           dispatch({
             type: 'await-start',
@@ -244,10 +255,13 @@ export function useAnalysis(): AnalysisControls {
           });
           return;
         }
-        // 5. Analyse, streaming matrices as they finish.
+        // 5. Analyse, streaming matrices as they finish (analyse() releases the files).
+        openJob = null;
         await analyse(runId, ctrl.signal, opened.openJob, summary, resumed);
       } catch (err) {
         if (!ctrl.signal.aborted) dispatch({ type: 'open-failed', run: runId, errors: [toErrorData(err)] });
+      } finally {
+        if (openJob !== null) client().close(openJob);
       }
     },
     [analyse, client],
