@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect, type Browser, type Download, type Locator, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, findChromium } from '../../scripts/chromium.mjs';
+import { f32Safetensors } from '../../tests/fixtures-gen/broken';
 
 /**
  * Playwright options for a browser without WebGPU (the feature switched off in Blink, in the page and its
@@ -185,23 +186,9 @@ export function networkGuard(
   };
 }
 
-/** A minimal safetensors writer for generated test models (F32, LLaMA names). */
+/** A safetensors file of F32 tensors for generated test models (the fixtures' writer, as a Buffer). */
 export function makeSafetensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Buffer {
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  let offset = 0;
-  for (const t of tensors) {
-    const bytes = t.data.length * 4;
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let json = JSON.stringify(header);
-  while ((8 + json.length) % 8 !== 0) json += ' ';
-  const head = Buffer.alloc(8);
-  head.writeBigUInt64LE(BigInt(json.length));
-  const body = Buffer.concat(
-    tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
-  );
-  return Buffer.concat([head, Buffer.from(json, 'utf8'), body]);
+  return Buffer.from(f32Safetensors(tensors, { format: 'pt' }));
 }
 
 /** Deterministic heavy-ish tailed weights (xorshift + a Student-t-like ratio), so fits are well defined. */

@@ -46,6 +46,28 @@ export function safetensors(
   return concat(u64(h.byteLength), h, data);
 }
 
+/**
+ * A valid F32 safetensors of `tensors`, stored in order, the data 8-byte aligned as writers do (the header
+ * padded with spaces), with an optional `__metadata__`.
+ */
+export function f32Safetensors(
+  tensors: readonly { name: string; shape: number[]; data: Float32Array }[],
+  metadata?: Record<string, string>,
+): Uint8Array {
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
+  let offset = 0;
+  for (const t of tensors) {
+    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  while ((8 + enc.encode(json).byteLength) % 8 !== 0) json += ' ';
+  const data = concat(
+    ...tensors.map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+  );
+  return safetensors(header, data, json);
+}
+
 /** A valid F32 safetensors with one tensor `name` of the given shape, values i * 0.01 + 0.5 (or `values`). */
 export function goodSafetensors(
   name = 'model.layers.0.self_attn.q_proj.weight',
