@@ -152,6 +152,7 @@ test('a model with matrices outside the blocks only (an embedding, a convolution
   await expect(status).toContainText('tick "embeddings and output heads"');
   await page.getByLabel(/other matrices/).check();
   await waitForComplete(page);
+  await expect(status).toHaveText(/^Analysis complete: 1 matrix on the CPU/);
   const rows = page.locator('.matrix-table tbody tr');
   expect(await rows.count()).toBe(1);
   await expect(rows.first()).toContainText('features.0.weight');

@@ -86,7 +86,6 @@ export async function waitForComplete(page: Page): Promise<void> {
   await expect(page.getByRole('status')).toHaveText(/Analysis complete/, { timeout: 150_000 });
 }
 
-/** Layer α as the page computed them (the main element exposes them with 10 significant digits). */
 /**
  * Analyses `files` at `url` in a browser context of its own (an empty IndexedDB: nothing cached, an
  * uninterrupted run) and returns what `read` takes from the finished page: the reference of a test that
@@ -111,6 +110,7 @@ export async function referenceRun<T>(
   }
 }
 
+/** Layer α as the page computed them (the main element exposes them with 10 significant digits). */
 export async function layerAlphas(page: Page): Promise<number[]> {
   const raw = (await page.locator('main').getAttribute('data-layer-alphas')) ?? '';
   return raw === '' ? [] : raw.split(',').map(Number);

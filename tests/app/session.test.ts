@@ -47,4 +47,6 @@ test('session reducer: the completion message names the engines that computed th
   expect(finish(['webgpu', 'cpu', 'cpu'])).toBe(
     'Analysis complete: 3 matrices (1 on WebGPU (test adapter), 2 on the CPU) in 1.5 s.',
   );
+  // One matrix (a lone convolution, say) is "1 matrix".
+  expect(finish(['cpu'])).toBe('Analysis complete: 1 matrix on the CPU in 1.5 s.');
 });

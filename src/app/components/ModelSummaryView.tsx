@@ -6,7 +6,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { formatEstimate } from '../../core/pipeline/estimate';
 import type { BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
 import { estimatePlan } from '../state/plan-estimate';
-import { formatBytes, formatCount } from '../util/format';
+import { formatBytes, formatCount, matrixCount } from '../util/format';
 import { PlanSelection } from './PlanSelection';
 
 const WARNINGS_SHOWN = 4;
@@ -82,7 +82,7 @@ export function ModelSummaryView({
         <div>
           <dt>To analyse</dt>
           <dd data-testid="plan-totals">
-            {summary.totals.matrices} matrices, {formatBytes(summary.totals.bytes)}
+            {matrixCount(summary.totals.matrices)}, {formatBytes(summary.totals.bytes)}
           </dd>
         </div>
       </dl>
@@ -195,8 +195,8 @@ function PlanEstimateLine({
   const cached = summary.totals.matrices - est.matrices;
   return (
     <p className="plan-estimate" data-testid="plan-estimate">
-      Estimated time: {formatEstimate(est.seconds)} on this backend ({engine}) for {est.matrices} matrices,{' '}
-      {formatBytes(est.bytes)}
+      Estimated time: {formatEstimate(est.seconds)} on this backend ({engine}) for {matrixCount(est.matrices)}
+      , {formatBytes(est.bytes)}
       {cached > 0 ? ` (${cached} already done, from the cache)` : ''}. This is an estimate from typical
       throughput; the real time depends on the machine.
     </p>

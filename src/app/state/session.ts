@@ -5,6 +5,7 @@
 import type { StudioErrorData } from '../../core/errors';
 import { backendCounts, type MatrixResult } from '../../core/result';
 import type { BackendInfo, ModelSummary, ProgressEvent } from '../../../workers/contract';
+import { countOf, matrixCount } from '../util/format';
 
 export type RunStatus =
   'idle' | 'opening' | 'opened' | 'analysing' | 'complete' | 'cancelled' | 'failed' | 'imported';
@@ -99,7 +100,7 @@ function completeMessage(
         ? ` ${parts[0].replace(/^\d+ /, '')}`
         : ` (${parts.join(', ')})`;
   const time = cached ? ' (from the cache)' : ` in ${(s.elapsedMs / 1000).toFixed(1)} s`;
-  return `Analysis complete: ${count} matrices${where}${time}.`;
+  return `Analysis complete: ${matrixCount(count)}${where}${time}.`;
 }
 
 /** The progress of a run before its first event: the resumed matrices count as done, so it never goes back. */
@@ -140,7 +141,7 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         status: 'opened',
         summary: a.summary,
         errors: [...s.errors, ...a.summary.errors],
-        message: `Recognised ${a.summary.architecture} (${a.summary.format}), ${a.summary.numLayers} layers; ${a.summary.totals.matrices} matrices to analyse.`,
+        message: `Recognised ${a.summary.architecture} (${a.summary.format}), ${countOf(a.summary.numLayers, 'layer')}; ${matrixCount(a.summary.totals.matrices)} to analyse.`,
       };
     case 'open-failed':
       return {
@@ -167,7 +168,7 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         message:
           s.resumedCount > 0
             ? `Resuming: ${s.resumedCount} of ${total} matrices from the cache, analysing the other ${total - s.resumedCount}…`
-            : `Analysing ${total} matrices…`,
+            : `Analysing ${matrixCount(total)}…`,
       };
     }
     case 'progress':

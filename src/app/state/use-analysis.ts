@@ -15,7 +15,7 @@ import {
 } from '../cache/matrix-cache';
 import { fetchSampleModel } from '../open/collect-files';
 import { formatEstimate } from '../../core/pipeline/estimate';
-import { formatBytes } from '../util/format';
+import { formatBytes, matrixCount } from '../util/format';
 import { AnalysisClient } from '../worker/client';
 import { estimatePlan } from './plan-estimate';
 import { nothingPlannedMessage } from './nothing-planned';
@@ -251,7 +251,7 @@ export function useAnalysis(): AnalysisControls {
           dispatch({
             type: 'await-start',
             run: runId,
-            message: `Ready: ${estimate.matrices} matrices to analyse${left}, ${formatBytes(estimate.bytes)}, ${formatEstimate(estimate.seconds)} on this backend (estimate). Narrow the selection below or start the analysis.`,
+            message: `Ready: ${matrixCount(estimate.matrices)} to analyse${left}, ${formatBytes(estimate.bytes)}, ${formatEstimate(estimate.seconds)} on this backend (estimate). Narrow the selection below or start the analysis.`,
           });
           return;
         }

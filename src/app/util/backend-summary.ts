@@ -4,13 +4,13 @@
  * device moves the rest there.
  */
 import { backendCounts, type MatrixResult } from '../../core/result';
+import { matrixCount } from './format';
 
 export function backendSummary(matrices: readonly MatrixResult[]): string | null {
   if (matrices.length === 0) return null;
   const counts = backendCounts(matrices);
   const parts: string[] = [];
-  const plural = (n: number): string => `${n} ${n === 1 ? 'matrix' : 'matrices'}`;
-  if (counts.webgpu) parts.push(`${plural(counts.webgpu)} on WebGPU (fp32)`);
-  if (counts.cpu) parts.push(`${plural(counts.cpu)} on the CPU (float64)`);
+  if (counts.webgpu) parts.push(`${matrixCount(counts.webgpu)} on WebGPU (fp32)`);
+  if (counts.cpu) parts.push(`${matrixCount(counts.cpu)} on the CPU (float64)`);
   return `Spectra computed: ${parts.join(', ')}.`;
 }

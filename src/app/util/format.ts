@@ -12,6 +12,16 @@ export function formatBytes(n: number): string {
   return `${u === 0 ? v : v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
+/** "1 matrix", "35 matrices": a count with its noun in the right number. */
+export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
+/** "35 matrices" (or "1 matrix"). */
+export function matrixCount(n: number): string {
+  return countOf(n, 'matrix', 'matrices');
+}
+
 export function formatCount(n: number): string {
   if (!Number.isFinite(n)) return '—';
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;
