@@ -82,6 +82,7 @@ export function layerAlphas(rows: LayerRow[]): number[] {
   return rows.map((r) => r.alpha);
 }
 
-function isBlockMatrix(m: MatrixResult): boolean {
+/** A block's Linear matrix (attention or MLP, in a layer): what layer α and the adapters are made of. */
+export function isBlockMatrix(m: Pick<MatrixResult, 'layer' | 'kind'>): boolean {
   return m.layer !== null && (m.kind === 'attention' || m.kind === 'mlp');
 }

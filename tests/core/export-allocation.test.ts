@@ -292,33 +292,44 @@ describe('allocation JSON from imported α', () => {
   });
 });
 
-describe('pooled convolution spectra in the exports', () => {
-  // A 3×3 convolution [16, 8, 3, 3] is 9 kernel-position matrices [16, 8] whose eigenvalues are pooled
-  // (8 each, 72 in all); a 1×1 convolution is one [32, 16] matrix. The pool size is kh·kw of the shape.
-  const conv = (name: string, layer: number | null, shape: [number, number], kernel: [number, number]) =>
-    summarizeMatrix(
-      {
-        name,
-        file: 'cnn.safetensors',
-        layer,
-        role: layer === null ? 'other' : 'down_proj',
-        kind: layer === null ? 'other' : 'mlp',
-        shape,
-        dtype: 'F32',
-        pooledMatrices: kernel[0] * kernel[1],
-      },
-      {
-        eigenvalues: Float64Array.from(
-          { length: Math.min(...shape) * kernel[0] * kernel[1] },
-          (_, i) => 0.01 * (i + 1) ** 1.5,
-        ),
-        negativeCount: 0,
-        noiseFloor: 0,
-        timings: {},
-        backend: 'cpu',
-      },
-    );
+/**
+ * A convolution as the pipeline reports it: kind "other" (a conv never enters a block, even when its name
+ * matches a block rule, so it keeps the layer and role its name gives). A 3×3 convolution [16, 8, 3, 3] is
+ * 9 kernel-position matrices [16, 8] whose eigenvalues are pooled (8 each, 72 in all); a 1×1 convolution
+ * is one [32, 16] matrix. The pool size is kh·kw of the shape.
+ */
+function conv(
+  name: string,
+  layer: number | null,
+  shape: [number, number],
+  kernel: [number, number],
+  backend: 'cpu' | 'webgpu' = 'cpu',
+) {
+  return summarizeMatrix(
+    {
+      name,
+      file: 'cnn.safetensors',
+      layer,
+      role: layer === null ? 'other' : 'down_proj',
+      kind: 'other',
+      shape,
+      dtype: 'F32',
+      pooledMatrices: kernel[0] * kernel[1],
+    },
+    {
+      eigenvalues: Float64Array.from(
+        { length: Math.min(...shape) * kernel[0] * kernel[1] },
+        (_, i) => 0.01 * (i + 1) ** 1.5,
+      ),
+      negativeCount: 0,
+      noiseFloor: 0,
+      timings: {},
+      backend,
+    },
+  );
+}
 
+describe('pooled convolution spectra in the exports', () => {
   it('the CSV has a pooled_matrices column: kh·kw for a convolution, empty for a plain matrix', () => {
     const result = storiesResult();
     result.matrices.push(conv('features.0.weight', null, [16, 8], [3, 3]));
@@ -337,29 +348,26 @@ describe('pooled convolution spectra in the exports', () => {
     back.layerAlphas.forEach((a, i) => expect(a).toBeCloseTo(stories.layerAlpha[i], 9));
   });
 
-  it('the JSON names the pool size of a pooled matrix in a layer, and adds nothing to plain ones', () => {
+  it('a pooled convolution in a layer (planned as "other") stays out of the JSON layers, layer α and trainableParams', () => {
+    const opts = { estimator: 'alphalora', mode: 'safe', beta: 2.5, budget: 20, loraRank: 8 } as const;
+    const plain = buildAllocationJson(storiesResult(), opts);
     const result = storiesResult();
+    // Its name gives it layer 1 and the role down_proj, which is also a target module of every layer.
     result.matrices.push(conv('model.layers.1.mlp.conv.weight', 1, [16, 8], [3, 3]));
-    const json = buildAllocationJson(result, {
-      estimator: 'alphalora',
-      mode: 'safe',
-      beta: 2.5,
-      budget: 20,
-      loraRank: 8,
-    });
-    const layer1 = json.layers[1].matrices;
-    expect(layer1).toHaveLength(8);
-    expect(layer1.find((m) => m.name === 'model.layers.1.mlp.conv.weight')).toMatchObject({
-      shape: [16, 8],
-      pooledMatrices: 9,
-      numEigs: 72,
-    });
+    const json = buildAllocationJson(result, opts);
+    expect(json.layers[1].matrices).toHaveLength(7);
+    expect(json.layers).toEqual(plain.layers);
+    expect(json.layers.map((l) => l.alpha)).toEqual(stories.layerAlpha.map((a) => expect.closeTo(a, 9)));
+    // An adapter goes on a Linear layer, not on a convolution that shares a target role.
+    expect(plain.allocation.trainableParams).not.toBeNull();
+    expect(json.allocation.trainableParams).toBe(plain.allocation.trainableParams);
+    expect(json.allocation.experts).toEqual(plain.allocation.experts);
     for (const layer of json.layers)
-      for (const m of layer.matrices)
-        if (m.name !== 'model.layers.1.mlp.conv.weight') expect('pooledMatrices' in m, m.name).toBe(false);
-    expect(parseAlphaFile(JSON.stringify(json), 'allocation.json').layerAlphas).toEqual(
-      json.layers.map((l) => l.alpha),
-    );
+      for (const m of layer.matrices) expect('pooledMatrices' in m, m.name).toBe(false);
+    // The CSV still lists it, with its pool size.
+    const [header, ...rows] = matrixCsv(result, 'alphalora').trim().split('\n');
+    const row = rows.find((r) => r.startsWith('model.layers.1.mlp.conv.weight,'))!.split(',');
+    expect(row[header.split(',').indexOf('pooled_matrices')]).toBe('9');
   });
 });
 
@@ -455,27 +463,9 @@ const ISSUE_3_SCHEMA = obj({
 });
 
 describe('allocation JSON against the schema text of issue #3', () => {
-  it('a mixed-engine run with a pooled convolution in a layer still has the schema (after JSON)', () => {
+  it('a mixed-engine run with a pooled convolution in a layer (an "other" matrix) still has the schema (after JSON)', () => {
     const result = storiesResult((name) => name.includes('.mlp.'), 'webgpu');
-    const pooled = summarizeMatrix(
-      {
-        name: 'model.layers.2.mlp.conv.weight',
-        file: 'model.safetensors',
-        layer: 2,
-        role: 'down_proj',
-        kind: 'mlp',
-        shape: [16, 8],
-        dtype: 'F32',
-        pooledMatrices: 9,
-      },
-      {
-        eigenvalues: Float64Array.from({ length: 72 }, (_, i) => 0.01 * (i + 1) ** 1.5),
-        negativeCount: 0,
-        noiseFloor: 0,
-        timings: {},
-        backend: 'webgpu',
-      },
-    );
+    const pooled = conv('model.layers.2.mlp.conv.weight', 2, [16, 8], [3, 3], 'webgpu');
     result.matrices.push(pooled);
     for (const estimator of ['alphalora', 'weightwatcher', 'hill-mid'] as const) {
       for (const mode of ['faithful', 'safe'] as const) {

@@ -10,6 +10,7 @@ import { openModel } from '../../src/core/formats/open';
 import type { ModelDescription } from '../../src/core/formats/types';
 import { createCpuBackend } from '../../src/core/linalg/backend';
 import type { SpectrumBackend } from '../../src/core/linalg/backend';
+import { buildLayerTable } from '../../src/core/layers';
 import { analyzeModel } from '../../src/core/pipeline/analyze';
 import { planAnalysis, spectrumFlops, totalsOf } from '../../src/core/pipeline/plan';
 import type { AnalysisPlan } from '../../src/core/pipeline/plan';
@@ -83,6 +84,46 @@ describe('convolution weights in the pipeline (WeightWatcher: one matrix per ker
     expect([item.rows, item.cols, item.pooledMatrices]).toEqual([12, 7, 6]);
     expect(item.flops).toBe(6 * spectrumFlops(12, 7));
     expect(item.bytes).toBe(VALUES.length * 4);
+  });
+
+  it('keeps a convolution named like a block Linear out of the blocks and layer α', async () => {
+    // A 1×1 conv [8, 4, 1, 1] whose name matches an MLP rule (as timm's pointwise convs in blocks.N.mlp
+    // can), next to a real 2-D Linear of the same block.
+    const fc1 = weights(8 * 4, 5);
+    const fc2 = weights(4 * 8, 9);
+    const file = safetensors(
+      {
+        'stages.0.blocks.1.mlp.down_proj.weight': {
+          dtype: 'F32',
+          shape: [8, 4, 1, 1],
+          data_offsets: [0, 128],
+        },
+        'stages.0.blocks.1.mlp.up_proj.weight': { dtype: 'F32', shape: [4, 8], data_offsets: [128, 256] },
+      },
+      f32Bytes([...fc1, ...fc2]),
+    );
+    const model = await openModel([src('timm.safetensors', file)]);
+    const conv = model.tensors.find((t) => t.name === 'stages.0.blocks.1.mlp.down_proj.weight')!;
+    // The name alone places it as an MLP matrix of layer 1: the plan must not take that at its word.
+    expect(conv.placement).toMatchObject({ layer: 1, kind: 'mlp' });
+    expect(conv.kernelMatrices?.count).toBe(1);
+
+    const byDefault = planAnalysis(model);
+    expect(byDefault.items.map((i) => i.name)).toEqual(['stages.0.blocks.1.mlp.up_proj.weight']);
+    expect(byDefault.skipped.find((s) => s.name === conv.name)?.reason).toMatch(
+      /^convolution weight \(1 kernel matrix \[8, 4\].*not analysed by default/,
+    );
+
+    const withOther = planAnalysis(model, { includeOther: true });
+    const item = withOther.items.find((i) => i.name === conv.name)!;
+    expect(item).toMatchObject({ layer: 1, kind: 'other', rows: 8, cols: 4, pooledMatrices: 1 });
+    // Only the Linear fc2 makes layer 1's α, also after the analysis.
+    const result = await analyzeModel(model, withOther, createCpuBackend());
+    expect(result.errors).toEqual([]);
+    const table = buildLayerTable(result.matrices, { estimator: 'alphalora' });
+    expect(table.rows).toHaveLength(2);
+    expect(table.rows[1]!.matrices.map((m) => m.name)).toEqual(['stages.0.blocks.1.mlp.up_proj.weight']);
+    expect(table.roles).toEqual(['up_proj']);
   });
 
   it('pools the eigenvalues of every kernel position and fits them once', async () => {

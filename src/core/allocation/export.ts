@@ -5,7 +5,7 @@
  * JSON has no NaN: a number that is not finite (a failed fit) is written as null.
  */
 import type { FormatName } from '../formats/types';
-import { buildLayerTable } from '../layers';
+import { buildLayerTable, isBlockMatrix } from '../layers';
 import {
   backendCounts,
   metricsFor,
@@ -39,11 +39,6 @@ export interface AllocationMatrixJson {
   failed?: string;
   /** Extra: the engine that computed this matrix's spectrum (absent for imported α). */
   backend?: SpectrumBackendName;
-  /**
-   * Extra, convolutions only: how many kernel-position matrices (kh·kw) were pooled into this spectrum
-   * (`shape` is then each kernel position's [out, in]). Absent for plain matrices.
-   */
-  pooledMatrices?: number;
 }
 
 export interface AllocationLayerJson {
@@ -118,10 +113,11 @@ export function buildAllocationJson(result: AnalysisResult, opts: AllocationExpo
     opts,
   );
   const targets = opts.targetModules ?? table.roles;
-  // Per-layer module shapes: PyTorch nn.Linear layout, weight [out, in] = [rows, cols].
+  // Per-layer module shapes: PyTorch nn.Linear layout, weight [out, in] = [rows, cols]. Only the blocks'
+  // Linear matrices get adapters: an "other" matrix in a layer (a convolution) is not one, whatever its role.
   const modules: ModuleShape[][] = table.rows.map((row) =>
     result.matrices
-      .filter((m) => m.layer === row.index && targets.includes(m.role))
+      .filter((m) => m.layer === row.index && isBlockMatrix(m) && targets.includes(m.role))
       .map((m) => ({ in: m.shape[1], out: m.shape[0] })),
   );
   const anyModule = modules.some((l) => l.length > 0);
@@ -260,7 +256,6 @@ function matrixJson(m: MatrixResult, estimator: EstimatorName): AllocationMatrix
     negativeEigs: metrics.negativeEigs,
     ...(fit.failed !== null ? { failed: fit.failed } : {}),
     backend: m.backend,
-    ...(m.pooledMatrices !== undefined ? { pooledMatrices: m.pooledMatrices } : {}),
   };
 }
 

@@ -91,7 +91,9 @@ function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
     // Roles and the layer range select decoder-block matrices; embeddings and heads have their own switch.
     return null;
   }
-  const inBlock = LINEAR_KINDS.includes(kind) && layer !== null;
+  // A convolution is never a block's Linear matrix, even when its name matches a block rule (timm's
+  // stages.0.blocks.1.mlp.fc1.weight may be a 1×1 conv): it is an "other" matrix.
+  const inBlock = LINEAR_KINDS.includes(kind) && layer !== null && conv === undefined;
   if (!inBlock) {
     if (!opts.includeOther) {
       if (conv !== undefined)
@@ -132,7 +134,8 @@ export function planAnalysis(model: ModelDescription, opts: PlanOptions = {}): A
       file: tensor.file,
       layer: tensor.placement.layer,
       role: tensor.placement.role,
-      kind: tensor.placement.kind,
+      // A convolution placed by a block rule is planned as "other", so that it stays out of layer α.
+      kind: conv !== undefined ? 'other' : tensor.placement.kind,
       rows,
       cols,
       ...(pooled !== undefined ? { pooledMatrices: pooled } : {}),
