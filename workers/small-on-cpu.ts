@@ -7,14 +7,10 @@
  * matrix of a real LLM (4096 wide and more) still runs on the GPU.
  */
 import type { SpectrumBackend, SpectrumInput } from '../src/core/linalg/backend';
+import { isSmallMatrix } from '../src/core/linalg/small-matrix';
 import type { SpectrumResult } from '../src/core/spectral/types';
 
-/** Matrices whose smaller side is at most this many go to the CPU. */
-export const SMALL_MATRIX_MAX_SIDE = 128;
-
-export function isSmallMatrix(rows: number, cols: number): boolean {
-  return Math.min(rows, cols) <= SMALL_MATRIX_MAX_SIDE;
-}
+export { isSmallMatrix, SMALL_MATRIX_MAX_SIDE } from '../src/core/linalg/small-matrix';
 
 export function smallOnCpu(gpu: SpectrumBackend, cpu: SpectrumBackend): SpectrumBackend {
   return {

@@ -5,6 +5,7 @@
  * computing in the pipeline, so the slower of the two sets the pace. Real figures vary several-fold with
  * the machine; the UI says so.
  */
+import { isSmallMatrix } from '../linalg/small-matrix';
 
 /** What the estimate needs to know about the backend (a subset of the worker's BackendInfo). */
 export interface EstimateBackend {
@@ -47,12 +48,6 @@ export const THROUGHPUT: Record<'cpu' | 'webgpu' | 'software', Throughput> = {
   software: { flopsPerSecond: 9e7, bytesPerSecond: 1e9, perMatrixSeconds: 0.05 },
 };
 
-/**
- * Matrices whose smaller side is at most this run on the float64 CPU path even under WebGPU (the worker's
- * small-matrix routing, workers/small-on-cpu.ts); the estimate charges them at the CPU's rate.
- */
-export const CPU_ROUTED_MAX_SIDE = 128;
-
 export interface TimeEstimate {
   seconds: number;
   computeSeconds: number;
@@ -60,7 +55,8 @@ export interface TimeEstimate {
 }
 
 function throughputFor(backend: EstimateBackend, rows: number, cols: number): Throughput {
-  if (backend.name === 'cpu' || Math.min(rows, cols) <= CPU_ROUTED_MAX_SIDE) return THROUGHPUT.cpu;
+  // Small matrices run on the float64 CPU path even under WebGPU (the worker's routing), so at its rate.
+  if (backend.name === 'cpu' || isSmallMatrix(rows, cols)) return THROUGHPUT.cpu;
   return backend.software ? THROUGHPUT.software : THROUGHPUT.webgpu;
 }
 
