@@ -8,27 +8,35 @@ import type { ModelDescription, TensorHandle } from '../../src/core/formats/type
 import { createCpuBackend } from '../../src/core/linalg/backend';
 import { analyzeModel } from '../../src/core/pipeline/analyze';
 import type { ReadTiming } from '../../src/core/pipeline/analyze';
-import { planAnalysis, spectrumFlops } from '../../src/core/pipeline/plan';
-import { StageStats, extrapolateWallTime, stageFlops } from '../../src/core/pipeline/stage-stats';
+import { planAnalysis, spectrumFlops, stageFlops } from '../../src/core/pipeline/plan';
+import { StageStats, extrapolateWallTime } from '../../src/core/pipeline/stage-stats';
 import { GpuMemoryCounter } from '../../src/gpu/memory';
 
-describe('stageFlops', () => {
-  it('splits spectrumFlops into Gram, reduction and tridiagonal terms', () => {
-    for (const [rows, cols] of [
-      [4096, 4096],
-      [11008, 4096],
-      [4096, 11008],
-      [3, 1],
-      [1, 1],
-    ] as const) {
-      const f = stageFlops(rows, cols);
-      expect(f.gram + f.reduction + f.tridiagonal).toBeCloseTo(spectrumFlops(rows, cols), 3);
-    }
-    // 11008×4096: Gram over the longer side, 11008·4096·4097; reduction (4/3)·4096³.
+describe('stageFlops and spectrumFlops', () => {
+  it('count an 11008×4096 spectrum as worked out by hand', () => {
+    // n = 4096 (the smaller side), m = 11008. Gram m·n·(n+1) = 45 088 768 · 4097 = 184 728 682 496;
+    // reduction (4/3)·n³ = (4/3) · 68 719 476 736 = 91 625 968 981.33…; QL 30·n² = 503 316 480.
     const f = stageFlops(11008, 4096);
-    expect(f.gram).toBe(11008 * 4096 * 4097);
-    expect(f.reduction).toBeCloseTo((4 / 3) * 4096 ** 3, 0);
-    expect(f.tridiagonal).toBe(30 * 4096 * 4096);
+    expect(f.gram).toBe(184_728_682_496);
+    expect(f.reduction).toBeCloseTo(91_625_968_981.333, 2);
+    expect(f.tridiagonal).toBe(503_316_480);
+    // The sum: 276 857 967 957.33…, the same either way round (the Gram runs over the longer side).
+    expect(spectrumFlops(11008, 4096)).toBeCloseTo(276_857_967_957.333, 2);
+    expect(spectrumFlops(4096, 11008)).toBeCloseTo(276_857_967_957.333, 2);
+    // A 1×1 matrix: 1·1·2 + 4/3 + 30 = 33.33….
+    expect(spectrumFlops(1, 1)).toBeCloseTo(100 / 3, 12);
+  });
+
+  it("give bench/README.md's 47.2 TFLOP for llama2-7b (128 of 4096×4096, 96 of 11008×4096)", () => {
+    const total = 128 * spectrumFlops(4096, 4096) + 96 * spectrumFlops(11008, 4096);
+    expect(total / 1e12).toBeCloseTo(47.2, 1);
+    // Split as the README does: Gram 26.5 + reduction 20.5 + sterf 0.11 TFLOP.
+    const a = stageFlops(4096, 4096);
+    const b = stageFlops(11008, 4096);
+    const stage = (k: keyof typeof a) => (128 * a[k] + 96 * b[k]) / 1e12;
+    expect(stage('gram')).toBeCloseTo(26.5, 1);
+    expect(stage('reduction')).toBeCloseTo(20.5, 1);
+    expect(stage('tridiagonal')).toBeCloseTo(0.11, 2);
   });
 });
 

@@ -62,14 +62,21 @@ export interface AnalysisPlan {
 }
 
 /**
- * Work of one spectrum, in flops: the symmetric Gram of an m×n matrix (n = the smaller side) costs
- * m·n·(n+1) (half of a GEMM's 2·m·n²), the Householder tridiagonalisation (4/3)·n³, and the root-free QL
- * about 30·n² (small next to the other two). Used for time estimates and the ETA, not for correctness.
+ * Work of one spectrum, in flops, by stage: the symmetric Gram of an m×n matrix (n = the smaller side)
+ * costs m·n·(n+1) (half of a GEMM's 2·m·n²), the Householder tridiagonalisation (4/3)·n³, and the
+ * root-free QL about 30·n² (small next to the other two). Used for time estimates, the ETA and the
+ * benchmark's per-stage GFLOP/s, not for correctness.
  */
-export function spectrumFlops(rows: number, cols: number): number {
+export function stageFlops(rows: number, cols: number): Record<'gram' | 'reduction' | 'tridiagonal', number> {
   const n = Math.min(rows, cols);
   const m = Math.max(rows, cols);
-  return m * n * (n + 1) + (4 / 3) * n * n * n + 30 * n * n;
+  return { gram: m * n * (n + 1), reduction: (4 / 3) * n * n * n, tridiagonal: 30 * n * n };
+}
+
+/** Work of one spectrum, in flops: the sum of its stages' (`stageFlops`). */
+export function spectrumFlops(rows: number, cols: number): number {
+  const f = stageFlops(rows, cols);
+  return f.gram + f.reduction + f.tridiagonal;
 }
 
 const LINEAR_KINDS: readonly TensorKind[] = ['attention', 'mlp'];

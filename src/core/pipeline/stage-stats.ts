@@ -5,7 +5,7 @@
  * normal analysis path never builds these, `npm run bench -- --model` does (from `onRead` and the
  * `MatrixResult.timings` that every backend already reports).
  */
-import { spectrumFlops } from './plan';
+import { spectrumFlops, stageFlops } from './plan';
 
 /** The pipeline's stages, in order. `read` is File.slice + decode, the others come from the backend. */
 export const STAGES = ['read', 'gram', 'reduction', 'tridiagonal', 'fit'] as const;
@@ -24,16 +24,6 @@ export interface MatrixStageRecord {
    */
   matrices?: number;
   stages: Partial<Record<StageName, number>>;
-}
-
-/**
- * The terms of `spectrumFlops` (plan.ts) split by stage: the symmetric Gram m·n·(n+1), the Householder
- * reduction (4/3)·n³ and the tridiagonal QL about 30·n² (n the smaller side). Their sum is spectrumFlops.
- */
-export function stageFlops(rows: number, cols: number): Record<'gram' | 'reduction' | 'tridiagonal', number> {
-  const n = Math.min(rows, cols);
-  const m = Math.max(rows, cols);
-  return { gram: m * n * (n + 1), reduction: (4 / 3) * n * n * n, tridiagonal: 30 * n * n };
 }
 
 export interface StageTotal {
