@@ -30,8 +30,6 @@ export interface EstimateItem {
 export interface Throughput {
   /** Sustained spectrum work, flop/s. */
   flopsPerSecond: number;
-  /** Reading + converting weights (File.slice, dtype decode), bytes/s. */
-  bytesPerSecond: number;
   /** Fixed cost per matrix (dispatches, read-back, fit), seconds. */
   perMatrixSeconds: number;
 }
@@ -40,13 +38,19 @@ export interface Throughput {
  * Figures per backend kind. CPU: the float64 WebAssembly kernels do ≈ 5 GFLOP/s on one core at n = 1024
  * (bench/README.md); 4 GFLOP/s allows for the browser and a shared machine. WebGPU on hardware: 200 GFLOP/s,
  * the low end of bench/README.md's projection for a discrete/laptop GPU (not measured here). SwiftShader:
- * ≈ 0.09 GFLOP/s measured at n = 512 (bench/README.md). Reads: 1 GB/s (SSD, BF16 decode in the worker).
+ * ≈ 0.09 GFLOP/s measured at n = 512 (bench/README.md).
  */
 export const THROUGHPUT: Record<'cpu' | 'webgpu' | 'software', Throughput> = {
-  cpu: { flopsPerSecond: 4e9, bytesPerSecond: 1e9, perMatrixSeconds: 0.002 },
-  webgpu: { flopsPerSecond: 2e11, bytesPerSecond: 1e9, perMatrixSeconds: 0.02 },
-  software: { flopsPerSecond: 9e7, bytesPerSecond: 1e9, perMatrixSeconds: 0.05 },
+  cpu: { flopsPerSecond: 4e9, perMatrixSeconds: 0.002 },
+  webgpu: { flopsPerSecond: 2e11, perMatrixSeconds: 0.02 },
+  software: { flopsPerSecond: 9e7, perMatrixSeconds: 0.05 },
 };
+
+/**
+ * Reading + converting weights (File.slice, dtype decode in the worker), bytes/s: 1 GB/s (an SSD). The
+ * same whatever computes the spectra, since reading always runs in the worker.
+ */
+export const READ_BYTES_PER_SECOND = 1e9;
 
 export interface TimeEstimate {
   seconds: number;
@@ -68,7 +72,7 @@ export function estimateTime(items: readonly EstimateItem[], backend: EstimateBa
     computeSeconds += item.flops / rate.flopsPerSecond + rate.perMatrixSeconds * (item.matrices ?? 1);
     bytes += item.bytes;
   }
-  const readSeconds = bytes / THROUGHPUT.cpu.bytesPerSecond;
+  const readSeconds = bytes / READ_BYTES_PER_SECOND;
   // Reading the next tensor overlaps the current spectrum (prefetch), so the slower stage sets the pace.
   return { seconds: Math.max(computeSeconds, readSeconds), computeSeconds, readSeconds };
 }
