@@ -56,6 +56,12 @@ export interface TensorSummary {
   kernelMatrices?: number;
   /** True when the plan includes it. */
   analysed: boolean;
+  /**
+   * What the plan computes for it, present when analysed (its PlanItem's figures): the analysed matrix
+   * [rows, cols] (a convolution's kernel-position matrix), how many such spectra (kh·kw for a convolution,
+   * else 1) and their flops in all (`spectrumFlops`). The page's time estimate sums these.
+   */
+  work?: { rows: number; cols: number; matrices: number; flops: number };
   /** Why it is not analysed, or null when it is. */
   reason: string | null;
 }

@@ -12,10 +12,11 @@ export function summarizeModel(
   plan: AnalysisPlan,
   options: PlanOptions = {},
 ): Omit<ModelSummary, 'fingerprint'> {
-  const planned = new Set(plan.items.map((i) => i.name));
+  const planned = new Map(plan.items.map((i) => [i.name, i]));
   const reasons = new Map(plan.skipped.map((s) => [s.name, s.reason]));
   const tensors: TensorSummary[] = model.tensors.map((t) => {
-    const analysed = planned.has(t.name);
+    const item = planned.get(t.name);
+    const analysed = item !== undefined;
     return {
       name: t.name,
       file: t.file,
@@ -28,6 +29,16 @@ export function summarizeModel(
       matrixShape: t.matrixShape ? [t.matrixShape[0], t.matrixShape[1]] : null,
       ...(t.kernelMatrices !== undefined ? { kernelMatrices: t.kernelMatrices.count } : {}),
       analysed,
+      ...(item !== undefined
+        ? {
+            work: {
+              rows: item.rows,
+              cols: item.cols,
+              matrices: item.pooledMatrices ?? 1,
+              flops: item.flops,
+            },
+          }
+        : {}),
       reason: analysed ? null : (reasons.get(t.name) ?? t.skipReason ?? 'not planned'),
     };
   });

@@ -13,12 +13,13 @@ import { f32Bytes, safetensors, src } from '../fixtures-gen/broken';
 
 const CPU: BackendInfo = { name: 'cpu', adapter: 'CPU (float64)', reason: null, software: false };
 
-/** spectrumFlops by its formula (plan.ts): m·n·(n+1) + (4/3)·n³ + 30·n², n the smaller side. */
-const flops = (rows: number, cols: number): number => {
-  const n = Math.min(rows, cols);
-  const m = Math.max(rows, cols);
-  return m * n * (n + 1) + (4 / 3) * n ** 3 + 30 * n * n;
-};
+/**
+ * spectrumFlops worked out by hand (m·n·(n+1) + (4/3)·n³ + 30·n², n the smaller side):
+ * 32×32: 32·32·33 + (4/3)·32768 + 30·1024 = 33 792 + 43 690.67 + 30 720 = 108 202.67;
+ * 16×8:  16·8·9 + (4/3)·512 + 30·64 = 1 152 + 682.67 + 1 920 = 3 754.67.
+ */
+const Q_FLOPS = 108_202 + 2 / 3;
+const KERNEL_FLOPS = 3_754 + 2 / 3;
 
 describe('estimatePlan', () => {
   it('charges an analysed convolution as its 9 kernel matrices [16, 8], with its bytes', async () => {
@@ -40,9 +41,16 @@ describe('estimatePlan', () => {
     expect(est.bytes).toBe(4096 + 4608);
     const rate = THROUGHPUT.cpu;
     const want =
-      flops(32, 32) / rate.flopsPerSecond +
+      Q_FLOPS / rate.flopsPerSecond +
       rate.perMatrixSeconds +
-      9 * (flops(16, 8) / rate.flopsPerSecond + rate.perMatrixSeconds);
+      9 * (KERNEL_FLOPS / rate.flopsPerSecond + rate.perMatrixSeconds);
     expect(est.computeSeconds).toBeCloseTo(want, 12);
+    expect(est.readSeconds).toBeCloseTo((4096 + 4608) / 1e9, 15);
+
+    // With the convolution already done (resumed), only q_proj is left to charge.
+    const rest = estimatePlan(summary, CPU, new Set(['features.0.weight']));
+    expect(rest.matrices).toBe(1);
+    expect(rest.bytes).toBe(4096);
+    expect(rest.computeSeconds).toBeCloseTo(Q_FLOPS / rate.flopsPerSecond + rate.perMatrixSeconds, 12);
   });
 });

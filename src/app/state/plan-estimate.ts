@@ -4,7 +4,6 @@
  * to the pure estimator in src/core/pipeline/estimate.ts.
  */
 import { estimateTime, needsConfirmation, type TimeEstimate } from '../../core/pipeline/estimate';
-import { spectrumFlops } from '../../core/pipeline/plan';
 import type { BackendInfo, ModelSummary } from '../../../workers/contract';
 
 export interface PlanEstimate extends TimeEstimate {
@@ -19,15 +18,10 @@ export function estimatePlan(
   backend: BackendInfo,
   done: ReadonlySet<string> = new Set(),
 ): PlanEstimate {
-  // A convolution has no matrixShape: it is kh·kw kernel-position matrices [out, in] (shape[0], shape[1]).
-  const items = summary.tensors
-    .filter((t) => t.analysed && (t.matrixShape !== null || t.kernelMatrices !== undefined))
-    .filter((t) => !done.has(t.name))
-    .map((t) => {
-      const matrices = t.matrixShape === null ? (t.kernelMatrices ?? 1) : 1;
-      const [rows, cols] = t.matrixShape ?? [t.shape[0] ?? 0, t.shape[1] ?? 0];
-      return { rows, cols, bytes: t.byteLength, flops: matrices * spectrumFlops(rows, cols), matrices };
-    });
+  // The plan's own figures per analysed tensor (the worker's summary carries them), less what is done.
+  const items = summary.tensors.flatMap((t) =>
+    t.work !== undefined && !done.has(t.name) ? [{ ...t.work, bytes: t.byteLength }] : [],
+  );
   const estimate = estimateTime(items, backend);
   const bytes = items.reduce((sum, i) => sum + i.bytes, 0);
   return { ...estimate, matrices: items.length, bytes, large: needsConfirmation(estimate, bytes) };
