@@ -2,7 +2,8 @@
  * The name the page (and the exports) give a model, from what was dropped. Checkpoint files are mostly
  * named generically (model.safetensors, model-00001-of-00004.safetensors), so the file name is the last
  * resort. In order:
- *   1. config.json `_name_or_path` (the hub id, or the last meaningful folder of a local path);
+ *   1. config.json `_name_or_path` (the hub id, or a local path's last folder, or the one above when the
+ *      last is a storage folder; never a system or home folder such as /tmp or /home/me);
  *   2. the dropped folder's name (the files' common folder; generic ones such as `sharded`, `bf16` or a
  *      hub-cache snapshot hash are skipped for their parent, and `models--org--name` reads as org/name);
  *   3. the common prefix of several shards (Llama-3-8B-00001-of-00004.gguf -> Llama-3-8B);
@@ -139,7 +140,44 @@ function nameOrPath(config: Record<string, unknown> | undefined): string | null 
   // A local path (absolute, relative, home, Windows) names the folder it was saved to; a hub id
   // (org/name) is kept whole.
   const local = /^([/.~\\]|[a-z]:)/i.test(value) || value.includes('\\') || segments(value).length > 2;
-  return local ? meaningfulFolder(segments(value)) : value;
+  return local ? localPathName(segments(value)) : value;
+}
+
+/** System folders (and the parents of user folders) that name a place on a machine, never a model. */
+const SYSTEM_FOLDERS = new Set([
+  'home',
+  'users',
+  'tmp',
+  'temp',
+  'root',
+  'mnt',
+  'media',
+  'var',
+  'opt',
+  'srv',
+  'usr',
+  'private',
+  'volumes',
+  'content',
+]);
+
+/**
+ * The model folder of a local `_name_or_path`: its last segment, or the one above when the last is a
+ * storage folder (./checkpoints/run-7/bf16 -> run-7). Nothing higher up, and never a system folder or a
+ * user's home folder (/home/me/checkpoints would name the model "me", /tmp/model "tmp"): null then, so
+ * that the dropped folder and the later rules decide.
+ */
+function localPathName(segs: readonly string[]): string | null {
+  for (let i = segs.length - 1; i >= Math.max(0, segs.length - 2); i--) {
+    const d = segs[i]!;
+    const hub = /^models--(.+)$/.exec(d);
+    if (hub) return hub[1]!.replace(/--/g, '/');
+    if (isGenericFolder(d)) continue;
+    const parent = i > 0 ? segs[i - 1]!.toLowerCase() : null;
+    if (SYSTEM_FOLDERS.has(d.toLowerCase()) || parent === 'home' || parent === 'users') return null;
+    return d;
+  }
+  return null;
 }
 
 function architectureName(config: Record<string, unknown> | undefined): string | null {

@@ -21,6 +21,19 @@ describe('model display name', () => {
       'run-7',
     );
     expect(modelDisplayName({ files, config: { _name_or_path: 'C:\\models\\phi-2' } }).name).toBe('phi-2');
+    // A local path that names no model (a user's home, a system folder, only storage folders at its end)
+    // falls through to the dropped folder.
+    for (const place of [
+      '/home/me/checkpoints',
+      '/tmp/model',
+      '/root/models',
+      '/Users/me/checkpoints/bf16',
+      '/data/llama-runs/checkpoints/checkpoint/bf16',
+    ])
+      expect(modelDisplayName({ files, config: { _name_or_path: place } }), place).toEqual({
+        name: 'Some-Folder',
+        from: 'folder',
+      });
     // Empty or not a string: ignored.
     expect(modelDisplayName({ files, config: { _name_or_path: '  ' } }).from).toBe('folder');
     expect(modelDisplayName({ files, config: { _name_or_path: 7 } }).from).toBe('folder');
