@@ -176,20 +176,21 @@ describe('analyzeModel onRead', () => {
     const plan = planAnalysis(model);
     const reads: ReadTiming[] = [];
     const stats = new StageStats();
-    const readMs = new Map<string, number>();
+    const readOf = new Map<string, ReadTiming>();
     const result = await analyzeModel(model, plan, createCpuBackend(), {
       onRead: (r) => {
         reads.push(r);
-        readMs.set(r.name, r.ms);
+        readOf.set(r.name, r);
       },
       onMatrix: (m) =>
         stats.add({
           name: m.name,
           rows: m.shape[0],
           cols: m.shape[1],
-          bytes: 24 * 16 * 4,
+          // What the read reported (0 if it did not: then the byte total below fails).
+          bytes: readOf.get(m.name)?.bytes ?? 0,
           stages: {
-            read: readMs.get(m.name),
+            read: readOf.get(m.name)?.ms,
             gram: m.timings.gram,
             reduction: m.timings.reduction,
             tridiagonal: m.timings.tridiagonal,
@@ -204,10 +205,15 @@ describe('analyzeModel onRead', () => {
       expect(r.bytes).toBe(24 * 16 * 4);
       expect(r.ms).toBeGreaterThanOrEqual(0);
     }
+    // Each matrix's read was reported before its result, so every record has its read time.
+    expect(stats.list().map((r) => r.name)).toEqual(result.matrices.map((m) => m.name));
+    for (const r of stats.list()) expect(r.stages.read, r.name).toBeDefined();
     const s = stats.summary(1);
     expect(s.matrices).toBe(3);
+    // 3 F32 matrices of 24×16: 3 · 24·16·4 bytes, as reported by the reads.
+    expect(s.bytes).toBe(3 * 24 * 16 * 4);
     expect(s.bytes).toBe(plan.totals.bytes);
+    expect(s.flops).toBeCloseTo(3 * spectrumFlops(24, 16), 6);
     expect(s.flops).toBeCloseTo(plan.totals.flops, 6);
-    for (const t of s.stages) expect(t.ms).toBeGreaterThanOrEqual(0);
   });
 });
