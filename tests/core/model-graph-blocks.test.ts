@@ -73,6 +73,37 @@ describe('transformer blocks from the graph', () => {
     expect(placed.has('head')).toBe(false);
   });
 
+  it('finds the score product behind a causal mask: Where(cond, scores, -inf) and Add(mask, scores)', () => {
+    // As HF exports a causal mask: the scores are Where's second operand (its first is the condition),
+    // or the second operand of the mask Add. The condition itself comes from a chain of its own.
+    const masked = (p: string, x: string, mask: (s: string, out: string) => GraphNode[]): GraphNode[] =>
+      llamaLikeBlock(p, x).flatMap((n) =>
+        n.opType === 'Softmax' ? [...mask(`${p}s1`, `${p}s2`), node('Softmax', [`${p}s2`], [`${p}a`])] : [n],
+      );
+    const nodes = [
+      ...masked('b0.', 'x', (s, out) => [
+        node('Less', ['positions', 'limit'], ['b0.causal0']),
+        node('Cast', ['b0.causal0'], ['b0.causal']),
+        node('Where', ['b0.causal', s, 'neg_inf'], [out]),
+      ]),
+      ...masked('b1.', 'b0.out', (s, out) => [
+        node('Mul', ['attention_mask', 'neg_big'], ['b1.mask']),
+        node('Add', ['b1.mask', s], [out]),
+      ]),
+    ];
+    const weights = new Set(WEIGHTS.flatMap((w) => [`b0.${w}`, `b1.${w}`]));
+    const placed = placeByGraph(nodes, weights);
+    const roles = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+    for (const layer of [0, 1])
+      WEIGHTS.forEach((w, i) =>
+        expect(placed.get(`b${layer}.${w}`), `b${layer}.${w}`).toEqual({
+          layer,
+          role: roles[i],
+          kind: i < 4 ? 'attention' : 'mlp',
+        }),
+      );
+  });
+
   it('places a fused QKV weight whose output is sliced three ways, and a plain fc1 -> fc2 MLP', () => {
     const nodes = [
       node('MatMul', ['x', 'wqkv'], ['qkv0']),

@@ -80,8 +80,12 @@ function buildGraph(nodes: GraphNode[], weights: ReadonlySet<string>): Graph {
   return { nodes, producer, consumers, weightOf, weightSlot };
 }
 
-/** The inputs that carry data (not shapes, indices or axes) for the backward trace. */
+/**
+ * The inputs that carry data (not shapes, indices or axes) for the backward trace. Where(cond, a, b)
+ * selects between a and b; its condition is a mask, not data.
+ */
 function dataInputs(n: GraphNode): string[] {
+  if (n.opType === 'Where') return n.inputs.slice(1, 3);
   return BINARY.has(n.opType) ? n.inputs : n.inputs.slice(0, 1);
 }
 
@@ -166,25 +170,40 @@ interface Core {
   value: number;
 }
 
+/**
+ * The score product Q·Kᵀ behind a Softmax input: the nearest weightless MatMul (breadth first) back
+ * through scalings, casts and masks along every data input, since a mask may come first
+ * (Add(mask, scores)) or the scores may be Where's second operand (Where(causal, scores, -inf), as HF
+ * exports causal masks). A weight MatMul ends its path: that is a projection, not a score.
+ */
+function scoreProduct(g: Graph, value: string): number | null {
+  let frontier = [value];
+  const seen = new Set<string>();
+  for (let depth = 0; depth < 4 && frontier.length > 0; depth++) {
+    const next: string[] = [];
+    for (const v of frontier) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      const p = g.producer.get(v);
+      if (p === undefined) continue;
+      const op = g.nodes[p]!.opType;
+      if (op === 'MatMul') {
+        if (!g.weightOf.has(p)) return p;
+        continue;
+      }
+      if (BINARY.has(op) || op === 'Cast') next.push(...dataInputs(g.nodes[p]!));
+    }
+    frontier = next;
+  }
+  return null;
+}
+
 /** Softmax(Q·Kᵀ)·V: both products multiply two activations (no weight). */
 function attentionCores(g: Graph): Core[] {
   const cores: Core[] = [];
   for (const n of g.nodes) {
     if (n.opType !== 'Softmax') continue;
-    // Back from the Softmax input through scalings and masks to the score product.
-    let v = n.inputs[0] ?? '';
-    let score: number | null = null;
-    for (let hop = 0; hop < 4; hop++) {
-      const p = g.producer.get(v);
-      if (p === undefined) break;
-      const op = g.nodes[p]!.opType;
-      if (op === 'MatMul') {
-        if (!g.weightOf.has(p)) score = p;
-        break;
-      }
-      if (!BINARY.has(op) && op !== 'Cast') break;
-      v = g.nodes[p]!.inputs[0] ?? '';
-    }
+    const score = scoreProduct(g, n.inputs[0] ?? '');
     if (score === null) continue;
     const value = firstDownstream(
       g,
