@@ -187,7 +187,7 @@ export function networkGuard(
 }
 
 /** A safetensors file of F32 tensors for generated test models (the fixtures' writer, as a Buffer). */
-export function makeSafetensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Buffer {
+export function makeSafetensors(tensors: readonly GeneratedTensor[]): Buffer {
   return Buffer.from(f32Safetensors(tensors, { format: 'pt' }));
 }
 
@@ -208,29 +208,37 @@ export function syntheticWeights(rows: number, cols: number, seed: number): Floa
   return out;
 }
 
-/** A LLaMA-named F32 model of `layers` blocks whose matrices are all `side`×`side` (7 per block). */
-export function generatedLlama(layers: number, side: number): FileSpec {
-  const attention = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
-  const mlp = ['gate_proj', 'up_proj', 'down_proj'];
-  const tensors = [];
+export interface GeneratedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/**
+ * The tensors of a LLaMA-named F32 model of `layers` blocks whose matrices are all `side`×`side` (7 per
+ * block: q, k, v, o, gate, up, down), with syntheticWeights seeded 1, 2, 3, ... in that order. Tests that
+ * need the weights themselves (a float64 reference, one broken tensor) take them from here.
+ */
+export function generatedLlamaTensors(layers: number, side: number): GeneratedTensor[] {
+  const roles = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj'];
+  roles.push('mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj');
+  const tensors: GeneratedTensor[] = [];
   let seed = 1;
   for (let l = 0; l < layers; l++) {
-    for (const r of attention) {
+    for (const r of roles) {
       tensors.push({
-        name: `model.layers.${l}.self_attn.${r}.weight`,
-        shape: [side, side],
-        data: syntheticWeights(side, side, seed++),
-      });
-    }
-    for (const r of mlp) {
-      tensors.push({
-        name: `model.layers.${l}.mlp.${r}.weight`,
+        name: `model.layers.${l}.${r}.weight`,
         shape: [side, side],
         data: syntheticWeights(side, side, seed++),
       });
     }
   }
-  return { name: 'generated.safetensors', bytes: makeSafetensors(tensors) };
+  return tensors;
+}
+
+/** generatedLlamaTensors as a safetensors file. */
+export function generatedLlama(layers: number, side: number): FileSpec {
+  return { name: 'generated.safetensors', bytes: makeSafetensors(generatedLlamaTensors(layers, side)) };
 }
 
 /**
