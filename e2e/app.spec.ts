@@ -6,7 +6,7 @@ import {
   layerAlphas,
   loadExpected,
   expectFocusVisible,
-  networkGuard,
+  gotoGuarded,
   screenshot,
   setSlider,
   spectraComputed,
@@ -64,15 +64,9 @@ test('the sample model: analysed, α per layer matches the references, allocatio
   page,
   baseURL,
 }) => {
-  const origin = new URL(baseURL ?? 'http://127.0.0.1:4173').origin;
-  const net = networkGuard(page, origin);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
-
-  await page.goto('/');
-  await expect(page.getByText(/WebGPU adapter: .+|WebGPU is unavailable/).first()).toBeVisible();
-  await page.waitForLoadState('networkidle');
-  net.markLoaded();
+  const net = await gotoGuarded(page, baseURL);
   await screenshot(page, '01-start');
 
   await page.getByRole('button', { name: 'Try the sample model' }).click();

@@ -186,6 +186,31 @@ export function networkGuard(
   };
 }
 
+export type NetworkGuard = ReturnType<typeof networkGuard>;
+
+/** The start page's line naming the analysis engine: shown once the app has chosen its backend. */
+export const BACKEND_LINE = /WebGPU adapter: .+|WebGPU is unavailable/;
+
+/**
+ * Opens `url` under a network guard on the test's own origin (Playwright's `baseURL`, which follows
+ * E2E_PORT), waits for the backend line (`backendLine`) and for the network to settle, then marks the page
+ * loaded: every request from then on is recorded in the guard's `afterLoad`.
+ */
+export async function gotoGuarded(
+  page: Page,
+  baseURL: string | undefined,
+  url = '/',
+  backendLine: string | RegExp = BACKEND_LINE,
+): Promise<NetworkGuard> {
+  if (!baseURL) throw new Error("gotoGuarded needs Playwright's baseURL (set in playwright.config.ts)");
+  const net = networkGuard(page, new URL(baseURL).origin);
+  await page.goto(url);
+  await expect(page.getByText(backendLine).first()).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  net.markLoaded();
+  return net;
+}
+
 /** A safetensors file of F32 tensors for generated test models (the fixtures' writer, as a Buffer). */
 export function makeSafetensors(tensors: readonly GeneratedTensor[]): Buffer {
   return Buffer.from(f32Safetensors(tensors, { format: 'pt' }));
