@@ -238,6 +238,9 @@ test('keyboard alone: open the sample, sort the table, select a matrix, move the
   const sortAlpha = page.getByRole('button', { name: /^α/ }).first();
   await tabTo(page, sortAlpha);
   await page.keyboard.press('Enter');
+  // The α column (the button's own header cell) is the sorted one, ascending on the first press, and
+  // the only sorted column.
+  await expect(sortAlpha.locator('xpath=ancestor::th[1]')).toHaveAttribute('aria-sort', 'ascending');
   await expect(page.locator('th[aria-sort="ascending"], th[aria-sort="descending"]')).toHaveCount(1);
   const firstRow = page.locator('.matrix-table tbody tr').first();
   const name = await firstRow.getAttribute('data-matrix');
