@@ -10,7 +10,7 @@ import {
   loadExpected,
   generatedLlama,
   makeSafetensors,
-  networkGuard,
+  gotoGuarded,
   screenshot,
   STORIES,
   syntheticWeights,
@@ -34,11 +34,7 @@ test('dropping the sharded safetensors (two shards, the index and config.json)',
   baseURL,
 }) => {
   // Privacy: once the page has loaded, analysing dropped weights and exporting make no request at all.
-  const net = networkGuard(page, new URL(baseURL ?? 'http://127.0.0.1:4173').origin);
-  await page.goto('/');
-  await expect(page.getByText(/WebGPU adapter: .+|WebGPU is unavailable/).first()).toBeVisible();
-  await page.waitForLoadState('networkidle');
-  net.markLoaded();
+  const net = await gotoGuarded(page, baseURL);
   await dropFiles(page, [
     fixtureFile('sharded/model-00001-of-00002.safetensors'),
     fixtureFile('sharded/model-00002-of-00002.safetensors'),
@@ -189,13 +185,9 @@ test('cancel mid-analysis keeps the matrices already done and drops later ones',
   page,
   baseURL,
 }) => {
-  const net = networkGuard(page, new URL(baseURL ?? 'http://127.0.0.1:4173').origin);
   // A generated LLaMA-named model big enough to take a while on the software adapter (used on request:
   // `software-gpu`; the app would pick the faster CPU path here): 6 layers × 7 × 192².
-  await page.goto('/?software-gpu');
-  await expect(page.getByText(/WebGPU adapter: .+|WebGPU is unavailable/).first()).toBeVisible();
-  await page.waitForLoadState('networkidle');
-  net.markLoaded();
+  const net = await gotoGuarded(page, baseURL, '/?software-gpu');
   await dropFiles(page, [generatedLlama(6, 192)]);
   const bar = page.getByRole('progressbar');
   await expect(bar).toHaveAttribute('aria-valuemax', '42');

@@ -6,10 +6,10 @@ import {
   downloadJson,
   dropFiles,
   generatedLlama,
+  generatedLlamaTensors,
   layerAlphas,
   referenceRun,
   spectraComputed,
-  syntheticWeights,
   waitForComplete,
 } from './helpers/app';
 
@@ -24,17 +24,12 @@ const SIDE = 192;
 const MODEL = generatedLlama(LAYERS, SIDE);
 const MATRICES = LAYERS * 7;
 
-/** α of every matrix of MODEL in float64 in Node (generatedLlama's names and seeds, in its order). */
+/** α of every matrix of MODEL in float64 in Node, from the same generated weights. */
 function float64Alphas(): Map<string, number> {
   const out = new Map<string, number>();
-  const roles = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj'];
-  roles.push('mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj');
-  let seed = 1;
-  for (let l = 0; l < LAYERS; l++) {
-    for (const r of roles) {
-      const { eigenvalues } = spectrumCpu(syntheticWeights(SIDE, SIDE, seed++), SIDE, SIDE);
-      out.set(`model.layers.${l}.${r}.weight`, fitPowerLaw(eigenvalues, 'alphalora').alpha);
-    }
+  for (const t of generatedLlamaTensors(LAYERS, SIDE)) {
+    const { eigenvalues } = spectrumCpu(t.data, SIDE, SIDE);
+    out.set(t.name, fitPowerLaw(eigenvalues, 'alphalora').alpha);
   }
   return out;
 }

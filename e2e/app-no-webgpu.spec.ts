@@ -3,7 +3,7 @@ import {
   generatedLlama,
   layerAlphas,
   loadExpected,
-  networkGuard,
+  gotoGuarded,
   uploadFiles,
   waitForComplete,
   WITHOUT_WEBGPU,
@@ -32,11 +32,7 @@ test('cancel on the CPU pool stops the run, keeps what is done, and a new run wo
   page,
   baseURL,
 }) => {
-  const net = networkGuard(page, new URL(baseURL ?? 'http://127.0.0.1:4173').origin);
-  await page.goto('/');
-  await expect(page.getByText('WebGPU is unavailable — analysing on the CPU')).toBeVisible();
-  await page.waitForLoadState('networkidle');
-  net.markLoaded();
+  const net = await gotoGuarded(page, baseURL, '/', 'WebGPU is unavailable — analysing on the CPU');
   // 21 matrices of 512×512: a few tenths of a second each in float64.
   await uploadFiles(page, [generatedLlama(3, 512)]);
   const bar = page.getByRole('progressbar');

@@ -2,11 +2,11 @@ import { expect, test, type Page } from '@playwright/test';
 import {
   dropFiles,
   generatedLlama,
+  generatedLlamaTensors,
   layerAlphas,
   makeSafetensors,
   referenceRun,
   spectraComputed,
-  syntheticWeights,
   waitForComplete,
 } from './helpers/app';
 
@@ -156,17 +156,10 @@ test('a matrix that failed is not hidden by the cache: the same files again show
 }) => {
   // One block of 7 matrices, one of them with a NaN: the run completes with 6 and names the seventh.
   const broken = 'model.layers.0.mlp.down_proj.weight';
-  const names = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj'].concat([
-    'mlp.gate_proj',
-    'mlp.up_proj',
-    'mlp.down_proj',
-  ]);
-  const tensors = names.map((n, i) => {
-    const data = syntheticWeights(64, 64, i + 1);
-    const name = `model.layers.0.${n}.weight`;
-    if (name === broken) data[5] = NaN;
-    return { name, shape: [64, 64], data };
-  });
+  const tensors = generatedLlamaTensors(1, 64);
+  const target = tensors.find((t) => t.name === broken);
+  if (!target) throw new Error(`generatedLlamaTensors(1, 64) has no ${broken}`);
+  target.data[5] = NaN;
   const file = { name: 'with-nan.safetensors', bytes: makeSafetensors(tensors) };
   await page.goto('/');
   await dropFiles(page, [file]);

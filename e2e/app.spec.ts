@@ -6,7 +6,7 @@ import {
   layerAlphas,
   loadExpected,
   expectFocusVisible,
-  networkGuard,
+  gotoGuarded,
   screenshot,
   setSlider,
   spectraComputed,
@@ -64,15 +64,9 @@ test('the sample model: analysed, α per layer matches the references, allocatio
   page,
   baseURL,
 }) => {
-  const origin = new URL(baseURL ?? 'http://127.0.0.1:4173').origin;
-  const net = networkGuard(page, origin);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
-
-  await page.goto('/');
-  await expect(page.getByText(/WebGPU adapter: .+|WebGPU is unavailable/).first()).toBeVisible();
-  await page.waitForLoadState('networkidle');
-  net.markLoaded();
+  const net = await gotoGuarded(page, baseURL);
   await screenshot(page, '01-start');
 
   await page.getByRole('button', { name: 'Try the sample model' }).click();
@@ -244,6 +238,9 @@ test('keyboard alone: open the sample, sort the table, select a matrix, move the
   const sortAlpha = page.getByRole('button', { name: /^α/ }).first();
   await tabTo(page, sortAlpha);
   await page.keyboard.press('Enter');
+  // The α column (the button's own header cell) is the sorted one, ascending on the first press, and
+  // the only sorted column.
+  await expect(sortAlpha.locator('xpath=ancestor::th[1]')).toHaveAttribute('aria-sort', 'ascending');
   await expect(page.locator('th[aria-sort="ascending"], th[aria-sort="descending"]')).toHaveCount(1);
   const firstRow = page.locator('.matrix-table tbody tr').first();
   const name = await firstRow.getAttribute('data-matrix');

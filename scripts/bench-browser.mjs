@@ -21,8 +21,20 @@ export async function openBenchBrowser(root, viteOptions = {}) {
   });
   await server.listen();
   const base = server.resolvedUrls?.local[0];
-  const browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
-  const page = await browser.newPage();
+  /** @type {import('playwright-core').Browser | undefined} */
+  let browser;
+  /** @type {import('playwright-core').Page} */
+  let page;
+  try {
+    browser = await chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
+    page = await browser.newPage();
+  } catch (err) {
+    // The listening Vite server (and a launched browser) would keep Node alive: the bench would hang
+    // instead of failing with this error.
+    await browser?.close().catch(() => undefined);
+    await server.close().catch(() => undefined);
+    throw err;
+  }
   page.on('console', (m) => {
     if (m.text().startsWith('[bench]') || m.type() === 'error' || process.env.BENCH_VERBOSE)
       console.log(m.text());

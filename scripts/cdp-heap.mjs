@@ -28,6 +28,8 @@ export class HeapProbe {
     /** Largest sum over page + live workers seen in one poll. */
     this.totalPeak = 0;
     this.timer = null;
+    /** The poll under way, if any: a new one waits for it rather than piling up behind a hung target. */
+    this.inFlight = null;
     /** Polls that read the page (the e2e asserts the probe really sampled). */
     this.polls = 0;
     this.errors = [];
@@ -60,11 +62,18 @@ export class HeapProbe {
     this.ended = [];
   }
 
+  /** A target ended: it and the workers it started (sessions below it) are polled no more; peaks kept. */
   detached(key) {
     const t = this.targets.get(key);
     if (!t) return;
     this.targets.delete(key);
     this.ended.push(t);
+    for (const [k, child] of this.targets) {
+      if (k.startsWith(`${key}/`)) {
+        this.targets.delete(k);
+        this.ended.push(child);
+      }
+    }
   }
 
   /** { pageBytes, workers: [{ type, url, peakBytes }], totalBytes } */
@@ -133,7 +142,20 @@ export class HeapProbe {
     return this.cdp.send('Target.sendMessageToTarget', { sessionId: path[0], message }).then(() => reply);
   }
 
-  async poll() {
+  /**
+   * Reads every heap once. Not reentrant: while a poll waits (up to 5 s on a target that does not answer),
+   * the timer's later calls get the same promise instead of starting more polls.
+   */
+  poll() {
+    if (!this.inFlight) {
+      this.inFlight = this.readAll().finally(() => {
+        this.inFlight = null;
+      });
+    }
+    return this.inFlight;
+  }
+
+  async readAll() {
     try {
       const [page, ...workers] = await Promise.all([
         this.cdp.send('Runtime.getHeapUsage'),

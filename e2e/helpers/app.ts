@@ -186,8 +186,33 @@ export function networkGuard(
   };
 }
 
+export type NetworkGuard = ReturnType<typeof networkGuard>;
+
+/** The start page's line naming the analysis engine: shown once the app has chosen its backend. */
+export const BACKEND_LINE = /WebGPU adapter: .+|WebGPU is unavailable/;
+
+/**
+ * Opens `url` under a network guard on the test's own origin (Playwright's `baseURL`, which follows
+ * E2E_PORT), waits for the backend line (`backendLine`) and for the network to settle, then marks the page
+ * loaded: every request from then on is recorded in the guard's `afterLoad`.
+ */
+export async function gotoGuarded(
+  page: Page,
+  baseURL: string | undefined,
+  url = '/',
+  backendLine: string | RegExp = BACKEND_LINE,
+): Promise<NetworkGuard> {
+  if (!baseURL) throw new Error("gotoGuarded needs Playwright's baseURL (set in playwright.config.ts)");
+  const net = networkGuard(page, new URL(baseURL).origin);
+  await page.goto(url);
+  await expect(page.getByText(backendLine).first()).toBeVisible();
+  await page.waitForLoadState('networkidle');
+  net.markLoaded();
+  return net;
+}
+
 /** A safetensors file of F32 tensors for generated test models (the fixtures' writer, as a Buffer). */
-export function makeSafetensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Buffer {
+export function makeSafetensors(tensors: readonly GeneratedTensor[]): Buffer {
   return Buffer.from(f32Safetensors(tensors, { format: 'pt' }));
 }
 
@@ -208,29 +233,37 @@ export function syntheticWeights(rows: number, cols: number, seed: number): Floa
   return out;
 }
 
-/** A LLaMA-named F32 model of `layers` blocks whose matrices are all `side`×`side` (7 per block). */
-export function generatedLlama(layers: number, side: number): FileSpec {
-  const attention = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
-  const mlp = ['gate_proj', 'up_proj', 'down_proj'];
-  const tensors = [];
+export interface GeneratedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/**
+ * The tensors of a LLaMA-named F32 model of `layers` blocks whose matrices are all `side`×`side` (7 per
+ * block: q, k, v, o, gate, up, down), with syntheticWeights seeded 1, 2, 3, ... in that order. Tests that
+ * need the weights themselves (a float64 reference, one broken tensor) take them from here.
+ */
+export function generatedLlamaTensors(layers: number, side: number): GeneratedTensor[] {
+  const roles = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj'];
+  roles.push('mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj');
+  const tensors: GeneratedTensor[] = [];
   let seed = 1;
   for (let l = 0; l < layers; l++) {
-    for (const r of attention) {
+    for (const r of roles) {
       tensors.push({
-        name: `model.layers.${l}.self_attn.${r}.weight`,
-        shape: [side, side],
-        data: syntheticWeights(side, side, seed++),
-      });
-    }
-    for (const r of mlp) {
-      tensors.push({
-        name: `model.layers.${l}.mlp.${r}.weight`,
+        name: `model.layers.${l}.${r}.weight`,
         shape: [side, side],
         data: syntheticWeights(side, side, seed++),
       });
     }
   }
-  return { name: 'generated.safetensors', bytes: makeSafetensors(tensors) };
+  return tensors;
+}
+
+/** generatedLlamaTensors as a safetensors file. */
+export function generatedLlama(layers: number, side: number): FileSpec {
+  return { name: 'generated.safetensors', bytes: makeSafetensors(generatedLlamaTensors(layers, side)) };
 }
 
 /**

@@ -25,6 +25,9 @@ class FakeCdp implements CdpLike {
   /** backingStorageSize (ArrayBuffers) of each target; absent means none reported. */
   buffers = new Map<string, number>();
   autoAttach: string[] = [];
+  /** Runtime.getHeapUsage requests to the page, and a promise that holds their replies while set. */
+  pageReads = 0;
+  gate: Promise<void> | null = null;
 
   on(event: string, listener: (p: unknown) => void): this {
     this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
@@ -78,7 +81,9 @@ class FakeCdp implements CdpLike {
       }
       return Promise.resolve({});
     }
-    return Promise.resolve(this.answer('', method));
+    if (method === 'Runtime.getHeapUsage') this.pageReads++;
+    const reply = (): object => this.answer('', method);
+    return this.gate ? this.gate.then(reply) : Promise.resolve(reply());
   }
 }
 
@@ -144,5 +149,55 @@ describe('HeapProbe memory figure', () => {
     await probe.poll();
     expect(probe.polls).toBe(1);
     expect(probe.peaks()).toEqual({ pageBytes: 140, workers: [], totalBytes: 140 });
+  });
+});
+
+describe('HeapProbe polling', () => {
+  it('does not start a poll while one is still waiting for a reply', async () => {
+    const cdp = new FakeCdp();
+    const probe = new HeapProbe(cdp);
+    let release = (): void => undefined;
+    cdp.gate = new Promise((r) => (release = r));
+    // A page that does not answer: the timer's next ticks join the poll under way.
+    const first = probe.poll();
+    const again = [probe.poll(), probe.poll(), probe.poll()];
+    expect(again.every((p) => p === first)).toBe(true);
+    expect(cdp.pageReads).toBe(1);
+    release();
+    await Promise.all([first, ...again]);
+    expect(probe.polls).toBe(1);
+    // Once it has finished, the next call reads again.
+    cdp.gate = null;
+    await probe.poll();
+    expect(cdp.pageReads).toBe(2);
+    expect(probe.polls).toBe(2);
+  });
+
+  it('stops polling the nested workers of a worker that ended, and keeps their peaks', async () => {
+    const cdp = new FakeCdp();
+    const probe = new HeapProbe(cdp);
+    cdp.emit('Target.attachedToTarget', { sessionId: 'w1', targetInfo: { type: 'worker', url: 'a' } });
+    cdp.emit('Target.receivedMessageFromTarget', {
+      sessionId: 'w1',
+      message: JSON.stringify({
+        method: 'Target.attachedToTarget',
+        params: { sessionId: 'w2', targetInfo: { type: 'worker', url: 'b' } },
+      }),
+    });
+    await probe.poll();
+    // The outer worker ends: Chromium reports only its own detach; its nested worker went with it.
+    cdp.emit('Target.detachedFromTarget', { sessionId: 'w1' });
+    cdp.heap.set('w1', 9999).set('w2', 9999);
+    cdp.heap.set('', 1000);
+    await probe.poll();
+    // Had w2 still been polled, the total would include its 9999.
+    expect(probe.peaks()).toEqual({
+      pageBytes: 1000,
+      workers: [
+        { type: 'worker', url: 'a', peakBytes: 200 },
+        { type: 'worker', url: 'b', peakBytes: 300 },
+      ],
+      totalBytes: 1000,
+    });
   });
 });
