@@ -5,7 +5,7 @@
  * release of the app in another tab) for as long as this page lives. And the cache stays bounded: only
  * the most recently analysed sets of files keep their matrices.
  */
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { loadCachedMatrices, pruneCachedModels, saveCachedMatrix } from '../../src/app/cache/matrix-cache';
 import { summarizeMatrix } from '../../src/core/result';
 import type { BackendInfo } from '../../workers/contract';
@@ -36,7 +36,10 @@ function openAt(version: number): Promise<{ db: IDBDatabase; blocked: boolean }>
   });
 }
 
-afterEach(deleteDb);
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await deleteDb();
+});
 
 it('a blocked upgrade gives up without keeping a connection open once it is unblocked', async () => {
   await deleteDb();
@@ -123,4 +126,20 @@ it('a database of the previous version (3) is upgraded in place: its matrices st
   expect((await loadCachedMatrices('old')).map((m) => m.name)).toEqual(['q']);
   expect(await pruneCachedModels('new', 2)).toEqual(['older']);
   expect((await loadCachedMatrices('old')).map((m) => m.name)).toEqual(['q']);
+});
+
+it('one connection serves every transaction until another version asks for it, then the next one reopens', async () => {
+  await deleteDb(); // also lets go of a connection an earlier test left cached
+  const open = vi.spyOn(indexedDB, 'open');
+  for (const name of ['q', 'k', 'v']) await saveCachedMatrix('F', matrix(name), CPU);
+  expect((await loadCachedMatrices('F')).map((m) => m.name).sort()).toEqual(['k', 'q', 'v']);
+  expect(await pruneCachedModels('F', 3)).toEqual([]);
+  expect(open).toHaveBeenCalledTimes(1);
+  // A newer release in another tab: the page's connection closes at once (the upgrade is not blocked)...
+  const next = await openAt(5);
+  expect(next.blocked).toBe(false);
+  next.db.close();
+  // ...and the next transaction opens again (that version is newer than the app's: no cache, no error).
+  await expect(loadCachedMatrices('F')).resolves.toEqual([]);
+  expect(open).toHaveBeenCalledTimes(3); // the app's first, the test's version 5, the app's again
 });

@@ -74,23 +74,24 @@ export async function pruneCachedModels(keep: string, max = MAX_CACHED_MODELS): 
     return await transaction(
       MATRICES,
       (store) => {
+        // One pass over the index, newest first: each fingerprint is kept or dropped when first seen.
         const kept = new Set([keep]);
-        const dropped: string[] = [];
+        const dropped = new Set<string>();
         const cursor = store.index(SAVED_AT).openKeyCursor(null, 'prev');
         cursor.onsuccess = () => {
           const c = cursor.result;
           if (!c) return;
           const [fingerprint] = c.primaryKey as [string, string];
-          if (!kept.has(fingerprint) && !dropped.includes(fingerprint)) {
+          if (!kept.has(fingerprint) && !dropped.has(fingerprint)) {
             if (kept.size < max) kept.add(fingerprint);
             else {
-              dropped.push(fingerprint);
+              dropped.add(fingerprint);
               store.delete(rangeOf(fingerprint));
             }
           }
           c.continue();
         };
-        return () => dropped;
+        return () => [...dropped];
       },
       'readwrite',
     );
