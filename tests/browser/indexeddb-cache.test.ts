@@ -41,15 +41,26 @@ afterEach(async () => {
   await deleteDb();
 });
 
-it('a blocked upgrade gives up without keeping a connection open once it is unblocked', async () => {
-  await deleteDb();
+it('a blocked upgrade gives up and closes the connection that opens once it is unblocked', async () => {
+  await deleteDb(); // also lets go of a connection an earlier test left cached
   // "Another tab" with the version-1 database open, which does not close it when asked.
   const old = await openAt(1);
+  const open = vi.spyOn(indexedDB, 'open');
   await expect(loadCachedMatrices('fingerprint')).resolves.toEqual([]);
-  // That tab goes away: the app's pending open now completes, after the cache gave up on it.
+  // The app's own open request, still pending behind the old tab.
+  expect(open).toHaveBeenCalledTimes(1);
+  const late = open.mock.results[0].value as IDBOpenDBRequest;
+  // That tab goes away: the app's open now completes, after the cache gave up on it. This listener is
+  // added after the app's handler, so it runs once the app has dealt with the connection.
+  const opened = new Promise((resolve) => late.addEventListener('success', resolve, { once: true }));
   old.db.close();
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  // A later version (the next release, in another tab) must not be held up by a leftover connection.
+  await opened;
+  // The late connection was closed (a closed connection refuses to start a transaction)...
+  expect(() => late.result.transaction('matrices')).toThrow();
+  // ...and is not the page's connection either: the next read opens again, and finds the (empty) cache.
+  await expect(loadCachedMatrices('fingerprint')).resolves.toEqual([]);
+  expect(open).toHaveBeenCalledTimes(2);
+  // End to end: a later version (the next release, in another tab) is not held up by this page.
   const next = await openAt(5); // the app is at version 4
   expect(next.blocked).toBe(false);
   next.db.close();
