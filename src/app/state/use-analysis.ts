@@ -221,7 +221,7 @@ export function useAnalysis(): AnalysisControls {
           // of them: the stored result is shown at once. A matrix that failed (NaN) is never stored, so it
           // is tried, and its error shown, again.
           const planned = new Set(summary.tensors.filter((t) => t.analysed).map((t) => t.name));
-          const done = (await loadCachedMatrices(summary.fingerprint)).filter((m) => planned.has(m.name));
+          const done = await loadCachedMatrices(summary.fingerprint, planned);
           if (ctrl.signal.aborted) return;
           const cachedNames = new Set(done.map((d) => d.name));
           const kept = (req.keep ?? []).filter((m) => planned.has(m.name) && !cachedNames.has(m.name));
