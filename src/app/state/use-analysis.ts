@@ -19,6 +19,7 @@ import { formatBytes, matrixCount } from '../util/format';
 import { AnalysisClient } from '../worker/client';
 import { estimatePlan } from './plan-estimate';
 import { nothingPlannedMessage } from './nothing-planned';
+import { inPlanOrder } from './plan-order';
 import { initialSession, sessionReducer, type ImportedAlphas, type SessionState } from './session';
 
 /**
@@ -225,12 +226,10 @@ export function useAnalysis(): AnalysisControls {
           if (ctrl.signal.aborted) return;
           const cachedNames = new Set(done.map((d) => d.name));
           const kept = (req.keep ?? []).filter((m) => planned.has(m.name) && !cachedNames.has(m.name));
-          resumed = [...done.map((d) => d.matrix), ...kept];
+          resumed = inPlanOrder([...done.map((d) => d.matrix), ...kept], summary);
           if (resumed.length === planned.size) {
-            const order = new Map(summary.tensors.map((t, i) => [t.name, i]));
-            const matrices = resumed.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
             const backend = done[0]?.backend ?? (await client().backend());
-            dispatch({ type: 'cache-hit', run: runId, matrices, backend });
+            dispatch({ type: 'cache-hit', run: runId, matrices: resumed, backend });
             return;
           }
         } else {
