@@ -114,6 +114,21 @@ export function useAnalysis(): AnalysisControls {
     [],
   );
 
+  /**
+   * Ends whatever ran before (every new intent does: open, the sample, an import): its late results are
+   * dropped by aborting its signal, and a model waiting for "Start analysis" is closed in the worker.
+   * Returns the controller of what starts now.
+   */
+  const supersede = useCallback((): AbortController => {
+    abortRef.current?.abort();
+    const ctrl = new AbortController();
+    abortRef.current = ctrl;
+    const waiting = pendingRef.current;
+    pendingRef.current = null;
+    if (waiting) client().close(waiting.openJob);
+    return ctrl;
+  }, [client]);
+
   const analyse = useCallback(
     async (
       run: number,
@@ -174,13 +189,8 @@ export function useAnalysis(): AnalysisControls {
   const run = useCallback(
     async (req: RunRequest): Promise<void> => {
       // 1. Supersede whatever ran before: its late results are dropped; a waiting model is closed.
-      abortRef.current?.abort();
-      const ctrl = new AbortController();
-      abortRef.current = ctrl;
+      const ctrl = supersede();
       const runId = ++runRef.current;
-      const waiting = pendingRef.current;
-      pendingRef.current = null;
-      if (waiting) client().close(waiting.openJob);
       filesRef.current = { ...req, keep: undefined, waited: req.gate === 'always' };
       dispatch({ type: 'open-start', run: runId, what: req.what, keepSummary: req.keepSummary });
       // The opened files, until handed to analyse() or to the "Start analysis" wait; any other way out
@@ -263,7 +273,7 @@ export function useAnalysis(): AnalysisControls {
         if (openJob !== null) client().close(openJob);
       }
     },
-    [analyse, client],
+    [analyse, client, supersede],
   );
 
   const start = useCallback(() => {
@@ -282,9 +292,7 @@ export function useAnalysis(): AnalysisControls {
   );
 
   const openSample = useCallback(() => {
-    abortRef.current?.abort();
-    const ctrl = new AbortController();
-    abortRef.current = ctrl;
+    const ctrl = supersede();
     fetchSampleModel(ctrl.signal).then(
       (files) => {
         if (!ctrl.signal.aborted) {
@@ -295,7 +303,7 @@ export function useAnalysis(): AnalysisControls {
         if (!ctrl.signal.aborted) dispatch({ type: 'error', error: toErrorData(err) });
       },
     );
-  }, [run]);
+  }, [run, supersede]);
 
   const cancel = useCallback(() => abortRef.current?.abort(), []);
 
@@ -320,10 +328,13 @@ export function useAnalysis(): AnalysisControls {
     [run],
   );
 
-  const importAlphas = useCallback((imported: ImportedAlphas) => {
-    abortRef.current?.abort();
-    dispatch({ type: 'imported', run: ++runRef.current, imported });
-  }, []);
+  const importAlphas = useCallback(
+    (imported: ImportedAlphas) => {
+      supersede();
+      dispatch({ type: 'imported', run: ++runRef.current, imported });
+    },
+    [supersede],
+  );
 
   const reportError = useCallback((message: string, file?: string) => {
     dispatch({ type: 'error', error: { name: 'StudioError', code: 'BAD_INPUT', message, file } });
