@@ -136,11 +136,13 @@ export function useAnalysis(): AnalysisControls {
       openJob: number,
       summary: ModelSummary,
       resumed: readonly MatrixResult[],
+      // The backend as the caller has it (run() just asked), or the question itself (start(), later).
+      backend: BackendInfo | Promise<BackendInfo>,
     ): Promise<void> => {
       const c = client();
       // The opened files are this function's from here: released in `finally`, also when cancelled early.
       try {
-        const info = await c.backend();
+        const info = await backend;
         if (signal.aborted) {
           dispatch({ type: 'finished', run, status: 'cancelled', error: null, elapsedMs: 0 });
           return;
@@ -266,7 +268,7 @@ export function useAnalysis(): AnalysisControls {
         }
         // 5. Analyse, streaming matrices as they finish (analyse() releases the files).
         openJob = null;
-        await analyse(runId, ctrl.signal, opened.openJob, summary, resumed);
+        await analyse(runId, ctrl.signal, opened.openJob, summary, resumed, info);
       } catch (err) {
         if (!ctrl.signal.aborted) dispatch({ type: 'open-failed', run: runId, errors: [toErrorData(err)] });
       } finally {
@@ -280,8 +282,15 @@ export function useAnalysis(): AnalysisControls {
     const pending = pendingRef.current;
     if (!pending || pending.run !== runRef.current || pending.signal.aborted) return;
     pendingRef.current = null;
-    void analyse(pending.run, pending.signal, pending.openJob, pending.summary, stateRef.current.matrices);
-  }, [analyse]);
+    void analyse(
+      pending.run,
+      pending.signal,
+      pending.openJob,
+      pending.summary,
+      stateRef.current.matrices,
+      client().backend(),
+    );
+  }, [analyse, client]);
 
   const openFiles = useCallback(
     (files: File[]) => {
