@@ -31,7 +31,8 @@ export const MAX_NEW_DEVICES = 2;
 
 const CPU_ADAPTER = 'CPU (float64)';
 
-function cpu(reason: string): SelectedBackend {
+/** The CPU backend; `deviceLost` when it replaces a lost GPU device. */
+function cpu(reason: string, deviceLost = false): SelectedBackend {
   // Several matrices at once in a pool of workers; in-thread when workers cannot be nested here.
   const backend =
     typeof Worker !== 'undefined' ? createCpuPoolBackend() : createCpuBackend('analysis worker');
@@ -39,7 +40,13 @@ function cpu(reason: string): SelectedBackend {
   return {
     backend,
     concurrency,
-    info: { name: 'cpu', adapter: `${CPU_ADAPTER}, ${concurrency} in parallel`, reason, software: false },
+    info: {
+      name: 'cpu',
+      adapter: `${CPU_ADAPTER}, ${concurrency} in parallel`,
+      reason,
+      software: false,
+      ...(deviceLost ? { deviceLost } : {}),
+    },
   };
 }
 
@@ -105,7 +112,10 @@ export class BackendSelector {
       lost.backend.dispose?.();
       const message = await lossMessage(lost, why);
       if (this.newDevices >= MAX_NEW_DEVICES) {
-        return cpu(`${message} — ${MAX_NEW_DEVICES} new devices were lost as well — continuing on the CPU.`);
+        return cpu(
+          `${message} — ${MAX_NEW_DEVICES} new devices were lost as well — continuing on the CPU.`,
+          true,
+        );
       }
       this.newDevices++;
       try {
@@ -113,10 +123,11 @@ export class BackendSelector {
           throw new StudioError('GPU_UNAVAILABLE', 'a new device was refused (test hook no-new-gpu-device)');
         }
         const gpu = await this.openGpu(this.newDevices, `${message} — resumed on a new device.`);
+        const renewed = { ...gpu, info: { ...gpu.info, deviceLost: true } };
         // A browser whose GPU process crashed may offer only its software adapter now: same rule as at first.
-        return this.passOverSoftware(gpu, message);
+        return this.passOverSoftware(renewed, message);
       } catch (err) {
-        return cpu(`${message} — no new device (${reasonOf(err)}) — continuing on the CPU.`);
+        return cpu(`${message} — no new device (${reasonOf(err)}) — continuing on the CPU.`, true);
       }
     })();
     this.current = next;
@@ -172,7 +183,8 @@ export class BackendSelector {
     if (!gpu.info.software || this.options.useSoftwareGpu) return gpu;
     gpu.backend.dispose?.();
     const why = 'a software adapter emulates the GPU on the CPU, 10-100× slower than the float64 CPU path';
-    const selected = cpu(lost === null ? why : `${lost} — the new device is ${why} — continuing on the CPU.`);
+    const selected =
+      lost === null ? cpu(why) : cpu(`${lost} — the new device is ${why} — continuing on the CPU.`, true);
     return { ...selected, info: { ...selected.info, softwareAdapter: gpu.info.adapter } };
   }
 }

@@ -38,6 +38,11 @@ export interface BackendInfo {
   softwareAdapter?: string;
   /** How work is split, e.g. that small matrices run on the float64 CPU path. */
   note?: string;
+  /**
+   * True when this backend replaces a lost GPU device: a new device, or the CPU when none could be had
+   * (the header says so; `reason` has the details in words).
+   */
+  deviceLost?: boolean;
 }
 
 /** One tensor as the summary lists it: where it sits and whether it is analysed (and why not). */

@@ -24,6 +24,9 @@ import { useAnalysis } from './state/use-analysis';
 import { moduleShapesOf, useAlphaChart, useAllocationStage, useLayerStage } from './state/use-stages';
 import { formatNumber } from './util/format';
 
+/** The finished matrices once a run has started: the summary view no longer needs them. */
+const NOTHING_DONE: ReadonlySet<string> = new Set();
+
 const ESTIMATOR_LABELS: Record<EstimatorName, string> = {
   alphalora: 'alphalora (AlphaLoRA code)',
   weightwatcher: 'weightwatcher (WW default)',
@@ -142,7 +145,12 @@ export function App(): ReactNode {
   };
 
   const running = state.status === 'opening' || state.status === 'analysing';
-  const doneNames = useMemo(() => new Set(state.matrices.map((m) => m.name)), [state.matrices]);
+  // Only the estimate shown before a run starts uses it; during a run a constant keeps the (memoised)
+  // summary view from re-rendering on every matrix.
+  const doneNames = useMemo(
+    () => (state.status === 'opened' ? new Set(state.matrices.map((m) => m.name)) : NOTHING_DONE),
+    [state.status, state.matrices],
+  );
   const hasResults = state.matrices.length > 0 || state.status === 'imported';
   const allocationSettings: AllocationSettings = { ...settings, budget, targets };
 

@@ -35,6 +35,7 @@ test('a software first adapter is passed over for the CPU, and kept with useSoft
   const passed = await new FakeAdapters([true]).get();
   expect(passed.info.name).toBe('cpu');
   expect(passed.info.softwareAdapter).toBe('SwiftShader 0');
+  expect(passed.info.deviceLost).toBeUndefined(); // passed over, but nothing was lost
   const kept = new FakeAdapters([true]);
   kept.options = { useSoftwareGpu: true };
   expect((await kept.get()).info).toMatchObject({ name: 'webgpu', adapter: 'SwiftShader 0', software: true });
@@ -44,8 +45,10 @@ test('after a lost hardware device, a software replacement is passed over for th
   const selector = new FakeAdapters([false, true]);
   const first = await selector.get();
   expect(first.info).toMatchObject({ name: 'webgpu', software: false });
+  expect(first.info.deviceLost).toBeUndefined();
   const next = await selector.replaceLostDevice(first, 'The GPU device was lost.');
   expect(next.info.name).toBe('cpu');
+  expect(next.info.deviceLost).toBe(true);
   expect(next.info.softwareAdapter).toBe('SwiftShader 1');
   expect(next.info.reason).toMatch(/^The GPU device was lost \(fake\) — .*software adapter.* CPU/);
   expect(selector.disposed).toEqual([0, 1]);
@@ -58,6 +61,22 @@ test('after a lost device, a software replacement is kept with useSoftwareGpu', 
   selector.options = { useSoftwareGpu: true };
   const first = await selector.get();
   const next = await selector.replaceLostDevice(first, 'The GPU device was lost.');
-  expect(next.info).toMatchObject({ name: 'webgpu', adapter: 'SwiftShader 1', software: true });
+  expect(next.info).toMatchObject({
+    name: 'webgpu',
+    adapter: 'SwiftShader 1',
+    software: true,
+    deviceLost: true,
+  });
   expect(next.info.reason).toMatch(/resumed on a new device/);
+});
+
+test('a lost device flags every replacement: a new hardware device, then the CPU when none can be had', async () => {
+  const selector = new FakeAdapters([false, false]);
+  const first = await selector.get();
+  const renewed = await selector.replaceLostDevice(first, 'The GPU device was lost.');
+  expect(renewed.info).toMatchObject({ name: 'webgpu', adapter: 'hardware 1', deviceLost: true });
+  selector.options = { noNewGpuDevice: true };
+  const onCpu = await selector.replaceLostDevice(renewed, 'The GPU device was lost.');
+  expect(onCpu.info).toMatchObject({ name: 'cpu', deviceLost: true });
+  expect(onCpu.info.reason).toMatch(/no new device/);
 });

@@ -50,3 +50,17 @@ test('session reducer: the completion message names the engines that computed th
   // One matrix (a lone convolution, say) is "1 matrix".
   expect(finish(['cpu'])).toBe('Analysis complete: 1 matrix on the CPU in 1.5 s.');
 });
+
+test('session reducer: a resumed run counts the resumed matrices; a full cache hit says "from the cache"', () => {
+  const cpu: BackendInfo = { name: 'cpu', adapter: 'CPU (float64)', reason: null, software: false };
+  const matrix = (name: string): MatrixResult => ({ name, backend: 'cpu' }) as unknown as MatrixResult;
+  let s: SessionState = sessionReducer(initialSession, { type: 'open-start', run: 1, what: 'a' });
+  s = sessionReducer(s, { type: 'resumed', run: 1, matrices: [matrix('m0'), matrix('m1')], backend: cpu });
+  s = sessionReducer(s, { type: 'analyse-start', run: 1, backend: cpu });
+  s = sessionReducer(s, { type: 'matrix', run: 1, matrix: matrix('m2'), newSpectra: 1 });
+  s = sessionReducer(s, { type: 'finished', run: 1, status: 'complete', error: null, elapsedMs: 500 });
+  expect(s.message).toBe('Analysis complete: 3 matrices on the CPU in 0.5 s; 2 resumed from the cache.');
+  s = sessionReducer(s, { type: 'open-start', run: 2, what: 'a' });
+  s = sessionReducer(s, { type: 'cache-hit', run: 2, matrices: [matrix('m0')], backend: cpu });
+  expect(s.message).toBe('Analysis complete: 1 matrix on the CPU (from the cache).');
+});

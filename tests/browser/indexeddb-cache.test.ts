@@ -5,7 +5,7 @@
  * release of the app in another tab) for as long as this page lives. And the cache stays bounded: only
  * the most recently analysed sets of files keep their matrices.
  */
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { loadCachedMatrices, pruneCachedModels, saveCachedMatrix } from '../../src/app/cache/matrix-cache';
 import { summarizeMatrix } from '../../src/core/result';
 import type { BackendInfo } from '../../workers/contract';
@@ -36,17 +36,31 @@ function openAt(version: number): Promise<{ db: IDBDatabase; blocked: boolean }>
   });
 }
 
-afterEach(deleteDb);
-
-it('a blocked upgrade gives up without keeping a connection open once it is unblocked', async () => {
+afterEach(async () => {
+  vi.restoreAllMocks();
   await deleteDb();
+});
+
+it('a blocked upgrade gives up and closes the connection that opens once it is unblocked', async () => {
+  await deleteDb(); // also lets go of a connection an earlier test left cached
   // "Another tab" with the version-1 database open, which does not close it when asked.
   const old = await openAt(1);
-  await expect(loadCachedMatrices('fingerprint')).resolves.toEqual([]);
-  // That tab goes away: the app's pending open now completes, after the cache gave up on it.
+  const open = vi.spyOn(indexedDB, 'open');
+  await expect(loadCachedMatrices('fingerprint', ['q'])).resolves.toEqual([]);
+  // The app's own open request, still pending behind the old tab.
+  expect(open).toHaveBeenCalledTimes(1);
+  const late = open.mock.results[0].value as IDBOpenDBRequest;
+  // That tab goes away: the app's open now completes, after the cache gave up on it. This listener is
+  // added after the app's handler, so it runs once the app has dealt with the connection.
+  const opened = new Promise((resolve) => late.addEventListener('success', resolve, { once: true }));
   old.db.close();
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  // A later version (the next release, in another tab) must not be held up by a leftover connection.
+  await opened;
+  // The late connection was closed (a closed connection refuses to start a transaction)...
+  expect(() => late.result.transaction('matrices')).toThrow();
+  // ...and is not the page's connection either: the next read opens again, and finds the (empty) cache.
+  await expect(loadCachedMatrices('fingerprint', ['q'])).resolves.toEqual([]);
+  expect(open).toHaveBeenCalledTimes(2);
+  // End to end: a later version (the next release, in another tab) is not held up by this page.
   const next = await openAt(5); // the app is at version 4
   expect(next.blocked).toBe(false);
   next.db.close();
@@ -90,14 +104,15 @@ it('pruning keeps the matrices of the most recently analysed files, the current 
   // A is opened again (the current files) with room for 3: A, then the 2 most recent others (B, E).
   const dropped = await pruneCachedModels('A', 3);
   expect(dropped.sort()).toEqual(['C', 'D']);
-  const names = async (fp: string) => (await loadCachedMatrices(fp)).map((m) => m.name).sort();
+  const names = async (fp: string) =>
+    (await loadCachedMatrices(fp, ['q', 'k', 'v'])).map((m) => m.name).sort();
   expect(await names('A')).toEqual(['k', 'q']);
   expect(await names('B')).toEqual(['k', 'q', 'v']);
   expect(await names('C')).toEqual([]);
   expect(await names('D')).toEqual([]);
   expect(await names('E')).toEqual(['k', 'q']);
   // The stored matrix comes back whole (eigenvalues and fits), not just its key.
-  const [q] = (await loadCachedMatrices('E')).filter((m) => m.name === 'q');
+  const [q] = await loadCachedMatrices('E', ['q']);
   expect(Array.from(q.matrix.eigenvalues)).toEqual(Array.from(matrix('q').eigenvalues));
   expect(q.matrix.fits.alphalora.alpha).toBe(matrix('q').fits.alphalora.alpha);
   // Within the bound nothing more goes.
@@ -120,7 +135,36 @@ it('a database of the previous version (3) is upgraded in place: its matrices st
     };
     req.onerror = () => reject(req.error ?? new Error('open failed'));
   });
-  expect((await loadCachedMatrices('old')).map((m) => m.name)).toEqual(['q']);
+  expect((await loadCachedMatrices('old', ['q'])).map((m) => m.name)).toEqual(['q']);
   expect(await pruneCachedModels('new', 2)).toEqual(['older']);
-  expect((await loadCachedMatrices('old')).map((m) => m.name)).toEqual(['q']);
+  expect((await loadCachedMatrices('old', ['q'])).map((m) => m.name)).toEqual(['q']);
+});
+
+it('one connection serves every transaction until another version asks for it, then the next one reopens', async () => {
+  await deleteDb(); // also lets go of a connection an earlier test left cached
+  const open = vi.spyOn(indexedDB, 'open');
+  for (const name of ['q', 'k', 'v']) await saveCachedMatrix('F', matrix(name), CPU);
+  expect((await loadCachedMatrices('F', ['q', 'k', 'v'])).map((m) => m.name).sort()).toEqual(['k', 'q', 'v']);
+  expect(await pruneCachedModels('F', 3)).toEqual([]);
+  expect(open).toHaveBeenCalledTimes(1);
+  // A newer release in another tab: the page's connection closes at once (the upgrade is not blocked)...
+  const next = await openAt(5);
+  expect(next.blocked).toBe(false);
+  next.db.close();
+  // ...and the next transaction opens again (that version is newer than the app's: no cache, no error).
+  await expect(loadCachedMatrices('F', ['q'])).resolves.toEqual([]);
+  expect(open).toHaveBeenCalledTimes(3); // the app's first, the test's version 5, the app's again
+});
+
+it('reading the cache reads only the matrices asked for (those planned now), in the order asked', async () => {
+  await deleteDb();
+  for (const name of ['q', 'k', 'v', 'o']) await saveCachedMatrix('G', matrix(name), CPU);
+  await saveCachedMatrix('H', matrix('x'), CPU);
+  const read = await loadCachedMatrices('G', ['v', 'x', 'q']);
+  // 'x' is another set of files' matrix, 'k' and 'o' were not asked for.
+  expect(read.map((m) => [m.fingerprint, m.name])).toEqual([
+    ['G', 'v'],
+    ['G', 'q'],
+  ]);
+  expect(await loadCachedMatrices('G', [])).toEqual([]);
 });

@@ -16,6 +16,32 @@ export function hasIndexedDb(): boolean {
   return typeof indexedDB !== 'undefined';
 }
 
+// One connection per page, opened on first use and kept: a connection per transaction (one per finished
+// matrix) made every save pay for an open. It is forgotten when it closes (a newer release in another
+// tab asked for it, or the browser dropped it), and a failed or given-up open is never kept, so the next
+// call opens again.
+let connection: Promise<IDBDatabase> | null = null;
+
+function connect(): Promise<IDBDatabase> {
+  if (connection) return connection;
+  const opening: Promise<IDBDatabase> = openDb().then(
+    (db) => {
+      const forget = (): void => {
+        if (connection === opening) connection = null;
+      };
+      db.addEventListener('versionchange', forget);
+      db.addEventListener('close', forget);
+      return db;
+    },
+    (err: unknown) => {
+      if (connection === opening) connection = null;
+      throw err;
+    },
+  );
+  connection = opening;
+  return opening;
+}
+
 function openDb(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     const req = indexedDB.open(DB_NAME, VERSION);
@@ -35,8 +61,9 @@ function openDb(): Promise<IDBDatabase> {
     };
     req.onsuccess = () => {
       const db = req.result;
-      // Opened after all, once that tab let go: nobody uses this connection, and an open one would block
-      // the next upgrade (a newer release in another tab) for as long as this page lives.
+      // Opened after all, once that tab let go: nobody uses this connection (the open was rejected, so it
+      // is never the page's connection), and an open one would block the next upgrade (a newer release in
+      // another tab) for as long as this page lives.
       if (gaveUp) return db.close();
       // Likewise, a newer release opening the database elsewhere is not kept waiting by this page.
       db.onversionchange = () => db.close();
@@ -71,17 +98,13 @@ export function transaction<T>(
   body: (store: IDBObjectStore) => () => T,
   mode: IDBTransactionMode,
 ): Promise<T> {
-  return openDb().then(
+  return connect().then(
     (db) =>
       new Promise<T>((resolve, reject) => {
         const tx = db.transaction(storeName, mode);
         const result = body(tx.objectStore(storeName));
-        tx.oncomplete = () => {
-          db.close();
-          resolve(result());
-        };
+        tx.oncomplete = () => resolve(result());
         const fail = (): void => {
-          db.close();
           reject(tx.error ?? new Error('IndexedDB transaction failed'));
         };
         tx.onerror = fail;

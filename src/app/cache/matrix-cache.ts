@@ -43,11 +43,29 @@ export async function saveCachedMatrix(
   }
 }
 
-/** The cached matrices of these files (any selection), or none when IndexedDB fails. */
-export async function loadCachedMatrices(fingerprint: string): Promise<CachedMatrix[]> {
+/**
+ * The cached matrices among `names` of these files (those planned now), in the order of `names`; none
+ * when IndexedDB fails. Reads only those records (one transaction), never the files' other matrices with
+ * their eigenvalues.
+ */
+export async function loadCachedMatrices(
+  fingerprint: string,
+  names: Iterable<string>,
+): Promise<CachedMatrix[]> {
   if (!hasIndexedDb()) return [];
   try {
-    return await request<CachedMatrix[]>(MATRICES, (s) => s.getAll(rangeOf(fingerprint)), 'readonly');
+    const found = await transaction(
+      MATRICES,
+      (store) => {
+        const reads = Array.from(
+          names,
+          (name) => store.get([fingerprint, name]) as IDBRequest<CachedMatrix | undefined>,
+        );
+        return () => reads.map((r) => r.result);
+      },
+      'readonly',
+    );
+    return found.filter((m): m is CachedMatrix => m !== undefined);
   } catch (err) {
     console.warn('Matrix cache not read:', err);
     return [];
@@ -74,23 +92,24 @@ export async function pruneCachedModels(keep: string, max = MAX_CACHED_MODELS): 
     return await transaction(
       MATRICES,
       (store) => {
+        // One pass over the index, newest first: each fingerprint is kept or dropped when first seen.
         const kept = new Set([keep]);
-        const dropped: string[] = [];
+        const dropped = new Set<string>();
         const cursor = store.index(SAVED_AT).openKeyCursor(null, 'prev');
         cursor.onsuccess = () => {
           const c = cursor.result;
           if (!c) return;
           const [fingerprint] = c.primaryKey as [string, string];
-          if (!kept.has(fingerprint) && !dropped.includes(fingerprint)) {
+          if (!kept.has(fingerprint) && !dropped.has(fingerprint)) {
             if (kept.size < max) kept.add(fingerprint);
             else {
-              dropped.push(fingerprint);
+              dropped.add(fingerprint);
               store.delete(rangeOf(fingerprint));
             }
           }
           c.continue();
         };
-        return () => dropped;
+        return () => [...dropped];
       },
       'readwrite',
     );

@@ -6,13 +6,13 @@ export function backendLine(backend: BackendInfo | null): string {
   if (backend === null) return 'Checking for WebGPU…';
   if (backend.name === 'webgpu') {
     const adapter = `${backend.adapter}${backend.software ? ' (software: correct but slow)' : ''}`;
-    // A reason on WebGPU means this is a new device after the first was lost (workers/backend-select.ts).
-    if (backend.reason && /lost/i.test(backend.reason)) {
+    // A new device after the first was lost (workers/backend-select.ts).
+    if (backend.deviceLost) {
       return `WebGPU device lost — resumed on a new device: ${adapter}`;
     }
     return `WebGPU adapter: ${adapter}`;
   }
-  if (backend.reason && /lost/i.test(backend.reason)) return 'WebGPU device lost — analysing on the CPU';
+  if (backend.deviceLost) return 'WebGPU device lost — analysing on the CPU';
   if (backend.softwareAdapter) {
     return `WebGPU adapter: ${backend.softwareAdapter} (software) — analysing on the CPU, which is faster here`;
   }

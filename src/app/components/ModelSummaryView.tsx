@@ -2,7 +2,7 @@
  * What was recognised in the opened files, shown before any spectrum is computed, with the selection
  * (roles, layer range, embeddings/heads) and the plan's totals and time estimate.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { memo, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { formatEstimate } from '../../core/pipeline/estimate';
 import type { BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
 import { estimatePlan } from '../state/plan-estimate';
@@ -27,7 +27,12 @@ interface ModelSummaryViewProps {
   onStart(): void;
 }
 
-export function ModelSummaryView({
+/**
+ * Memoised: during a run the app re-renders on every finished matrix, while this view's props (the
+ * summary, the stable callbacks, an empty `done` once the run started) stay the same; its filters, sorts
+ * and the "Not analysed" table then need not be redone.
+ */
+export const ModelSummaryView = memo(function ModelSummaryView({
   summary,
   busy,
   backend,
@@ -47,12 +52,17 @@ export function ModelSummaryView({
     setPendingPlan(next);
     onReplan(next);
   };
-  const analysed = summary.tensors.filter((t) => t.analysed);
-  const skipped = summary.tensors.filter((t) => !t.analysed);
-  const dtypes = Object.entries(summary.dtypes)
-    .sort((a, b) => b[1] - a[1])
-    .map(([d, n]) => `${d} (${formatCount(n)})`)
-    .join(', ');
+  const { analysed, skipped, dtypes } = useMemo(
+    () => ({
+      analysed: summary.tensors.filter((t) => t.analysed),
+      skipped: summary.tensors.filter((t) => !t.analysed),
+      dtypes: Object.entries(summary.dtypes)
+        .sort((a, b) => b[1] - a[1])
+        .map(([d, n]) => `${d} (${formatCount(n)})`)
+        .join(', '),
+    }),
+    [summary],
+  );
   return (
     <section className="summary" aria-labelledby="summary-title">
       <h2 id="summary-title">
@@ -178,7 +188,7 @@ export function ModelSummaryView({
       )}
     </section>
   );
-}
+});
 
 /** "Estimated time: about 3 min on this backend (estimate)", for the matrices not yet done. */
 function PlanEstimateLine({

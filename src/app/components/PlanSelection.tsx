@@ -3,7 +3,7 @@
  * ("First layer" / "Last layer"). Every change re-plans the opened files (headers only); matrices already
  * finished stay cached, so narrowing or widening the selection never loses work.
  */
-import { useEffect, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { ModelSummary, PlanOptions } from '../../../workers/contract';
 
 interface PlanSelectionProps {
@@ -24,17 +24,21 @@ function blockRoles(summary: ModelSummary): string[] {
   return roles;
 }
 
+/** The first and last block layer with a matrix; a loop, as a spread of every tensor's layer into
+ * Math.min/max can exceed the engine's argument limit on a very large model. */
 function layerBounds(summary: ModelSummary): [number, number] | null {
-  const layers = summary.tensors
-    .filter((t) => t.layer !== null && t.matrixShape !== null)
-    .map((t) => t.layer ?? 0);
-  if (layers.length === 0) return null;
-  return [Math.min(...layers), Math.max(...layers)];
+  let bounds: [number, number] | null = null;
+  for (const t of summary.tensors) {
+    if (t.layer === null || t.matrixShape === null) continue;
+    bounds = bounds ? [Math.min(bounds[0], t.layer), Math.max(bounds[1], t.layer)] : [t.layer, t.layer];
+  }
+  return bounds;
 }
 
 export function PlanSelection({ summary, plan, busy, onReplan }: PlanSelectionProps): ReactNode {
-  const roles = blockRoles(summary);
-  const bounds = layerBounds(summary);
+  // Once per summary, not on every render (the app re-renders on every finished matrix).
+  const roles = useMemo(() => blockRoles(summary), [summary]);
+  const bounds = useMemo(() => layerBounds(summary), [summary]);
   const selectedRoles = plan.roles ?? roles;
   const range = plan.layers ?? bounds;
   const [first, setFirst] = useState(String(range?.[0] ?? ''));

@@ -6,15 +6,12 @@
  * matrices"; block matrices are left out only by the roles and layers chosen.
  */
 import type { PlanOptions, TensorSummary } from '../../../workers/contract';
+import { countOf } from '../util/format';
 
 type Tensor = Pick<TensorSummary, 'kind' | 'layer' | 'matrixShape' | 'kernelMatrices' | 'analysed'>;
 
 const EMBEDDINGS_OPTION = '"embeddings and output heads"';
 const OTHER_OPTION = '"other matrices"';
-
-function count(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 export function nothingPlannedMessage(tensors: readonly Tensor[], plan: PlanOptions): string {
   let embeddings = 0;
@@ -39,16 +36,16 @@ export function nothingPlannedMessage(tensors: readonly Tensor[], plan: PlanOpti
   const outside: string[] = [];
   if (convolutions > 0)
     outside.push(
-      `${count(convolutions, 'convolution', 'convolutions')} (pooled over the kernel positions, as WeightWatcher does)`,
+      `${countOf(convolutions, 'convolution')} (pooled over the kernel positions, as WeightWatcher does)`,
     );
-  if (others > 0) outside.push(count(others, 'matrix', 'matrices') + ' outside the attention/MLP blocks');
+  if (others > 0) outside.push(countOf(others, 'matrix', 'matrices') + ' outside the attention/MLP blocks');
   if (outside.length > 0 && plan.includeOther !== true)
     steps.push(`tick ${OTHER_OPTION} to include ${outside.join(' and ')}`);
   // Block matrices, and included ones that the roles or layers still leave out.
   if (blocks > 0 || steps.length === 0)
     steps.push(
       blocks > 0
-        ? `widen the roles and layers to include ${count(blocks, 'attention/MLP matrix', 'attention/MLP matrices')}`
+        ? `widen the roles and layers to include ${countOf(blocks, 'attention/MLP matrix', 'attention/MLP matrices')}`
         : 'widen the roles and layers: they leave out every matrix listed',
     );
   return `Nothing to analyse with the current selection: under the model summary, ${steps.join('; ')}.`;

@@ -3,8 +3,9 @@
  * action, so the order of events alone decides what the page shows, and stale jobs are filtered by `run`.
  */
 import type { StudioErrorData } from '../../core/errors';
-import { backendCounts, type MatrixResult } from '../../core/result';
+import type { MatrixResult } from '../../core/result';
 import type { BackendInfo, ModelSummary, ProgressEvent } from '../../../workers/contract';
+import { engineParts } from '../util/backend-summary';
 import { countOf, matrixCount } from '../util/format';
 
 export type RunStatus =
@@ -80,27 +81,30 @@ export type SessionAction =
   | { type: 'error'; error: StudioErrorData }
   | { type: 'dismiss-errors' };
 
+/** "Analysis complete: 3 matrices on the CPU in 1.5 s; 2 resumed from the cache." */
 function completeMessage(
   s: SessionState,
   count: number,
   backend: BackendInfo | null,
   cached: boolean,
+  resumed = 0,
 ): string {
   // Where the spectra were really computed, from the matrices themselves: with WebGPU, small matrices
   // still run on the float64 CPU path, and a lost device moves the rest there.
-  const counts = backendCounts(s.matrices);
-  const parts: string[] = [];
-  if (counts.webgpu)
-    parts.push(`${counts.webgpu} on WebGPU${backend?.name === 'webgpu' ? ` (${backend.adapter})` : ''}`);
-  if (counts.cpu) parts.push(`${counts.cpu} on the CPU`);
+  const parts = engineParts(s.matrices, {
+    webgpu: `on WebGPU${backend?.name === 'webgpu' ? ` (${backend.adapter})` : ''}`,
+    cpu: 'on the CPU',
+  });
+  // One engine: "3 matrices on the CPU"; both: "3 matrices (1 on WebGPU (…), 2 on the CPU)".
   const where =
     parts.length === 0
       ? ''
       : parts.length === 1
-        ? ` ${parts[0].replace(/^\d+ /, '')}`
-        : ` (${parts.join(', ')})`;
+        ? ` ${parts[0].where}`
+        : ` (${parts.map((p) => `${p.count} ${p.where}`).join(', ')})`;
   const time = cached ? ' (from the cache)' : ` in ${(s.elapsedMs / 1000).toFixed(1)} s`;
-  return `Analysis complete: ${matrixCount(count)}${where}${time}.`;
+  const fromCache = resumed > 0 ? `; ${resumed} resumed from the cache` : '';
+  return `Analysis complete: ${matrixCount(count)}${where}${time}${fromCache}.`;
 }
 
 /** The progress of a run before its first event: the resumed matrices count as done, so it never goes back. */
@@ -196,10 +200,7 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
       const next = { ...s, status: a.status, elapsedMs: a.elapsedMs };
       const total = s.summary?.totals.matrices ?? s.matrices.length;
       if (a.status === 'complete') {
-        next.message = completeMessage(next, s.matrices.length, s.runBackend, false);
-        if (s.resumedCount > 0) {
-          next.message = next.message.replace(/\.$/, `; ${s.resumedCount} resumed from the cache.`);
-        }
+        next.message = completeMessage(next, s.matrices.length, s.runBackend, false, s.resumedCount);
       } else if (a.status === 'cancelled') {
         next.message = `Analysis cancelled: ${s.matrices.length} of ${total} matrices kept.`;
       } else {

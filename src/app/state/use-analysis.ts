@@ -19,6 +19,7 @@ import { formatBytes, matrixCount } from '../util/format';
 import { AnalysisClient } from '../worker/client';
 import { estimatePlan } from './plan-estimate';
 import { nothingPlannedMessage } from './nothing-planned';
+import { inPlanOrder } from './plan-order';
 import { initialSession, sessionReducer, type ImportedAlphas, type SessionState } from './session';
 
 /**
@@ -113,6 +114,21 @@ export function useAnalysis(): AnalysisControls {
     [],
   );
 
+  /**
+   * Ends whatever ran before (every new intent does: open, the sample, an import): its late results are
+   * dropped by aborting its signal, and a model waiting for "Start analysis" is closed in the worker.
+   * Returns the controller of what starts now.
+   */
+  const supersede = useCallback((): AbortController => {
+    abortRef.current?.abort();
+    const ctrl = new AbortController();
+    abortRef.current = ctrl;
+    const waiting = pendingRef.current;
+    pendingRef.current = null;
+    if (waiting) client().close(waiting.openJob);
+    return ctrl;
+  }, [client]);
+
   const analyse = useCallback(
     async (
       run: number,
@@ -120,11 +136,13 @@ export function useAnalysis(): AnalysisControls {
       openJob: number,
       summary: ModelSummary,
       resumed: readonly MatrixResult[],
+      // The backend as the caller has it (run() just asked), or the question itself (start(), later).
+      backend: BackendInfo | Promise<BackendInfo>,
     ): Promise<void> => {
       const c = client();
       // The opened files are this function's from here: released in `finally`, also when cancelled early.
       try {
-        const info = await c.backend();
+        const info = await backend;
         if (signal.aborted) {
           dispatch({ type: 'finished', run, status: 'cancelled', error: null, elapsedMs: 0 });
           return;
@@ -173,13 +191,8 @@ export function useAnalysis(): AnalysisControls {
   const run = useCallback(
     async (req: RunRequest): Promise<void> => {
       // 1. Supersede whatever ran before: its late results are dropped; a waiting model is closed.
-      abortRef.current?.abort();
-      const ctrl = new AbortController();
-      abortRef.current = ctrl;
+      const ctrl = supersede();
       const runId = ++runRef.current;
-      const waiting = pendingRef.current;
-      pendingRef.current = null;
-      if (waiting) client().close(waiting.openJob);
       filesRef.current = { ...req, keep: undefined, waited: req.gate === 'always' };
       dispatch({ type: 'open-start', run: runId, what: req.what, keepSummary: req.keepSummary });
       // The opened files, until handed to analyse() or to the "Start analysis" wait; any other way out
@@ -221,16 +234,14 @@ export function useAnalysis(): AnalysisControls {
           // of them: the stored result is shown at once. A matrix that failed (NaN) is never stored, so it
           // is tried, and its error shown, again.
           const planned = new Set(summary.tensors.filter((t) => t.analysed).map((t) => t.name));
-          const done = (await loadCachedMatrices(summary.fingerprint)).filter((m) => planned.has(m.name));
+          const done = await loadCachedMatrices(summary.fingerprint, planned);
           if (ctrl.signal.aborted) return;
           const cachedNames = new Set(done.map((d) => d.name));
           const kept = (req.keep ?? []).filter((m) => planned.has(m.name) && !cachedNames.has(m.name));
-          resumed = [...done.map((d) => d.matrix), ...kept];
+          resumed = inPlanOrder([...done.map((d) => d.matrix), ...kept], summary);
           if (resumed.length === planned.size) {
-            const order = new Map(summary.tensors.map((t, i) => [t.name, i]));
-            const matrices = resumed.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
             const backend = done[0]?.backend ?? (await client().backend());
-            dispatch({ type: 'cache-hit', run: runId, matrices, backend });
+            dispatch({ type: 'cache-hit', run: runId, matrices: resumed, backend });
             return;
           }
         } else {
@@ -257,22 +268,29 @@ export function useAnalysis(): AnalysisControls {
         }
         // 5. Analyse, streaming matrices as they finish (analyse() releases the files).
         openJob = null;
-        await analyse(runId, ctrl.signal, opened.openJob, summary, resumed);
+        await analyse(runId, ctrl.signal, opened.openJob, summary, resumed, info);
       } catch (err) {
         if (!ctrl.signal.aborted) dispatch({ type: 'open-failed', run: runId, errors: [toErrorData(err)] });
       } finally {
         if (openJob !== null) client().close(openJob);
       }
     },
-    [analyse, client],
+    [analyse, client, supersede],
   );
 
   const start = useCallback(() => {
     const pending = pendingRef.current;
     if (!pending || pending.run !== runRef.current || pending.signal.aborted) return;
     pendingRef.current = null;
-    void analyse(pending.run, pending.signal, pending.openJob, pending.summary, stateRef.current.matrices);
-  }, [analyse]);
+    void analyse(
+      pending.run,
+      pending.signal,
+      pending.openJob,
+      pending.summary,
+      stateRef.current.matrices,
+      client().backend(),
+    );
+  }, [analyse, client]);
 
   const openFiles = useCallback(
     (files: File[]) => {
@@ -283,9 +301,7 @@ export function useAnalysis(): AnalysisControls {
   );
 
   const openSample = useCallback(() => {
-    abortRef.current?.abort();
-    const ctrl = new AbortController();
-    abortRef.current = ctrl;
+    const ctrl = supersede();
     fetchSampleModel(ctrl.signal).then(
       (files) => {
         if (!ctrl.signal.aborted) {
@@ -296,7 +312,7 @@ export function useAnalysis(): AnalysisControls {
         if (!ctrl.signal.aborted) dispatch({ type: 'error', error: toErrorData(err) });
       },
     );
-  }, [run]);
+  }, [run, supersede]);
 
   const cancel = useCallback(() => abortRef.current?.abort(), []);
 
@@ -321,10 +337,13 @@ export function useAnalysis(): AnalysisControls {
     [run],
   );
 
-  const importAlphas = useCallback((imported: ImportedAlphas) => {
-    abortRef.current?.abort();
-    dispatch({ type: 'imported', run: ++runRef.current, imported });
-  }, []);
+  const importAlphas = useCallback(
+    (imported: ImportedAlphas) => {
+      supersede();
+      dispatch({ type: 'imported', run: ++runRef.current, imported });
+    },
+    [supersede],
+  );
 
   const reportError = useCallback((message: string, file?: string) => {
     dispatch({ type: 'error', error: { name: 'StudioError', code: 'BAD_INPUT', message, file } });

@@ -6,11 +6,26 @@
 import { backendCounts, type MatrixResult } from '../../core/result';
 import { matrixCount } from './format';
 
+/** How many matrices one engine computed, and where ("on the CPU", as the caller names the engines). */
+export interface EnginePart {
+  count: number;
+  where: string;
+}
+
+/** The engines that computed any of `matrices`, WebGPU first, each named by `where`. */
+export function engineParts(
+  matrices: readonly MatrixResult[],
+  where: Record<MatrixResult['backend'], string>,
+): EnginePart[] {
+  const counts = backendCounts(matrices);
+  const parts: EnginePart[] = [];
+  if (counts.webgpu) parts.push({ count: counts.webgpu, where: where.webgpu });
+  if (counts.cpu) parts.push({ count: counts.cpu, where: where.cpu });
+  return parts;
+}
+
 export function backendSummary(matrices: readonly MatrixResult[]): string | null {
   if (matrices.length === 0) return null;
-  const counts = backendCounts(matrices);
-  const parts: string[] = [];
-  if (counts.webgpu) parts.push(`${matrixCount(counts.webgpu)} on WebGPU (fp32)`);
-  if (counts.cpu) parts.push(`${matrixCount(counts.cpu)} on the CPU (float64)`);
-  return `Spectra computed: ${parts.join(', ')}.`;
+  const parts = engineParts(matrices, { webgpu: 'on WebGPU (fp32)', cpu: 'on the CPU (float64)' });
+  return `Spectra computed: ${parts.map((p) => `${matrixCount(p.count)} ${p.where}`).join(', ')}.`;
 }

@@ -152,8 +152,16 @@ export function planAnalysis(model: ModelDescription, opts: PlanOptions = {}): A
   }
   // Block order, so that results (and the progress bar) arrive layer by layer; the sort is stable, so
   // the file's order is kept inside a block. Matrices outside the blocks come last.
-  items.sort((a, b) => blockOrder(a.layer) - blockOrder(b.layer));
+  items.sort(byBlock);
   return { items, skipped, totals: totalsOf(items) };
+}
+
+/**
+ * The plan's order of matrices: by decoder block, those outside the blocks last. Within a block it says
+ * nothing (0): a stable sort keeps the files' order there, as the plan does.
+ */
+export function byBlock(a: { layer: number | null }, b: { layer: number | null }): number {
+  return blockOrder(a.layer) - blockOrder(b.layer);
 }
 
 function blockOrder(layer: number | null): number {
