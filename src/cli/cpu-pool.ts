@@ -34,19 +34,75 @@ export interface CpuReadyMessage {
   ready: true;
 }
 
+/** Sent by a worker when it begins a job: from then on only terminating the thread stops it. */
+export interface CpuStartedMessage {
+  started: number;
+}
+
+export interface CpuPoolOptions {
+  /**
+   * The worker entry module (default: cpu-worker next to this file). Tests pass an entry that wraps the
+   * real one, e.g. to hold a job at a gate so that a cancel certainly meets a running job.
+   */
+  entry?: URL;
+  /** `workerData` for every worker thread the pool starts (replacements included). */
+  workerData?: unknown;
+  /** Called when a worker reports that it began a job (its id is the nth `spectrum` call, from 1). */
+  onJobStarted?(jobId: number): void;
+}
+
 export interface CpuPool extends SpectrumBackend {
   readonly name: 'cpu';
   /** Terminates every worker; pending and running jobs reject with ABORTED. Idempotent. */
   close(): Promise<void>;
 }
 
-interface Job {
-  id: number;
-  input: SpectrumInput;
-  resolve(result: SpectrumResult): void;
-  reject(error: unknown): void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
+/**
+ * One `spectrum` call. It settles exactly once, by whichever comes first: its worker's reply, its signal
+ * (ABORTED), close (ABORTED) or its worker's crash; everything after that (a late reply, the exit of the
+ * thread terminated for it) finds it settled and does nothing.
+ */
+class Job {
+  /** Its worker reported that it began (reported once, however many times a worker says so). */
+  started = false;
+  private settled = false;
+  private onAbort: (() => void) | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly input: SpectrumInput,
+    private readonly resolve: (result: SpectrumResult) => void,
+    private readonly reject: (error: unknown) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  get done(): boolean {
+    return this.settled;
+  }
+
+  /** Calls `onAbort` once when the signal fires before the job has settled. */
+  listen(onAbort: () => void): void {
+    if (this.signal === undefined) return;
+    this.onAbort = onAbort;
+    this.signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  succeed(result: SpectrumResult): void {
+    if (this.finish()) this.resolve(result);
+  }
+
+  fail(error: unknown): void {
+    if (this.finish()) this.reject(error);
+  }
+
+  /** True the first time only; stops listening to the signal. */
+  private finish(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    if (this.onAbort !== null) this.signal?.removeEventListener('abort', this.onAbort);
+    this.onAbort = null;
+    return true;
+  }
 }
 
 interface Slot {
@@ -57,7 +113,7 @@ interface Slot {
 }
 
 /** Starts `jobs` worker threads (at least 1). */
-export function createCpuPool(jobs: number): CpuPool {
+export function createCpuPool(jobs: number, options: CpuPoolOptions = {}): CpuPool {
   const size = Math.max(1, Math.floor(jobs) || 1);
   const queue: Job[] = [];
   const slots: Slot[] = [];
@@ -66,36 +122,48 @@ export function createCpuPool(jobs: number): CpuPool {
   /** Set when a worker cannot even start: every job then fails with it. */
   let broken: StudioError | null = null;
 
+  /** Every job still waiting or running, taken out of the pool (the caller settles them). */
+  const takeAll = (): Job[] => {
+    const pending = [...queue, ...slots.flatMap((s) => (s.job === null ? [] : [s.job]))];
+    queue.length = 0;
+    for (const s of slots) s.job = null;
+    return pending;
+  };
+
   const spawn = (): Slot => {
-    const slot: Slot = { worker: startWorker(), job: null, ready: false };
+    const slot: Slot = { worker: startWorker(options), job: null, ready: false };
     // Idle workers do not keep the process alive (a forgotten close() cannot hang the CLI); busy ones do.
     slot.worker.unref();
-    slot.worker.on('message', (reply: CpuReplyMessage | CpuReadyMessage) => {
+    slot.worker.on('message', (reply: CpuReplyMessage | CpuReadyMessage | CpuStartedMessage) => {
+      if (!slots.includes(slot)) return; // a replaced or closed worker: its jobs were settled already
       if ('ready' in reply) {
         slot.ready = true;
         if (slot.job === null) slot.worker.unref(); // an unref() before the thread is online may not hold
         return;
       }
       const job = slot.job;
-      if (job === null || job.id !== reply.id) return; // a late reply of a cancelled job
+      if ('started' in reply) {
+        if (job === null || job.id !== reply.started || job.started) return;
+        job.started = true;
+        options.onJobStarted?.(job.id);
+        return;
+      }
+      if (job === null || job.id !== reply.id) return;
       slot.job = null;
       slot.worker.unref();
-      detach(job);
-      if (reply.ok) job.resolve(reply.result);
-      else job.reject(new StudioError(reply.error.code, reply.error.message, reply.error.file));
+      if (reply.ok) job.succeed(reply.result);
+      else job.fail(new StudioError(reply.error.code, reply.error.message, reply.error.file));
       pump();
     });
-    // A crash (uncaught error, out of memory) fails the running job and the slot gets a fresh worker.
+    // A crash (uncaught error, out of memory) fails the running job and the slot gets a fresh worker. A
+    // worker the pool terminated itself is no longer in `slots`, so its exit settles nothing.
     const onCrash = (why: string): void => {
       if (closed || broken !== null || !slots.includes(slot)) return;
       if (!slot.ready)
         return failAll(new StudioError('INTERNAL', `The CPU worker thread could not start: ${why}.`));
       const job = slot.job;
       replace(slot);
-      if (job !== null) {
-        detach(job);
-        job.reject(new StudioError('INTERNAL', `The CPU worker thread failed: ${why}.`));
-      }
+      job?.fail(new StudioError('INTERNAL', `The CPU worker thread failed: ${why}.`));
       pump();
     };
     slot.worker.on('error', (err: Error) => onCrash(err.message));
@@ -103,6 +171,7 @@ export function createCpuPool(jobs: number): CpuPool {
     return slot;
   };
 
+  /** Terminates a slot's worker (its job, if any, is the caller's to settle) and starts a fresh one. */
   const replace = (slot: Slot): void => {
     const index = slots.indexOf(slot);
     slot.job = null;
@@ -113,18 +182,9 @@ export function createCpuPool(jobs: number): CpuPool {
 
   const failAll = (error: StudioError): void => {
     broken = error;
-    const pending = [...queue, ...slots.flatMap((s) => (s.job === null ? [] : [s.job]))];
-    queue.length = 0;
-    for (const s of slots) void s.worker.terminate();
-    slots.length = 0;
-    for (const job of pending) {
-      detach(job);
-      job.reject(error);
-    }
-  };
-
-  const detach = (job: Job): void => {
-    if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort);
+    const pending = takeAll();
+    for (const s of slots.splice(0)) void s.worker.terminate();
+    for (const job of pending) job.fail(error);
   };
 
   const pump = (): void => {
@@ -139,6 +199,17 @@ export function createCpuPool(jobs: number): CpuPool {
     }
   };
 
+  /** The signal fired: a queued job leaves the queue, a running one takes its worker with it. */
+  const cancel = (job: Job): void => {
+    if (job.done) return;
+    const queued = queue.indexOf(job);
+    if (queued >= 0) queue.splice(queued, 1);
+    const running = slots.find((s) => s.job === job);
+    if (running !== undefined) replace(running);
+    job.fail(abortError());
+    pump();
+  };
+
   for (let i = 0; i < size; i++) slots.push(spawn());
 
   return {
@@ -149,19 +220,8 @@ export function createCpuPool(jobs: number): CpuPool {
         if (broken !== null) return reject(broken);
         if (closed) return reject(new StudioError('INTERNAL', 'The CPU worker pool is closed.'));
         if (signal?.aborted) return reject(abortError());
-        const job: Job = { id: nextId++, input: compact(input), resolve, reject, signal };
-        if (signal !== undefined) {
-          job.onAbort = () => {
-            detach(job);
-            const queued = queue.indexOf(job);
-            if (queued >= 0) queue.splice(queued, 1);
-            const running = slots.find((s) => s.job === job);
-            if (running !== undefined) replace(running);
-            job.reject(abortError());
-            pump();
-          };
-          signal.addEventListener('abort', job.onAbort, { once: true });
-        }
+        const job = new Job(nextId++, compact(input), resolve, reject, signal);
+        job.listen(() => cancel(job));
         queue.push(job);
         pump();
       });
@@ -169,14 +229,10 @@ export function createCpuPool(jobs: number): CpuPool {
     async close() {
       if (closed) return;
       closed = true;
-      const pending = [...queue, ...slots.flatMap((s) => (s.job === null ? [] : [s.job]))];
-      queue.length = 0;
-      for (const job of pending) {
-        detach(job);
-        job.reject(abortError());
-      }
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-      slots.length = 0;
+      const pending = takeAll();
+      const workers = slots.splice(0).map((s) => s.worker);
+      for (const job of pending) job.fail(abortError());
+      await Promise.all(workers.map((w) => w.terminate()));
     },
     dispose() {
       void this.close();
@@ -190,15 +246,18 @@ export function createCpuPool(jobs: number): CpuPool {
  * registers tsx's ESM loader in its own thread (as bin/alphalora.mjs does) and then imports the entry.
  * Paths are resolved here, from this file, so the current directory does not matter.
  */
-function startWorker(): Worker {
+function startWorker(options: CpuPoolOptions): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./cpu-worker.js', here));
-  const entry = new URL('./cpu-worker.ts', here).href;
+  const workerData = options.workerData;
+  const entryUrl =
+    options.entry ?? new URL(here.endsWith('.ts') ? './cpu-worker.ts' : './cpu-worker.js', here);
+  if (!entryUrl.pathname.endsWith('.ts')) return new Worker(entryUrl, { workerData });
+  const entry = entryUrl.href;
   const bootstrap =
     `import(${JSON.stringify(tsxEsmApiUrl(here))})` +
     `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })` +
     `.catch((err) => { setImmediate(() => { throw err; }); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 /** URL of tsx's `tsx/esm/api` ESM entry, from the `exports` map of the tsx package this file resolves. */

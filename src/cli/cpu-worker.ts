@@ -6,12 +6,14 @@ import { parentPort } from 'node:worker_threads';
 import { toErrorData } from '../core/errors';
 import { inputValues } from '../core/linalg/backend';
 import { spectrumCpu } from '../core/linalg/spectrum-cpu';
-import type { CpuJobMessage, CpuReadyMessage, CpuReplyMessage } from './cpu-pool';
+import type { CpuJobMessage, CpuReadyMessage, CpuReplyMessage, CpuStartedMessage } from './cpu-pool';
 
 const port = parentPort;
 if (port === null) throw new Error('cpu-worker.ts must run as a worker thread (see cpu-pool.ts).');
 
 port.on('message', (message: CpuJobMessage) => {
+  const started: CpuStartedMessage = { started: message.id };
+  port.postMessage(started);
   let reply: CpuReplyMessage;
   try {
     const { input } = message;

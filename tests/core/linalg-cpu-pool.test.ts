@@ -88,26 +88,86 @@ describe('createCpuPool', () => {
     expect(await codeOf(pool.spectrum({ data: new Float32Array(3), rows: 2, cols: 2 }))).toBe('BAD_INPUT');
   });
 
-  it('cancels queued and running jobs, replaces the busy worker and keeps working', async () => {
-    const n = 1200; // several hundred ms per matrix: still running when the signal fires
-    const controller = new AbortController();
-    const running = [1, 2].map((k) =>
-      pool.spectrum({ data: matrix(n, n, k), rows: n, cols: n }, controller.signal),
-    );
-    const queued = pool.spectrum({ data: matrix(n, n, 3), rows: n, cols: n }, controller.signal);
-    const other = pool.spectrum({ data: matrix(20, 10, 4), rows: 20, cols: 10 }); // not cancelled
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    controller.abort();
-    expect(await Promise.all([...running, queued].map(codeOf))).toEqual(['ABORTED', 'ABORTED', 'ABORTED']);
-    const after = await other;
-    expect(Array.from(after.eigenvalues)).toEqual(
-      Array.from(spectrumCpu(matrix(20, 10, 4), 20, 10).eigenvalues),
-    );
-    const pre = new AbortController();
-    pre.abort();
-    expect(await codeOf(pool.spectrum({ data: matrix(4, 4, 1), rows: 4, cols: 4 }, pre.signal))).toBe(
-      'ABORTED',
-    );
+  it('cancels queued and running jobs, replaces the busy workers and keeps working', async () => {
+    // Jobs wait at a closed gate inside their worker after reporting themselves started: the cancel
+    // below certainly meets two running jobs and one queued job, however loaded the machine is.
+    const gate = new SharedArrayBuffer(4);
+    const started = new Set<number>();
+    let bothRunning: () => void = () => undefined;
+    const running2 = new Promise<void>((resolve) => (bothRunning = resolve));
+    const gated = createCpuPool(2, {
+      entry: new URL('./gated-cpu-worker.ts', import.meta.url),
+      workerData: gate,
+      onJobStarted: (id) => {
+        started.add(id);
+        if (started.size === 2) bothRunning();
+      },
+    });
+    try {
+      const controller = new AbortController();
+      const running = [1, 2].map((k) =>
+        gated.spectrum({ data: matrix(30, 20, k), rows: 30, cols: 20 }, controller.signal),
+      );
+      const queued = gated.spectrum({ data: matrix(30, 20, 3), rows: 30, cols: 20 }, controller.signal);
+      const other = gated.spectrum({ data: matrix(20, 10, 4), rows: 20, cols: 10 }); // not cancelled
+      const codes = Promise.all([...running, queued].map(codeOf));
+      const otherCode = codeOf(other); // observed from the start: a failure below cannot leave it unhandled
+      await running2;
+      expect([...started].sort()).toEqual([1, 2]); // the first two calls run, the third waits
+      controller.abort();
+      expect(await codes).toEqual(['ABORTED', 'ABORTED', 'ABORTED']);
+      // The replacement workers pass the open gate and solve for real.
+      Atomics.store(new Int32Array(gate), 0, 1);
+      Atomics.notify(new Int32Array(gate), 0);
+      expect(await otherCode).toBeUndefined();
+      const after = await other;
+      expect(Array.from(after.eigenvalues)).toEqual(
+        Array.from(spectrumCpu(matrix(20, 10, 4), 20, 10).eigenvalues),
+      );
+      expect(started.has(4)).toBe(true); // reported once it ran on a replacement
+      const pre = new AbortController();
+      pre.abort();
+      expect(await codeOf(gated.spectrum({ data: matrix(4, 4, 1), rows: 4, cols: 4 }, pre.signal))).toBe(
+        'ABORTED',
+      );
+    } finally {
+      await gated.close();
+    }
+  });
+
+  it('settles a job once: a reply that arrives after its cancel, and the exit of its worker, change nothing', async () => {
+    const gate = new SharedArrayBuffer(4);
+    let runningNow: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (runningNow = resolve));
+    const gated = createCpuPool(1, {
+      entry: new URL('./gated-cpu-worker.ts', import.meta.url),
+      workerData: gate,
+      onJobStarted: () => runningNow(),
+    });
+    try {
+      const controller = new AbortController();
+      const outcomes: string[] = [];
+      const job = gated.spectrum({ data: matrix(12, 8, 5), rows: 12, cols: 8 }, controller.signal);
+      job.then(
+        () => outcomes.push('resolved'),
+        (err: unknown) => outcomes.push(isStudioError(err) ? err.code : 'other'),
+      );
+      await running;
+      // Open the gate and cancel in the same turn: the solve may finish and reply, but the cancel came first.
+      Atomics.store(new Int32Array(gate), 0, 1);
+      Atomics.notify(new Int32Array(gate), 0);
+      controller.abort();
+      controller.abort(); // a second abort is a no-op
+      expect(await codeOf(job)).toBe('ABORTED');
+      // The pool still works on its replacement, and the first job never settled again.
+      const next = await gated.spectrum({ data: matrix(6, 6, 2), rows: 6, cols: 6 });
+      expect(Array.from(next.eigenvalues)).toEqual(
+        Array.from(spectrumCpu(matrix(6, 6, 2), 6, 6).eigenvalues),
+      );
+      expect(outcomes).toEqual(['ABORTED']);
+    } finally {
+      await gated.close();
+    }
   });
 
   it('rejects pending jobs on close and refuses new ones', async () => {
