@@ -47,17 +47,34 @@ export function createCpuPoolBackend(
     return { worker, api: Comlink.wrap<CpuSpectrumWorkerApi>(worker) };
   };
   const idle: PoolWorker[] = Array.from({ length: size }, spawn);
-  const waiting: ((w: PoolWorker) => void)[] = [];
+  /** Jobs waiting for a worker, in call order. */
+  const waiting: { take(w: PoolWorker): void }[] = [];
   let disposed = false;
 
-  const acquire = (): Promise<PoolWorker> => {
+  /** A free worker; rejects with ABORTED (and leaves the line) when the signal fires while it waits. */
+  const acquire = (signal?: AbortSignal): Promise<PoolWorker> => {
     const w = idle.pop();
-    return w ? Promise.resolve(w) : new Promise((resolve) => waiting.push(resolve));
+    if (w) return Promise.resolve(w);
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const at = waiting.indexOf(entry);
+        if (at >= 0) waiting.splice(at, 1);
+        reject(abortError());
+      };
+      const entry = {
+        take(worker: PoolWorker): void {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(worker);
+        },
+      };
+      waiting.push(entry);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   };
   const release = (w: PoolWorker): void => {
     if (disposed) return void w.worker.terminate();
     const next = waiting.shift();
-    if (next) next(w);
+    if (next) next.take(w);
     else idle.push(w);
   };
 
@@ -67,30 +84,35 @@ export function createCpuPoolBackend(
     size,
     async spectrum(input: SpectrumInput, signal?: AbortSignal): Promise<SpectrumResult> {
       if (signal?.aborted) throw abortError();
-      const w = await acquire();
+      const w = await acquire(signal);
       if (signal?.aborted) {
         release(w);
         throw abortError();
       }
+      // Set once the worker is terminated for this job's cancel: it must never go back to the pool, even
+      // when its reply won the race just before the signal fired.
+      let killed = false;
       let onAbort: (() => void) | null = null;
       const aborted = new Promise<never>((_, reject) => {
         onAbort = () => {
           // 1. The solve cannot be interrupted: drop this worker, 2. put a fresh one in its place.
+          killed = true;
           w.worker.terminate();
           release(spawn());
           reject(abortError());
         };
         signal?.addEventListener('abort', onAbort, { once: true });
       });
+      aborted.catch(() => undefined); // settled by the race below or never looked at: not unhandled
       try {
         const result = await Promise.race([
           w.api.spectrum(Comlink.transfer(input, transferables(input))),
           aborted,
         ]);
-        release(w);
+        if (!killed) release(w);
         return result;
       } catch (err) {
-        if (!signal?.aborted) release(w); // a failed solve (bad input) leaves a healthy worker
+        if (!killed) release(w); // a failed solve (bad input) leaves a healthy worker
         throw err;
       } finally {
         if (onAbort) signal?.removeEventListener('abort', onAbort);

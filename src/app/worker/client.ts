@@ -239,15 +239,18 @@ export class AnalysisClient {
       let timer: ReturnType<typeof setTimeout> | undefined;
       // Terminated by another job's cancel (this one's own terminate settles it first, as cancelled).
       const restarted = this.restarted();
-      const finish = (outcome: AnalyseOutcome | typeof RESTARTED): void => {
+      /** Settles this call once, whichever of outcome, cancel, restart or error comes first. */
+      const settle = (then: () => void): void => {
         if (settled) return;
         settled = true;
         if (timer !== undefined) clearTimeout(timer);
         restarted.stop();
         signal.removeEventListener('abort', onAbort);
-        resolve(outcome);
+        then();
       };
+      const finish = (outcome: AnalyseOutcome | typeof RESTARTED): void => settle(() => resolve(outcome));
       const onAbort = (): void => {
+        if (settled) return;
         void this.api.cancel(id);
         timer = setTimeout(() => {
           if (settled) return;
@@ -265,13 +268,7 @@ export class AnalysisClient {
           // Aborted while the last matrices were still on their way: they were dropped, so not complete.
           else void doneSignal.then((o) => finish(signal.aborted ? { ...o, status: 'cancelled' } : o));
         },
-        (err: unknown) => {
-          if (settled) return;
-          settled = true;
-          if (timer !== undefined) clearTimeout(timer);
-          restarted.stop();
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
+        (err: unknown) => settle(() => reject(err instanceof Error ? err : new Error(String(err)))),
       );
     });
   }
