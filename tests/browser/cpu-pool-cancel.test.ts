@@ -6,11 +6,11 @@
  */
 import * as Comlink from 'comlink';
 import { describe, expect, it } from 'vitest';
-import { isStudioError } from '../../src/core/errors';
 import type { SpectrumInput } from '../../src/core/linalg/backend';
 import type { SpectrumResult } from '../../src/core/spectral/types';
 import { createCpuPoolBackend } from '../../workers/cpu-pool';
 import type { CpuSpectrumWorkerApi } from '../../workers/cpu-spectrum.worker';
+import { codeOf } from '../fixtures-gen/error-code';
 
 /** A fake worker: each solve waits until the test calls `finish(k)`; its answer is [k] as eigenvalues. */
 class FakeWorker {
@@ -54,15 +54,6 @@ class FakeWorker {
 
 function input(rows: number): SpectrumInput {
   return { data: new Float64Array(rows * 2), rows, cols: 2 };
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return isStudioError(err) ? err.code : `not a StudioError: ${String(err)}`;
-  }
-  return undefined;
 }
 
 /** Resolves when `predicate` holds, checked on every macrotask (messages between ports are macrotasks). */

@@ -10,8 +10,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCpuPool } from '../../src/cli/cpu-pool';
-import { isStudioError } from '../../src/core/errors';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
+import { isStudioError } from '../../src/core/errors';
+import { codeOf } from '../fixtures-gen/error-code';
 
 interface TsxManifest {
   exports: { './esm/api': { import: { default: string } } };
@@ -22,15 +23,6 @@ function matrix(rows: number, cols: number, seed: number): Float32Array {
     { length: rows * cols },
     (_, i) => Math.sin((i + 1) * seed * 0.7381) * Math.cos(i * 0.13),
   );
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (err) {
-    return isStudioError(err) ? err.code : `not a StudioError: ${String(err)}`;
-  }
-  return undefined;
 }
 
 describe('createCpuPool', () => {
