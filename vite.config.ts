@@ -16,6 +16,7 @@ export default defineConfig({
           name: 'unit',
           environment: 'node',
           include: ['tests/core/**/*.test.ts', 'tests/cli/**/*.test.ts', 'tests/app/**/*.test.ts'],
+          globalSetup: ['tests/cli/build-cli.setup.ts'],
           testTimeout: 60_000,
         },
       },

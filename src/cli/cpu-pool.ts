@@ -9,13 +9,9 @@
  * - Idle workers are unref'd: a pool that is never closed does not keep the process alive.
  * - Cancellation: a queued job is dropped; a running job's worker is terminated (the computation is one
  *   synchronous loop that cannot be interrupted from outside) and replaced by a fresh one.
- * - Workers run the TypeScript sources through tsx's ESM loader, resolved from this file, so it works from
- *   the repository root, from tests and from `npx alphalora` in any directory.
+ * - Workers start from the built JavaScript worker (dist-cli/cpu-worker.js), never from TypeScript, so a
+ *   worker costs no compile step and works from `npx alphalora` in any directory.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { StudioError, abortError, type StudioErrorData } from '../core/errors';
 import type { SpectrumBackend, SpectrumInput } from '../core/linalg/backend';
@@ -241,35 +237,18 @@ export function createCpuPool(jobs: number, options: CpuPoolOptions = {}): CpuPo
 }
 
 /**
- * Worker entry next to this file: the .ts source through tsx, or a compiled .js sibling. Node 20 does not
- * apply `--import` hooks to a worker's own entry module, so the worker starts as a tiny eval'd script that
- * registers tsx's ESM loader in its own thread (as bin/alphalora.mjs does) and then imports the entry.
- * Paths are resolved here, from this file, so the current directory does not matter.
+ * Starts a worker thread on plain JavaScript: the built worker (scripts/build-cli.mjs) next to this
+ * module in dist-cli/, or, when this module runs from its TypeScript source (tests, the bench), the same
+ * built file in dist-cli/ at the repository root; `options.entry` replaces it (tests).
  */
 function startWorker(options: CpuPoolOptions): Worker {
   const here = import.meta.url;
-  const workerData = options.workerData;
-  const entryUrl =
-    options.entry ?? new URL(here.endsWith('.ts') ? './cpu-worker.ts' : './cpu-worker.js', here);
-  if (!entryUrl.pathname.endsWith('.ts')) return new Worker(entryUrl, { workerData });
-  const entry = entryUrl.href;
-  const bootstrap =
-    `import(${JSON.stringify(tsxEsmApiUrl(here))})` +
-    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })` +
-    `.catch((err) => { setImmediate(() => { throw err; }); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
-
-/** URL of tsx's `tsx/esm/api` ESM entry, from the `exports` map of the tsx package this file resolves. */
-function tsxEsmApiUrl(from: string): string {
-  const manifest = createRequire(from).resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
-    exports?: Record<string, { import?: { default?: string } } | string>;
-  };
-  const entry = pkg.exports?.['./esm/api'];
-  const rel = typeof entry === 'object' ? entry.import?.default : undefined;
-  if (rel === undefined) throw new StudioError('INTERNAL', `tsx at ${manifest} has no ESM api export.`);
-  return pathToFileURL(path.resolve(path.dirname(manifest), rel)).href;
+  const entry =
+    options.entry ?? new URL(here.endsWith('.ts') ? '../../dist-cli/cpu-worker.js' : './cpu-worker.js', here);
+  // A worker inherits the process's flags; --input-type (a `node -e` script importing this) is refused
+  // for a file entry, so it is left out.
+  const execArgv = process.execArgv.filter((flag) => !flag.startsWith('--input-type'));
+  return new Worker(entry, { workerData: options.workerData, execArgv });
 }
 
 /** The input with its values in a buffer of their own, so that transferring it moves only the matrix. */

@@ -88,7 +88,7 @@ describe('createCpuPool', () => {
     let bothRunning: () => void = () => undefined;
     const running2 = new Promise<void>((resolve) => (bothRunning = resolve));
     const gated = createCpuPool(2, {
-      entry: new URL('./gated-cpu-worker.ts', import.meta.url),
+      entry: new URL('./gated-cpu-worker.mjs', import.meta.url),
       workerData: gate,
       onJobStarted: (id) => {
         started.add(id);
@@ -132,7 +132,7 @@ describe('createCpuPool', () => {
     let runningNow: () => void = () => undefined;
     const running = new Promise<void>((resolve) => (runningNow = resolve));
     const gated = createCpuPool(1, {
-      entry: new URL('./gated-cpu-worker.ts', import.meta.url),
+      entry: new URL('./gated-cpu-worker.mjs', import.meta.url),
       workerData: gate,
       onJobStarted: () => runningNow(),
     });
