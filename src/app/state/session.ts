@@ -85,6 +85,8 @@ export type SessionAction =
       run: number;
       status: 'complete' | 'cancelled' | 'failed';
       error: StudioErrorData | null;
+      /** The error is shown in the status line only (not added to the alert's list as well). */
+      statusOnly?: boolean;
       elapsedMs: number;
     }
   | { type: 'cache-hit'; run: number; matrices: MatrixResult[]; backend: BackendInfo }
@@ -216,7 +218,7 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         next.message = `Analysis cancelled: ${s.matrices.length} of ${total} matrices kept.`;
       } else {
         next.message = `Analysis failed: ${a.error?.message ?? 'unknown error'}`;
-        if (a.error) next.errors = [...s.errors, a.error];
+        if (a.error && a.statusOnly !== true) next.errors = [...s.errors, a.error];
       }
       return next;
     }

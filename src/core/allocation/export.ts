@@ -188,9 +188,18 @@ export function analysisBasis(
     roles: table.roles,
     targets: chosenTargets,
     rows: table.rows,
+    // The averaged matrices, then the adapter targets that are not averaged: their shapes make the
+    // trainable-parameter count reproducible from the file (an import writes the same count again).
     matrixRows: (index) => {
       const row = byIndex.get(index);
-      return row ? [...row.matrices, ...row.failed].map((m) => matrixJson(m, estimator)) : [];
+      const extra = result.matrices.filter(
+        (m) =>
+          m.layer === index &&
+          isBlockMatrix(m) &&
+          !table.roles.includes(m.role) &&
+          chosenTargets.includes(m.role),
+      );
+      return row ? [...row.matrices, ...row.failed, ...extra].map((m) => matrixJson(m, estimator)) : [];
     },
   };
 }

@@ -87,9 +87,11 @@ export function importedBasis(
     allRoles,
     targets: chosenTargets,
     estimator: origin.analysis.estimator,
+    // As the analysis lists them: the averaged rows, then the other roles' rows (adapter targets).
     matrixRows: (index) => {
       const row = byIndex.get(index);
-      return row ? [...row.matrices, ...row.failed].map((m) => m.row) : [];
+      const extra = items.filter((m) => m.layer === index && !averaged.includes(m.role));
+      return row ? [...row.matrices, ...row.failed, ...extra].map((m) => m.row) : [];
     },
   };
 }
