@@ -11,7 +11,6 @@ import {
   downloadJson,
   dropFiles,
   fixtureFile,
-  loadExpected,
   setSlider,
   waitForComplete,
 } from './helpers/app';
@@ -36,7 +35,6 @@ interface Json {
   mola: { number_experts: string; top_k: string; lora_r: string; lora_target_modules: string } | null;
 }
 
-const expected = loadExpected('expected.json');
 const ROLES = 'q_proj,k_proj,v_proj,o_proj,gate_proj,down_proj,up_proj';
 
 async function shownWarnings(page: Page): Promise<string[]> {
@@ -74,7 +72,8 @@ test('the sample: default T = 5 × layers; what is shown is what is exported; fl
     expect(doc.generator.name).toBe('alphalora-studio');
   }
   // At T = 3 faithful mode gives a count ≤ 0: the copy is disabled with the reason and a way out.
-  expect(expected.allocation['3']?.faithful.some((n) => n <= 0) ?? true).toBe(true);
+  // (3 experts over 5 layers: at least two layers get ≤ 0.)
+  expect((await chartExperts(page)).filter((n) => n <= 0).length).toBeGreaterThanOrEqual(2);
   await expect(page.getByRole('button', { name: 'Copy MoLA flags' })).toBeDisabled();
   await expect(page.getByTestId('mola-withheld')).toContainText('zero or negative experts at T = 3');
   await expect(page.getByTestId('mola-flags')).toHaveCount(0);

@@ -86,7 +86,6 @@ describe('analyze: defaults and the JSON header', () => {
   });
 
   it('--format mola refuses a zero or negative count with exit 2 and says why', async () => {
-    const e = expected.allocation['3']?.faithful;
     const run = await runCli(['analyze', MODEL, '--quiet', '--budget', '3', '--format', 'mola']);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
@@ -94,7 +93,6 @@ describe('analyze: defaults and the JSON header', () => {
       /MoLA flags withheld: faithful mode gives layer .* zero or negative experts at T = 3/,
     );
     expect(run.stderr).toContain('safe mode');
-    if (e) expect(e.some((n) => n <= 0)).toBe(true);
     const safe = await runCli([
       'analyze',
       MODEL,
