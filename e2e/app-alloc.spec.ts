@@ -98,7 +98,7 @@ test('a shard folder with a missing shard: incomplete everywhere (status, banner
   ]);
   const status = page.getByRole('status');
   await expect(status).toHaveText(
-    /^Analysis incomplete: file not analysed: model-00002-of-00002\.safetensors/,
+    /^Analysis incomplete: file not fully analysed: model-00002-of-00002\.safetensors/,
     {
       timeout: 150_000,
     },

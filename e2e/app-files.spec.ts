@@ -172,7 +172,7 @@ test('a Git LFS pointer and a truncated file show their errors; the other file s
   ]);
   // The truncated shard leaves the model incomplete (issue 14): never "Analysis complete".
   await expect(page.getByRole('status')).toHaveText(
-    /^Analysis incomplete: files not analysed: .*model-00002-of-00002\.safetensors/,
+    /^Analysis incomplete: files not fully analysed: .*model-00002-of-00002\.safetensors/,
     { timeout: 150_000 },
   );
   await expect(page.getByTestId('missing-files')).toContainText('model-00002-of-00002.safetensors');

@@ -266,7 +266,7 @@ export function App(): ReactNode {
           onSample={analysis.openSample}
           onImportAlpha={onImportAlpha}
         />
-        {showIncomplete && <IncompleteBanner completeness={completeness} />}
+        {showIncomplete && <IncompleteBanner completeness={completeness} files={layers.basis.missingFiles} />}
         <p role="status" className={`status ${showIncomplete ? 'incomplete' : state.status}`}>
           {statusText}
         </p>

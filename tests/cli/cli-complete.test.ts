@@ -126,7 +126,7 @@ describe('analyze: a shard folder with a missing shard', () => {
     // The index declares the absent layers: the model keeps its 5 layers.
     expect(json.model.numLayers).toBe(5);
     expect(json.allocation.warnings[0]).toMatch(
-      /^Analysis incomplete: file not analysed: model-00002-of-00002\.safetensors/,
+      /^Analysis incomplete: file not fully analysed: model-00002-of-00002\.safetensors/,
     );
     expect(json.mola).toBeNull();
     expect(json.allocation.molaWithheld).toMatch(/incomplete/);

@@ -116,7 +116,7 @@ describe('completeness', () => {
       layers: [3, 4, 6, 7],
     });
     expect(c.summary).toBe(
-      'files not analysed: model-00002-of-00002.safetensors, a.safetensors; layers 3–4, 6–7 of 8 have no α',
+      'files not fully analysed: model-00002-of-00002.safetensors, a.safetensors; layers 3–4, 6–7 of 8 have no α',
     );
     expect(c.details).toContain('model-00002-of-00002.safetensors (not given)');
     expect(completenessOf([], 3, [0, 1, 2])).toMatchObject({ complete: true, summary: '' });
@@ -133,7 +133,7 @@ describe('completeness', () => {
     expect(o.experts.reduce((a, b) => a + b, 0)).toBe(15);
     expect(o.completeness.missing).toEqual({ files: ['model-00002-of-00002.safetensors'], layers: [3, 4] });
     expect(o.warnings[0]).toMatch(
-      /^Analysis incomplete: file not analysed: model-00002-of-00002\.safetensors; layers 3–4 of 5 have no α/,
+      /^Analysis incomplete: file not fully analysed: model-00002-of-00002\.safetensors; layers 3–4 of 5 have no α/,
     );
     expect(o.mola.flags).toBeNull();
     expect(o.mola.refusal?.kind).toBe('incomplete');

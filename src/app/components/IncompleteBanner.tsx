@@ -1,12 +1,22 @@
 /**
- * The banner of an incomplete result: which files were not analysed (and why) and which layers have no α.
- * It has no dismiss button: it stays for as long as the result it describes is on the page.
+ * The banner of an incomplete result: which files were not (fully) analysed and why, and which layers have
+ * no α. It has no dismiss button: it stays for as long as the result it describes is on the page.
  */
 import type { ReactNode } from 'react';
-import { layerRanges, type Completeness } from '../../core/allocation/outcome';
+import { layerRanges, type Completeness, type MissingFile } from '../../core/allocation/outcome';
 
-export function IncompleteBanner({ completeness }: { completeness: Completeness }): ReactNode {
-  const { files, layers } = completeness.missing;
+export function IncompleteBanner({
+  completeness,
+  files,
+}: {
+  completeness: Completeness;
+  /** The missing files with their reasons (completeness lists the names). */
+  files: readonly MissingFile[];
+}): ReactNode {
+  const { layers } = completeness.missing;
+  const names = completeness.missing.files;
+  const why = (name: string): string =>
+    [...new Set(files.filter((f) => f.name === name).map((f) => f.reason))].join('; ');
   return (
     <div
       className="incomplete-banner"
@@ -16,10 +26,16 @@ export function IncompleteBanner({ completeness }: { completeness: Completeness 
     >
       <strong>This result does not cover the whole model.</strong>
       <ul>
-        {files.length > 0 && (
+        {names.length > 0 && (
           <li data-testid="missing-files">
-            Not analysed: {files.join(', ')}. Add {files.length === 1 ? 'this file' : 'these files'} to the
-            others and open them again.
+            Not (fully) analysed:{' '}
+            {names.map((name, i) => (
+              <span key={name}>
+                {i > 0 ? ', ' : ''}
+                <code>{name}</code> ({why(name)})
+              </span>
+            ))}
+            .
           </li>
         )}
         {layers.length > 0 && (
@@ -31,7 +47,7 @@ export function IncompleteBanner({ completeness }: { completeness: Completeness 
       </ul>
       <p>
         The allocation covers only the layers analysed; the exported JSON says so and the MoLA flags are
-        withheld.
+        withheld. Open every file of the model together to analyse all of it.
       </p>
     </div>
   );

@@ -242,7 +242,8 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         spectraComputed: s.spectraComputed,
         status: 'imported',
         imported: a.imported,
-        message: `Imported ${a.imported.layerAlphas.length} layer α from ${a.imported.fileName}.`,
+        // An incomplete allocation JSON lists only some layers (its layerAlphas are then empty).
+        message: `Imported ${a.imported.origin?.layers.length ?? a.imported.layerAlphas.length} layer α from ${a.imported.fileName}.`,
       };
     case 'error':
       return { ...s, errors: [...s.errors, a.error] };

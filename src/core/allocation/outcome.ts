@@ -54,7 +54,7 @@ export interface MissingFile {
 export interface Completeness {
   complete: boolean;
   missing: { files: string[]; layers: number[] };
-  /** "file not analysed: model-00002-of-00002.safetensors; layers 3–4 of 5 have no α", or '' when complete. */
+  /** "file not fully analysed: model-00002-of-00002.safetensors; layers 3–4 of 5 have no α", or '' when complete. */
   summary: string;
   /** The same with why each file was not analysed ("… (not given)"), for the page's banner and the CLI. */
   details: string;
@@ -117,7 +117,7 @@ export function completenessOf(
         const reasons = missingFiles.filter((f) => f.name === name).map((f) => f.reason);
         return `${name} (${[...new Set(reasons)].join('; ')})`;
       });
-      parts.push(`${files.length === 1 ? 'file' : 'files'} not analysed: ${named.join(', ')}`);
+      parts.push(`${files.length === 1 ? 'file' : 'files'} not fully analysed: ${named.join(', ')}`);
     }
     if (layers.length > 0) {
       parts.push(
