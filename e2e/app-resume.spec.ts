@@ -170,7 +170,7 @@ test('a matrix that failed is not hidden by the cache: the same files again show
   await dropFiles(page, [file]);
   // A tensor that failed leaves the result incomplete (issue 14): the status and banner say so.
   await expect(page.getByRole('status')).toHaveText(
-    /^Analysis incomplete: file not fully analysed: with-nan\.safetensors\. Analysed 6 matrices/,
+    /^Analysis incomplete: file not fully analysed: with-nan\.safetensors \(.*NaN.*\)\. Analysed 6 matrices/,
     { timeout: 150_000 },
   );
   await expect(page.getByTestId('missing-files')).toContainText('with-nan.safetensors');
@@ -180,7 +180,7 @@ test('a matrix that failed is not hidden by the cache: the same files again show
   // again rather than silently missing from a stored "complete" analysis.
   await dropFiles(page, [file]);
   await expect(page.getByRole('status')).toHaveText(
-    /^Analysis incomplete: file not fully analysed: with-nan\.safetensors\. Analysed 6 matrices.*6 resumed from the cache/,
+    /^Analysis incomplete: file not fully analysed: with-nan\.safetensors \(.*NaN.*\)\. Analysed 6 matrices.*6 resumed from the cache/,
   );
   await expect(page.getByRole('alert')).toContainText(broken);
   expect(await spectraComputed(page)).toBe(6);

@@ -47,7 +47,7 @@ export interface AllocationInput {
 
 export interface MissingFile {
   name: string;
-  /** Why, in a few words ("not given", "could not be read: …"). */
+  /** Why, in a few words ("not given", or the error of the file or tensor that failed). */
   reason: string;
 }
 
@@ -153,7 +153,7 @@ export function missingFilesOf(errors: readonly StudioErrorData[]): MissingFile[
     }
     if (e.file === undefined) continue;
     const detail = e.message.startsWith(`${e.file}: `) ? e.message.slice(e.file.length + 2) : e.message;
-    out.push({ name: e.file, reason: `could not be read: ${detail}` });
+    out.push({ name: e.file, reason: detail });
   }
   return out;
 }
