@@ -116,9 +116,14 @@ test('a narrower selection reuses the matrices already analysed under a wider on
   expect(await spectraComputed(page)).toBe(14);
   await page.getByLabel('Last layer', { exact: true }).fill('0');
   await page.getByLabel('Last layer', { exact: true }).press('Enter');
-  await expect(page.getByRole('status')).toHaveText(/Analysis complete: 6 matrices.*from the cache/);
+  // Layer 1 is outside the selection: the result covers layer 0 only and says so (issue 14).
+  await expect(page.getByRole('status')).toHaveText(
+    /^Analysis incomplete: layer 1 of 2 has no α\. Analysed 6 matrices.*from the cache/,
+  );
   await roles.getByLabel('down_proj', { exact: true }).check();
-  await expect(page.getByRole('status')).toHaveText(/Analysis complete: 7 matrices.*from the cache/);
+  await expect(page.getByRole('status')).toHaveText(
+    /^Analysis incomplete: layer 1 of 2 has no α\. Analysed 7 matrices.*from the cache/,
+  );
   expect(await spectraComputed(page)).toBe(14);
 });
 
@@ -163,14 +168,19 @@ test('a matrix that failed is not hidden by the cache: the same files again show
   const file = { name: 'with-nan.safetensors', bytes: makeSafetensors(tensors) };
   await page.goto('/');
   await dropFiles(page, [file]);
-  await waitForComplete(page);
+  // A tensor that failed leaves the result incomplete (issue 14): the status and banner say so.
+  await expect(page.getByRole('status')).toHaveText(
+    /^Analysis incomplete: file not fully analysed: with-nan\.safetensors \(.*NaN.*\)\. Analysed 6 matrices/,
+    { timeout: 150_000 },
+  );
+  await expect(page.getByTestId('missing-files')).toContainText('with-nan.safetensors');
   await expect(page.getByRole('alert')).toContainText(broken);
   expect(await spectraComputed(page)).toBe(6);
   // The same file again: the 6 good matrices come from the cache, the broken one is tried (and named)
   // again rather than silently missing from a stored "complete" analysis.
   await dropFiles(page, [file]);
   await expect(page.getByRole('status')).toHaveText(
-    /Analysis complete: 6 matrices.*6 resumed from the cache/,
+    /^Analysis incomplete: file not fully analysed: with-nan\.safetensors \(.*NaN.*\)\. Analysed 6 matrices.*6 resumed from the cache/,
   );
   await expect(page.getByRole('alert')).toContainText(broken);
   expect(await spectraComputed(page)).toBe(6);

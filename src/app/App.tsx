@@ -3,10 +3,19 @@
  * export. All reading and computing happens in the analysis worker; this file only composes views.
  */
 import { useCallback, useEffect, useMemo, useState, type DragEvent, type ReactNode } from 'react';
-import { DEFAULT_BETA } from '../core/allocation/alphalora';
+import {
+  DEFAULT_BETA,
+  DEFAULT_ESTIMATOR,
+  DEFAULT_MODE,
+  DEFAULT_RANK,
+  defaultBudget,
+} from '../core/allocation/defaults';
+import { analysisProvenance, type AllocationProvenance } from '../core/allocation/export';
 import { parseAlphaFile } from '../core/allocation/import-alpha';
+import { importedProvenance } from '../core/allocation/imported';
+import { completenessOf } from '../core/allocation/outcome';
 import { toErrorData } from '../core/errors';
-import { DEFAULT_ESTIMATOR } from '../core/result';
+import type { AnalysisResult } from '../core/result';
 import { ESTIMATORS, type EstimatorName } from '../core/spectral/types';
 import { AlphaChart } from './charts/AlphaChart';
 import { EsdPanel } from './components/EsdPanel';
@@ -18,10 +27,19 @@ import { HowItWorks } from './components/HowItWorks';
 import { MatrixTable } from './components/MatrixTable';
 import { ModelSummaryView } from './components/ModelSummaryView';
 import { OpenPanel } from './components/OpenPanel';
+import { IncompleteBanner } from './components/IncompleteBanner';
 import { ProgressPanel } from './components/ProgressPanel';
 import { filesFromDataTransfer } from './open/collect-files';
+import type { SessionState } from './state/session';
 import { useAnalysis } from './state/use-analysis';
-import { moduleShapesOf, useAlphaChart, useAllocationStage, useLayerStage } from './state/use-stages';
+import {
+  allRolesOf,
+  useAlphaChart,
+  useAllocationStage,
+  useLayerStage,
+  type AlphaSource,
+} from './state/use-stages';
+import { backendSummary } from './util/backend-summary';
 import { formatNumber } from './util/format';
 
 /** The finished matrices once a run has started: the summary view no longer needs them. */
@@ -33,9 +51,26 @@ const ESTIMATOR_LABELS: Record<EstimatorName, string> = {
   'hill-mid': 'hill-mid (TempBalance median)',
 };
 
-/** AlphaLoRA's default T = 160 is 5 experts per layer for a 32-layer model; other depths scale it. */
-function defaultBudget(numLayers: number): number {
-  return Math.max(1, 5 * numLayers);
+/** The AnalysisResult the export functions take, from the session (what the worker streamed). */
+function analysisResultOf(state: SessionState): AnalysisResult | null {
+  const s = state.summary;
+  if (!s) return null;
+  return {
+    model: {
+      name: s.name,
+      architecture: s.architecture,
+      format: s.format,
+      files: s.files.map((f) => ({ name: f.name, bytes: f.bytes })),
+      numLayers: s.numLayers,
+    },
+    backend: state.runBackend?.name ?? 'cpu',
+    adapter: state.runBackend?.adapter,
+    matrices: state.matrices,
+    // What leaves the result incomplete: the open errors (kept in the summary) and the failed matrices,
+    // never the dismissible alert's list.
+    errors: [...s.errors, ...state.failures],
+    warnings: s.warnings,
+  };
 }
 
 export function App(): ReactNode {
@@ -47,25 +82,35 @@ export function App(): ReactNode {
   const [settings, setSettings] = useState<Omit<AllocationSettings, 'budget'> & { budget: number | null }>({
     budget: null,
     beta: DEFAULT_BETA,
-    mode: 'faithful',
+    mode: DEFAULT_MODE,
     baseline: 'none',
-    rank: 8,
+    rank: DEFAULT_RANK,
     targets: [],
   });
 
-  const importedAlphas = state.imported?.layerAlphas ?? null;
   const [alphaRoles, setAlphaRoles] = useState<string[] | null>(null);
-  const layers = useLayerStage(state.matrices, estimator, importedAlphas, alphaRoles);
-  const numLayers = state.imported
-    ? state.imported.layerAlphas.length
-    : Math.max(state.summary?.numLayers ?? 0, layers.rows.length);
+  const result = useMemo(() => analysisResultOf(state), [state]);
+  const source = useMemo<AlphaSource>(
+    () =>
+      state.imported
+        ? { kind: 'imported', imported: state.imported, fileName: state.imported.fileName }
+        : {
+            kind: 'analysis',
+            matrices: state.matrices,
+            errors: [...(state.summary?.errors ?? []), ...state.failures],
+            numLayers: state.summary?.numLayers ?? 0,
+          },
+    [state.imported, state.matrices, state.summary, state.failures],
+  );
+  const allRoles = useMemo(() => allRolesOf(source), [source]);
+  // Target modules default to every role of the model (what AlphaLoRA/MoLA adapt).
+  const targets = settings.targets.length > 0 ? settings.targets : allRoles;
+  const layers = useLayerStage(source, estimator, alphaRoles, targets);
+  const numLayers = Math.max(layers.basis.declaredLayers, layers.rows.length);
   const budget = settings.budget ?? defaultBudget(numLayers);
   const budgetMax = Math.max(16 * numLayers, 2 * budget, 20);
   const alphaChart = useAlphaChart(state.matrices, layers, estimator, numLayers);
 
-  // Target modules default to every role of the model (what AlphaLoRA/MoLA adapt).
-  const targets = settings.targets.length > 0 ? settings.targets : layers.allRoles;
-  const moduleShapes = useMemo(() => moduleShapesOf(state.matrices, targets), [state.matrices, targets]);
   const complete = state.status === 'complete' || state.status === 'imported';
   // A cancelled run still allocates when every layer has an α; never from a partial set of layers.
   const allLayersReady =
@@ -73,19 +118,57 @@ export function App(): ReactNode {
     layers.alphas.length >= numLayers &&
     layers.alphas.every((a) => Number.isFinite(a));
   const alloc = useAllocationStage(
-    layers.alphas,
-    { mode: settings.mode, beta: settings.beta, budget, baseline: settings.baseline },
-    moduleShapes,
-    settings.rank,
+    layers.basis,
+    { mode: settings.mode, beta: settings.beta, budget, rank: settings.rank, targets },
+    settings.baseline,
     complete || (state.status === 'cancelled' && allLayersReady),
   );
+  // Whether the result covers what the files declare (also when no allocation could be made).
+  const completeness = useMemo(
+    () =>
+      completenessOf(
+        layers.basis.missingFiles,
+        layers.basis.declaredLayers,
+        layers.rows.filter((r) => Number.isFinite(r.alpha) && r.alpha > 0).map((r) => r.index),
+      ),
+    [layers],
+  );
+  const provenance = useMemo<AllocationProvenance | null>(() => {
+    if (state.imported) {
+      return importedProvenance(
+        state.imported,
+        { roles: layers.roles, estimator: layers.estimator },
+        state.imported.modelName,
+      );
+    }
+    return result ? analysisProvenance(result, estimator, layers.roles) : null;
+  }, [state.imported, result, estimator, layers]);
+  const computedOn = useMemo(
+    () => (state.imported ? null : backendSummary(state.matrices)),
+    [state.imported, state.matrices],
+  );
 
-  // Reset per-model choices when a new model arrives.
+  // Per-model choices when a new model arrives: reset, or an imported allocation JSON's own settings (so
+  // that exporting the import writes the same file).
+  const origin = state.imported?.origin;
   useEffect(() => {
     setSelected(null);
-    setAlphaRoles(null);
-    setSettings((s) => ({ ...s, budget: null, targets: [] }));
-  }, [state.run]);
+    if (origin) {
+      const a = origin.allocation;
+      setAlphaRoles(origin.analysis.roles);
+      setSettings((s) => ({
+        ...s,
+        budget: a.budget,
+        beta: a.beta,
+        mode: a.mode,
+        rank: a.loraRank,
+        targets: a.targetModules ?? [],
+      }));
+    } else {
+      setAlphaRoles(null);
+      setSettings((s) => ({ ...s, budget: null, targets: [] }));
+    }
+  }, [state.run, origin]);
 
   // Select the first matrix as soon as there is one, so the ESD view is never empty.
   const selectedName = selected ?? state.matrices[0]?.name ?? null;
@@ -130,10 +213,9 @@ export function App(): ReactNode {
         try {
           const parsed = parseAlphaFile(text, file.name);
           analysis.importAlphas({
+            ...parsed,
             fileName: file.name,
-            layerAlphas: parsed.layerAlphas,
-            modelName: file.name.replace(/\.[^.]+$/, ''),
-            warnings: parsed.warnings,
+            modelName: parsed.origin?.model.name ?? file.name.replace(/\.[^.]+$/, ''),
           });
         } catch (err) {
           const e = toErrorData(err);
@@ -153,6 +235,11 @@ export function App(): ReactNode {
   );
   const hasResults = state.matrices.length > 0 || state.status === 'imported';
   const allocationSettings: AllocationSettings = { ...settings, budget, targets };
+  // A finished result that does not cover what the files declare never reads "Analysis complete".
+  const showIncomplete = complete && hasResults && !completeness.complete;
+  const statusText = showIncomplete
+    ? `Analysis incomplete: ${completeness.details}. ${state.message.replace(/^Analysis complete: /, 'Analysed ')}`
+    : state.message;
 
   return (
     <div
@@ -179,8 +266,9 @@ export function App(): ReactNode {
           onSample={analysis.openSample}
           onImportAlpha={onImportAlpha}
         />
-        <p role="status" className={`status ${state.status}`}>
-          {state.message}
+        {showIncomplete && <IncompleteBanner completeness={completeness} files={layers.basis.missingFiles} />}
+        <p role="status" className={`status ${showIncomplete ? 'incomplete' : state.status}`}>
+          {statusText}
         </p>
         {state.status === 'idle' && <HowItWorks />}
         {state.summary && (
@@ -304,21 +392,24 @@ export function App(): ReactNode {
               budgetMax={budgetMax}
               roles={layers.allRoles}
               chart={alloc.chart}
-              warnings={alloc.allocation?.warnings ?? []}
+              warnings={alloc.outcome?.warnings ?? []}
               error={
                 alloc.error ??
-                (alloc.allocation === null && !complete
+                (alloc.outcome === null && !complete
                   ? `The allocation appears when every layer has an α (${layers.alphas.filter((a) => Number.isFinite(a)).length} of ${numLayers} so far).`
                   : null)
               }
-              trainableParams={alloc.trainable}
+              trainableParams={alloc.outcome?.trainableParams ?? null}
+              rule={alloc.outcome?.rule ?? null}
             />
             <ExportBar
-              state={state}
+              outcome={alloc.outcome}
+              basis={layers.basis}
+              provenance={provenance}
+              result={state.imported ? null : result}
               estimator={estimator}
-              layers={layers}
-              allocation={alloc.allocation}
-              settings={allocationSettings}
+              computedOn={computedOn}
+              onSafeMode={() => setSettings((s) => ({ ...s, mode: 'safe' }))}
             />
             {state.matrices.length > 0 && (
               <MatrixTable

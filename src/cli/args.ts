@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { EstimatorName } from '../core/spectral/types';
 import { ESTIMATORS } from '../core/spectral/types';
+import { DEFAULT_ESTIMATOR } from '../core/allocation/defaults';
 
 export const EXIT_OK = 0;
 /** Something went wrong that is neither the user's command line nor an input file (a bug). */
@@ -184,7 +185,7 @@ export function choiceOption<T extends string>(
 }
 
 export function estimatorOption(spec: CommandSpec, parsed: ParsedCommand): EstimatorName {
-  return choiceOption(spec, parsed, 'estimator', ESTIMATORS, 'alphalora');
+  return choiceOption(spec, parsed, 'estimator', ESTIMATORS, DEFAULT_ESTIMATOR);
 }
 
 /** `--layers 0-15` (inclusive) or `--layers 7` (one block). */

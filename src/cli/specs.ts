@@ -3,14 +3,19 @@
  * `--help` and argument errors need no heavy imports, and each command loads only what it uses.
  */
 import type { CommandSpec } from './args';
+import { DEFAULTS_TEXT } from '../core/allocation/defaults';
 import { ALLOCATION_OPTIONS } from './commands/shared';
+
+const FORMAT_DESCRIPTION =
+  'json: the allocation JSON; mola: the paste-ready MoLA/AlphaLoRA flags (--number_experts "…" --top_k "…" --lora_r "…" --lora_target_modules "…"), refused (no flags printed) when the result is incomplete (exit 3) or a layer gets 0 or fewer experts (exit 2); csv: one row per layer (layer,alpha,experts,top_k,lora_r).';
+const DEFAULTS_NOTE = `Defaults (the same as the page's): ${DEFAULTS_TEXT}.`;
 
 export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary: 'compute the spectra, layer α and the AlphaLoRA allocation of a checkpoint',
   synopsis:
-    '<file|folder>... [--estimator alphalora|weightwatcher|hill-mid] [--budget 160] [--beta 2.5] ' +
-    '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--include-other] [--jobs N] [--out result.json]',
+    '<file|folder>... [--estimator alphalora|weightwatcher|hill-mid] [--budget T] [--beta 2.5] ' +
+    '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--include-other] [--jobs N] [--format json|mola|csv] [--out result.json]',
   positionals: {
     value: '<file|folder>...',
     description:
@@ -58,10 +63,17 @@ export const analyzeSpec: CommandSpec = {
         'the number of CPU cores, at most 8 (1 for models small enough that starting threads would cost more than it saves)',
     },
     {
+      name: 'format',
+      type: 'string',
+      value: 'json|mola|csv',
+      description: FORMAT_DESCRIPTION,
+      default: 'json',
+    },
+    {
       name: 'out',
       type: 'string',
       value: 'file',
-      description: 'Write the allocation JSON to this file instead of standard output.',
+      description: 'Write the result (see --format) to this file instead of standard output.',
     },
     {
       name: 'csv',
@@ -77,7 +89,9 @@ export const analyzeSpec: CommandSpec = {
   ],
   notes: [
     'The result is the allocation JSON (format "alphalora-studio/allocation"): per-layer α with every matrix metric, the expert allocation and the MoLA flags. Progress goes to stderr: a bar on a terminal, plain lines otherwise.',
-    'Exit codes: 0 success; 2 usage error; 3 an input could not be read (the message names the file; the readable files are still analysed and written).',
+    DEFAULTS_NOTE,
+    'An incomplete result (a shard the index names is missing, tensors failed to read, layers of the model have no α) is marked in the JSON ("complete": false, "missing": {"files", "layers"}) and still written; the MoLA flags are withheld.',
+    'Exit codes: 0 success; 2 usage error, or --format mola refused because a layer gets 0 or fewer experts; 3 an input could not be read or the result is incomplete (the message names the file; the readable files are still analysed and the marked JSON written).',
   ],
 };
 
@@ -85,7 +99,7 @@ export const allocateSpec: CommandSpec = {
   name: 'allocate',
   summary: 'allocate LoRA experts from precomputed layer α (no weights needed)',
   synopsis:
-    '--alphas <alphas.json|alphas.csv|result.json|-> [--budget 160] [--beta 2.5] [--mode faithful|safe] [--rank 8] [--format json|mola|csv] [--out file]',
+    '--alphas <alphas.json|alphas.csv|result.json|-> [--budget T] [--beta 2.5] [--mode faithful|safe] [--rank 8] [--format json|mola|csv] [--out file]',
   positionals: null,
   options: [
     {
@@ -100,8 +114,7 @@ export const allocateSpec: CommandSpec = {
       name: 'format',
       type: 'string',
       value: 'json|mola|csv',
-      description:
-        'json: the allocation JSON; mola: the paste-ready MoLA/AlphaLoRA flags (--number_experts "…" --top_k "…" --lora_r "…"); csv: one row per layer (layer,alpha,experts,top_k,lora_r).',
+      description: FORMAT_DESCRIPTION,
       default: 'json',
     },
     {
@@ -110,6 +123,10 @@ export const allocateSpec: CommandSpec = {
       value: 'file',
       description: 'Write the result to this file instead of standard output.',
     },
+  ],
+  notes: [
+    DEFAULTS_NOTE,
+    "An allocation JSON written by this tool keeps its per-matrix α, estimator, model, roles and settings: budget, β, mode, rank and target modules default to the file's own, and the JSON written back equals the file apart from createdAt.",
   ],
 };
 
@@ -179,7 +196,7 @@ export const fitSpec: CommandSpec = {
 export const mergeSpec: CommandSpec = {
   name: 'merge',
   summary: 'join results computed separately (layer ranges, shards) and recompute the allocation',
-  synopsis: '<part.json>... [--budget 160] [--beta 2.5] [--mode faithful|safe] [--rank 8] --out all.json',
+  synopsis: '<part.json>... [--budget T] [--beta 2.5] [--mode faithful|safe] [--rank 8] --out all.json',
   positionals: {
     value: '<part.json>...',
     description:

@@ -42,9 +42,29 @@ export function buildLayerTable(
   opts: LayerTableOptions,
 ): { rows: LayerRow[]; roles: string[]; warnings: string[] } {
   const roles = opts.roles ?? defaultRoles(matrices);
-  const selected = matrices.filter((m) => m.layer !== null && isBlockMatrix(m) && roles.includes(m.role));
+  const table = layerTableOf(
+    matrices.filter((m) => isBlockMatrix(m)),
+    roles,
+    opts.estimator,
+    (m) => ({ alpha: m.fits[opts.estimator].alpha, failed: m.fits[opts.estimator].failed !== null }),
+  );
+  return { rows: table.rows, roles, warnings: table.warnings };
+}
+
+/**
+ * The layer table of any per-matrix α (analysed matrices, or the rows of an imported allocation JSON):
+ * `items` are block matrices; those of `roles` are averaged per layer, failed fits left out, with the
+ * warnings `buildLayerTable` documents.
+ */
+export function layerTableOf<M extends { name: string; layer: number | null; role: string }>(
+  items: readonly M[],
+  roles: readonly string[],
+  estimator: string,
+  fit: (m: M) => { alpha: number; failed: boolean },
+): { rows: GenericLayerRow<M>[]; warnings: string[] } {
+  const selected = items.filter((m) => m.layer !== null && roles.includes(m.role));
   const numLayers = selected.reduce((n, m) => Math.max(n, (m.layer ?? -1) + 1), 0);
-  const rows: LayerRow[] = Array.from({ length: numLayers }, (_, index) => ({
+  const rows: GenericLayerRow<M>[] = Array.from({ length: numLayers }, (_, index) => ({
     index,
     alpha: NaN,
     matrices: [],
@@ -52,16 +72,16 @@ export function buildLayerTable(
   }));
   for (const m of selected) {
     const row = rows[m.layer ?? 0];
-    (m.fits[opts.estimator].failed === null ? row.matrices : row.failed).push(m);
+    (fit(m).failed ? row.failed : row.matrices).push(m);
   }
   const warnings: string[] = [];
   for (const row of rows) {
     if (row.matrices.length > 0) {
-      row.alpha = row.matrices.reduce((s, m) => s + m.fits[opts.estimator].alpha, 0) / row.matrices.length;
+      row.alpha = row.matrices.reduce((s, m) => s + fit(m).alpha, 0) / row.matrices.length;
     }
     if (row.failed.length > 0) {
       warnings.push(
-        `Layer ${row.index}: the ${opts.estimator} fit failed for ${row.failed.map((m) => m.name).join(', ')}; ` +
+        `Layer ${row.index}: the ${estimator} fit failed for ${row.failed.map((m) => m.name).join(', ')}; ` +
           (row.matrices.length > 0 ? 'left out of the layer mean.' : 'the layer has no α.'),
       );
     } else if (row.matrices.length === 0) {
@@ -70,7 +90,14 @@ export function buildLayerTable(
       );
     }
   }
-  return { rows, roles, warnings };
+  return { rows, warnings };
+}
+
+export interface GenericLayerRow<M> {
+  index: number;
+  alpha: number;
+  matrices: M[];
+  failed: M[];
 }
 
 /** The layer table (see `buildLayerTable` for the warnings that go with it). */

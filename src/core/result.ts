@@ -8,9 +8,10 @@ import type { FormatName, TensorKind } from './formats/types';
 import { fitPowerLaw } from './spectral/estimators';
 import { matrixMetrics, type MatrixMetrics } from './spectral/metrics';
 import { ESTIMATORS, type EstimatorName, type FitResult, type SpectrumResult } from './spectral/types';
+import { DEFAULT_ESTIMATOR } from './allocation/defaults';
 
-/** The estimator whose α drives `MatrixResult.metrics` (AlphaLoRA's own). */
-export const DEFAULT_ESTIMATOR: EstimatorName = 'alphalora';
+/** The estimator whose α drives `MatrixResult.metrics` (AlphaLoRA's own; allocation/defaults.ts). */
+export { DEFAULT_ESTIMATOR };
 
 export interface MatrixInfo {
   name: string;

@@ -64,3 +64,34 @@ test('session reducer: a resumed run counts the resumed matrices; a full cache h
   s = sessionReducer(s, { type: 'cache-hit', run: 2, matrices: [matrix('m0')], backend: cpu });
   expect(s.message).toBe('Analysis complete: 1 matrix on the CPU (from the cache).');
 });
+
+test('session reducer: failed matrices stay after the alert is dismissed; a status-only failure is said once', () => {
+  const backend: BackendInfo = { name: 'cpu', adapter: 'CPU (float64)', reason: 'test', software: false };
+  const nan = {
+    name: 'StudioError',
+    code: 'NON_FINITE',
+    file: 'a.safetensors',
+    message: 'a.safetensors: w has NaN',
+  } as const;
+  let s: SessionState = sessionReducer(initialSession, { type: 'open-start', run: 1, what: 'a' });
+  s = sessionReducer(s, { type: 'analyse-start', run: 1, backend });
+  s = sessionReducer(s, { type: 'matrix-error', run: 1, error: nan });
+  s = sessionReducer(s, { type: 'dismiss-errors' });
+  // The alert is gone; the result is still incomplete (the page's banner and exports read `failures`).
+  expect(s.errors).toEqual([]);
+  expect(s.failures).toEqual([nan]);
+  const nothing = { name: 'StudioError', code: 'BAD_INPUT', message: 'Nothing to analyse' } as const;
+  s = sessionReducer(s, {
+    type: 'finished',
+    run: 1,
+    status: 'failed',
+    error: nothing,
+    statusOnly: true,
+    elapsedMs: 0,
+  });
+  expect(s.message).toBe('Analysis failed: Nothing to analyse');
+  expect(s.errors).toEqual([]);
+  // A new open starts with no failures.
+  s = sessionReducer(s, { type: 'open-start', run: 2, what: 'b' });
+  expect(s.failures).toEqual([]);
+});

@@ -165,8 +165,9 @@ describe('alphalora analyze', () => {
         2,
     );
     expectLayerAlphas(json, want);
-    expect(json.allocation.budget).toBe(160);
-    expect(json.allocation.experts.reduce((a, b) => a + b, 0)).toBe(160);
+    // No --budget: 5 experts per layer (issue 14; it was a flat 160 before).
+    expect(json.allocation.budget).toBe(5 * 5);
+    expect(json.allocation.experts.reduce((a, b) => a + b, 0)).toBe(25);
   });
 });
 

@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  allocationJsonFromAlphas,
-  buildAllocationJson,
-  matrixCsv,
-  molaFlags,
-} from '../../src/core/allocation/export';
+import { allocationJson, buildAllocationJson, matrixCsv } from '../../src/core/allocation/export';
 import { parseAlphaFile } from '../../src/core/allocation/import-alpha';
+import { importedBasis, importedProvenance } from '../../src/core/allocation/imported';
+import { computeAllocation, molaFlags } from '../../src/core/allocation/outcome';
 import { summarizeMatrix, type AnalysisResult } from '../../src/core/result';
 
 const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
@@ -133,15 +130,20 @@ describe('allocation JSON export', () => {
         'trainableParams',
       ]),
     );
-    expect(Object.keys(json.mola).sort()).toEqual(['lora_r', 'number_experts', 'top_k']);
+    expect(Object.keys(json.mola ?? {}).sort()).toEqual([
+      'lora_r',
+      'lora_target_modules',
+      'number_experts',
+      'top_k',
+    ]);
   });
 
   it('carries the fixture layer α and allocation, and the MoLA strings', () => {
     json.layers.forEach((l, i) => expect(l.alpha).toBeCloseTo(stories.layerAlpha[i], 9));
     expect(json.allocation.experts).toEqual(stories.allocation['35'].faithful);
-    expect(json.mola.number_experts).toBe(stories.allocation['35'].faithful.join(','));
-    expect(json.mola.top_k).toBe(json.allocation.topK.join(','));
-    expect(json.mola.lora_r).toBe('8,8,8,8,8');
+    expect(json.mola?.number_experts).toBe(stories.allocation['35'].faithful.join(','));
+    expect(json.mola?.top_k).toBe(json.allocation.topK.join(','));
+    expect(json.mola?.lora_r).toBe('8,8,8,8,8');
   });
 
   it('counts trainable parameters from the layer shapes: n · Σ (r·(rows+cols) + cols)', () => {
@@ -196,9 +198,16 @@ describe('allocation JSON export', () => {
 
 describe('MoLA flags', () => {
   it('one paste-ready string, parsed as MoLA parses it', () => {
-    const flags = molaFlags([1, 3, 5], [1, 2, 2], 8);
-    expect(flags).toBe('--number_experts "1,3,5" --top_k "1,2,2" --lora_r "8,8,8"');
-    expect(parseMolaFlags(flags)).toEqual({ number_experts: [1, 3, 5], top_k: [1, 2, 2], lora_r: [8, 8, 8] });
+    const flags = molaFlags([1, 3, 5], [1, 2, 2], 8, ['q_proj', 'v_proj']);
+    expect(flags).toBe(
+      '--number_experts "1,3,5" --top_k "1,2,2" --lora_r "8,8,8" --lora_target_modules "q_proj,v_proj"',
+    );
+    const numeric = flags.replace(/ --lora_target_modules "[^"]*"/, '');
+    expect(parseMolaFlags(numeric)).toEqual({
+      number_experts: [1, 3, 5],
+      top_k: [1, 2, 2],
+      lora_r: [8, 8, 8],
+    });
     const json = buildAllocationJson(storiesResult(), {
       estimator: 'weightwatcher',
       mode: 'safe',
@@ -206,7 +215,12 @@ describe('MoLA flags', () => {
       budget: 20,
       loraRank: 16,
     });
-    const parsed = parseMolaFlags(molaFlags(json.allocation.experts, json.allocation.topK, 16));
+    const parsed = parseMolaFlags(
+      molaFlags(json.allocation.experts, json.allocation.topK, 16, []).replace(
+        / --lora_target_modules "[^"]*"/,
+        '',
+      ),
+    );
     expect(parsed.number_experts).toEqual(json.allocation.experts);
     expect(parsed.number_experts.length).toBe(5);
   });
@@ -269,26 +283,18 @@ describe('per-matrix CSV', () => {
 });
 
 describe('allocation JSON from imported α', () => {
+  const settings = { mode: 'safe', beta: 2.5, budget: 35, rank: 8, targets: [] } as const;
   it('allocates without matrices and leaves unknown fields null', () => {
-    const j = allocationJsonFromAlphas(stories.layerAlpha, {
-      mode: 'safe',
-      beta: 2.5,
-      budget: 35,
-      loraRank: 8,
-    });
+    const imported = parseAlphaFile(JSON.stringify(stories.layerAlpha), 'a.json');
+    const basis = importedBasis(imported, 'a.json', undefined, undefined);
+    const outcome = computeAllocation({ ...basis, settings: { ...settings, targets: [] } });
+    const j = allocationJson(outcome, basis, importedProvenance(imported, basis, 'a'));
     expect(j.allocation.experts).toEqual(stories.allocation['35'].safe);
     expect(j.analysis.backend).toBeNull();
     expect(j.analysis.source).toBe('imported');
     expect(j.allocation.trainableParams).toBeNull();
+    expect(j.complete).toBe(true);
     expect(parseAlphaFile(JSON.stringify(j), 'a.json').layerAlphas).toEqual(stories.layerAlpha);
-    const withModules = allocationJsonFromAlphas([3, 3], {
-      mode: 'faithful',
-      beta: 2.5,
-      budget: 4,
-      loraRank: 2,
-      modules: [{ in: 10, out: 20 }],
-    });
-    expect(withModules.allocation.trainableParams).toBe(4 * (2 * 30 + 10));
   });
 });
 
@@ -478,8 +484,8 @@ describe('allocation JSON against the schema text of issue #3', () => {
         const j = json as ReturnType<typeof buildAllocationJson>;
         expect(j.layers.map((l) => l.index)).toEqual([0, 1, 2, 3, 4]);
         expect(j.allocation.experts).toHaveLength(5);
-        expect(j.mola.number_experts).toBe(j.allocation.experts.join(','));
-        expect(j.mola.top_k).toBe(j.allocation.topK.join(','));
+        expect(j.mola?.number_experts).toBe(j.allocation.experts.join(','));
+        expect(j.mola?.top_k).toBe(j.allocation.topK.join(','));
         expect(j.analysis.backend).toBe('webgpu');
       }
     }

@@ -22,9 +22,11 @@ export function allocationChartModel(
   topK: readonly number[],
   alphas: readonly number[],
   baseline: { name: string; experts: number[] } | null,
+  /** The layer index of each entry (an incomplete model's allocation skips the missing layers). */
+  indices?: readonly number[],
 ): AllocationChartModel {
   const bars = experts.map((n, layer) => ({
-    layer,
+    layer: indices?.[layer] ?? layer,
     experts: n,
     topK: topK[layer] ?? 1,
     alpha: alphas[layer] ?? NaN,

@@ -6,6 +6,7 @@
 import type { ReactNode } from 'react';
 import type { AllocationMode } from '../../core/allocation/alphalora';
 import { BASELINES, type BaselineName } from '../../core/allocation/baselines';
+import { DEFAULTS_TEXT } from '../../core/allocation/defaults';
 import { AllocationChart } from '../charts/AllocationChart';
 import type { AllocationChartModel } from '../charts/allocation-data';
 import { formatCount } from '../util/format';
@@ -30,15 +31,21 @@ interface AllocationPanelProps {
   warnings: string[];
   error: string | null;
   trainableParams: number | null;
+  /** The allocation rule in one line (as the JSON writes it). */
+  rule: string | null;
 }
 
 export function AllocationPanel(props: AllocationPanelProps): ReactNode {
-  const { settings, onChange, numLayers, budgetMax, roles, chart, warnings, error, trainableParams } = props;
+  const { settings, onChange, numLayers, budgetMax, roles, chart, warnings, error, trainableParams, rule } =
+    props;
   const toggleTarget = (role: string, on: boolean): void =>
     onChange({ targets: on ? [...settings.targets, role] : settings.targets.filter((r) => r !== role) });
   return (
     <section className="allocation" aria-labelledby="allocation-title">
       <h2 id="allocation-title">Expert allocation ({numLayers} layers)</h2>
+      <p className="note" data-testid="allocation-defaults">
+        Defaults (the CLI&apos;s too): {DEFAULTS_TEXT}.
+      </p>
       <div className="alloc-controls">
         <div className="slider">
           <label htmlFor="budget">Expert budget</label>
@@ -146,6 +153,11 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
           </strong>
         </p>
       </div>
+      {rule && (
+        <p className="note rule" data-testid="allocation-rule">
+          {rule}
+        </p>
+      )}
       {error && <p className="inline-error">{error}</p>}
       {warnings.length > 0 && (
         <ul className="warnings" aria-label="Allocation warnings">

@@ -1,102 +1,53 @@
 /**
- * Exports: the allocation JSON (the schema of the core-math issue), the MoLA flags (clipboard, and shown
- * in the page so they can be copied by hand), and the per-matrix CSV. Built from the same memoised stages
- * the charts use, so what is exported is what is shown.
+ * Exports: the allocation JSON, the MoLA flags (clipboard, and shown in the page so they can be copied by
+ * hand), and the per-matrix CSV. The JSON and the flags are written from the allocation outcome the page
+ * shows (core `computeAllocation`, the stage App.tsx renders), never from a second allocation: what is
+ * exported is what is shown.
+ *
+ * The flags are withheld, with the reason, when the result is incomplete or faithful mode gave a layer 0
+ * or fewer experts (then one click switches to safe mode).
  */
-import { useMemo, useState, type ReactNode } from 'react';
-import type { Allocation } from '../../core/allocation/alphalora';
+import { useState, type ReactNode } from 'react';
 import {
-  allocationJsonFromAlphas,
-  type AllocationJson,
-  buildAllocationJson,
+  allocationJson,
   matrixCsv,
-  molaFlags,
+  type AllocationBasis,
+  type AllocationProvenance,
 } from '../../core/allocation/export';
+import type { AllocationOutcome } from '../../core/allocation/outcome';
 import type { AnalysisResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
-import type { SessionState } from '../state/session';
-import type { LayerStage } from '../state/use-stages';
-import { backendSummary } from '../util/backend-summary';
 import { downloadText } from '../util/download';
-import type { AllocationSettings } from './AllocationPanel';
 
 interface ExportBarProps {
-  state: SessionState;
+  outcome: AllocationOutcome | null;
+  basis: AllocationBasis;
+  /** The model and analysis sections of the JSON; null while there is nothing to describe. */
+  provenance: AllocationProvenance | null;
+  /** The analysed matrices for the per-matrix CSV (null for imported α). */
+  result: AnalysisResult | null;
   estimator: EstimatorName;
-  layers: LayerStage;
-  allocation: Allocation | null;
-  settings: AllocationSettings;
+  /** What the exports say about the engine, per matrix (null for imported α). */
+  computedOn: string | null;
+  onSafeMode(): void;
 }
 
 function fileStem(name: string): string {
   return name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
 }
 
-/** The AnalysisResult the export functions take, from the session (what the worker streamed). */
-export function analysisResultOf(state: SessionState): AnalysisResult | null {
-  const s = state.summary;
-  if (!s) return null;
-  return {
-    model: {
-      name: s.name,
-      architecture: s.architecture,
-      format: s.format,
-      files: s.files.map((f) => ({ name: f.name, bytes: f.bytes })),
-      numLayers: s.numLayers,
-    },
-    backend: state.runBackend?.name ?? 'cpu',
-    adapter: state.runBackend?.adapter,
-    matrices: state.matrices,
-    errors: state.errors,
-    warnings: s.warnings,
-  };
-}
-
 export function ExportBar(props: ExportBarProps): ReactNode {
-  const { state, estimator, layers, allocation, settings } = props;
+  const { outcome, basis, provenance, result, estimator, computedOn, onSafeMode } = props;
   const [copied, setCopied] = useState<string | null>(null);
-  const result = useMemo(() => analysisResultOf(state), [state]);
-  // What the exports say about the engine, per matrix (the run's selected backend is not the whole truth).
-  const computedOn = useMemo(
-    () => (state.imported ? null : backendSummary(state.matrices)),
-    [state.imported, state.matrices],
-  );
-
-  const flags = useMemo(
-    () => (allocation ? molaFlags(allocation.experts, allocation.topK, settings.rank) : null),
-    [allocation, settings.rank],
-  );
-
-  const allocationOpts = {
-    estimator,
-    mode: settings.mode,
-    beta: settings.beta,
-    budget: settings.budget,
-    loraRank: settings.rank,
-    targetModules: settings.targets.length > 0 ? settings.targets : undefined,
-  };
+  const flags = outcome?.mola.flags ?? null;
+  const refusal = outcome?.mola.refusal ?? null;
 
   const exportJson = (): void => {
-    if (!allocation) return;
-    let json: AllocationJson | null;
-    try {
-      json = state.imported
-        ? allocationJsonFromAlphas(state.imported.layerAlphas, {
-            ...allocationOpts,
-            model: { name: state.imported.modelName },
-          })
-        : result
-          ? buildAllocationJson(result, { ...allocationOpts, roles: layers.roles })
-          : null;
-    } catch (err) {
-      setCopied(err instanceof Error ? err.message : String(err));
-      return;
-    }
-    if (!json) return;
-    const name = state.imported?.modelName ?? result?.model.name ?? 'model';
+    if (!outcome || !provenance) return;
+    const json = allocationJson(outcome, basis, provenance);
     downloadText(
       `${JSON.stringify(json, null, 2)}\n`,
-      `${fileStem(name)}.alphalora.json`,
+      `${fileStem(provenance.model.name)}.alphalora.json`,
       'application/json',
     );
   };
@@ -121,19 +72,35 @@ export function ExportBar(props: ExportBarProps): ReactNode {
     <section className="export-bar" aria-labelledby="export-title">
       <h2 id="export-title">Export</h2>
       <div className="export-actions">
-        <button type="button" className="primary" onClick={exportJson} disabled={!allocation}>
+        <button type="button" className="primary" onClick={exportJson} disabled={!outcome || !provenance}>
           Export allocation JSON
         </button>
-        <button type="button" onClick={copyFlags} disabled={!flags}>
+        <button
+          type="button"
+          onClick={copyFlags}
+          disabled={!flags}
+          aria-describedby={refusal ? 'mola-withheld' : undefined}
+          title={refusal?.message}
+        >
           Copy MoLA flags
         </button>
-        <button type="button" onClick={exportCsv} disabled={!result || state.matrices.length === 0}>
+        <button type="button" onClick={exportCsv} disabled={!result || result.matrices.length === 0}>
           Export CSV
         </button>
       </div>
       {computedOn && (
         <p className="note" data-testid="backend-summary">
           {computedOn}
+        </p>
+      )}
+      {refusal && (
+        <p className="inline-error" id="mola-withheld" data-testid="mola-withheld">
+          {refusal.message}{' '}
+          {refusal.kind === 'non-positive' && (
+            <button type="button" className="small" onClick={onSafeMode}>
+              Switch to safe mode
+            </button>
+          )}
         </p>
       )}
       {flags && (

@@ -26,6 +26,8 @@ export function nothingPlannedMessage(tensors: readonly Tensor[], plan: PlanOpti
     else if ((t.kind !== 'attention' && t.kind !== 'mlp') || t.layer === null) others++;
     else blocks++;
   }
+  // No tensor at all: there is no list to point to.
+  if (tensors.length === 0) return 'Nothing to analyse: the opened files hold no tensor.';
   if (embeddings + convolutions + others + blocks === 0)
     return 'Nothing to analyse: no weight matrix was found in the opened files (a matrix is a 2-D weight with both sides ≥ 2, or a convolution with at least 2 input and 2 output channels); the model summary lists why each tensor is not analysed.';
 

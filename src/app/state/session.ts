@@ -2,6 +2,7 @@
  * The state of one analysis session (open -> analyse -> results) as a reducer: every worker event is an
  * action, so the order of events alone decides what the page shows, and stale jobs are filtered by `run`.
  */
+import type { ImportedExport, ImportedMatrixAlpha } from '../../core/allocation/import-alpha';
 import type { StudioErrorData } from '../../core/errors';
 import type { MatrixResult } from '../../core/result';
 import type { BackendInfo, ModelSummary, ProgressEvent } from '../../../workers/contract';
@@ -17,6 +18,10 @@ export interface ImportedAlphas {
   layerAlphas: number[];
   modelName: string;
   warnings: string[];
+  /** Per-matrix α, when the file has them. */
+  matrices?: ImportedMatrixAlpha[];
+  /** This tool's own allocation JSON: everything it holds (see core import-alpha.ts). */
+  origin?: ImportedExport;
 }
 
 export interface SessionState {
@@ -27,6 +32,11 @@ export interface SessionState {
   matrices: MatrixResult[];
   progress: ProgressEvent | null;
   errors: StudioErrorData[];
+  /**
+   * Matrices of this run that failed (read errors, NaN): they leave the result incomplete. Unlike
+   * `errors` (the dismissible alert) these stay until the next run.
+   */
+  failures: StudioErrorData[];
   /** The backend of the current run (the header shows the worker's default one). */
   runBackend: BackendInfo | null;
   fromCache: boolean;
@@ -48,6 +58,7 @@ export const initialSession: SessionState = {
   matrices: [],
   progress: null,
   errors: [],
+  failures: [],
   runBackend: null,
   fromCache: false,
   resumedCount: 0,
@@ -74,6 +85,8 @@ export type SessionAction =
       run: number;
       status: 'complete' | 'cancelled' | 'failed';
       error: StudioErrorData | null;
+      /** The error is shown in the status line only (not added to the alert's list as well). */
+      statusOnly?: boolean;
       elapsedMs: number;
     }
   | { type: 'cache-hit'; run: number; matrices: MatrixResult[]; backend: BackendInfo }
@@ -193,7 +206,7 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         spectraComputed: s.spectraComputed + a.newSpectra,
       };
     case 'matrix-error':
-      return { ...s, errors: [...s.errors, a.error] };
+      return { ...s, errors: [...s.errors, a.error], failures: [...s.failures, a.error] };
     case 'backend':
       return { ...s, runBackend: a.backend };
     case 'finished': {
@@ -205,7 +218,7 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         next.message = `Analysis cancelled: ${s.matrices.length} of ${total} matrices kept.`;
       } else {
         next.message = `Analysis failed: ${a.error?.message ?? 'unknown error'}`;
-        if (a.error) next.errors = [...s.errors, a.error];
+        if (a.error && a.statusOnly !== true) next.errors = [...s.errors, a.error];
       }
       return next;
     }
@@ -229,7 +242,8 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         spectraComputed: s.spectraComputed,
         status: 'imported',
         imported: a.imported,
-        message: `Imported ${a.imported.layerAlphas.length} layer α from ${a.imported.fileName}.`,
+        // An incomplete allocation JSON lists only some layers (its layerAlphas are then empty).
+        message: `Imported ${a.imported.origin?.layers.length ?? a.imported.layerAlphas.length} layer α from ${a.imported.fileName}.`,
       };
     case 'error':
       return { ...s, errors: [...s.errors, a.error] };

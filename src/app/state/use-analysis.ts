@@ -212,6 +212,11 @@ export function useAnalysis(): AnalysisControls {
           return;
         }
         const summary = opened.outcome.summary;
+        if (summary.tensors.length === 0 && summary.errors.length > 0) {
+          // Nothing was recognised: the files' own errors say why, once each; no summary card of zeros.
+          dispatch({ type: 'open-failed', run: runId, errors: summary.errors });
+          return;
+        }
         dispatch({ type: 'opened', run: runId, summary });
         if (summary.totals.matrices === 0) {
           dispatch({
@@ -223,6 +228,8 @@ export function useAnalysis(): AnalysisControls {
               code: 'BAD_INPUT',
               message: nothingPlannedMessage(summary.tensors, summary.plan),
             },
+            // The status line says it: the alert does not repeat it.
+            statusOnly: true,
             elapsedMs: 0,
           });
           return;

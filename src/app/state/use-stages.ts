@@ -1,50 +1,111 @@
 /**
  * Stage caching for the explore views (the squoosh `Compress` pattern): spectra (from the worker, never
- * recomputed here) -> fits for the chosen estimator -> layer table -> allocation. Each stage is memoised
- * on exactly its inputs, so moving the budget or β slider recomputes only the allocation (microseconds).
+ * recomputed here) -> fits for the chosen estimator -> allocation basis (layer α, target modules, what is
+ * missing) -> allocation. Each stage is memoised on exactly its inputs, so moving the budget or β slider
+ * recomputes only the allocation (microseconds).
+ *
+ * The allocation stage is the core's `computeAllocation`, the function the CLI runs: the page shows its
+ * outcome and the exports write that same outcome down (nothing is allocated twice).
  */
 import { useMemo } from 'react';
-import { allocate, type Allocation, type AllocationMode } from '../../core/allocation/alphalora';
 import { baselineAllocation, BASELINES, type BaselineName } from '../../core/allocation/baselines';
-import { trainableParams, type ModuleShape } from '../../core/allocation/params';
-import { buildLayerTable, defaultRoles, type LayerRow } from '../../core/layers';
+import { analysisBasis, type AllocationBasis } from '../../core/allocation/export';
+import type { ImportedAlphas } from '../../core/allocation/import-alpha';
+import { importedBasis } from '../../core/allocation/imported';
+import {
+  computeAllocation,
+  type AllocationOutcome,
+  type AllocationSettings,
+} from '../../core/allocation/outcome';
+import type { StudioErrorData } from '../../core/errors';
+import { defaultRoles } from '../../core/layers';
 import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { alphaChartModel, type AlphaChartModel } from '../charts/alpha-data';
 import { allocationChartModel, type AllocationChartModel } from '../charts/allocation-data';
 
+/** Where layer α come from: the analysed matrices, or an imported file. */
+export type AlphaSource =
+  | {
+      kind: 'analysis';
+      matrices: readonly MatrixResult[];
+      /** Errors that leave the result incomplete (open errors, tensors that failed): never dismissed. */
+      errors: readonly StudioErrorData[];
+      /** Layers the model declares. */
+      numLayers: number;
+    }
+  | { kind: 'imported'; imported: ImportedAlphas; fileName: string };
+
 export interface LayerStage {
-  rows: LayerRow[];
+  basis: AllocationBasis;
+  /** Layer rows (index, α; NaN where a layer has none). */
+  rows: { index: number; alpha: number }[];
   /** The roles averaged into layer α. */
   roles: string[];
   /** Every block role of the model (what the user can choose from). */
   allRoles: string[];
   warnings: string[];
   alphas: number[];
+  /** The estimator whose α these are (an import's own). */
+  estimator: EstimatorName;
 }
 
-/** Stage 2-3: layer α from the matrices' fits under one estimator. */
-export function useLayerStage(
-  matrices: readonly MatrixResult[],
+/** Every role α can be averaged over (and adapters put on). */
+export function allRolesOf(source: AlphaSource): string[] {
+  if (source.kind === 'analysis') return defaultRoles([...source.matrices]);
+  return importedBasis(source.imported, source.fileName, undefined, undefined).allRoles;
+}
+
+/** Stage 2-3, pure: layer α and the allocation basis. `roles`/`targets` null: every role. */
+export function layerStageOf(
+  source: AlphaSource,
   estimator: EstimatorName,
-  importedAlphas: number[] | null,
-  /** Roles to average; null: every block role (AlphaLoRA's choice). */
   roles: string[] | null,
+  targets: string[],
 ): LayerStage {
-  return useMemo(() => {
-    if (importedAlphas) {
-      const rows = importedAlphas.map((alpha, index) => ({ index, alpha, matrices: [], failed: [] }));
-      return { rows, roles: [], allRoles: [], warnings: [], alphas: importedAlphas };
-    }
-    const all = [...matrices];
-    const allRoles = defaultRoles(all);
-    const chosen = roles?.filter((r) => allRoles.includes(r));
-    const table = buildLayerTable(all, {
-      estimator,
-      roles: chosen && chosen.length > 0 ? chosen : undefined,
-    });
-    return { ...table, allRoles, alphas: table.rows.map((r) => r.alpha) };
-  }, [matrices, estimator, importedAlphas, roles]);
+  if (source.kind === 'imported') {
+    const basis = importedBasis(source.imported, source.fileName, roles ?? undefined, targets);
+    return {
+      basis,
+      rows: basis.layers.map((l) => ({ index: l.index, alpha: l.alpha })),
+      roles: basis.roles,
+      allRoles: basis.allRoles,
+      warnings: basis.layerWarnings,
+      alphas: basis.layers.map((l) => l.alpha),
+      estimator: basis.estimator,
+    };
+  }
+  const all = [...source.matrices];
+  const allRoles = defaultRoles(all);
+  const chosen = roles?.filter((r) => allRoles.includes(r));
+  const basis = analysisBasis(
+    {
+      matrices: all,
+      errors: [...source.errors],
+      model: { name: '', architecture: '', format: 'safetensors', files: [], numLayers: source.numLayers },
+    },
+    estimator,
+    chosen && chosen.length > 0 ? chosen : undefined,
+    targets,
+  );
+  return {
+    basis,
+    rows: basis.layers.map((l) => ({ index: l.index, alpha: l.alpha })),
+    roles: basis.roles,
+    allRoles,
+    warnings: basis.layerWarnings,
+    alphas: basis.layers.map((l) => l.alpha),
+    estimator,
+  };
+}
+
+export function useLayerStage(
+  source: AlphaSource,
+  estimator: EstimatorName,
+  roles: string[] | null,
+  targets: string[],
+): LayerStage {
+  return useMemo(() => layerStageOf(source, estimator, roles, targets), [source, estimator, roles, targets]);
 }
 
 export function useAlphaChart(
@@ -67,60 +128,53 @@ export function useAlphaChart(
 }
 
 export interface AllocationStage {
-  allocation: Allocation | null;
-  baseline: Allocation | null;
+  /** What the page shows and the exports write. */
+  outcome: AllocationOutcome | null;
+  baseline: { experts: number[] } | null;
   chart: AllocationChartModel | null;
   error: string | null;
-  trainable: number | null;
 }
 
-/** Stage 4: the allocation, its baseline and the trainable-parameter count. Pure in its inputs. */
+const NO_ALLOCATION: AllocationStage = { outcome: null, baseline: null, chart: null, error: null };
+
+/** Stage 4, pure: the allocation (core `computeAllocation`), its baseline overlay and chart. */
+export function allocationStageOf(
+  basis: AllocationBasis,
+  settings: AllocationSettings,
+  baselineName: BaselineName | 'none',
+): AllocationStage {
+  let outcome: AllocationOutcome;
+  try {
+    outcome = computeAllocation({ ...basis, settings });
+  } catch (err) {
+    return { ...NO_ALLOCATION, error: err instanceof Error ? err.message : String(err) };
+  }
+  const n = outcome.layers.length;
+  const baseline = baselineName === 'none' ? null : baselineAllocation(baselineName, n, settings.budget);
+  const chart = allocationChartModel(
+    outcome.experts,
+    outcome.topK,
+    outcome.layers.map((l) => l.alpha),
+    baseline && baselineName !== 'none'
+      ? { name: BASELINES[baselineName].label, experts: baseline.experts }
+      : null,
+    outcome.layers.map((l) => l.index),
+  );
+  return { outcome, baseline, chart, error: null };
+}
+
 export function useAllocationStage(
-  alphas: number[],
-  opts: { mode: AllocationMode; beta: number; budget: number; baseline: BaselineName | 'none' },
-  moduleShapes: ModuleShape[],
-  rank: number,
+  basis: AllocationBasis,
+  settings: AllocationSettings,
+  baselineName: BaselineName | 'none',
   ready: boolean,
 ): AllocationStage {
-  const { mode, beta, budget, baseline: baselineName } = opts;
-  return useMemo(() => {
-    if (!ready || alphas.length === 0) {
-      return { allocation: null, baseline: null, chart: null, error: null, trainable: null };
-    }
-    let allocation: Allocation;
-    try {
-      allocation = allocate(alphas, { mode, beta, budget });
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      return { allocation: null, baseline: null, chart: null, error: msg, trainable: null };
-    }
-    const baseline = baselineName === 'none' ? null : baselineAllocation(baselineName, alphas.length, budget);
-    const chart = allocationChartModel(
-      allocation.experts,
-      allocation.topK,
-      alphas,
-      baseline && baselineName !== 'none'
-        ? { name: BASELINES[baselineName].label, experts: baseline.experts }
-        : null,
-    );
-    const trainable =
-      moduleShapes.length > 0
-        ? trainableParams(
-            allocation.experts.map((n) => Math.max(0, n)),
-            moduleShapes,
-            rank,
-          )
-        : null;
-    return { allocation, baseline, chart, error: null, trainable };
-  }, [alphas, mode, beta, budget, baselineName, moduleShapes, rank, ready]);
-}
-
-/** Shapes of the target modules of one layer (PyTorch Linear weights are [out, in]). */
-export function moduleShapesOf(matrices: readonly MatrixResult[], targets: readonly string[]): ModuleShape[] {
-  const shapes: ModuleShape[] = [];
-  for (const role of targets) {
-    const m = matrices.find((x) => x.role === role && x.layer !== null);
-    if (m) shapes.push({ in: m.shape[1], out: m.shape[0] });
-  }
-  return shapes;
+  const { mode, beta, budget, rank, targets } = settings;
+  return useMemo(
+    () =>
+      ready && basis.layers.length > 0
+        ? allocationStageOf(basis, { mode, beta, budget, rank, targets }, baselineName)
+        : NO_ALLOCATION,
+    [basis, mode, beta, budget, rank, targets, baselineName, ready],
+  );
 }

@@ -1,47 +1,60 @@
 /**
  * `alphalora allocate`: the AlphaLoRA allocation from layer α computed elsewhere (WeightWatcher in Python,
- * an earlier `analyze`), no weights needed.
+ * an earlier `analyze`), no weights needed. The same core chain as `analyze` and the page:
+ * basis -> computeAllocation -> the exports of that one outcome.
  */
-import { allocate, topKFor } from '../../core/allocation/alphalora';
-import { allocationJsonFromAlphas, molaFlags } from '../../core/allocation/export';
+import { allocationJson, layerCsv } from '../../core/allocation/export';
 import { parseAlphaFile } from '../../core/allocation/import-alpha';
+import { importedBasis, importedProvenance } from '../../core/allocation/imported';
+import { computeAllocation } from '../../core/allocation/outcome';
 import type { ParsedCommand } from '../args';
 import { allocateSpec } from '../specs';
-import { choiceOption, EXIT_OK, intOption, stringOption, UsageError } from '../args';
+import { choiceOption, EXIT_INPUT, EXIT_OK, EXIT_USAGE, intOption, stringOption, UsageError } from '../args';
 import type { CliIo } from '../io';
-import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
-
-const FORMATS = ['json', 'mola', 'csv'] as const;
+import { FORMATS } from './analyze';
+import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
 
 export async function runAllocate(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const file = stringOption(parsed, 'alphas');
   if (file === undefined) throw new UsageError('--alphas is required', allocateSpec);
-  const settings = allocationSettings(allocateSpec, parsed, {});
-  const rank = intOption(allocateSpec, parsed, 'rank', DEFAULT_RANK, 1);
   const format = choiceOption(allocateSpec, parsed, 'format', FORMATS, 'json');
+  // Usage errors first: a bad option must not wait for (or be hidden by) a bad file.
+  allocationSettings(allocateSpec, parsed, {});
+  intOption(allocateSpec, parsed, 'rank', DEFAULT_RANK, 1);
   const fileName = file === '-' ? 'stdin' : file;
 
   const imported = parseAlphaFile(await io.readText(file), fileName);
-  const { layerAlphas } = imported;
+  // This tool's own JSON brings its settings: the defaults are the file's, so its export round-trips.
+  const own = imported.origin?.allocation;
+  const settings = allocationSettings(allocateSpec, parsed, own ?? {});
+  const rank = intOption(allocateSpec, parsed, 'rank', own?.loraRank ?? DEFAULT_RANK, 1);
   for (const w of imported.warnings) warn(io, w);
-  const { experts, warnings } = allocate(layerAlphas, settings);
-  const topK = topKFor(experts);
-  for (const w of warnings) warn(io, w);
+  const modelName = fileName.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
+  const basis = importedBasis(imported, fileName, undefined, undefined);
+  const outcome = computeAllocation({
+    ...basis,
+    settings: {
+      mode: settings.mode,
+      beta: settings.beta,
+      budget: budgetFor(settings, Math.max(basis.declaredLayers, basis.layers.length)),
+      rank,
+      targets: basis.targets,
+    },
+  });
+  for (const w of outcome.warnings) warn(io, w);
 
   let text: string;
   if (format === 'mola') {
-    text = molaFlags(experts, topK, rank) + '\n';
+    const refusal = outcome.mola.refusal;
+    if (refusal !== null || outcome.mola.flags === null) {
+      io.stderr(`error: ${refusal?.message ?? 'no MoLA flags'}\n`);
+      return refusal?.kind === 'non-positive' ? EXIT_USAGE : EXIT_INPUT;
+    }
+    text = outcome.mola.flags + '\n';
   } else if (format === 'csv') {
-    const rows = layerAlphas.map((a, i) => `${i},${a},${experts[i]},${topK[i]},${rank}`);
-    text = ['layer,alpha,experts,top_k,lora_r', ...rows].join('\n') + '\n';
+    text = layerCsv(outcome);
   } else {
-    const json = allocationJsonFromAlphas(layerAlphas, {
-      mode: settings.mode,
-      beta: settings.beta,
-      budget: settings.budget,
-      loraRank: rank,
-      ...(imported.matrices !== undefined ? { matrices: imported.matrices } : {}),
-    });
+    const json = allocationJson(outcome, basis, importedProvenance(imported, basis, modelName));
     text = JSON.stringify(json, null, 2) + '\n';
   }
   await writeResult(io, stringOption(parsed, 'out'), text);

@@ -3,7 +3,14 @@
  * AlphaLoRA allocation, written as the allocation JSON. Progress on stderr, the result on stdout or --out.
  */
 import { availableParallelism } from 'node:os';
-import { matrixCsv } from '../../core/allocation/export';
+import {
+  allocationJson,
+  analysisBasis,
+  analysisProvenance,
+  layerCsv,
+  matrixCsv,
+} from '../../core/allocation/export';
+import { computeAllocation } from '../../core/allocation/outcome';
 import { createCpuBackend } from '../../core/linalg/backend';
 import type { SpectrumBackend } from '../../core/linalg/backend';
 import { analyzeModel } from '../../core/pipeline/analyze';
@@ -14,6 +21,7 @@ import {
   EXIT_INPUT,
   EXIT_OK,
   EXIT_USAGE,
+  choiceOption,
   estimatorOption,
   flagOption,
   intOption,
@@ -27,9 +35,9 @@ import { openInputs } from '../open-inputs';
 import type { OpenedInputs } from '../open-inputs';
 import { createProgressReporter } from '../progress-bar';
 import { compactRanges } from '../ranges';
-import { blocksOf, resultJson } from '../result-json';
+import { blocksOf } from '../result-json';
 import { analyzeSpec } from '../specs';
-import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
+import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
 import type { AllocationSettings } from './shared';
 
 /**
@@ -52,8 +60,12 @@ interface AnalyzeSettings {
   rank: number;
   outFile: string | undefined;
   csvFile: string | undefined;
+  format: (typeof FORMATS)[number];
   quiet: boolean;
 }
+
+/** What --format writes (the same choices as `allocate`). */
+export const FORMATS = ['json', 'mola', 'csv'] as const;
 
 export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<number> {
   // 1. Options first: a usage error must not wait for files to open.
@@ -66,6 +78,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   const rank = intOption(analyzeSpec, parsed, 'rank', DEFAULT_RANK, 1);
   const outFile = stringOption(parsed, 'out');
   const csvFile = stringOption(parsed, 'csv');
+  const format = choiceOption(analyzeSpec, parsed, 'format', FORMATS, 'json');
 
   // 2. Open every input; report the ones that cannot be read and go on with the rest.
   const inputs = await openInputs(parsed.positionals);
@@ -82,6 +95,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
         rank,
         outFile,
         csvFile,
+        format,
         quiet: flagOption(parsed, 'quiet'),
       },
       io,
@@ -96,7 +110,8 @@ async function analyzeInputs(
   opts: AnalyzeSettings,
   io: CliIo,
 ): Promise<number> {
-  const { estimator, allocation, roles, layers, includeOther, jobs, rank, outFile, csvFile, quiet } = opts;
+  const { estimator, allocation, roles, layers, includeOther, jobs, rank, outFile, csvFile, format, quiet } =
+    opts;
   for (const e of inputErrors) io.stderr(`error: ${e.message}\n`);
   if (model === null) return EXIT_INPUT;
   for (const w of model.warnings) warn(io, w);
@@ -154,15 +169,22 @@ async function analyzeInputs(
     io.stderr(`wrote ${csvFile}\n`);
     return inputErrors.length > 0 || tensorErrors > 0 ? EXIT_INPUT : EXIT_OK;
   }
-  const { json, partial } = resultJson(result, {
-    estimator,
-    roles,
-    mode: allocation.mode,
-    beta: allocation.beta,
-    budget: allocation.budget,
-    loraRank: rank,
+  // The one core chain the page uses too: basis -> computeAllocation -> exports of that outcome.
+  const basis = analysisBasis(result, estimator, roles, undefined);
+  const outcome = computeAllocation({
+    ...basis,
+    settings: {
+      mode: allocation.mode,
+      beta: allocation.beta,
+      budget: budgetFor(allocation, Math.max(basis.declaredLayers, basis.layers.length)),
+      rank,
+      targets: basis.targets,
+    },
   });
-  if (partial) {
+  const json = allocationJson(outcome, basis, analysisProvenance(result, estimator, basis.roles));
+  // A --layers part is incomplete on purpose: say how to make it whole.
+  const partOnly = layers !== undefined && outcome.completeness.missing.files.length === 0;
+  if (partOnly && !outcome.completeness.complete) {
     const held = compactRanges(json.layers.map((l) => l.index));
     json.allocation.warnings.push(
       `this result holds layers ${held} of ${model.numLayers}: its allocation is over these layers only; ` +
@@ -170,10 +192,25 @@ async function analyzeInputs(
     );
   }
   for (const w of json.allocation.warnings) warn(io, w);
-  await writeResult(io, outFile, JSON.stringify(json, null, 2) + '\n');
+  if (format === 'mola') {
+    const refusal = outcome.mola.refusal;
+    if (refusal !== null || outcome.mola.flags === null) {
+      io.stderr(`error: ${refusal?.message ?? 'no MoLA flags'}\n`);
+      return refusal?.kind === 'non-positive' ? EXIT_USAGE : EXIT_INPUT;
+    }
+    await writeResult(io, outFile, outcome.mola.flags + '\n');
+  } else if (format === 'csv') {
+    await writeResult(io, outFile, layerCsv(outcome));
+  } else {
+    await writeResult(io, outFile, JSON.stringify(json, null, 2) + '\n');
+  }
   if (csvFile !== undefined) {
     await io.writeText(csvFile, matrixCsv(result, estimator));
     io.stderr(`wrote ${csvFile}\n`);
+  }
+  if (!outcome.completeness.complete && !partOnly) {
+    io.stderr(`error: analysis incomplete: ${outcome.completeness.details}\n`);
+    return EXIT_INPUT;
   }
   return inputErrors.length > 0 || tensorErrors > 0 ? EXIT_INPUT : EXIT_OK;
 }

@@ -10,16 +10,17 @@
  *   all its matrices' α (the analysis' "mean" layer aggregation);
  * - budget, β, mode and rank default to the parts' own settings when they all agree, else to the paper's.
  */
-import { allocate, topKFor } from '../../core/allocation/alphalora';
-import { ALLOCATION_FORMAT } from '../../core/allocation/export';
-import { trainableParamsPerLayer } from '../../core/allocation/params';
-import type { ModuleShape } from '../../core/allocation/params';
+import { ALLOCATION_FORMAT, allocationJson } from '../../core/allocation/export';
+import type { AllocationJson, AllocationMatrixJson } from '../../core/allocation/export';
+import type { ImportedAlphas } from '../../core/allocation/import-alpha';
+import { importedBasis } from '../../core/allocation/imported';
+import { computeAllocation } from '../../core/allocation/outcome';
 import { StudioError } from '../../core/errors';
 import type { ParsedCommand } from '../args';
 import { mergeSpec } from '../specs';
 import { EXIT_OK, intOption, stringOption } from '../args';
 import type { CliIo } from '../io';
-import { allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
+import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
 import type { AllocationSettings } from './shared';
 import { compactRanges } from '../ranges';
 
@@ -42,6 +43,7 @@ interface PartJson {
   analysis: { estimator: string; backend: string; roles: string[]; [key: string]: unknown };
   layers: PartLayer[];
   allocation?: { mode?: string; budget?: number; beta?: number; loraRank?: number };
+  missing?: { files?: string[] };
 }
 
 interface Part {
@@ -63,7 +65,6 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
 
   // 2. Join the layers; the same matrix twice is an overlap.
   const layers = joinLayers(parts);
-  const alphas = layers.map((l) => l.alpha);
   const missing = missingLayers(layers, numLayers);
   const notes: string[] = [];
   if (missing.length > 0) {
@@ -82,7 +83,7 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
   }
   for (const note of notes) warn(io, note);
 
-  // 3. Recompute the allocation over all layers.
+  // 3. Recompute the allocation over all layers, through the core chain the page and `analyze` use.
   const settings = allocationSettings(mergeSpec, parsed, agreedSettings(parts));
   const rank = intOption(
     mergeSpec,
@@ -91,51 +92,59 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
     agreed(parts.map((p) => p.json.allocation?.loraRank)) ?? DEFAULT_RANK,
     1,
   );
-  const usable = alphas.map((a) => (a === null ? Number.NaN : a));
-  const { experts, warnings } = allocate(usable, settings);
-  for (const w of warnings) warn(io, w);
-  const topK = topKFor(experts);
-  const modules = modulesOf(layers);
-
-  const merged = {
-    ...first.json,
-    model: {
-      ...first.json.model,
-      name: modelName(first.json.model),
-      numLayers,
-      files: unionBy(
-        parts.flatMap((p) => p.json.model.files),
-        (f) => f.name,
-      ),
-    },
-    analysis: {
-      ...first.json.analysis,
-      roles: unionBy(
-        parts.flatMap((p) => p.json.analysis.roles),
-        (r) => r,
-      ),
-      mergedFrom: parts.map((p) => p.file),
-    },
-    layers,
-    allocation: {
-      ...first.json.allocation,
-      mode: settings.mode,
-      budget: settings.budget,
-      beta: settings.beta,
-      experts,
-      topK,
-      loraRank: rank,
-      trainableParams: modules === null ? null : trainableParamsPerLayer(experts, modules, rank),
-      warnings: [...notes, ...warnings],
-    },
-    mola: {
-      number_experts: experts.join(','),
-      top_k: topK.join(','),
-      lora_r: experts.map(() => rank).join(','),
+  const files = unionBy(
+    parts.flatMap((p) => p.json.model.files),
+    (f) => f.name,
+  );
+  // A shard one part lacked is no longer missing when another part analysed it.
+  const given = new Set(files.flatMap((f) => [f.name, baseName(f.name)]));
+  const missingFiles = unionBy(
+    parts.flatMap((p) => p.json.missing?.files ?? []),
+    (f) => f,
+  ).filter((f) => !given.has(f) && !given.has(baseName(f)));
+  const model = { ...first.json.model, name: modelName(first.json.model), numLayers, files };
+  const analysis = {
+    ...first.json.analysis,
+    roles: unionBy(
+      parts.flatMap((p) => p.json.analysis.roles),
+      (r) => r,
+    ),
+    mergedFrom: parts.map((p) => p.file),
+  } as unknown as AllocationJson['analysis'];
+  const imported: ImportedAlphas = {
+    layerAlphas: [],
+    warnings: [],
+    origin: {
+      model: model as AllocationJson['model'],
+      analysis,
+      allocation: { mode: settings.mode, beta: settings.beta, budget: 0, loraRank: rank },
+      missing: { files: missingFiles, layers: [] },
+      layers: layers.map((l) => ({
+        index: l.index,
+        matrices: l.matrices as unknown as AllocationMatrixJson[],
+      })),
     },
   };
+  const basis = importedBasis(imported, 'the parts', undefined, undefined);
+  const outcome = computeAllocation({
+    ...basis,
+    settings: {
+      mode: settings.mode,
+      beta: settings.beta,
+      budget: budgetFor(settings, Math.max(basis.declaredLayers, basis.layers.length)),
+      rank,
+      targets: basis.targets,
+    },
+  });
+  for (const w of outcome.warnings) warn(io, w);
+  const merged = allocationJson(outcome, basis, { model: model as AllocationJson['model'], analysis });
+  merged.allocation.warnings = [...notes, ...merged.allocation.warnings];
   await writeResult(io, stringOption(parsed, 'out'), JSON.stringify(merged, null, 2) + '\n');
   return EXIT_OK;
+}
+
+function baseName(name: string): string {
+  return name.replace(/^.*[\\/]/, '');
 }
 
 function parsePart(text: string, file: string): PartJson {
@@ -288,26 +297,4 @@ function unionBy<T>(items: T[], key: (t: T) => string): T[] {
   const seen = new Map<string, T>();
   for (const item of items) if (!seen.has(key(item))) seen.set(key(item), item);
   return [...seen.values()];
-}
-
-/** Per-layer target modules for the parameter count: each analysed matrix [out, in], as the core export counts them. */
-function modulesOf(layers: PartLayer[]): ModuleShape[][] | null {
-  const modules: ModuleShape[][] = [];
-  for (const layer of layers) {
-    const row: ModuleShape[] = [];
-    for (const m of layer.matrices) {
-      const shape = m.shape;
-      if (
-        !Array.isArray(shape) ||
-        shape.length !== 2 ||
-        typeof shape[0] !== 'number' ||
-        typeof shape[1] !== 'number'
-      ) {
-        return null;
-      }
-      row.push({ out: shape[0], in: shape[1] });
-    }
-    modules.push(row);
-  }
-  return modules;
 }

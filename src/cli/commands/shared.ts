@@ -1,20 +1,30 @@
 /** Options and helpers shared by the commands that allocate experts (analyze, allocate, merge). */
 import type { CommandSpec, OptionSpec, ParsedCommand } from '../args';
-import { choiceOption, intOption, numberOption, UsageError } from '../args';
+import { choiceOption, intOption, numberOption, stringOption, UsageError } from '../args';
 import type { CliIo } from '../io';
+import type { AllocationMode } from '../../core/allocation/alphalora';
+import {
+  DEFAULT_BETA,
+  DEFAULT_MODE,
+  DEFAULT_RANK,
+  defaultBudget,
+  EXPERTS_PER_LAYER,
+} from '../../core/allocation/defaults';
 
-/** The paper code's defaults (AlphaLoRA `expert_number.py`, MoLA's LoRA rank). */
-export const DEFAULT_BUDGET = 160;
-export const DEFAULT_BETA = 2.5;
-export const DEFAULT_MODE = 'faithful';
-export const DEFAULT_RANK = 8;
-
-export type AllocationMode = 'faithful' | 'safe';
+// The defaults live in one core module, shared with the page.
+export { DEFAULT_RANK };
+export type { AllocationMode };
 
 export interface AllocationSettings {
   mode: AllocationMode;
   beta: number;
-  budget: number;
+  /** null: the default, 5 × layers (known only once the model is read). */
+  budget: number | null;
+}
+
+/** The budget to allocate: the one given, else 5 experts per layer. */
+export function budgetFor(settings: AllocationSettings, numLayers: number): number {
+  return settings.budget ?? defaultBudget(numLayers);
 }
 
 export const ALLOCATION_OPTIONS: OptionSpec[] = [
@@ -23,7 +33,7 @@ export const ALLOCATION_OPTIONS: OptionSpec[] = [
     type: 'string',
     value: 'T',
     description: 'Total number of LoRA experts to share out over the layers.',
-    default: String(DEFAULT_BUDGET),
+    default: `${EXPERTS_PER_LAYER} × the number of layers (AlphaLoRA's 160 for 32 layers)`,
   },
   {
     name: 'beta',
@@ -56,7 +66,9 @@ export function allocationSettings(
   parsed: ParsedCommand,
   fallback: Partial<AllocationSettings>,
 ): AllocationSettings {
-  const budget = intOption(spec, parsed, 'budget', fallback.budget ?? DEFAULT_BUDGET, 1);
+  const given = fallback.budget ?? null;
+  const budget =
+    stringOption(parsed, 'budget') === undefined ? given : intOption(spec, parsed, 'budget', 0, 1);
   const beta = numberOption(spec, parsed, 'beta', fallback.beta ?? DEFAULT_BETA);
   if (!(beta >= 0)) throw new UsageError(`--beta must be ≥ 0, got ${beta}`, spec);
   const mode = choiceOption<AllocationMode>(

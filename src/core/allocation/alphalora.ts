@@ -26,9 +26,6 @@ export interface Allocation {
   warnings: string[];
 }
 
-export const DEFAULT_BETA = 2.5;
-export const DEFAULT_BUDGET = 160;
-
 /** Faithful mode: the released expert_number.py, quirks included. */
 export function allocateFaithful(alphas: number[], beta: number, budget: number): Allocation {
   const s = scores(alphas, beta, budget);

@@ -5,7 +5,6 @@
  * JSON has no NaN: a number that is not finite (a failed fit) is written as null.
  */
 import type { FormatName } from '../formats/types';
-import { buildLayerTable, isBlockMatrix } from '../layers';
 import {
   backendCounts,
   metricsFor,
@@ -15,8 +14,18 @@ import {
   type SpectrumBackendName,
 } from '../result';
 import type { EstimatorName } from '../spectral/types';
-import { allocate, type AllocationMode } from './alphalora';
-import { trainableParamsPerLayer, type ModuleShape } from './params';
+import { buildLayerTable, isBlockMatrix, type LayerRow } from '../layers';
+import { GENERATOR } from '../version';
+import type { AllocationMode } from './alphalora';
+import {
+  computeAllocation,
+  missingFilesOf,
+  molaFields,
+  type AllocationLayerInput,
+  type AllocationOutcome,
+  type MissingFile,
+} from './outcome';
+import type { ModuleShape } from './params';
 
 export const ALLOCATION_FORMAT = 'alphalora-studio/allocation';
 
@@ -50,6 +59,14 @@ export interface AllocationLayerJson {
 export interface AllocationJson {
   format: typeof ALLOCATION_FORMAT;
   version: 1;
+  /** What wrote the file. */
+  generator: { name: string; version: string };
+  /** When the file was written (ISO 8601). */
+  createdAt: string;
+  /** False when the files declare more than was analysed (see `missing`); the allocation then covers part of the model. */
+  complete: boolean;
+  /** Only when incomplete: the files not analysed and the layer indices without an α. */
+  missing?: { files: string[]; layers: number[] };
   model: {
     name: string;
     architecture: string;
@@ -74,23 +91,57 @@ export interface AllocationJson {
     source: 'analysis' | 'imported';
     adapter?: string;
   };
+  /** The allocated layers (those with an α), ascending; allocation.experts[i] belongs to layers[i]. */
   layers: AllocationLayerJson[];
   allocation: {
     method: 'alphalora';
     mode: AllocationMode;
     budget: number;
     beta: number;
+    /** One line: how the experts follow from α, β and T in this mode. */
+    rule: string;
     experts: number[];
     topK: number[];
     loraRank: number;
     /** null when the target modules' shapes are unknown (imported α without shapes). */
     trainableParams: number | null;
-    /** Extra: the target modules counted in trainableParams. */
+    /** Extra: the target modules counted in trainableParams (and given to --lora_target_modules). */
     targetModules?: string[];
-    /** Extra: faithful-mode warnings, the safe-mode deviation note, layer-table warnings. */
+    /** Extra: the incompleteness warning, layer-table warnings, faithful-mode warnings, safe mode's note. */
     warnings: string[];
+    /** Extra: why `mola` is null (an incomplete result, or a layer with 0 or fewer experts). */
+    molaWithheld?: string;
   };
-  mola: { number_experts: string; top_k: string; lora_r: string };
+  /** The MoLA flags' values; null when they must not be used (see allocation.molaWithheld). */
+  mola: {
+    number_experts: string;
+    top_k: string;
+    lora_r: string;
+    lora_target_modules: string;
+  } | null;
+}
+
+/**
+ * What an allocation is computed from, apart from its settings: the layers' α and target modules, what the
+ * model declares and what was missing, and the per-matrix rows the JSON lists. Built once per α source
+ * (an analysis, an imported file) and role choice; `computeAllocation` then runs per setting.
+ */
+export interface AllocationBasis {
+  layers: AllocationLayerInput[];
+  declaredLayers: number;
+  missingFiles: MissingFile[];
+  layerWarnings: string[];
+  shapesKnown: boolean;
+  /** Roles averaged into layer α. */
+  roles: string[];
+  /** The JSON rows of layer `index`'s matrices (computed on demand: metrics under another estimator cost a pass). */
+  matrixRows(index: number): AllocationMatrixJson[];
+}
+
+/** The model and analysis sections of the JSON (what the numbers were computed from). */
+export interface AllocationProvenance {
+  model: AllocationJson['model'];
+  analysis: AllocationJson['analysis'];
 }
 
 export interface AllocationExportOptions {
@@ -101,142 +152,160 @@ export interface AllocationExportOptions {
   beta: number;
   budget: number;
   loraRank: number;
-  /** Roles that get the MoE-LoRA adapters (for trainableParams); default: `roles`. */
+  /** Roles that get the MoE-LoRA adapters (trainableParams, --lora_target_modules); default: `roles`. */
   targetModules?: string[];
+  /** ISO 8601; default now. */
+  createdAt?: string;
 }
 
-/** The allocation JSON of an analysis. Throws BAD_INPUT when a layer has no usable α. */
-export function buildAllocationJson(result: AnalysisResult, opts: AllocationExportOptions): AllocationJson {
-  const table = buildLayerTable(result.matrices, { estimator: opts.estimator, roles: opts.roles });
-  const alloc = allocate(
-    table.rows.map((r) => r.alpha),
-    opts,
-  );
-  const targets = opts.targetModules ?? table.roles;
+/** The allocation basis of analysed matrices (the page and `analyze` both start here). */
+export function analysisBasis(
+  result: Pick<AnalysisResult, 'matrices' | 'errors' | 'model'>,
+  estimator: EstimatorName,
+  roles: string[] | undefined,
+  targets: string[] | undefined,
+): AllocationBasis & { targets: string[]; rows: LayerRow[] } {
+  const table = buildLayerTable(result.matrices, { estimator, roles });
+  const chosenTargets = targets ?? table.roles;
   // Per-layer module shapes: PyTorch nn.Linear layout, weight [out, in] = [rows, cols]. Only the blocks'
   // Linear matrices get adapters: an "other" matrix in a layer (a convolution) is not one, whatever its role.
-  const modules: ModuleShape[][] = table.rows.map((row) =>
+  const modulesOf = (index: number): ModuleShape[] =>
     result.matrices
-      .filter((m) => m.layer === row.index && isBlockMatrix(m) && targets.includes(m.role))
-      .map((m) => ({ in: m.shape[1], out: m.shape[0] })),
-  );
-  const anyModule = modules.some((l) => l.length > 0);
+      .filter((m) => m.layer === index && isBlockMatrix(m) && chosenTargets.includes(m.role))
+      .map((m) => ({ in: m.shape[1], out: m.shape[0] }));
+  const layers = table.rows.map((row) => ({
+    index: row.index,
+    alpha: row.alpha,
+    modules: modulesOf(row.index),
+  }));
+  const byIndex = new Map(table.rows.map((r) => [r.index, r]));
+  return {
+    layers,
+    declaredLayers: result.model.numLayers,
+    missingFiles: missingFilesOf(result.errors),
+    layerWarnings: table.warnings,
+    shapesKnown: layers.some((l) => l.modules.length > 0),
+    roles: table.roles,
+    targets: chosenTargets,
+    rows: table.rows,
+    // The averaged matrices, then the adapter targets that are not averaged: their shapes make the
+    // trainable-parameter count reproducible from the file (an import writes the same count again).
+    matrixRows: (index) => {
+      const row = byIndex.get(index);
+      const extra = result.matrices.filter(
+        (m) =>
+          m.layer === index &&
+          isBlockMatrix(m) &&
+          !table.roles.includes(m.role) &&
+          chosenTargets.includes(m.role),
+      );
+      return row ? [...row.matrices, ...row.failed, ...extra].map((m) => matrixJson(m, estimator)) : [];
+    },
+  };
+}
+
+/** The model and analysis sections for analysed matrices. */
+export function analysisProvenance(
+  result: AnalysisResult,
+  estimator: EstimatorName,
+  roles: string[],
+): AllocationProvenance {
   const backend = resultBackend(result);
   return {
-    format: ALLOCATION_FORMAT,
-    version: 1,
     model: { ...result.model },
     analysis: {
-      estimator: opts.estimator,
+      estimator,
       backend,
       backends: backendCounts(result.matrices),
       layerAggregation: 'mean',
-      roles: table.roles,
+      roles,
       source: 'analysis',
       // The adapter describes the selected backend: named only when that backend computed something.
       ...(result.adapter !== undefined && backend === result.backend ? { adapter: result.adapter } : {}),
     },
-    layers: table.rows.map((row) => ({
-      index: row.index,
-      alpha: row.alpha,
-      matrices: [...row.matrices, ...row.failed].map((m) => matrixJson(m, opts.estimator)),
-    })),
-    allocation: {
-      method: 'alphalora',
-      mode: opts.mode,
-      budget: opts.budget,
-      beta: opts.beta,
-      experts: alloc.experts,
-      topK: alloc.topK,
-      loraRank: opts.loraRank,
-      trainableParams: anyModule ? trainableParamsPerLayer(alloc.experts, modules, opts.loraRank) : null,
-      targetModules: targets,
-      warnings: [...table.warnings, ...alloc.warnings],
-    },
-    mola: molaFields(alloc.experts, alloc.topK, opts.loraRank),
   };
 }
 
-/** For α imported from a file: no matrices analysed here, so the per-matrix fields are mostly null. */
-export function allocationJsonFromAlphas(
-  layerAlphas: number[],
-  opts: {
-    mode: AllocationMode;
-    beta: number;
-    budget: number;
-    loraRank: number;
-    estimator?: EstimatorName;
-    model?: Partial<AllocationJson['model']>;
-    matrices?: { name: string; alpha: number; layer: number | null }[];
-    /** Target module shapes of one layer, when known, for trainableParams. */
-    modules?: ModuleShape[];
-    roles?: string[];
-  },
+/**
+ * The allocation JSON of an outcome: no allocating here, only writing down what `computeAllocation`
+ * gave (the page exports what it shows through this).
+ */
+export function allocationJson(
+  outcome: AllocationOutcome,
+  basis: Pick<AllocationBasis, 'matrixRows'>,
+  provenance: AllocationProvenance,
+  createdAt: string = new Date().toISOString(),
 ): AllocationJson {
-  const alloc = allocate(layerAlphas, opts);
-  const modules = opts.modules;
+  const { settings, completeness, mola } = outcome;
   return {
     format: ALLOCATION_FORMAT,
     version: 1,
-    model: {
-      name: opts.model?.name ?? 'imported α',
-      architecture: opts.model?.architecture ?? 'unknown',
-      files: opts.model?.files ?? [],
-      numLayers: opts.model?.numLayers ?? layerAlphas.length,
-    },
-    analysis: {
-      estimator: opts.estimator ?? 'alphalora',
-      backend: null,
-      layerAggregation: 'mean',
-      roles: opts.roles ?? [],
-      source: 'imported',
-    },
-    layers: layerAlphas.map((alpha, index) => ({
-      index,
-      alpha,
-      matrices: (opts.matrices ?? []).filter((m) => m.layer === index).map(importedMatrixJson),
+    generator: { name: GENERATOR.name, version: GENERATOR.version },
+    createdAt,
+    complete: completeness.complete,
+    ...(completeness.complete ? {} : { missing: completeness.missing }),
+    model: provenance.model,
+    analysis: provenance.analysis,
+    layers: outcome.layers.map((l) => ({
+      index: l.index,
+      alpha: l.alpha,
+      matrices: basis.matrixRows(l.index),
     })),
     allocation: {
       method: 'alphalora',
-      mode: opts.mode,
-      budget: opts.budget,
-      beta: opts.beta,
-      experts: alloc.experts,
-      topK: alloc.topK,
-      loraRank: opts.loraRank,
-      trainableParams:
-        modules !== undefined && modules.length > 0
-          ? trainableParamsPerLayer(
-              alloc.experts,
-              alloc.experts.map(() => modules),
-              opts.loraRank,
-            )
-          : null,
-      warnings: alloc.warnings,
+      mode: settings.mode,
+      budget: settings.budget,
+      beta: settings.beta,
+      rule: outcome.rule,
+      experts: outcome.experts,
+      topK: outcome.topK,
+      loraRank: settings.rank,
+      trainableParams: outcome.trainableParams,
+      targetModules: settings.targets,
+      warnings: outcome.warnings,
+      ...(mola.refusal !== null ? { molaWithheld: mola.refusal.message } : {}),
     },
-    mola: molaFields(alloc.experts, alloc.topK, opts.loraRank),
+    mola:
+      mola.refusal === null
+        ? molaFields(outcome.experts, outcome.topK, settings.rank, settings.targets)
+        : null,
   };
 }
 
-/** `--number_experts "1,3,5" --top_k "1,2,2" --lora_r "8,8,8"`: no spaces, no brackets, one per layer. */
-export function molaFlags(experts: number[], topK: number[], rank: number): string {
-  const f = molaFields(experts, topK, rank);
-  return `--number_experts "${f.number_experts}" --top_k "${f.top_k}" --lora_r "${f.lora_r}"`;
+/** The allocation JSON of an analysis: `analysisBasis` -> `computeAllocation` -> `allocationJson`. */
+export function buildAllocationJson(result: AnalysisResult, opts: AllocationExportOptions): AllocationJson {
+  const basis = analysisBasis(result, opts.estimator, opts.roles, opts.targetModules);
+  const outcome = computeAllocation({
+    ...basis,
+    settings: {
+      mode: opts.mode,
+      beta: opts.beta,
+      budget: opts.budget,
+      rank: opts.loraRank,
+      targets: basis.targets,
+    },
+  });
+  return allocationJson(
+    outcome,
+    basis,
+    analysisProvenance(result, opts.estimator, basis.roles),
+    opts.createdAt,
+  );
 }
 
-function molaFields(experts: number[], topK: number[], rank: number): AllocationJson['mola'] {
-  return {
-    number_experts: experts.join(','),
-    top_k: topK.join(','),
-    lora_r: experts.map(() => rank).join(','),
-  };
+/** One row per allocated layer: layer,alpha,experts,top_k,lora_r (what `--format csv` writes). */
+export function layerCsv(outcome: AllocationOutcome): string {
+  const rows = outcome.layers.map(
+    (l, i) => `${l.index},${l.alpha},${outcome.experts[i]},${outcome.topK[i]},${outcome.settings.rank}`,
+  );
+  return ['layer,alpha,experts,top_k,lora_r', ...rows].join('\n') + '\n';
 }
 
 function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-function matrixJson(m: MatrixResult, estimator: EstimatorName): AllocationMatrixJson {
+export function matrixJson(m: MatrixResult, estimator: EstimatorName): AllocationMatrixJson {
   const fit = m.fits[estimator];
   const metrics = metricsFor(m, estimator);
   return {
@@ -256,25 +325,6 @@ function matrixJson(m: MatrixResult, estimator: EstimatorName): AllocationMatrix
     negativeEigs: metrics.negativeEigs,
     ...(fit.failed !== null ? { failed: fit.failed } : {}),
     backend: m.backend,
-  };
-}
-
-function importedMatrixJson(m: { name: string; alpha: number }): AllocationMatrixJson {
-  return {
-    name: m.name,
-    role: '',
-    shape: [0, 0],
-    alpha: finite(m.alpha),
-    xmin: null,
-    D: null,
-    tail: null,
-    numEigs: null,
-    lambdaMax: null,
-    stableRank: null,
-    logNorm: null,
-    logSpectralNorm: null,
-    alphaWeighted: null,
-    negativeEigs: null,
   };
 }
 

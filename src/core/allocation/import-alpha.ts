@@ -17,6 +17,7 @@
  * Anything else is a BAD_INPUT StudioError naming the file and saying what was expected.
  */
 import { StudioError } from '../errors';
+import type { AllocationJson, AllocationMatrixJson } from './export';
 
 export interface ImportedMatrixAlpha {
   name: string;
@@ -28,6 +29,27 @@ export interface ImportedAlphas {
   layerAlphas: number[];
   matrices?: ImportedMatrixAlpha[];
   warnings: string[];
+  /**
+   * Set when the file is this tool's own allocation JSON: everything it says, kept so that the layer α
+   * can be recomputed from other roles and an export of the import writes the same file again.
+   */
+  origin?: ImportedExport;
+}
+
+/** What an allocation JSON holds besides layer α (see export.ts for the fields). */
+export interface ImportedExport {
+  model: AllocationJson['model'];
+  analysis: AllocationJson['analysis'];
+  allocation: {
+    mode: AllocationJson['allocation']['mode'];
+    budget: number;
+    beta: number;
+    loraRank: number;
+    targetModules?: string[];
+  };
+  missing: { files: string[]; layers: number[] };
+  /** Each layer's per-matrix rows, exactly as written. */
+  layers: { index: number; matrices: AllocationMatrixJson[] }[];
 }
 
 const LAYER_ARRAY_KEYS = ['layerAlphas', 'layerAlpha', 'layer_alphas', 'alphas'];
@@ -91,22 +113,76 @@ function fromAllocationExport(obj: Record<string, unknown>, fileName: string): I
     throw bad(fileName, 'this allocation export has no "layers" list.');
   }
   const records: Record<string, unknown>[] = [];
-  const layerAlphas: (number | null)[] = [];
+  const byIndex = new Map<number, number | null>();
+  const rowsOf: ImportedExport['layers'] = [];
   for (const [pos, layer] of layers.entries()) {
     const l = (typeof layer === 'object' && layer !== null ? layer : {}) as Record<string, unknown>;
     const index = typeof l.index === 'number' ? l.index : pos;
-    if (index !== pos)
+    if (!Number.isInteger(index) || index < 0 || (pos > 0 && index <= rowsOf[pos - 1].index))
       throw bad(fileName, `the export's layers are out of order (entry ${pos} is layer ${index}).`);
-    layerAlphas.push(typeof l.alpha === 'number' ? l.alpha : null);
-    if (Array.isArray(l.matrices)) {
-      for (const m of l.matrices as Record<string, unknown>[]) records.push({ ...m, layer: index });
-    }
+    byIndex.set(index, typeof l.alpha === 'number' ? l.alpha : null);
+    const matrices = Array.isArray(l.matrices) ? (l.matrices as AllocationMatrixJson[]) : [];
+    rowsOf.push({ index, matrices });
+    for (const m of matrices) records.push({ ...m, layer: index });
   }
-  const result = fromLayerList(layerAlphas, fileName);
+  // An incomplete export (a missing shard, a --layers part) lists only the layers it has: the others
+  // stay missing rather than failing the import.
+  const model = obj.model as Partial<AllocationJson['model']> | undefined;
+  const analysis = obj.analysis as Partial<AllocationJson['analysis']> | undefined;
+  const allocation = obj.allocation as Partial<AllocationJson['allocation']> | undefined;
+  const missing = obj.missing as Partial<{ files: unknown; layers: unknown }> | undefined;
+  const present = [...byIndex.keys()];
+  const dense = present.every((index, i) => index === i);
+  const layerAlphas = dense
+    ? fromLayerList(
+        present.map((i) => byIndex.get(i) ?? null),
+        fileName,
+      ).layerAlphas
+    : [];
   const matrices = records
     .filter((r) => typeof r.name === 'string' && typeof r.alpha === 'number')
     .map((r) => ({ name: r.name as string, alpha: r.alpha as number, layer: r.layer as number }));
-  return matrices.length > 0 ? { ...result, matrices } : result;
+  const origin: ImportedExport | undefined =
+    model &&
+    analysis &&
+    allocation &&
+    typeof model.name === 'string' &&
+    typeof analysis.estimator === 'string'
+      ? {
+          model: model as AllocationJson['model'],
+          analysis: analysis as AllocationJson['analysis'],
+          allocation: {
+            mode: allocation.mode === 'safe' ? 'safe' : 'faithful',
+            budget: typeof allocation.budget === 'number' ? allocation.budget : 0,
+            beta: typeof allocation.beta === 'number' ? allocation.beta : 0,
+            loraRank: typeof allocation.loraRank === 'number' ? allocation.loraRank : 0,
+            ...(Array.isArray(allocation.targetModules)
+              ? { targetModules: allocation.targetModules.filter((t) => typeof t === 'string') }
+              : {}),
+          },
+          missing: {
+            files: Array.isArray(missing?.files)
+              ? missing.files.filter((f): f is string => typeof f === 'string')
+              : [],
+            layers: Array.isArray(missing?.layers)
+              ? missing.layers.filter((l): l is number => typeof l === 'number')
+              : [],
+          },
+          layers: rowsOf,
+        }
+      : undefined;
+  if (!dense && origin === undefined) {
+    throw bad(
+      fileName,
+      `no α for layer(s) below ${present[present.length - 1]} (layers are numbered from 0).`,
+    );
+  }
+  return {
+    layerAlphas,
+    warnings: [],
+    ...(matrices.length > 0 ? { matrices } : {}),
+    ...(origin !== undefined ? { origin } : {}),
+  };
 }
 
 /** Records with a name and/or a block index, and an α (number or numeric string). */

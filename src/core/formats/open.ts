@@ -94,8 +94,17 @@ function runReader(s: Sniffed, all: ByteSource[], signal?: AbortSignal): Promise
   }
 }
 
-/** Shard names an index's weight_map refers to, relative to the index's folder. */
-function checkIndex(index: ByteSource, json: unknown, present: Set<string>): StudioErrorData[] {
+/**
+ * Shard names an index's weight_map refers to, relative to the index's folder. `declared` receives the
+ * block index of every tensor the index places in a missing shard: those layers belong to the model even
+ * though no given file holds them (the model's layer count must not shrink to what was given).
+ */
+function checkIndex(
+  index: ByteSource,
+  json: unknown,
+  present: Set<string>,
+  declared: Set<number>,
+): StudioErrorData[] {
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null) {
     return [toErrorData(new StudioError('INVALID_HEADER', 'this index has no weight_map', index.name))];
@@ -103,8 +112,14 @@ function checkIndex(index: ByteSource, json: unknown, present: Set<string>): Stu
   const shards = new Set<string>();
   for (const v of Object.values(map as Record<string, unknown>)) if (typeof v === 'string') shards.add(v);
   const errors: StudioErrorData[] = [];
+  const isMissing = (shard: string): boolean =>
+    !present.has(dirName(index.name) + shard) && !present.has(baseName(shard));
+  for (const [tensor, shard] of Object.entries(map as Record<string, unknown>)) {
+    const layer = typeof shard === 'string' && isMissing(shard) ? parseLayerIndex(tensor) : null;
+    if (layer !== null) declared.add(layer);
+  }
   for (const shard of [...shards].sort()) {
-    if (!present.has(dirName(index.name) + shard) && !present.has(baseName(shard))) {
+    if (isMissing(shard)) {
       errors.push(
         toErrorData(
           new StudioError(
@@ -292,6 +307,7 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   let config: Record<string, unknown> | undefined;
   const fileKinds = new Map<string, ModelFileInfo['format']>();
   const missingReported = new Set<string>();
+  const declaredLayers = new Set<number>();
   for (const s of sniffed.filter((x) => x.kind === 'json' && !x.error)) {
     const isIndex = /\.index\.json$/i.test(s.source.name);
     const isConfig = baseName(s.source.name) === 'config.json';
@@ -303,7 +319,7 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
       const json = await readJson(s.source, signal);
       if (isIndex) {
         fileKinds.set(s.source.name, 'index');
-        const errs = checkIndex(s.source, json, presentNames);
+        const errs = checkIndex(s.source, json, presentNames, declaredLayers);
         for (const e of errs) missingReported.add(/missing shard (\S+?):/.exec(e.message)?.[1] ?? '');
         errors.push(...errs);
       } else {
@@ -462,7 +478,8 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     name: modelDisplayName({ files, config, metadata }).name,
     format,
     architecture,
-    numLayers: layers.length ? Math.max(...layers) + 1 : 0,
+    // Blocks seen, and blocks an index places in a shard that was not given.
+    numLayers: Math.max(0, ...layers.map((l) => l + 1), ...[...declaredLayers].map((l) => l + 1)),
     files,
     tensors,
     config,

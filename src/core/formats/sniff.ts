@@ -131,8 +131,20 @@ export async function sniff(source: ByteSource): Promise<Sniffed> {
     );
   }
 
-  // 4. By extension: let the reader explain what is wrong (bad header length, bad magic, truncated...).
+  // 4. By extension: let the reader explain what is wrong (bad header length, bad magic, truncated...),
+  //    except for a text file under a weights extension, which readers would misread as a header (a
+  //    README saved as model.safetensors reads as a 2.3e18-byte header length).
   const byExt = WEIGHT_EXTENSIONS[ext];
+  if (byExt !== undefined && looksLikeText(head)) {
+    const start = text.slice(0, 40).replace(/\s+/g, ' ').trim();
+    return fail(
+      new StudioError(
+        'UNKNOWN_FORMAT',
+        `this is a text file, not a .${ext} weights file (it begins "${start}${text.length > 40 ? '…' : ''}"): pick the weights file itself`,
+        name,
+      ),
+    );
+  }
   if (byExt === 'safetensors' || byExt === 'gguf' || byExt === 'onnx' || byExt === 'pytorch')
     return { source, kind: byExt };
   if (/\.(onnx\.data|onnx_data|data)$/i.test(name)) return { source, kind: 'external-data' };
@@ -146,4 +158,20 @@ export async function sniff(source: ByteSource): Promise<Sniffed> {
     );
   }
   return { source, kind: 'unknown' };
+}
+
+/**
+ * Printable text: no NUL and no control byte other than tab, newline, form feed and carriage return in
+ * the first bytes (UTF-8 multi-byte characters are ≥ 0x80 and allowed). Every binary weight format has
+ * zero bytes in its first 8 (a safetensors header length, GGUF's version, a zip's header, a protobuf tag).
+ */
+function looksLikeText(head: Uint8Array): boolean {
+  const n = Math.min(head.length, 512);
+  if (n < 8) return false;
+  for (let i = 0; i < n; i++) {
+    const b = head[i]!;
+    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d) return false;
+    if (b === 0x7f) return false;
+  }
+  return true;
 }
