@@ -17,6 +17,10 @@ import type {
   WorkerOptions,
 } from '../../../workers/contract';
 
+// Inlined (started from a blob: URL): the worker that replaces one terminated by a cancel then makes no
+// network request, as the page promises none after it has loaded.
+import AnalysisWorker from '../../../workers/analysis.worker.ts?worker&inline';
+
 const RESTARTED = Symbol('worker restarted');
 
 /** How long a cancelled job may take to stop by itself before the worker is terminated. */
@@ -29,11 +33,7 @@ export interface WorkerEndpoint extends Comlink.Endpoint {
 
 export type WorkerFactory = () => WorkerEndpoint;
 
-export const defaultWorkerFactory: WorkerFactory = () =>
-  new Worker(new URL('../../../workers/analysis.worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'analysis',
-  });
+export const defaultWorkerFactory: WorkerFactory = () => new AnalysisWorker({ name: 'analysis' });
 
 /**
  * Test hooks from the page's query string (`?lose-gpu-after=N`, plus `&no-new-gpu-device` to make the
