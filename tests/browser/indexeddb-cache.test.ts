@@ -87,6 +87,7 @@ function matrix(name: string) {
       noiseFloor: 0,
       timings: {},
       backend: 'cpu',
+      method: 'gram',
     },
   );
 }

@@ -47,6 +47,7 @@ function storiesResult(
         noiseFloor: 0,
         timings: {},
         backend: onGpu(name) ? 'webgpu' : 'cpu',
+        method: onGpu(name) ? 'svd' : 'gram',
       },
     ),
   );
@@ -325,6 +326,7 @@ function conv(
       noiseFloor: 0,
       timings: {},
       backend,
+      method: backend === 'webgpu' ? 'svd' : 'gram',
     },
   );
 }
