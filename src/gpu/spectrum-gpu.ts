@@ -106,8 +106,8 @@ export function finishSpectrum(
 }
 
 /**
- * SVD path: σ² from the bidiagonal (d, e). The noise floor is that of fp32 singular values,
- * (2⁻²⁴·σmax)² ≈ 2⁻⁴⁸·λmax: λ below it has no correct digit.
+ * SVD path: σ² from the bidiagonal (d, e). The noise floor is that of fp32 singular values: their error
+ * is bounded by ≈ n·2⁻²⁴·σmax, so λ below (n·2⁻²⁴)²·λmax has no correct digit.
  */
 export function finishSingular(
   d: Float64Array,
@@ -116,7 +116,7 @@ export function finishSingular(
   const { eigenvalues, negativeCount } = bidiagonalSquares({ d, e });
   const n = eigenvalues.length;
   const lambdaMax = n > 0 ? eigenvalues[n - 1]! : 0;
-  return { eigenvalues, negativeCount, noiseFloor: n * F32_NOISE_PER_DIM * F32_NOISE_PER_DIM * lambdaMax };
+  return { eigenvalues, negativeCount, noiseFloor: (n * F32_NOISE_PER_DIM) ** 2 * lambdaMax };
 }
 
 export interface GpuSpectrumBackend extends SpectrumBackend {

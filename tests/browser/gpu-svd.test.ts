@@ -22,6 +22,7 @@ import squareUrl from '../../../shared/fixtures/models/mini-llama-square/model.s
 import {
   f32Of,
   fetchBytes,
+  frobeniusSq,
   gaussian,
   lowRankPlusNoise,
   readSafetensors,
@@ -115,8 +116,13 @@ async function checkCheckpoint(url: string, expected: CheckpointExpected): Promi
     const res = await backend.spectrum({ raw: { dtype: 'F32', bytes: t.bytes }, rows, cols });
     expect(res.backend).toBe('webgpu');
     methods[res.method] = (methods[res.method] ?? 0) + 1;
-    const reference = exp.eigenvalues ?? spectrumCpu(f32Of(t.bytes), rows, cols).eigenvalues;
+    const values = f32Of(t.bytes);
+    const reference = exp.eigenvalues ?? spectrumCpu(values, rows, cols).eigenvalues;
     expectSpectrum(name, res.eigenvalues, reference);
+    // Σλ = ‖W‖F² (computed in float64 from the weights): nothing lost or added by the reduction.
+    const trace = res.eigenvalues.reduce((a, b) => a + b, 0);
+    const frobenius = frobeniusSq(values);
+    expect(Math.abs(trace - frobenius), `${name} Σλ vs ‖W‖F²`).toBeLessThanOrEqual(1e-5 * frobenius);
     expectFit(name, res.eigenvalues, 'alphalora', exp.alphalora);
     expectFit(name, res.eigenvalues, 'weightwatcher', exp.weightwatcher);
     expectFit(name, res.eigenvalues, 'hill-mid', exp.hillMid);
