@@ -4,6 +4,7 @@
  *
  * JSON has no NaN: a number that is not finite (a failed fit) is written as null.
  */
+import type { SpectrumMethod } from '../spectral/types';
 import type { FormatName } from '../formats/types';
 import { buildLayerTable, isBlockMatrix } from '../layers';
 import {
@@ -39,6 +40,8 @@ export interface AllocationMatrixJson {
   failed?: string;
   /** Extra: the engine that computed this matrix's spectrum (absent for imported α). */
   backend?: SpectrumBackendName;
+  /** Extra: how it was computed, 'svd' or 'gram' (absent for imported α). */
+  method?: SpectrumMethod;
 }
 
 export interface AllocationLayerJson {
@@ -256,6 +259,7 @@ function matrixJson(m: MatrixResult, estimator: EstimatorName): AllocationMatrix
     negativeEigs: metrics.negativeEigs,
     ...(fit.failed !== null ? { failed: fit.failed } : {}),
     backend: m.backend,
+    method: m.method,
   };
 }
 
@@ -289,6 +293,7 @@ const CSV_COLUMNS = [
   'pooled_matrices',
   'dtype',
   'backend',
+  'method',
   'estimator',
   'alpha',
   'xmin',
@@ -334,6 +339,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
       m.pooledMatrices ?? null,
       m.dtype,
       m.backend,
+      m.method,
       estimator,
       fit.alpha,
       fit.xmin,
