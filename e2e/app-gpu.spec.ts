@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { spectrumCpu } from '../src/core/linalg/spectrum-cpu';
 import { fitPowerLaw } from '../src/core/spectral/estimators';
+import path from 'node:path';
 import {
+  FIXTURES,
   downloadJson,
   dropFiles,
+  loadExpected,
   generatedLlama,
   generatedLlamaTensors,
   layerAlphas,
@@ -175,7 +178,38 @@ test('a lost GPU device with no new device: the rest runs on the CPU, each matri
   );
 });
 
-test('matrices wider than 128 columns are computed on the GPU, and the export says so', async ({ page }) => {
+/** Per matrix from the page's "Export CSV": α (alphalora, every digit), backend and method. */
+async function csvRows(page: Page): Promise<Map<string, { alpha: number; backend: string; method: string }>> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export CSV' }).click(),
+  ]);
+  const [header, ...rows] = readFileSync(await download.path(), 'utf8')
+    .trim()
+    .split('\n');
+  const columns = header.split(',');
+  const [name, alpha, backend, method] = ['name', 'alpha', 'backend', 'method'].map((c) =>
+    columns.indexOf(c),
+  );
+  expect(Math.min(name, alpha, backend, method)).toBeGreaterThanOrEqual(0);
+  return new Map(
+    rows
+      .map((r) => r.split(','))
+      .map((c) => [c[name], { alpha: Number(c[alpha]), backend: c[backend], method: c[method] }]),
+  );
+}
+
+/** Per matrix from the allocation JSON: backend and method. */
+async function jsonTags(page: Page): Promise<Map<string, { backend?: string; method?: string }>> {
+  const { json } = await downloadJson(page, 'Export allocation JSON');
+  const doc = json as { layers: { matrices: { name: string; backend?: string; method?: string }[] }[] };
+  return new Map(doc.layers.flatMap((l) => l.matrices).map((m) => [m.name, m]));
+}
+
+test('a generated model wider than 128 on the GPU: every matrix by SVD, within 1e-3 of float64, and the export says so', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
   await page.goto('/?software-gpu');
   await expect(page.getByText(/WebGPU adapter: .+/)).toBeVisible();
   await dropFiles(page, [generatedLlama(1, 192)]);
@@ -187,4 +221,65 @@ test('matrices wider than 128 columns are computed on the GPU, and the export sa
   expect(tags.backend).toBe('webgpu');
   expect(tags.counts).toEqual({ webgpu: 7 });
   expect(tags.adapter).toBeTruthy();
+  // Square 192×192: the SVD path, and α equals the float64 α of the same weights in Node.
+  const rows = await csvRows(page);
+  const json = await jsonTags(page);
+  expect(rows.size).toBe(7);
+  for (const t of generatedLlamaTensors(1, 192)) {
+    const row = rows.get(t.name)!;
+    expect(row, t.name).toBeDefined();
+    const f64 = fitPowerLaw(spectrumCpu(t.data, 192, 192).eigenvalues, 'alphalora').alpha;
+    expect(Math.abs(row.alpha - f64), `${t.name}: ${row.alpha} vs float64 ${f64}`).toBeLessThanOrEqual(1e-3);
+    expect([row.backend, row.method], t.name).toEqual(['webgpu', 'svd']);
+    expect(json.get(t.name), t.name).toMatchObject({ backend: 'webgpu', method: 'svd' });
+  }
+});
+
+test('the sample with ?software-gpu: every matrix within 1e-3 of the float64 references, backend and method exported', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.goto('/?software-gpu');
+  await expect(page.getByText(/WebGPU adapter: .+/)).toBeVisible();
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+  const expected = loadExpected('expected.json');
+  const rows = await csvRows(page);
+  const json = await jsonTags(page);
+  expect([...rows.keys()].sort()).toEqual(Object.keys(expected.matrices).sort());
+  for (const [name, exp] of Object.entries(expected.matrices)) {
+    const row = rows.get(name)!;
+    expect(Math.abs(row.alpha - exp.alphalora.alpha), name).toBeLessThanOrEqual(1e-3);
+    // Every sample matrix is ≤ 128 wide: the float64 CPU path, and the export names it.
+    expect([row.backend, row.method], name).toEqual(['cpu', 'gram']);
+    expect(json.get(name), name).toMatchObject({ backend: 'cpu', method: 'gram' });
+  }
+});
+
+test('mini-llama-square with ?software-gpu: every matrix within 1e-3 of float64 (an fp32 Gram got 3 of 28 wrong)', async ({
+  page,
+}) => {
+  test.setTimeout(600_000);
+  await page.goto('/?software-gpu');
+  await expect(page.getByText(/WebGPU adapter: .+/)).toBeVisible();
+  const dir = path.join(FIXTURES, 'models/mini-llama-square');
+  const file = (name: string) => ({ name, bytes: readFileSync(path.join(dir, name)) });
+  await dropFiles(page, [file('model.safetensors'), file('config.json')]);
+  // 20 of its matrices run on SwiftShader (≈ 1–3 s each, more on a loaded machine): a longer wait.
+  await expect(page.getByRole('status')).toHaveText(/Analysis complete/, { timeout: 540_000 });
+  const expected = JSON.parse(readFileSync(path.join(dir, 'expected.json'), 'utf8')) as {
+    matrices: Record<string, { shape: number[]; alphalora: { alpha: number } }>;
+  };
+  const rows = await csvRows(page);
+  expect([...rows.keys()].sort()).toEqual(Object.keys(expected.matrices).sort());
+  for (const [name, exp] of Object.entries(expected.matrices)) {
+    const row = rows.get(name)!;
+    expect(
+      Math.abs(row.alpha - exp.alphalora.alpha),
+      `${name}: ${row.alpha} vs ${exp.alphalora.alpha}`,
+    ).toBeLessThanOrEqual(1e-3);
+    // Wider than 128 on both sides: the GPU's SVD; k/v (64×192) go to the float64 CPU path.
+    const onGpu = Math.min(exp.shape[0]!, exp.shape[1]!) > 128;
+    expect([row.backend, row.method], name).toEqual(onGpu ? ['webgpu', 'svd'] : ['cpu', 'gram']);
+  }
 });
