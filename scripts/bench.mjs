@@ -130,11 +130,12 @@ function fmt(x, digits) {
 }
 
 function printTable(records) {
-  const head = ['stage', 'rows×cols', 'backend', 'ms', 'GFLOP/s', 'ratio', 'adapter'];
+  const head = ['stage', 'rows×cols', 'backend', 'method', 'ms', 'GFLOP/s', 'ratio', 'adapter'];
   const rows = records.map((r) => [
     r.stage,
     `${r.rows}×${r.cols}`,
     r.backend,
+    r.method ?? '',
     fmt(r.ms, 1),
     fmt(r.gflops, 2),
     fmt(r.ratio, 2),

@@ -2,7 +2,9 @@
  * The in-browser half of `npm run bench`: on whatever WebGPU adapter this Chromium has, times per shape
  *   - our symmetric-tile Gram kernel alone (best of a few runs, upload of W included) and its GFLOP/s,
  *   - the same Gram as onnxruntime-web's WebGPU MatMul(Transpose(X), X) on the same device (ratio),
- *   - the whole GPU pipeline (Gram -> GPU tridiagonalisation -> f64 sterf) per stage, and the fits,
+ *   - both GPU pipelines per stage on the same matrix: `gram` (Gram -> GPU tridiagonalisation -> f64
+ *     sterf: stages gram, reduction, tridiagonal, total) and `svd` (W -> GPU bidiagonalisation -> f64 σ²:
+ *     stages bidiagonal, singular, total), and the fits,
  *   - the float64 CPU backend on the same matrix (on this page's main thread),
  * within a time budget: before each shape the cost is extrapolated (n³) from the last one and a backend
  * that would not finish in the remaining budget is skipped with a note.
@@ -12,6 +14,7 @@ import { createCpuBackend } from '../../src/core/linalg/backend';
 import { fitPowerLaw } from '../../src/core/spectral/estimators';
 import { createGpuContext, readBackF32, type GpuContext } from '../../src/gpu/device';
 import { GramKernel, gramShape } from '../../src/gpu/gram';
+import { bidiagonalFlops } from '../../src/gpu/bidiagonalize';
 import { createGpuBackend, type GpuSpectrumBackend } from '../../src/gpu/spectrum-gpu';
 import { gramMatMulModel } from './onnx-gram-model';
 
@@ -20,6 +23,8 @@ export interface BenchRecord {
   rows: number;
   cols: number;
   backend: 'webgpu' | 'cpu' | 'onnxruntime-web';
+  /** The spectrum method of a pipeline stage ('gram' or 'svd'); absent for the Gram kernel alone and fits. */
+  method?: 'gram' | 'svd';
   adapter: string;
   ms: number;
   gflops: number | null;
@@ -155,7 +160,8 @@ window.runBench = async (config: BenchConfig): Promise<BenchOutput> => {
     ort.env.wasm.wasmPaths = new URL('/node_modules/onnxruntime-web/dist/', location.href).href;
   }
   const kernel = await GramKernel.create(ctx);
-  const gpu: GpuSpectrumBackend = await createGpuBackend(ctx);
+  const gpu: GpuSpectrumBackend = await createGpuBackend(ctx, { method: 'gram' });
+  const svd: GpuSpectrumBackend = await createGpuBackend(ctx, { method: 'svd' });
   const cpu = createCpuBackend('browser main thread');
 
   // Last measured ms per backend, with the flops it covered, to extrapolate the next shape.
@@ -166,6 +172,7 @@ window.runBench = async (config: BenchConfig): Promise<BenchOutput> => {
   for (const [rows, cols] of config.shapes) {
     const { n, k } = gramShape(rows, cols);
     const work = n * n * k + n * n * n; // Gram + reduction, both cubic
+    const svdWork = 4 * n * n * k; // the bidiagonalisation, ≈ 4·m·n² multiply-adds
     const w = randomMatrix(rows * cols, rows * 7919 + cols);
     const shape = `${rows}×${cols}`;
     const r = config.repeats;
@@ -219,18 +226,39 @@ window.runBench = async (config: BenchConfig): Promise<BenchOutput> => {
       }
     }
 
-    // 3. The whole GPU pipeline, per stage, and the three fits on its eigenvalues.
-    if (predicted('pipeline', work) > remaining()) {
-      notes.push(`GPU pipeline stopped before ${shape}: over the time budget`);
+    // 3. Both GPU pipelines, per stage, and the three fits on the SVD path's eigenvalues.
+    if (predicted('pipeline', work) + predicted('svd', svdWork) > remaining()) {
+      notes.push(`GPU pipelines stopped before ${shape}: over the time budget`);
       break;
     }
-    const res = await gpu.spectrum({ data: w, rows, cols });
-    last.pipeline = { ms: res.timings.total!, work };
+    const viaGram = await gpu.spectrum({ data: w, rows, cols });
+    last.pipeline = { ms: viaGram.timings.total!, work };
     for (const stage of ['reduction', 'tridiagonal', 'total'] as const) {
-      records.push({ stage, rows, cols, backend: 'webgpu', adapter, ms: res.timings[stage]!, gflops: null });
+      records.push({
+        stage,
+        rows,
+        cols,
+        backend: 'webgpu',
+        method: 'gram',
+        adapter,
+        ms: viaGram.timings[stage]!,
+        gflops: stage === 'reduction' ? ((4 / 3) * n * n * n) / viaGram.timings[stage]! / 1e6 : null,
+      });
     }
-    const reductionRecord = records[records.length - 3]!;
-    reductionRecord.gflops = ((4 / 3) * n * n * n) / reductionRecord.ms / 1e6;
+    const res = await svd.spectrum({ data: w, rows, cols });
+    last.svd = { ms: res.timings.total!, work: svdWork };
+    for (const stage of ['bidiagonal', 'singular', 'total'] as const) {
+      records.push({
+        stage,
+        rows,
+        cols,
+        backend: 'webgpu',
+        method: 'svd',
+        adapter,
+        ms: res.timings[stage]!,
+        gflops: stage === 'bidiagonal' ? bidiagonalFlops(rows, cols) / res.timings[stage]! / 1e6 : null,
+      });
+    }
     t0 = performance.now();
     for (const estimator of ['alphalora', 'weightwatcher', 'hill-mid'] as const)
       fitPowerLaw(res.eigenvalues, estimator);
@@ -244,7 +272,8 @@ window.runBench = async (config: BenchConfig): Promise<BenchOutput> => {
       gflops: null,
     });
     log(
-      `${shape} pipeline ${res.timings.total!.toFixed(0)} ms (reduction ${res.timings.reduction!.toFixed(0)} ms)`,
+      `${shape} gram pipeline ${viaGram.timings.total!.toFixed(0)} ms (reduction ${viaGram.timings.reduction!.toFixed(0)} ms); ` +
+        `svd pipeline ${res.timings.total!.toFixed(0)} ms (bidiagonal ${res.timings.bidiagonal!.toFixed(0)} ms)`,
     );
 
     // 4. The float64 CPU backend on the same matrix.
@@ -266,6 +295,7 @@ window.runBench = async (config: BenchConfig): Promise<BenchOutput> => {
             gflops: null,
           };
           if (stage === 'gram') rec.gflops = gemmFlops(rows, cols) / rec.ms / 1e6;
+          // CPU total over the SVD path's (the GPU's default for such shapes): > 1, the GPU is faster.
           if (stage === 'total') rec.ratio = c.timings.total! / res.timings.total!;
           records.push(rec);
         }
@@ -279,6 +309,7 @@ window.runBench = async (config: BenchConfig): Promise<BenchOutput> => {
     }
   }
   gpu.dispose?.();
+  svd.dispose?.();
   kernel.dispose();
   return { adapter, isSoftware: ctx.isSoftware, records, notes };
 };

@@ -140,13 +140,19 @@ const api = {
             cols: m.shape[1],
             bytes: bytesOf.get(m.name) ?? 0,
             ...(m.pooledMatrices !== undefined ? { matrices: m.pooledMatrices } : {}),
-            stages: {
-              read: readMs.get(m.name),
-              gram: t.gram,
-              reduction: t.reduction,
-              tridiagonal: t.tridiagonal,
-              fit: t.fit,
-            },
+            // Only the stages this matrix's method ran (the Gram path's or the SVD path's).
+            stages: Object.fromEntries(
+              Object.entries({
+                read: readMs.get(m.name),
+                gram: t.gram,
+                reduction: t.reduction,
+                tridiagonal: t.tridiagonal,
+                gramRejected: t.gramRejected,
+                bidiagonal: t.bidiagonal,
+                singular: t.singular,
+                fit: t.fit,
+              }).filter(([, ms]) => ms !== undefined),
+            ),
           });
           readMs.delete(m.name);
           onProgress({

@@ -45,6 +45,11 @@ export interface MatrixResult extends MatrixInfo {
    * computes small matrices on the CPU, and a lost device moves the rest there, so a run can mix both.
    */
   backend: SpectrumResult['backend'];
+  /**
+   * How: 'svd' (singular values of W) or 'gram' (eigenvalues of the Gram; float64 on the CPU, fp32 on the
+   * GPU only where it keeps every eigenvalue). See SpectrumResult.method.
+   */
+  method: SpectrumResult['method'];
 }
 
 export interface AnalysisResult {
@@ -89,6 +94,7 @@ export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): Mat
     metrics,
     timings: { ...spectrum.timings, fit: performance.now() - t0 },
     backend: spectrum.backend,
+    method: spectrum.method,
   };
 }
 

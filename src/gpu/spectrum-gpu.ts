@@ -1,13 +1,21 @@
 /**
- * The WebGPU spectrum backend: Gram (fp32, symmetric tiles, raw F32/F16/BF16 reads) -> Householder
- * tridiagonalisation on the GPU -> (d, e) read back (2n numbers) -> tridiagonal eigenvalues in float64 on
- * the CPU. Same interface as the CPU backend, so callers switch on availability and retry on the CPU when
- * the device is lost (StudioError code 'GPU_DEVICE_LOST').
+ * The WebGPU spectrum backend, two methods chosen per matrix (`chooseMethod`, README "Known limits"):
+ * - svd: W itself (raw F32/F16/BF16, decoded on the GPU) -> Householder bidiagonalisation on the GPU ->
+ *   (d, e) read back -> σ² in float64 on the CPU. Keeps every eigenvalue's leading digits down to
+ *   ≈ 2⁻⁴⁸·λmax, so the estimators see what float64 sees.
+ * - gram: Gram WᵀW (fp32, symmetric tiles) -> Householder tridiagonalisation on the GPU -> (d, e) ->
+ *   tridiagonal eigenvalues in float64. Cheaper (a compute-bound SYRK instead of a memory-bound BLAS-2
+ *   reduction of the longer side), but its eigenvalues carry ≈ n·2⁻²⁴·λmax of absolute noise, so its
+ *   spectrum is kept only when λmin is far above that floor; otherwise the matrix is redone by svd.
+ * Same interface as the CPU backend, so callers switch on availability and retry on the CPU when the
+ * device is lost (StudioError code 'GPU_DEVICE_LOST').
  */
 import { StudioError, abortError, isStudioError } from '../core/errors';
 import type { SpectrumBackend, SpectrumInput } from '../core/linalg/backend';
+import { bidiagonalSquares } from '../core/linalg/bidiagonal';
 import { tridiagonalEigenvalues } from '../core/linalg/sterf';
-import type { SpectrumResult } from '../core/spectral/types';
+import type { SpectrumMethod, SpectrumResult } from '../core/spectral/types';
+import { BidiagonalKernel } from './bidiagonalize';
 import type { GpuContext } from './device';
 import { createGpuContext, createTrackedBuffer, destroyTrackedBuffer } from './device';
 import type { GramInput, GramOptions } from './gram';
@@ -17,9 +25,42 @@ import { TridiagonalKernel } from './tridiagonalize';
 /** fp32 unit roundoff: the Gram and the reduction leave eigenvalue noise of about n·2⁻²⁴·λmax. */
 const F32_NOISE_PER_DIM = 2 ** -24;
 
+/**
+ * The Gram is tried first only on matrices whose longer side is at least this many times the shorter:
+ * a random such matrix has λmin/λmax ≥ ((√4 − 1)/(√4 + 1))² = 1/9 (Marchenko–Pastur), so the Gram's
+ * spectrum has a fair chance to pass `gramKeepsSpectrum`, and the Gram costs far less than reducing the
+ * long side. Nearer-square matrices have λmin → 0 and go to the SVD directly.
+ */
+export const GRAM_FIRST_ASPECT = 4;
+/**
+ * A Gram spectrum is kept only when λmin ≥ GRAM_SAFETY × the fp32 noise floor n·2⁻²⁴·λmax. The floor
+ * bounds how far fp32 rounding can move any eigenvalue (Weyl), so then every eigenvalue, λmin included,
+ * is within 1/GRAM_SAFETY = 0.1% of its exact value in the worst case (and ≈ √n times closer typically).
+ */
+export const GRAM_SAFETY = 1000;
+
+/** Whether an fp32 Gram spectrum (ascending, n values) keeps every eigenvalue far above its noise. */
+export function gramKeepsSpectrum(eigenvalues: Float64Array): boolean {
+  const n = eigenvalues.length;
+  if (n === 0) return true;
+  const lambdaMax = eigenvalues[n - 1]!;
+  if (lambdaMax === 0) return true; // an all-zero matrix: exact on both paths
+  return eigenvalues[0]! >= GRAM_SAFETY * n * F32_NOISE_PER_DIM * lambdaMax;
+}
+
+/** The first method tried for a rows×cols matrix (a 'gram' try falls back to 'svd', see above). */
+export function chooseMethod(rows: number, cols: number): SpectrumMethod {
+  return Math.max(rows, cols) >= GRAM_FIRST_ASPECT * Math.min(rows, cols) ? 'gram' : 'svd';
+}
+
 export interface GpuBackendOptions {
   /** Test hook: caps the Gram's streamed slab length to exercise streaming on small matrices. */
   gram?: GramOptions;
+  /**
+   * Computes every matrix with this method, no check and no fallback (tests and the bench compare the
+   * two). Default: chosen per matrix.
+   */
+  method?: SpectrumMethod;
 }
 
 /** The GPU-readable bytes of an input: raw tensors as they are, decoded values as f32. */
@@ -46,11 +87,11 @@ export function toGramInput(input: SpectrumInput): GramInput {
   return { dtype: 'F32', bytes: new Uint8Array(f32.buffer, f32.byteOffset, rows * cols * 4), rows, cols };
 }
 
-/** Eigenvalues from (d, e), negatives clamped and counted, with the fp32 noise floor. */
+/** Gram path: eigenvalues from the tridiagonal (d, e), negatives clamped and counted, fp32 noise floor. */
 export function finishSpectrum(
   d: Float64Array,
   e: Float64Array,
-): Omit<SpectrumResult, 'timings' | 'backend'> {
+): Omit<SpectrumResult, 'timings' | 'backend' | 'method'> {
   const eigenvalues = tridiagonalEigenvalues(d, e);
   const n = eigenvalues.length;
   let negativeCount = 0;
@@ -62,6 +103,20 @@ export function finishSpectrum(
   }
   const lambdaMax = n > 0 ? eigenvalues[n - 1]! : 0;
   return { eigenvalues, negativeCount, noiseFloor: n * F32_NOISE_PER_DIM * lambdaMax };
+}
+
+/**
+ * SVD path: σ² from the bidiagonal (d, e). The noise floor is that of fp32 singular values: their error
+ * is bounded by ≈ n·2⁻²⁴·σmax, so λ below (n·2⁻²⁴)²·λmax has no correct digit.
+ */
+export function finishSingular(
+  d: Float64Array,
+  e: Float64Array,
+): Omit<SpectrumResult, 'timings' | 'backend' | 'method'> {
+  const { eigenvalues, negativeCount } = bidiagonalSquares({ d, e });
+  const n = eigenvalues.length;
+  const lambdaMax = n > 0 ? eigenvalues[n - 1]! : 0;
+  return { eigenvalues, negativeCount, noiseFloor: (n * F32_NOISE_PER_DIM) ** 2 * lambdaMax };
 }
 
 export interface GpuSpectrumBackend extends SpectrumBackend {
@@ -79,7 +134,11 @@ export async function createGpuBackend(
 ): Promise<GpuSpectrumBackend> {
   const context = ctx ?? (await createGpuContext());
   const { device } = context;
-  const [gram, tri] = await Promise.all([GramKernel.create(context), TridiagonalKernel.create(context)]);
+  const [gram, tri, bidi] = await Promise.all([
+    GramKernel.create(context),
+    TridiagonalKernel.create(context),
+    BidiagonalKernel.create(context),
+  ]);
   let lostMessage: string | null = null;
   const lost = context.lost.then((message) => {
     lostMessage = message;
@@ -114,19 +173,23 @@ export async function createGpuBackend(
     return gBuffer;
   }
 
+  /** What one matrix's device work hands to the CPU stage. */
   interface GpuPart {
+    method: SpectrumMethod;
     d: Float64Array;
     e: Float64Array;
-    gram: number;
-    reduction: number;
-    start: number;
+    /** Device stages, ms: gram + reduction, or bidiagonal (+ gramRejected when a Gram try failed). */
+    timings: Record<string, number>;
+    /** A Gram try's finished spectrum (already checked), so finish() need not redo it. */
+    spectrum?: ReturnType<typeof finishSpectrum>;
+    tridiagonal?: number;
   }
 
-  /** Everything that needs the device: Gram, reduction, (d, e) read-back. */
-  async function runGpu(input: SpectrumInput, signal?: AbortSignal): Promise<GpuPart> {
-    if (lostMessage !== null)
-      throw new StudioError('GPU_DEVICE_LOST', `${lostMessage}. Use the CPU backend.`);
-    if (signal?.aborted) throw abortError();
+  /** Gram, tridiagonalisation, (d, e) read-back. */
+  async function runGram(
+    input: SpectrumInput,
+    signal?: AbortSignal,
+  ): Promise<{ d: Float64Array; e: Float64Array; gram: number; reduction: number }> {
     const t0 = performance.now();
     // 1. The Gram over the longer side, streamed in slabs.
     const gramInput = toGramInput(input);
@@ -145,25 +208,75 @@ export async function createGpuBackend(
     const t1 = performance.now();
     // 2. Householder reduction to tridiagonal on the GPU; only (d, e) come back.
     const { d, e } = await guard(tri.run(g, n, signal));
-    const t2 = performance.now();
-    return { d, e, gram: t1 - t0, reduction: t2 - t1, start: t0 };
+    return { d, e, gram: t1 - t0, reduction: performance.now() - t1 };
   }
 
-  /** 3. Eigenvalues of the tridiagonal in float64 on the CPU. */
+  /** W loaded and bidiagonalised on the GPU, (d, e) read back. */
+  async function runSvd(
+    input: SpectrumInput,
+    signal?: AbortSignal,
+  ): Promise<{ d: Float64Array; e: Float64Array; bidiagonal: number }> {
+    const t0 = performance.now();
+    const svdInput = toGramInput(input);
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const run = bidi.run(svdInput, signal);
+    run.catch(() => undefined); // awaited below; a scope error thrown first must not leave it unhandled
+    // The scopes cover what run() encodes before its first await (the load and the first batch).
+    const validation = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    if (validation) throw new StudioError('INTERNAL', `Bidiagonalisation kernel: ${validation.message}`);
+    if (oom) {
+      throw new StudioError(
+        'BAD_INPUT',
+        `The GPU ran out of memory for a ${input.rows}×${input.cols} matrix: ${oom.message}`,
+      );
+    }
+    const { d, e } = await guard(run);
+    return { d, e, bidiagonal: performance.now() - t0 };
+  }
+
+  /** Everything that needs the device, by the method chosen for this matrix. */
+  async function runGpu(input: SpectrumInput, signal?: AbortSignal): Promise<GpuPart> {
+    if (lostMessage !== null)
+      throw new StudioError('GPU_DEVICE_LOST', `${lostMessage}. Use the CPU backend.`);
+    if (signal?.aborted) throw abortError();
+    const first = options.method ?? chooseMethod(input.rows, input.cols);
+    const timings: Record<string, number> = {};
+    if (first === 'gram') {
+      const g = await runGram(input, signal);
+      const t0 = performance.now();
+      const spectrum = finishSpectrum(g.d, g.e);
+      const tridiagonal = performance.now() - t0;
+      // A forced Gram is kept as it is; a chosen one only when its spectrum is far above its noise.
+      if (options.method === 'gram' || gramKeepsSpectrum(spectrum.eigenvalues)) {
+        return {
+          method: 'gram',
+          d: g.d,
+          e: g.e,
+          timings: { gram: g.gram, reduction: g.reduction },
+          spectrum,
+          tridiagonal,
+        };
+      }
+      timings.gramRejected = g.gram + g.reduction + tridiagonal;
+      if (signal?.aborted) throw abortError();
+    }
+    const svd = await runSvd(input, signal);
+    return { method: 'svd', d: svd.d, e: svd.e, timings: { ...timings, bidiagonal: svd.bidiagonal } };
+  }
+
+  /** The CPU stage: eigenvalues of the tridiagonal, or σ² of the bidiagonal, in float64. */
   function finish(part: GpuPart): SpectrumResult {
     const t2 = performance.now();
-    const spectrum = finishSpectrum(part.d, part.e);
-    const t3 = performance.now();
-    return {
-      ...spectrum,
-      timings: {
-        gram: part.gram,
-        reduction: part.reduction,
-        tridiagonal: t3 - t2,
-        total: part.gram + part.reduction + (t3 - t2),
-      },
-      backend: 'webgpu',
-    };
+    const spectrum =
+      part.spectrum ??
+      (part.method === 'gram' ? finishSpectrum(part.d, part.e) : finishSingular(part.d, part.e));
+    const cpuMs = part.tridiagonal ?? performance.now() - t2;
+    const timings: Record<string, number> = { ...part.timings };
+    timings[part.method === 'gram' ? 'tridiagonal' : 'singular'] = cpuMs;
+    timings.total = Object.values(timings).reduce((a, b) => a + b, 0);
+    return { ...spectrum, timings, backend: 'webgpu', method: part.method };
   }
 
   let waiting = 0;
@@ -195,6 +308,7 @@ export async function createGpuBackend(
     dispose() {
       gram.dispose();
       tri.dispose();
+      bidi.dispose();
       if (gBuffer) destroyTrackedBuffer(context, gBuffer);
       gBuffer = null;
     },

@@ -29,6 +29,7 @@ function matrix(name: string): MatrixResult {
       noiseFloor: 0,
       timings: {},
       backend: 'cpu',
+      method: 'gram',
     },
   );
 }

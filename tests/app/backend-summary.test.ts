@@ -5,7 +5,14 @@ import { backendSummary } from '../../src/app/util/backend-summary';
 function computedOn(backend: 'webgpu' | 'cpu', i: number): MatrixResult {
   return summarizeMatrix(
     { name: `m${i}`, file: 'f', layer: 0, role: 'q_proj', kind: 'attention', shape: [2, 2], dtype: 'F32' },
-    { eigenvalues: Float64Array.from([1, 2]), negativeCount: 0, noiseFloor: 0, timings: {}, backend },
+    {
+      eigenvalues: Float64Array.from([1, 2]),
+      negativeCount: 0,
+      noiseFloor: 0,
+      timings: {},
+      backend,
+      method: 'gram',
+    },
   );
 }
 

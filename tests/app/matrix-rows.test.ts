@@ -53,6 +53,7 @@ const baseRow = {
   shape: '',
   dtype: 'F32',
   backend: 'cpu',
+  method: 'gram',
   alpha: 0,
   xmin: 0,
   D: 0,

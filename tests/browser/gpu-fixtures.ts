@@ -144,3 +144,38 @@ export function transpose(w: Float32Array, rows: number, cols: number): Float32A
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = w[i * cols + j]!;
   return t;
 }
+
+/** Student-t samples with ν degrees of freedom (heavy-tailed entries, as trained weights have). */
+export function studentT(count: number, nu: number, seed: number): Float64Array {
+  const z = gaussian(count, seed);
+  const chi = gaussian(count * nu, seed + 7919);
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    let s = 0;
+    for (let j = 0; j < nu; j++) s += chi[i * nu + j]! ** 2;
+    out[i] = z[i]! / Math.sqrt(s / nu);
+  }
+  return out;
+}
+
+/** A rank-r product U·V (entries ~ N(0, 1/r)) plus Gaussian noise of standard deviation `noise`. */
+export function lowRankPlusNoise(
+  rows: number,
+  cols: number,
+  rank: number,
+  noise: number,
+  seed: number,
+): Float64Array {
+  const u = gaussian(rows * rank, seed);
+  const v = gaussian(rank * cols, seed + 1);
+  const e = gaussian(rows * cols, seed + 2);
+  const w = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      let s = 0;
+      for (let t = 0; t < rank; t++) s += u[i * rank + t]! * v[t * cols + j]!;
+      w[i * cols + j] = s / Math.sqrt(rank) + noise * e[i * cols + j]!;
+    }
+  }
+  return w;
+}

@@ -87,6 +87,7 @@ function matrix(name: string) {
       noiseFloor: 0,
       timings: {},
       backend: 'cpu',
+      method: 'gram',
     },
   );
 }
@@ -167,4 +168,21 @@ it('reading the cache reads only the matrices asked for (those planned now), in 
     ['G', 'q'],
   ]);
   expect(await loadCachedMatrices('G', [])).toEqual([]);
+});
+
+it('matrices stored before spectra carried a method: CPU ones read as gram, WebGPU (fp32 Gram) ones redone', async () => {
+  await deleteDb();
+  const GPU: BackendInfo = { name: 'webgpu', adapter: 'Test GPU', reason: null, software: false };
+  const stripped = (name: string, backend: 'cpu' | 'webgpu') => {
+    const { method: _method, ...old } = { ...matrix(name), backend };
+    return old as unknown as ReturnType<typeof matrix>;
+  };
+  await saveCachedMatrix('old', stripped('q', 'cpu'), CPU, 10);
+  await saveCachedMatrix('old', stripped('k', 'webgpu'), GPU, 11);
+  await saveCachedMatrix('old', matrix('v'), CPU, 12);
+  const loaded = await loadCachedMatrices('old', ['q', 'k', 'v']);
+  expect(loaded.map((m) => [m.name, m.matrix.method])).toEqual([
+    ['q', 'gram'],
+    ['v', 'gram'],
+  ]);
 });

@@ -37,6 +37,7 @@ function storiesMatrices(): MatrixResult[] {
         noiseFloor: 0,
         timings: {},
         backend: 'cpu',
+        method: 'gram',
       },
     ),
   );

@@ -44,6 +44,7 @@ function storiesResult(
         noiseFloor: 0,
         timings: {},
         backend: onGpu(name) ? 'webgpu' : 'cpu',
+        method: onGpu(name) ? 'svd' : 'gram',
       },
     ),
   );
@@ -248,23 +249,30 @@ describe('which engine computed the spectra', () => {
     expect(json.analysis.backends).toEqual({ webgpu: 15, cpu: 20 });
     expect(json.analysis.adapter).toBe('Test GPU');
     for (const layer of json.layers) {
-      for (const m of layer.matrices) expect(m.backend, m.name).toBe(isMlp(m.name) ? 'webgpu' : 'cpu');
+      for (const m of layer.matrices) {
+        expect(m.backend, m.name).toBe(isMlp(m.name) ? 'webgpu' : 'cpu');
+        // And the method beside it (the fixture's GPU matrices were computed by SVD).
+        expect(m.method, m.name).toBe(isMlp(m.name) ? 'svd' : 'gram');
+      }
     }
     // The engine does not change the numbers the allocation is made from.
     expect(json.allocation.experts).toEqual(stories.allocation['35'].faithful);
   });
 
-  it('the CSV has a backend column with the engine of each matrix', () => {
+  it('the CSV has backend and method columns with the engine and method of each matrix', () => {
     const csv = matrixCsv(storiesResult(isMlp, 'webgpu'), 'alphalora');
     const [header, ...rows] = csv.trim().split('\n');
     const cols = header.split(',');
     const name = cols.indexOf('name');
     const backend = cols.indexOf('backend');
+    const method = cols.indexOf('method');
     expect(backend).toBeGreaterThan(0);
+    expect(method).toBe(backend + 1);
     expect(rows).toHaveLength(35);
     for (const row of rows) {
       const cells = row.split(',');
       expect(cells[backend], cells[name]).toBe(isMlp(cells[name]) ? 'webgpu' : 'cpu');
+      expect(cells[method], cells[name]).toBe(isMlp(cells[name]) ? 'svd' : 'gram');
     }
   });
 });
@@ -331,6 +339,7 @@ function conv(
       noiseFloor: 0,
       timings: {},
       backend,
+      method: backend === 'webgpu' ? 'svd' : 'gram',
     },
   );
 }

@@ -225,6 +225,7 @@ describe('convolution weights in the pipeline (WeightWatcher: one matrix per ker
         noiseFloor: 1e-6,
         timings: { gram: 2 },
         backend: 'cpu',
+        method: 'gram',
       },
       {
         eigenvalues: Float64Array.from([0.5, 3]),
@@ -232,9 +233,12 @@ describe('convolution weights in the pipeline (WeightWatcher: one matrix per ker
         noiseFloor: 3e-6,
         timings: { gram: 1 },
         backend: 'cpu',
+        method: 'svd',
       },
     ]);
     expect(Array.from(pooled.eigenvalues)).toEqual([0, 0.5, 1, 3, 5]);
+    // One kernel position by SVD makes the pool's method 'svd' ('gram' only when every part was).
+    expect(pooled.method).toBe('svd');
     expect(pooled.negativeCount).toBe(3);
     expect(pooled.noiseFloor).toBe(3e-6);
     expect(pooled.timings.gram).toBe(3);

@@ -56,19 +56,45 @@ describe('StageStats', () => {
     expect(s.bytes).toBe(96);
     expect(s.flops).toBeCloseTo(spectrumFlops(8, 4) + spectrumFlops(4, 4), 9);
     const ms = Object.fromEntries(s.stages.map((t) => [t.stage, t.ms]));
-    expect(ms).toEqual({ read: 8, gram: 2, reduction: 4, tridiagonal: 2, fit: 4 });
+    expect(ms).toEqual({
+      read: 8,
+      gram: 2,
+      reduction: 4,
+      tridiagonal: 2,
+      gramRejected: 0,
+      bidiagonal: 0,
+      singular: 0,
+      fit: 4,
+    });
     // Shares of the 20 ms summed over stages.
-    expect(s.stages.map((t) => t.share)).toEqual([0.4, 0.1, 0.2, 0.1, 0.2]);
+    expect(s.stages.map((t) => t.share)).toEqual([0.4, 0.1, 0.2, 0.1, 0, 0, 0, 0.2]);
     // Gram: 8·4·5 + 4·4·5 = 240 flops in 2 ms -> 120 000 flop/s.
     expect(s.stages[1].gflops).toBeCloseTo(240 / 2e-3 / 1e9, 12);
     // Tridiagonal: only b reported it: 30·16 flops in 2 ms.
     expect(s.stages[3].gflops).toBeCloseTo(480 / 2e-3 / 1e9, 12);
     expect(s.stages[0].gflops).toBeNull();
-    expect(s.stages[4].gflops).toBeNull();
+    expect(s.stages[7].gflops).toBeNull();
     expect(s.readBytesPerSecond).toBeCloseTo(96 / 8e-3, 9);
     expect(s.bytesPerSecond).toBeCloseTo(96 / 20e-3, 9);
     expect(s.gflops).toBeCloseTo(s.flops / 20e-3 / 1e9, 15);
     expect(s.matricesPerSecond).toBeCloseTo(100, 9);
+  });
+
+  it("the SVD path's stages: bidiagonal and singular at their own flops, a rejected Gram try timed only", () => {
+    const stats = new StageStats();
+    stats.add({
+      name: 's',
+      rows: 12,
+      cols: 6,
+      bytes: 288,
+      stages: { read: 1, gramRejected: 1, bidiagonal: 2, singular: 1, fit: 1 },
+    });
+    const by = Object.fromEntries(stats.summary(6).stages.map((t) => [t.stage, t]));
+    // Bidiagonal 4·12·6² − (4/3)·6³ = 1728 − 288 = 1440 flops in 2 ms; singular 30·6² = 1080 in 1 ms.
+    expect(by.bidiagonal!.gflops).toBeCloseTo(1440 / 2e-3 / 1e9, 12);
+    expect(by.singular!.gflops).toBeCloseTo(1080 / 1e-3 / 1e9, 12);
+    expect(by.gramRejected!.gflops).toBeNull();
+    expect(by.gramRejected!.share).toBeCloseTo(1 / 6, 12);
   });
 
   it('counts a pooled convolution as its kernel matrices, as the plan does (flops and stage rates)', () => {

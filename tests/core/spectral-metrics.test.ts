@@ -94,7 +94,14 @@ describe('summarizeMatrix', () => {
         shape: [64, 64],
         dtype: 'F32',
       },
-      { eigenvalues, negativeCount: 1, noiseFloor: 1e-9, timings: { gram: 1.5 }, backend: 'cpu' },
+      {
+        eigenvalues,
+        negativeCount: 1,
+        noiseFloor: 1e-9,
+        timings: { gram: 1.5 },
+        backend: 'cpu',
+        method: 'gram',
+      },
     );
     expectClose(r.fits.alphalora.alpha, m.alphalora.alpha);
     expectClose(r.fits.weightwatcher.alpha, m.weightwatcher.alpha);

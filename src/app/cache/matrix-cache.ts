@@ -65,11 +65,22 @@ export async function loadCachedMatrices(
       },
       'readonly',
     );
-    return found.filter((m): m is CachedMatrix => m !== undefined);
+    return found.filter((m): m is CachedMatrix => m !== undefined).flatMap(withMethod);
   } catch (err) {
     console.warn('Matrix cache not read:', err);
     return [];
   }
+}
+
+/**
+ * Entries stored before spectra carried a `method`: a CPU one was a float64 Gram ('gram'); a WebGPU one
+ * was an fp32 Gram, which can be wrong on near-singular matrices (issue 13), so it is dropped and the
+ * matrix analysed again.
+ */
+function withMethod(entry: CachedMatrix): CachedMatrix[] {
+  if (entry.matrix.method !== undefined) return [entry];
+  if (entry.matrix.backend !== 'cpu') return [];
+  return [{ ...entry, matrix: { ...entry.matrix, method: 'gram' } }];
 }
 
 export async function deleteCachedMatrices(fingerprint: string): Promise<void> {

@@ -25,6 +25,12 @@ const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] =
     numeric: false,
     title: 'engine that computed the spectrum: webgpu (fp32) or cpu (float64)',
   },
+  {
+    key: 'method',
+    label: 'Method',
+    numeric: false,
+    title: 'svd: singular values of W; gram: eigenvalues of WᵀW (float64 on the CPU; fp32 only where safe)',
+  },
   { key: 'alpha', label: 'α', numeric: true, title: 'power-law exponent of the ESD tail' },
   { key: 'xmin', label: 'xmin', numeric: true },
   { key: 'D', label: 'D', numeric: true, title: 'Kolmogorov-Smirnov distance of the fit' },

@@ -14,6 +14,7 @@ export interface MatrixRow {
   shape: string;
   dtype: string;
   backend: string;
+  method: string;
   alpha: number;
   xmin: number;
   D: number;
@@ -53,6 +54,7 @@ export function matrixRow(m: MatrixResult, estimator: EstimatorName): MatrixRow 
     shape: shapeLabel(m),
     dtype: m.dtype,
     backend: m.backend,
+    method: m.method,
     alpha: fit.alpha,
     xmin: fit.xmin,
     D: fit.D,

@@ -4,6 +4,7 @@
  *
  * JSON has no NaN: a number that is not finite (a failed fit) is written as null.
  */
+import type { SpectrumMethod } from '../spectral/types';
 import type { FormatName } from '../formats/types';
 import {
   backendCounts,
@@ -48,6 +49,8 @@ export interface AllocationMatrixJson {
   failed?: string;
   /** Extra: the engine that computed this matrix's spectrum (absent for imported α). */
   backend?: SpectrumBackendName;
+  /** Extra: how it was computed, 'svd' or 'gram' (absent for imported α). */
+  method?: SpectrumMethod;
 }
 
 export interface AllocationLayerJson {
@@ -325,6 +328,7 @@ export function matrixJson(m: MatrixResult, estimator: EstimatorName): Allocatio
     negativeEigs: metrics.negativeEigs,
     ...(fit.failed !== null ? { failed: fit.failed } : {}),
     backend: m.backend,
+    method: m.method,
   };
 }
 
@@ -339,6 +343,7 @@ const CSV_COLUMNS = [
   'pooled_matrices',
   'dtype',
   'backend',
+  'method',
   'estimator',
   'alpha',
   'xmin',
@@ -384,6 +389,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
       m.pooledMatrices ?? null,
       m.dtype,
       m.backend,
+      m.method,
       estimator,
       fit.alpha,
       fit.xmin,

@@ -58,5 +58,6 @@ export function spectrumCpu(
     noiseFloor: n * F64_NOISE_PER_DIM * lambdaMax,
     timings: { gram: t1 - t0, reduction: t2 - t1, tridiagonal: t3 - t2, total: t3 - t0 },
     backend: 'cpu',
+    method: 'gram',
   };
 }

@@ -67,13 +67,27 @@ export interface AnalysisPlan {
  * root-free QL about 30·n² (small next to the other two). Used for time estimates, the ETA and the
  * benchmark's per-stage GFLOP/s, not for correctness.
  */
-export function stageFlops(rows: number, cols: number): Record<'gram' | 'reduction' | 'tridiagonal', number> {
+export function stageFlops(
+  rows: number,
+  cols: number,
+): Record<'gram' | 'reduction' | 'tridiagonal' | 'bidiagonal' | 'singular', number> {
   const n = Math.min(rows, cols);
   const m = Math.max(rows, cols);
-  return { gram: m * n * (n + 1), reduction: (4 / 3) * n * n * n, tridiagonal: 30 * n * n };
+  return {
+    gram: m * n * (n + 1),
+    reduction: (4 / 3) * n * n * n,
+    tridiagonal: 30 * n * n,
+    // The GPU's SVD path: Golub–Kahan bidiagonalisation of the m×n W (4·m·n² − (4/3)·n³), then the
+    // float64 eigenvalues of the n×n tridiagonal BᵀB (about as cheap as the Gram path's last stage).
+    bidiagonal: 4 * m * n * n - (4 / 3) * n * n * n,
+    singular: 30 * n * n,
+  };
 }
 
-/** Work of one spectrum, in flops: the sum of its stages' (`stageFlops`). */
+/**
+ * Work of one spectrum, in flops: the Gram path's stages (`stageFlops`). The estimate and the ETA use it
+ * for both methods; the SVD path does ≈ 2–3× these flops, memory-bound (bench/README.md).
+ */
 export function spectrumFlops(rows: number, cols: number): number {
   const f = stageFlops(rows, cols);
   return f.gram + f.reduction + f.tridiagonal;

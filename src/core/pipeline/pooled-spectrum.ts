@@ -99,5 +99,7 @@ export function poolSpectra(parts: readonly SpectrumResult[]): SpectrumResult {
     for (const [stage, ms] of Object.entries(p.timings)) timings[stage] = (timings[stage] ?? 0) + ms;
   }
   eigenvalues.sort();
-  return { eigenvalues, negativeCount, noiseFloor, timings, backend: parts[0]!.backend };
+  // A pool is 'gram' only when every kernel position's spectrum was (the GPU chooses per matrix).
+  const method = parts.every((p) => p.method === 'gram') ? 'gram' : 'svd';
+  return { eigenvalues, negativeCount, noiseFloor, timings, backend: parts[0]!.backend, method };
 }

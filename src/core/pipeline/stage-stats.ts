@@ -7,8 +7,21 @@
  */
 import { spectrumFlops, stageFlops } from './plan';
 
-/** The pipeline's stages, in order. `read` is File.slice + decode, the others come from the backend. */
-export const STAGES = ['read', 'gram', 'reduction', 'tridiagonal', 'fit'] as const;
+/**
+ * The pipeline's stages, in order. `read` is File.slice + decode, the others come from the backend: the
+ * Gram path's gram, reduction, tridiagonal; the SVD path's bidiagonal, singular; gramRejected is a Gram
+ * try the GPU discarded before its SVD (spectrum-gpu.ts).
+ */
+export const STAGES = [
+  'read',
+  'gram',
+  'reduction',
+  'tridiagonal',
+  'gramRejected',
+  'bidiagonal',
+  'singular',
+  'fit',
+] as const;
 export type StageName = (typeof STAGES)[number];
 
 /** One analysed matrix. Stage times are milliseconds; a stage a backend does not report is absent. */
@@ -81,8 +94,9 @@ export class StageStats {
   summary(wallMs: number): StageSummary {
     let bytes = 0;
     let flops = 0;
-    const ms: Record<StageName, number> = { read: 0, gram: 0, reduction: 0, tridiagonal: 0, fit: 0 };
-    const stageWork = { gram: 0, reduction: 0, tridiagonal: 0 };
+    const ms = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<StageName, number>;
+    const stageWork = { gram: 0, reduction: 0, tridiagonal: 0, bidiagonal: 0, singular: 0 };
+    const counted = (stage: StageName): stage is keyof typeof stageWork => stage in stageWork;
     for (const r of this.records) {
       bytes += r.bytes;
       const count = r.matrices ?? 1;
@@ -92,13 +106,12 @@ export class StageStats {
         const t = r.stages[stage];
         if (t === undefined) continue;
         ms[stage] += t;
-        if (stage === 'gram' || stage === 'reduction' || stage === 'tridiagonal')
-          stageWork[stage] += count * f[stage];
+        if (counted(stage)) stageWork[stage] += count * f[stage];
       }
     }
     const all = STAGES.reduce((a, s) => a + ms[s], 0);
     const stages = STAGES.map((stage): StageTotal => {
-      const work = stage === 'read' || stage === 'fit' ? null : stageWork[stage];
+      const work = counted(stage) ? stageWork[stage] : null;
       const rate = work === null ? null : perSecond(work, ms[stage]);
       return {
         stage,

@@ -31,4 +31,12 @@ export interface SpectrumResult {
   /** Milliseconds per stage: gram, reduction (tridiagonalisation), tridiagonal (eigenvalues), total. */
   timings: Record<string, number>;
   backend: 'cpu' | 'webgpu';
+  /**
+   * How the spectrum was computed: 'svd' (singular values of W itself, σ²) or 'gram' (eigenvalues of the
+   * Gram WᵀW / WWᵀ). The CPU backend forms its Gram in float64 ('gram'); the GPU chooses per matrix
+   * (src/gpu/spectrum-gpu.ts), taking an fp32 Gram only where it keeps every eigenvalue.
+   */
+  method: SpectrumMethod;
 }
+
+export type SpectrumMethod = 'gram' | 'svd';

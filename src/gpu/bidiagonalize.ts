@@ -1,0 +1,330 @@
+/**
+ * The GPU's SVD path, device part: W (raw F32/F16/BF16, streamed in row slabs and decoded on the GPU) is
+ * loaded as A = W or Wᵀ so that A is m×n with m ≥ n, then reduced to upper bidiagonal form by Householder
+ * (Golub–Kahan) steps, kernels/bidiagonalize.wgsl. Only the bidiagonal (d, e), 2n − 1 numbers, is read
+ * back; its squared singular values are taken in float64 on the CPU (core/linalg/bidiagonal.ts).
+ *
+ * Why not the Gram WᵀW: in fp32 it squares W's condition number, and every eigenvalue below
+ * ≈ n·2⁻²⁴·λmax becomes rounding noise, which moves the alphalora estimator's histogram (issue 13).
+ *
+ * No QR of a tall W first: it halves the work only for m ≫ n, and those matrices are the ones the Gram
+ * path can take safely (spectrum-gpu.ts chooses per matrix).
+ */
+import type { Bidiagonal } from '../core/linalg/bidiagonal';
+import { StudioError, abortError } from '../core/errors';
+import type { GpuContext } from './device';
+import { createComputePipeline, createTrackedBuffer, destroyTrackedBuffer, readBackF32 } from './device';
+import type { GpuDtype, GramInput } from './gram';
+import { bytesPerElement } from './gram';
+import bidiagonalizeWgsl from './kernels/bidiagonalize.wgsl?raw';
+import loadWgsl from './kernels/load-matrix.wgsl?raw';
+
+/** Uniform slots per step are this far apart (WebGPU's minUniformBufferOffsetAlignment is ≤ 256). */
+const STEP_STRIDE = 256;
+/**
+ * Element visits per submit (each step's two passes each read and write their block once: 16 bytes per
+ * element and step). 2²⁹ ≈ 8 GiB of traffic: ≈ 2 ms on an H200, ≈ 35 ms at 250 GB/s, far below what a
+ * browser tolerates, while an 11008×4096 matrix still gets ~6 steps per submit instead of 1 (each submit
+ * and its completion wait costs tens of µs).
+ */
+const ELEMENTS_PER_SUBMIT = 2 ** 29;
+const MAX_STEPS_PER_SUBMIT = 128;
+/** COLS, ROW_BLOCK and ROWS of bidiagonalize.wgsl. */
+const PASS_L_COLS = 64;
+const ROW_BLOCK = 1024;
+const PASS_R_ROWS = 8;
+/** Raw bytes per loaded slab: far below any binding limit, and one short dispatch. */
+const MAX_SLAB_BYTES = 2 ** 26;
+const DTYPE_CODE: Record<GpuDtype, number> = { F32: 0, F16: 1, BF16: 2 };
+
+/** A's shape for a rows×cols W: m ≥ n, transposed when W is wide. */
+export function svdShape(rows: number, cols: number): { m: number; n: number; transposed: boolean } {
+  return rows >= cols ? { m: rows, n: cols, transposed: false } : { m: cols, n: rows, transposed: true };
+}
+
+/** Flops of the bidiagonalisation as the kernels do it: 2 passes per step, each 2 multiply-adds/element. */
+export function bidiagonalFlops(rows: number, cols: number): number {
+  const { m, n } = svdShape(rows, cols);
+  // Σ_k [(m−k)(n−k−1) + (m−k−1)(n−k−1)] · 4 flops.
+  let sum = 0;
+  for (let k = 0; k + 1 < n; k++) sum += (2 * (m - k) - 1) * (n - k - 1);
+  return 4 * sum;
+}
+
+/** Bytes the bidiagonalisation moves: every pass reads and writes its block once (f32). */
+export function bidiagonalBytes(rows: number, cols: number): number {
+  return 2 * bidiagonalFlops(rows, cols);
+}
+
+interface Buffers {
+  m: number;
+  n: number;
+  a: GPUBuffer;
+  u: GPUBuffer;
+  v: GPUBuffer;
+  p: GPUBuffer;
+  q: GPUBuffer;
+  partial: GPUBuffer;
+  out: GPUBuffer;
+  steps: GPUBuffer;
+}
+
+export class BidiagonalKernel {
+  private bufs: Buffers | null = null;
+  private slab: GPUBuffer | null = null;
+  private readonly loadParams: GPUBuffer;
+
+  private constructor(
+    private readonly ctx: GpuContext,
+    private readonly layout: GPUBindGroupLayout,
+    private readonly pipes: Record<'houseL' | 'passL' | 'pfin' | 'houseR' | 'passR', GPUComputePipeline>,
+    private readonly loaders: Record<GpuDtype, GPUComputePipeline>,
+  ) {
+    this.loadParams = createTrackedBuffer(ctx, {
+      label: 'svd load params',
+      size: 32,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  static async create(ctx: GpuContext): Promise<BidiagonalKernel> {
+    const { device } = ctx;
+    const storage = (binding: number): GPUBindGroupLayoutEntry => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: 'storage' },
+    });
+    // The step number comes in through a dynamic uniform offset: every step of a matrix shares one bind
+    // group and one table of per-step parameters written once.
+    const layout = device.createBindGroupLayout({
+      label: 'bidiagonalize',
+      entries: [
+        {
+          binding: 0,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: 16 },
+        },
+        ...[1, 2, 3, 4, 5, 6, 7].map(storage),
+      ],
+    });
+    const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
+    const make = (entry: string) =>
+      createComputePipeline(
+        device,
+        `bidiagonalize-${entry}`,
+        bidiagonalizeWgsl,
+        entry,
+        undefined,
+        pipelineLayout,
+      );
+    const load = (dtype: GpuDtype) =>
+      createComputePipeline(device, `load-matrix-${dtype}`, loadWgsl, 'load', { DTYPE: DTYPE_CODE[dtype] });
+    const [houseL, passL, pfin, houseR, passR, f32, f16, bf16] = await Promise.all([
+      make('houseL'),
+      make('passL'),
+      make('pfin'),
+      make('houseR'),
+      make('passR'),
+      load('F32'),
+      load('F16'),
+      load('BF16'),
+    ]);
+    return new BidiagonalKernel(
+      ctx,
+      layout,
+      { houseL, passL, pfin, houseR, passR },
+      { F32: f32, F16: f16, BF16: bf16 },
+    );
+  }
+
+  /** Whether A (m·n f32) fits one storage binding of this device. */
+  fits(rows: number, cols: number): boolean {
+    const size = rows * cols * 4;
+    return size <= this.ctx.limits.maxStorageBufferBindingSize && size <= this.ctx.limits.maxBufferSize;
+  }
+
+  private buffersFor(m: number, n: number): Buffers {
+    if (this.bufs && this.bufs.m === m && this.bufs.n === n) return this.bufs;
+    this.disposeBuffers();
+    const { device } = this.ctx;
+    const rw = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const mk = (label: string, floats: number, usage = rw) =>
+      createTrackedBuffer(this.ctx, { label, size: Math.max(16, floats * 4), usage });
+    const steps = mk(
+      'bidiagonalize steps',
+      (n * STEP_STRIDE) / 4,
+      GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    );
+    const table = new Uint32Array((n * STEP_STRIDE) / 4);
+    for (let k = 0; k < n; k++) {
+      const o = (k * STEP_STRIDE) / 4;
+      table[o] = k;
+      table[o + 1] = m;
+      table[o + 2] = n;
+      table[o + 3] = Math.ceil((m - k) / ROW_BLOCK);
+    }
+    device.queue.writeBuffer(steps, 0, table);
+    this.bufs = {
+      m,
+      n,
+      a: mk('svd matrix', m * n),
+      u: mk('householder u', m),
+      v: mk('householder v', n),
+      p: mk('householder p', n),
+      q: mk('householder q', m),
+      partial: mk('householder partial sums', Math.ceil(m / ROW_BLOCK) * n),
+      out: mk('bidiagonal d/e/tau', 2 * n + 2),
+      steps,
+    };
+    return this.bufs;
+  }
+
+  /** Queues W's values into A (decoded, transposed when wide), slab by slab of W's rows. */
+  private load(input: GramInput, a: GPUBuffer, transposed: boolean, signal?: AbortSignal): void {
+    const { device } = this.ctx;
+    const { rows, cols, dtype, bytes } = input;
+    const bpe = bytesPerElement(dtype);
+    const rowBytes = cols * bpe;
+    const maxBytes = Math.min(MAX_SLAB_BYTES, this.ctx.limits.maxStorageBufferBindingSize);
+    if (rowBytes > maxBytes) {
+      throw new StudioError('BAD_INPUT', `A ${cols}-wide row does not fit the GPU's storage binding.`);
+    }
+    const rb = Math.min(rows, Math.floor(maxBytes / rowBytes));
+    const slabBytes = Math.ceil((rb * rowBytes) / 4) * 4;
+    if (!this.slab || this.slab.size < slabBytes) {
+      if (this.slab) destroyTrackedBuffer(this.ctx, this.slab);
+      this.slab = createTrackedBuffer(this.ctx, {
+        label: 'svd load slab',
+        size: slabBytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      });
+    }
+    const pipeline = this.loaders[dtype];
+    const bind = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.loadParams } },
+        { binding: 1, resource: { buffer: this.slab } },
+        { binding: 2, resource: { buffer: a, size: rows * cols * 4 } },
+      ],
+    });
+    for (let r0 = 0; r0 < rows; r0 += rb) {
+      if (signal?.aborted) throw abortError();
+      const count = Math.min(rb, rows - r0);
+      const used = count * rowBytes;
+      // A copy padded to whole u32 words (F16/BF16 slabs of an odd element count).
+      const slab = new Uint8Array(Math.ceil(used / 4) * 4);
+      slab.set(bytes.subarray(r0 * rowBytes, r0 * rowBytes + used));
+      device.queue.writeBuffer(this.slab, 0, slab);
+      const groups = Math.ceil((count * cols) / 256);
+      const dispatchX = Math.min(groups, this.ctx.limits.maxComputeWorkgroupsPerDimension);
+      const params = new Uint32Array([cols, r0, count, transposed ? 1 : 0, rows, dispatchX, 0, 0]);
+      device.queue.writeBuffer(this.loadParams, 0, params);
+      const enc = device.createCommandEncoder({ label: 'svd load slab' });
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bind);
+      pass.dispatchWorkgroups(dispatchX, Math.ceil(groups / dispatchX));
+      pass.end();
+      device.queue.submit([enc.finish()]);
+    }
+  }
+
+  /** Loads W and reduces it to upper bidiagonal form on the GPU; reads back (d, e). */
+  async run(input: GramInput, signal?: AbortSignal): Promise<Bidiagonal> {
+    const { device } = this.ctx;
+    const { m, n, transposed } = svdShape(input.rows, input.cols);
+    const bytes = input.rows * input.cols * bytesPerElement(input.dtype);
+    if (input.bytes.byteLength < bytes) {
+      throw new StudioError(
+        'BAD_INPUT',
+        `A ${input.rows}×${input.cols} ${input.dtype} matrix needs ${bytes} bytes, got ${input.bytes.byteLength}.`,
+      );
+    }
+    if (!this.fits(m, n)) {
+      throw new StudioError(
+        'BAD_INPUT',
+        `The ${input.rows}×${input.cols} matrix (${m * n * 4} bytes as f32) exceeds this GPU's storage binding ` +
+          `limit (${this.ctx.limits.maxStorageBufferBindingSize} bytes); use the CPU backend for this matrix.`,
+      );
+    }
+    const bufs = this.buffersFor(m, n);
+    // 1. W into A; no pending right update before step 0.
+    const init = device.createCommandEncoder();
+    init.clearBuffer(bufs.q);
+    init.clearBuffer(bufs.v);
+    device.queue.submit([init.finish()]);
+    this.load(input, bufs.a, transposed, signal);
+
+    // 2. The Householder steps, batched into submits of bounded work.
+    const bind = device.createBindGroup({
+      layout: this.layout,
+      entries: [
+        { binding: 0, resource: { buffer: bufs.steps, size: 16 } },
+        { binding: 1, resource: { buffer: bufs.a, size: m * n * 4 } },
+        { binding: 2, resource: { buffer: bufs.u } },
+        { binding: 3, resource: { buffer: bufs.v } },
+        { binding: 4, resource: { buffer: bufs.p } },
+        { binding: 5, resource: { buffer: bufs.q } },
+        { binding: 6, resource: { buffer: bufs.partial } },
+        { binding: 7, resource: { buffer: bufs.out } },
+      ],
+    });
+    const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension;
+    // One batch in flight while the next is encoded: the queue never runs dry, and a cancel or a lost
+    // device is noticed within two batches.
+    let inFlight: Promise<void> | null = null;
+    for (let k0 = 0; k0 < n;) {
+      if (signal?.aborted) throw abortError();
+      const enc = device.createCommandEncoder({ label: 'bidiagonalize batch' });
+      const pass = enc.beginComputePass();
+      let touched = 0;
+      let k = k0;
+      for (; k < n && k - k0 < MAX_STEPS_PER_SUBMIT && touched < ELEMENTS_PER_SUBMIT; k++) {
+        const cols = n - k - 1;
+        touched += 2 * (m - k) * cols;
+        pass.setBindGroup(0, bind, [k * STEP_STRIDE]);
+        pass.setPipeline(this.pipes.houseL);
+        pass.dispatchWorkgroups(1);
+        if (cols === 0) continue;
+        const blocks = Math.ceil((m - k) / ROW_BLOCK);
+        pass.setPipeline(this.pipes.passL);
+        pass.dispatchWorkgroups(Math.ceil(cols / PASS_L_COLS), blocks);
+        if (blocks > 1) {
+          pass.setPipeline(this.pipes.pfin);
+          pass.dispatchWorkgroups(Math.ceil(cols / 256));
+        }
+        pass.setPipeline(this.pipes.houseR);
+        pass.dispatchWorkgroups(1);
+        pass.setPipeline(this.pipes.passR);
+        const groups = Math.ceil((m - k - 1) / PASS_R_ROWS);
+        pass.dispatchWorkgroups(Math.min(groups, maxDim), Math.ceil(groups / maxDim));
+      }
+      k0 = k;
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      const done = device.queue.onSubmittedWorkDone();
+      if (inFlight) await inFlight;
+      inFlight = done;
+    }
+    if (inFlight) await inFlight;
+    if (signal?.aborted) throw abortError();
+    // 3. Only the bidiagonal comes back.
+    const de = await readBackF32(device, bufs.out, 0, Math.max(1, 2 * n - 1), this.ctx.memory);
+    return { d: Float64Array.from(de.subarray(0, n)), e: Float64Array.from(de.subarray(n, 2 * n - 1)) };
+  }
+
+  private disposeBuffers(): void {
+    if (!this.bufs) return;
+    const { a, u, v, p, q, partial, out, steps } = this.bufs;
+    for (const b of [a, u, v, p, q, partial, out, steps]) destroyTrackedBuffer(this.ctx, b);
+    this.bufs = null;
+  }
+
+  dispose(): void {
+    this.disposeBuffers();
+    if (this.slab) destroyTrackedBuffer(this.ctx, this.slab);
+    this.slab = null;
+    destroyTrackedBuffer(this.ctx, this.loadParams);
+  }
+}
