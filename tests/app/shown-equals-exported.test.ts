@@ -55,7 +55,7 @@ function randomResult(
           shape,
           dtype: 'F32',
         },
-        { eigenvalues: eig, negativeCount: 0, noiseFloor: 0, timings: {}, backend: 'cpu' },
+        { eigenvalues: eig, negativeCount: 0, noiseFloor: 0, timings: {}, backend: 'cpu', method: 'gram' },
       );
       for (const est of ESTIMATORS) {
         const failed = r() < 0.04;

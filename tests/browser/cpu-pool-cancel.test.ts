@@ -30,6 +30,7 @@ class FakeWorker {
               noiseFloor: 0,
               timings: {},
               backend: 'cpu',
+              method: 'gram',
             }),
           );
         }),

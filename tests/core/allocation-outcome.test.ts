@@ -46,6 +46,7 @@ function storiesResult(keepLayer: (l: number) => boolean = () => true): Analysis
           noiseFloor: 0,
           timings: {},
           backend: 'cpu',
+          method: 'gram',
         },
       ),
     );
