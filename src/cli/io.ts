@@ -4,6 +4,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { StudioError } from '../core/errors';
+import { printable, printableKeepingClear } from './printable';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -18,8 +19,9 @@ export interface CliIo {
 
 export function nodeIo(): CliIo {
   return {
-    stdout: (text) => void process.stdout.write(text),
-    stderr: (text) => void process.stderr.write(text),
+    // Names from the files reach the terminal only through printable() (printable.ts).
+    stdout: (text) => void process.stdout.write(printable(text)),
+    stderr: (text) => void process.stderr.write(printableKeepingClear(text)),
     stderrIsTTY: process.stderr.isTTY === true,
     // 0 under a pseudo-terminal with no size (e.g. `script`): assume the classic 80.
     stderrColumns: process.stderr.columns > 0 ? process.stderr.columns : 80,

@@ -55,13 +55,15 @@ export function buildLayerTable(
     (m.fits[opts.estimator].failed === null ? row.matrices : row.failed).push(m);
   }
   const warnings: string[] = [];
+  for (const m of selected)
+    if (m.note !== undefined) warnings.push(`Layer ${m.layer}: ${m.name}: ${m.note}.`);
   for (const row of rows) {
     if (row.matrices.length > 0) {
       row.alpha = row.matrices.reduce((s, m) => s + m.fits[opts.estimator].alpha, 0) / row.matrices.length;
     }
     if (row.failed.length > 0) {
       warnings.push(
-        `Layer ${row.index}: the ${opts.estimator} fit failed for ${row.failed.map((m) => m.name).join(', ')}; ` +
+        `Layer ${row.index}: the ${opts.estimator} fit failed for ${row.failed.map((m) => `${m.name} (${m.fits[opts.estimator].failed ?? 'no α'})`).join(', ')}; ` +
           (row.matrices.length > 0 ? 'left out of the layer mean.' : 'the layer has no α.'),
       );
     } else if (row.matrices.length === 0) {

@@ -5,7 +5,7 @@
  */
 import type { StudioErrorData } from './errors';
 import type { FormatName, TensorKind } from './formats/types';
-import { fitPowerLaw } from './spectral/estimators';
+import { fitSpectrum } from './spectral/estimators';
 import { matrixMetrics, type MatrixMetrics } from './spectral/metrics';
 import { ESTIMATORS, type EstimatorName, type FitResult, type SpectrumResult } from './spectral/types';
 
@@ -44,6 +44,12 @@ export interface MatrixResult extends MatrixInfo {
    * computes small matrices on the CPU, and a lost device moves the rest there, so a run can mix both.
    */
   backend: SpectrumResult['backend'];
+  /**
+   * Set when λ of the stored weights is outside float64's range: eigenvalues, xmin and the norms are those
+   * of W·2^-scaleLog2 (α, D and the tail do not depend on the scale). `note` says so in words.
+   */
+  scaleLog2?: number;
+  note?: string;
 }
 
 export interface AnalysisResult {
@@ -67,7 +73,7 @@ export interface AnalysisResult {
 export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): MatrixResult {
   const t0 = performance.now();
   const fits = {} as Record<EstimatorName, FitResult>;
-  for (const est of ESTIMATORS) fits[est] = fitPowerLaw(spectrum.eigenvalues, est);
+  for (const est of ESTIMATORS) fits[est] = fitSpectrum(spectrum.eigenvalues, est);
   const metrics = matrixMetrics(spectrum.eigenvalues, fits[DEFAULT_ESTIMATOR], {
     negativeCount: spectrum.negativeCount,
     noiseFloor: spectrum.noiseFloor,
@@ -88,6 +94,12 @@ export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): Mat
     metrics,
     timings: { ...spectrum.timings, fit: performance.now() - t0 },
     backend: spectrum.backend,
+    ...(spectrum.scaleLog2 !== undefined
+      ? {
+          scaleLog2: spectrum.scaleLog2,
+          note: `its weights reach 2^${spectrum.scaleLog2}, so λ = σ² is beyond float64's range: eigenvalues, xmin and norms are given for the weights times 2^${-spectrum.scaleLog2} (α, D and the tail do not depend on the scale)`,
+        }
+      : {}),
   };
 }
 

@@ -45,7 +45,9 @@ export function detectArchitecture(
   if (modelType && FAMILY[modelType]) return FAMILY[modelType];
   const ggufArch = metadata?.['general.architecture']?.toLowerCase();
   if (ggufArch && FAMILY[ggufArch]) return FAMILY[ggufArch];
-  const has = (re: RegExp): boolean => names.some((n) => re.test(normalise(n)));
+  // Normalised once: a MoE checkpoint has ~150k names and each rule below scans them all.
+  let normalised: string[] | null = null;
+  const has = (re: RegExp): boolean => (normalised ??= names.map(normalise)).some((n) => re.test(n));
   if (has(/block_sparse_moe\.experts\.\d+\./)) return 'mixtral';
   if (has(/\.qkv_proj\b|\.gate_up_proj\b/)) return 'phi3';
   if (has(/(^|\.)gpt_neox\.|\.query_key_value\b/)) return 'gpt_neox';
@@ -70,8 +72,12 @@ function normalise(name: string): string {
 
 /** A layer index from common block spellings: layers.3, h.3, blk.3, block.3, layer.3, blocks_3. */
 export function parseLayerIndex(name: string): number | null {
+  return layerIndexOf(normalise(name));
+}
+
+function layerIndexOf(normalised: string): number | null {
   const m = /(?:^|\.|_)(?:layers?|h|blk|blocks?|encoderlayer|decoderlayer)[._]?(\d+)(?:\.|_|$)/i.exec(
-    normalise(name),
+    normalised,
   );
   return m ? Number(m[1]) : null;
 }
@@ -168,7 +174,19 @@ const WHISPER_RULES: Rule[] = [
   r(/\b(conv1|conv2)\b/, (m) => m[1]!, 'other'),
 ];
 
+/** The rule lists per family, built once (placeTensor runs once per tensor: 150k in a MoE checkpoint). */
+const RULES = new Map<string, Rule[]>();
+
 function rulesFor(architecture: string): Rule[] {
+  let rules = RULES.get(architecture);
+  if (rules === undefined) {
+    rules = buildRules(architecture);
+    RULES.set(architecture, rules);
+  }
+  return rules;
+}
+
+function buildRules(architecture: string): Rule[] {
   switch (architecture) {
     case 'gpt2':
       return [...GPT2_RULES, ...COMMON_RULES];
@@ -188,7 +206,7 @@ function rulesFor(architecture: string): Rule[] {
 /** Where one tensor sits. For encoder-decoder families the layer is within its stack (see placeTensors). */
 export function placeTensor(name: string, architecture: string): TensorPlacement {
   const n = normalise(name);
-  const layer = parseLayerIndex(n);
+  const layer = layerIndexOf(n);
   const stack = ENCODER_DECODER.has(architecture)
     ? /(^|\.)decoder\./.test(n)
       ? 'decoder.'

@@ -31,4 +31,9 @@ export interface SpectrumResult {
   /** Milliseconds per stage: gram, reduction (tridiagonalisation), tridiagonal (eigenvalues), total. */
   timings: Record<string, number>;
   backend: 'cpu' | 'webgpu';
+  /**
+   * Set when λ of the stored weights is outside float64's range (weights beyond ≈1e154 or below ≈1e-162):
+   * the eigenvalues (and noise floor) are then those of W·2^-scaleLog2 (see pipeline/pooled-spectrum.ts).
+   */
+  scaleLog2?: number;
 }
