@@ -49,7 +49,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs', 'bin/**/*.mjs', '*.js'],
+    files: ['scripts/**/*.mjs', 'bin/**/*.mjs', 'tests/**/*.mjs', '*.js'],
     languageOptions: {
       globals: {
         process: 'readonly',

@@ -44,6 +44,7 @@ class Parser {
   pos = 0;
   /** Sentinel charCode returned by skip() at the end of the text. */
   readonly end = -1;
+  private readonly interned = new Map<string, string>();
   constructor(private readonly s: string) {}
 
   fail(what: string, at = this.pos): never {
@@ -80,7 +81,15 @@ class Parser {
       }
     }
     this.pos = p + 1;
-    if (!escaped) return s.slice(start, p);
+    if (!escaped) {
+      // Short strings repeat (every tensor has "dtype": "F32", "shape", "data_offsets"): one copy each.
+      if (p - start > 12) return s.slice(start, p);
+      const short = s.slice(start, p);
+      const known = this.interned.get(short);
+      if (known !== undefined) return known;
+      if (this.interned.size < 4096) this.interned.set(short, short);
+      return short;
+    }
     // Escapes are rare in tensor names: the built-in parser decodes (and checks) them.
     try {
       return JSON.parse(s.slice(start - 1, p + 1)) as string;
@@ -96,8 +105,7 @@ class Parser {
     if (c === 0x22) return this.string();
     if (c === 0x7b) {
       this.pos++;
-      // No prototype: a key "__proto__" is then an ordinary member, as JSON.parse makes it.
-      const o = Object.create(null) as Record<string, unknown>;
+      const o: Record<string, unknown> = {};
       if (this.skip() === 0x7d) {
         this.pos++;
         return o;
@@ -107,7 +115,12 @@ class Parser {
         const key = this.string();
         if (this.skip() !== 0x3a) this.fail('expected ":"');
         this.pos++;
-        o[key] = this.value(depth + 1);
+        const v = this.value(depth + 1);
+        // A key "__proto__" is an ordinary member, as JSON.parse makes it (assignment would set the
+        // prototype); other keys are assigned, which keeps the object in V8's fast mode.
+        if (key === '__proto__')
+          Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
+        else o[key] = v;
         const d = this.skip();
         this.pos++;
         if (d === 0x7d) return o;
@@ -125,7 +138,9 @@ class Parser {
         a.push(this.value(depth + 1));
         const d = this.skip();
         this.pos++;
-        if (d === 0x5d) return a;
+        // slice(): an exact-size copy; push() leaves spare capacity (~17 slots for a 2-element shape),
+        // which a million retained shapes would pay for.
+        if (d === 0x5d) return a.slice();
         if (d !== 0x2c) this.fail('expected "," or "]"', this.pos - 1);
       }
     }

@@ -14,7 +14,7 @@
  */
 import { StudioError, throwIfAborted, toErrorData, type StudioErrorData } from '../errors';
 import type { ByteSource } from '../source';
-import { detectArchitecture, fusedParts, parseLayerIndex, placeTensors } from '../model/architecture';
+import { detectArchitecture, fusedParts, parseLayerIndex, placeTensorList } from '../model/architecture';
 import { selectHubCacheFiles } from '../hf-cache';
 import { modelDisplayName } from '../model-name';
 import type { FusedPart } from '../model/architecture';
@@ -68,6 +68,12 @@ function repeatWarning(
   if (r.count === ignoredTotal)
     return `${r.ignored} holds the same ${r.count} tensor names as ${r.used} (a second copy?): using ${r.used}, ignoring ${r.ignored}`;
   return `${r.count} tensor${r.count === 1 ? '' : 's'} (e.g. ${r.example}) appear in both ${r.used} and ${r.ignored}: using the copies in ${r.used}, ignoring those in ${r.ignored}`;
+}
+
+function sidesOfTwoOrMore(shape: readonly number[]): number {
+  let n = 0;
+  for (const d of shape) if (d >= 2) n++;
+  return n;
 }
 
 function baseName(name: string): string {
@@ -446,22 +452,23 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   );
 
   // 5. Architecture and placement.
-  const placeName = (t: TensorEntry): string => placementNames.get(t.name) ?? t.name;
-  const architecture = detectArchitecture(entries.map(placeName), config, metadata);
-  const placements = placeTensors(entries.map(placeName), architecture);
+  const placeNames = entries.map((t) => placementNames.get(t.name) ?? t.name);
+  const architecture = detectArchitecture(placeNames, config, metadata);
+  const placements = placeTensorList(placeNames, architecture);
   // The graph places weights only when no name was recognised as a block matrix: where names give the
   // blocks, their numbering is the model's (the graph would count e.g. a Whisper decoder's self- and
   // cross-attention as two blocks).
-  const namesGiveBlocks = [...placements.values()].some((p) => p.kind === 'attention' || p.kind === 'mlp');
+  const namesGiveBlocks = placements.some((p) => p.kind === 'attention' || p.kind === 'mlp');
   const byGraph = namesGiveBlocks ? new Map<string, TensorPlacement>() : graphPlacements;
   const tensors: TensorHandle[] = [];
-  for (const entry of entries) {
-    const placement = placementOf(
-      placements.get(placeName(entry)) ?? { layer: null, role: entry.name, kind: 'other' },
-      byGraph.get(entry.name),
-      byGraph.size > 0,
-    );
-    const { matrixShape, skipReason } = matrixOf(entry);
+  const reasons = new Map<string, string>();
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    const placement = placementOf(placements[index]!, byGraph.get(entry.name), byGraph.size > 0);
+    const { matrixShape, skipReason: reason } = matrixOf(entry);
+    // One copy of each distinct reason: a header may list a million tensors skipped for the same one.
+    const skipReason =
+      reason === null ? null : (reasons.get(reason) ?? (reasons.set(reason, reason), reason));
     const parts =
       options.splitFused && matrixShape
         ? fusedPartsAsStored(placement.role, entry.shape, config, storedInOut.has(entry.name))
@@ -495,8 +502,7 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   let numLayers = 0;
   for (const t of tensors) {
     const layer = t.placement.layer;
-    if (layer !== null && layer + 1 > numLayers && t.shape.filter((d) => d >= 2).length >= 2)
-      numLayers = layer + 1;
+    if (layer !== null && layer + 1 > numLayers && sidesOfTwoOrMore(t.shape) >= 2) numLayers = layer + 1;
   }
   const files: ModelFileInfo[] = sniffed.map((s) => ({
     name: s.source.name,

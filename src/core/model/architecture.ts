@@ -234,13 +234,18 @@ export function placeTensor(name: string, architecture: string): TensorPlacement
  * encoder blocks (decoder layer i becomes nEncoder + i), so one layer index means one block.
  */
 export function placeTensors(names: string[], architecture: string): Map<string, TensorPlacement> {
-  const out = new Map<string, TensorPlacement>();
-  for (const name of names) out.set(name, placeTensor(name, architecture));
+  const list = placeTensorList(names, architecture);
+  return new Map(names.map((name, i) => [name, list[i]!]));
+}
+
+/** placeTensors as an array in the order of `names` (no map of a million names for a huge header). */
+export function placeTensorList(names: readonly string[], architecture: string): TensorPlacement[] {
+  const out = names.map((name) => placeTensor(name, architecture));
   if (ENCODER_DECODER.has(architecture)) {
     let nEncoder = 0;
-    for (const p of out.values())
+    for (const p of out)
       if (p.layer !== null && p.role.startsWith('encoder.')) nEncoder = Math.max(nEncoder, p.layer + 1);
-    for (const p of out.values()) if (p.layer !== null && p.role.startsWith('decoder.')) p.layer += nEncoder;
+    for (const p of out) if (p.layer !== null && p.role.startsWith('decoder.')) p.layer += nEncoder;
   }
   return out;
 }
