@@ -97,7 +97,7 @@ export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): Mat
     ...(spectrum.scaleLog2 !== undefined
       ? {
           scaleLog2: spectrum.scaleLog2,
-          note: `its weights reach 2^${spectrum.scaleLog2}, so λ = σ² is beyond float64's range: eigenvalues, xmin and norms are given for the weights times 2^${-spectrum.scaleLog2} (α, D and the tail do not depend on the scale)`,
+          note: `its weights reach 2^${spectrum.scaleLog2}, so λ = σ² is beyond float64's range: eigenvalues, xmin and norms are given for the weights times 2^${-spectrum.scaleLog2} (α, D and the tail do not depend on a common scale, but for the alphalora window's log-versus-linear cut)`,
         }
       : {}),
   };
