@@ -174,16 +174,22 @@ const WHISPER_RULES: Rule[] = [
   r(/\b(conv1|conv2)\b/, (m) => m[1]!, 'other'),
 ];
 
-/** The rule lists per family, built once (placeTensor runs once per tensor: 150k in a MoE checkpoint). */
-const RULES = new Map<string, Rule[]>();
+/**
+ * The rule lists per family, built once (placeTensor runs once per tensor: 150k in a MoE checkpoint, a
+ * million in a hostile header), with one regular expression that matches whenever any rule can (every
+ * rule's pattern as an alternative, case-insensitive: a superset), so that a name no rule places costs
+ * one match instead of one per rule.
+ */
+const RULES = new Map<string, { rules: Rule[]; any: RegExp }>();
 
-function rulesFor(architecture: string): Rule[] {
-  let rules = RULES.get(architecture);
-  if (rules === undefined) {
-    rules = buildRules(architecture);
-    RULES.set(architecture, rules);
+function rulesFor(architecture: string): { rules: Rule[]; any: RegExp } {
+  let entry = RULES.get(architecture);
+  if (entry === undefined) {
+    const rules = buildRules(architecture);
+    entry = { rules, any: new RegExp(rules.map((r) => `(?:${r.re.source})`).join('|'), 'i') };
+    RULES.set(architecture, entry);
   }
-  return rules;
+  return entry;
 }
 
 function buildRules(architecture: string): Rule[] {
@@ -214,7 +220,8 @@ export function placeTensor(name: string, architecture: string): TensorPlacement
         ? 'encoder.'
         : ''
     : '';
-  for (const rule of rulesFor(architecture)) {
+  const { rules, any } = rulesFor(architecture);
+  for (const rule of any.test(n) ? rules : []) {
     const m = rule.re.exec(n);
     if (!m) continue;
     const role = typeof rule.role === 'string' ? rule.role : rule.role(m);
