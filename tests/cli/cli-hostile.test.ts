@@ -43,9 +43,9 @@ interface Measured extends CliRun {
 }
 
 /** Runs the CLI with the peak-RSS preload; the preload's last stderr line is taken off `stderr`. */
-async function measured(args: string[]): Promise<Measured> {
+async function measured(args: string[], tailOnly = false): Promise<Measured> {
   const t0 = performance.now();
-  const run = await runCli(args, { nodeArgs: ['--import', MAX_RSS] });
+  const run = await runCli(args, { nodeArgs: ['--import', MAX_RSS], tailOnly });
   const ms = performance.now() - t0;
   const m = /\nmax-rss-kb (\d+)\n$/.exec(run.stderr);
   expect(m, run.stderr).not.toBeNull();
@@ -256,7 +256,7 @@ describe('the CLI on hostile files', () => {
     expect(run.stdout).toContain('would analyse: 150000 matrices, 2.4 MB');
   }, 120_000);
 
-  it('a header of 1e6 empty tensors plans in well under 1 GB and exits 3 (nothing to analyse)', async () => {
+  it('a header of 1e6 empty tensors: plans under 1 GB (exit 3, nothing to analyse); inspect lists them all', async () => {
     write(
       'empty/model.safetensors',
       manyTensorSafetensors(1_000_000, (i) => `t.${i}`, [0, 64]),
@@ -269,5 +269,13 @@ describe('the CLI on hostile files', () => {
     expect(run.stderr).toContain(
       'warning: … and 999900 more tensors of 2 or more dimensions that are not analysed (`alphalora inspect` lists each with its reason)\n',
     );
-  }, 120_000);
+    // inspect lists every tensor, as text and as JSON, streamed through the pipe in bounded memory.
+    const text = await measured(['inspect', path.join(dir, 'empty')], true);
+    expectBounded(text, 0);
+    expect(text.stdout).toMatch(/would analyse: 0 matrices, 0 B, 0\.000 GFLOP; 1000000 tensors skipped\n$/);
+    const json = await measured(['inspect', '--json', path.join(dir, 'empty')], true);
+    expectBounded(json, 0);
+    expect(json.stdoutLength).toBeGreaterThan(300 * 1_000_000);
+    expect(json.stdout).toMatch(/"… and 999900 more tensors of 2 or more dimensions[^"]*"\n {2}\]\n\}\n$/);
+  }, 300_000);
 });

@@ -23,8 +23,8 @@ export async function runInspect(parsed: ParsedCommand, io: CliIo): Promise<numb
   for (const e of errors) io.stderr(`error: ${e.message}\n`);
   if (model !== null) {
     const plan = planAnalysis(model, { roles, layers, includeOther: flagOption(parsed, 'include-other') });
-    if (flagOption(parsed, 'json')) io.stdout(inspectJson(model, plan, errors));
-    else writeInspectText(model, plan, io);
+    if (flagOption(parsed, 'json')) await writeInspectJson(model, plan, errors, io);
+    else await writeInspectText(model, plan, io);
   }
   return errors.length > 0 ? EXIT_INPUT : EXIT_OK;
 }
@@ -33,7 +33,7 @@ export async function runInspect(parsed: ParsedCommand, io: CliIo): Promise<numb
  * The text report, written in chunks: a header may list a million tensors, whose table as one string (and
  * its rows as arrays) would take gigabytes. Column widths come from a first pass over the cells.
  */
-function writeInspectText(model: ModelDescription, plan: AnalysisPlan, io: CliIo): void {
+async function writeInspectText(model: ModelDescription, plan: AnalysisPlan, io: CliIo): Promise<void> {
   const out: string[] = [];
   out.push(`model: ${model.name}`);
   out.push(`format: ${model.format}`);
@@ -75,11 +75,12 @@ function writeInspectText(model: ModelDescription, plan: AnalysisPlan, io: CliIo
     `  ${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`;
   out.push('', `tensors (${model.tensors.length}):`, line(header));
   io.stdout(out.join('\n') + '\n');
-  const CHUNK = 10_000;
+  const CHUNK = 1000;
   for (let start = 0; start < model.tensors.length; start += CHUNK) {
     const lines: string[] = [];
     for (let i = start; i < Math.min(start + CHUNK, model.tensors.length); i++) lines.push(line(cells(i)));
     io.stdout(lines.join('\n') + '\n');
+    await io.drainStdout?.();
   }
   io.stdout(
     '\n' +
@@ -88,37 +89,58 @@ function writeInspectText(model: ModelDescription, plan: AnalysisPlan, io: CliIo
   );
 }
 
-function inspectJson(model: ModelDescription, plan: AnalysisPlan, errors: StudioErrorData[]): string {
+/**
+ * The JSON report, the same text as `JSON.stringify(report, null, 2)`, written in chunks: the tensor list
+ * of a million-tensor header as one string (and one object tree) would take gigabytes.
+ */
+async function writeInspectJson(
+  model: ModelDescription,
+  plan: AnalysisPlan,
+  errors: StudioErrorData[],
+  io: CliIo,
+): Promise<void> {
   const planned = new Set(plan.items.map((i) => i.name));
   const skipReason = new Map(plan.skipped.map((s) => [s.name, s.reason]));
-  const json = {
-    model: {
-      name: model.name,
-      format: model.format,
-      architecture: model.architecture,
-      numLayers: model.numLayers,
-      parameters: parameterCount(model.tensors),
-      files: model.files,
-      metadata: model.metadata,
-      config: model.config ?? null,
-    },
-    tensors: model.tensors.map((t) => ({
-      name: t.name,
-      file: t.file,
-      shape: t.shape,
-      dtype: t.dtype,
-      bytes: t.byteLength,
-      layer: t.placement.layer,
-      role: t.placement.role,
-      kind: t.placement.kind,
-      matrixShape: t.matrixShape,
-      tiedTo: t.tiedTo ?? null,
-      analysed: planned.has(t.name),
-      skipReason: skipReason.get(t.name) ?? null,
-    })),
-    plan: { totals: plan.totals, matrices: plan.items.map((i) => i.name) },
-    errors,
-    warnings: model.warnings,
+  const tensor = (t: ModelDescription['tensors'][number]): unknown => ({
+    name: t.name,
+    file: t.file,
+    shape: t.shape,
+    dtype: t.dtype,
+    bytes: t.byteLength,
+    layer: t.placement.layer,
+    role: t.placement.role,
+    kind: t.placement.kind,
+    matrixShape: t.matrixShape,
+    tiedTo: t.tiedTo ?? null,
+    analysed: planned.has(t.name),
+    skipReason: skipReason.get(t.name) ?? null,
+  });
+  // A member's value as JSON.stringify(…, null, 2) writes it `depth` levels deep.
+  const nested = (value: unknown, depth: number): string =>
+    JSON.stringify(value, null, 2).replace(/\n/g, `\n${'  '.repeat(depth)}`);
+  const member = (key: string, value: unknown): string => `  ${JSON.stringify(key)}: ${nested(value, 1)}`;
+  const head = {
+    name: model.name,
+    format: model.format,
+    architecture: model.architecture,
+    numLayers: model.numLayers,
+    parameters: parameterCount(model.tensors),
+    files: model.files,
+    metadata: model.metadata,
+    config: model.config ?? null,
   };
-  return JSON.stringify(json, null, 2) + '\n';
+  io.stdout(`{\n${member('model', head)},\n  "tensors": ${model.tensors.length === 0 ? '[]' : '['}`);
+  const CHUNK = 1000;
+  for (let start = 0; start < model.tensors.length; start += CHUNK) {
+    const parts: string[] = [];
+    for (let i = start; i < Math.min(start + CHUNK, model.tensors.length); i++)
+      parts.push(`${i === 0 ? '' : ','}\n    ${nested(tensor(model.tensors[i]!), 2)}`);
+    io.stdout(parts.join(''));
+    await io.drainStdout?.();
+  }
+  if (model.tensors.length > 0) io.stdout('\n  ]');
+  const plannedNames = { totals: plan.totals, matrices: plan.items.map((i) => i.name) };
+  io.stdout(
+    `,\n${member('plan', plannedNames)},\n${member('errors', errors)},\n${member('warnings', model.warnings)}\n}\n`,
+  );
 }
