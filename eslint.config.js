@@ -26,6 +26,22 @@ export default tseslint.config(
     },
   },
   {
+    // No spread into a call (`push(...items)`, `Math.max(...values)`): every argument goes on the stack,
+    // and a data-sized array (150k tensors in a MoE checkpoint, 300k pickle items) overflows it with
+    // "Maximum call stack size exceeded". Loops, `reduce` or the helpers in src/core/array.ts instead.
+    files: ['src/**/*.{ts,tsx}', 'workers/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression > SpreadElement, NewExpression > SpreadElement',
+          message:
+            'No spread into a call: a large array overflows the stack. Use a loop or maxOf/minOf/pushAll (src/core/array.ts).',
+        },
+      ],
+    },
+  },
+  {
     files: ['src/app/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },
     rules: {
@@ -34,7 +50,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs', 'bin/**/*.mjs', '*.js'],
+    files: ['scripts/**/*.mjs', 'bin/**/*.mjs', 'tests/**/*.mjs', '*.js'],
     languageOptions: {
       globals: {
         process: 'readonly',

@@ -43,9 +43,12 @@ class CountingBackend implements SpectrumBackend {
     this.name = inner.name;
     this.adapter = inner.adapter;
   }
-  spectrum(...args: Parameters<SpectrumBackend['spectrum']>): ReturnType<SpectrumBackend['spectrum']> {
+  spectrum(
+    input: Parameters<SpectrumBackend['spectrum']>[0],
+    signal?: AbortSignal,
+  ): ReturnType<SpectrumBackend['spectrum']> {
     // Counted when it succeeds: an attempt cut short by a lost device or a cancel computed nothing.
-    return this.inner.spectrum(...args).then((result) => {
+    return this.inner.spectrum(input, signal).then((result) => {
       this.computed++;
       return result;
     });

@@ -4,10 +4,16 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { StudioError } from '../core/errors';
+import { printable, printableKeepingClear } from './printable';
 
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /**
+   * Resolves once what was written to stdout has been handed on (a pipe's reader may be slower than the
+   * CLI): long outputs written in chunks wait here between chunks, so that they never pile up in memory.
+   */
+  drainStdout?(): Promise<void>;
   /** True when stderr is a terminal: progress is then one redrawn bar instead of plain lines. */
   stderrIsTTY: boolean;
   stderrColumns: number;
@@ -18,8 +24,13 @@ export interface CliIo {
 
 export function nodeIo(): CliIo {
   return {
-    stdout: (text) => void process.stdout.write(text),
-    stderr: (text) => void process.stderr.write(text),
+    // Names from the files reach the terminal only through printable() (printable.ts).
+    stdout: (text) => void process.stdout.write(printable(text)),
+    stderr: (text) => void process.stderr.write(printableKeepingClear(text)),
+    drainStdout: () =>
+      process.stdout.writableNeedDrain
+        ? new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()))
+        : Promise.resolve(),
     stderrIsTTY: process.stderr.isTTY === true,
     // 0 under a pseudo-terminal with no size (e.g. `script`): assume the classic 80.
     stderrColumns: process.stderr.columns > 0 ? process.stderr.columns : 80,

@@ -9,6 +9,7 @@ import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, formatHelp, parseComman
 import { allocateSpec, analyzeSpec, fitSpec, inspectSpec, mergeSpec } from './specs';
 import type { CliIo } from './io';
 import { nodeIo } from './io';
+import { maxOf } from '../core/array';
 
 type Run = (parsed: ParsedCommand, io: CliIo) => Promise<number>;
 
@@ -27,7 +28,7 @@ const COMMANDS: readonly Command[] = [
 ];
 
 export function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length));
+  const width = maxOf(COMMANDS.map((c) => c.spec.name.length));
   return [
     'alphalora: eigenvalue spectra of every weight matrix, power-law α per layer, AlphaLoRA expert allocation.',
     '',

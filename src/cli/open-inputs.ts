@@ -13,6 +13,7 @@ import { modelDisplayName } from '../core/model-name';
 import type { ByteSource } from '../core/source';
 import { expandPaths } from './file-source';
 import { systemMessage } from './io';
+import { pushAll } from '../core/array';
 
 export interface OpenedInputs {
   /** null when nothing at all could be opened. */
@@ -32,7 +33,7 @@ export async function openInputs(paths: readonly string[]): Promise<OpenedInputs
   for (const input of paths) {
     try {
       const expanded = await expandPaths([input]);
-      sources.push(...expanded);
+      pushAll(sources, expanded);
       for (const [name, asDropped] of await droppedNames(input, expanded)) dropped.set(name, asDropped);
     } catch (err) {
       const data = toErrorData(err);
@@ -50,7 +51,7 @@ export async function openInputs(paths: readonly string[]): Promise<OpenedInputs
   }
   try {
     const opened = await openModel(sources);
-    errors.push(...opened.errors);
+    pushAll(errors, opened.errors);
     const usable = opened.tensors.length > 0;
     // Named as the page names the same files dropped there: a folder given here is a folder dropped.
     const files = opened.files.map((f) => ({ ...f, name: dropped.get(f.name) ?? f.name }));
@@ -73,9 +74,27 @@ export async function openInputs(paths: readonly string[]): Promise<OpenedInputs
  * names in the CLI's output and errors stay relative to the folder given.
  */
 async function droppedNames(input: string, sources: readonly ByteSource[]): Promise<[string, string][]> {
-  if (!(await stat(input)).isDirectory()) return sources.map((s) => [s.name, s.name]);
-  const folder = path.basename(path.resolve(input));
+  const resolved = path.resolve(input);
+  if (!(await stat(input)).isDirectory()) {
+    const hub = hubCachePath(path.dirname(resolved));
+    return sources.map((s) => [s.name, hub !== null ? `${hub}/${s.name}` : s.name]);
+  }
+  const folder = hubCachePath(resolved) ?? path.basename(resolved);
   return sources.map((s) => [s.name, `${folder}/${s.name}`]);
+}
+
+/**
+ * For a folder inside a Hugging Face cache (`…/models--org--name/snapshots/<rev>`), its path from the
+ * `models--org--name` folder on, so that the model is named org/name as when that folder is dropped on
+ * the page (model-name.ts reads `models--org--name` and skips `snapshots` and the revision hash); null
+ * for a folder outside one.
+ */
+function hubCachePath(folder: string): string | null {
+  const segs = folder.split(path.sep);
+  for (let i = segs.length - 1; i >= 0; i--) {
+    if (segs[i]!.startsWith('models--')) return segs.slice(i).join('/');
+  }
+  return null;
 }
 
 /** Node file sources carry a `close()` beyond the ByteSource interface. */

@@ -5,6 +5,7 @@
  */
 import type { Progress } from '../core/pipeline/progress';
 import type { CliIo } from './io';
+import { CLEAR_LINE } from './printable';
 
 /** 3.2 s -> "0:03", 3723 s -> "1:02:03". */
 export function formatDuration(ms: number): string {
@@ -91,7 +92,7 @@ export function createProgressReporter(io: CliIo, quiet: boolean): ProgressRepor
       },
     };
   }
-  const CLEAR = '\r\x1b[K';
+  const CLEAR = CLEAR_LINE;
   let lastDraw = 0;
   let current = '';
   return {

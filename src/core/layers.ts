@@ -46,9 +46,13 @@ export function buildLayerTable(
     matrices.filter((m) => isBlockMatrix(m)),
     roles,
     opts.estimator,
-    (m) => ({ alpha: m.fits[opts.estimator].alpha, failed: m.fits[opts.estimator].failed !== null }),
+    (m) => ({ alpha: m.fits[opts.estimator].alpha, failed: m.fits[opts.estimator].failed }),
   );
-  return { rows: table.rows, roles, warnings: table.warnings };
+  // A matrix whose spectrum needed a note (e.g. rescaled weights) says so beside its layer.
+  const notes = matrices
+    .filter((m) => isBlockMatrix(m) && m.layer !== null && roles.includes(m.role) && m.note !== undefined)
+    .map((m) => `Layer ${m.layer}: ${m.name}: ${m.note}.`);
+  return { rows: table.rows, roles, warnings: [...notes, ...table.warnings] };
 }
 
 /**
@@ -60,7 +64,8 @@ export function layerTableOf<M extends { name: string; layer: number | null; rol
   items: readonly M[],
   roles: readonly string[],
   estimator: string,
-  fit: (m: M) => { alpha: number; failed: boolean },
+  /** The matrix's α, and why its fit failed (null when it did not). */
+  fit: (m: M) => { alpha: number; failed: string | null },
 ): { rows: GenericLayerRow<M>[]; warnings: string[] } {
   const selected = items.filter((m) => m.layer !== null && roles.includes(m.role));
   const numLayers = selected.reduce((n, m) => Math.max(n, (m.layer ?? -1) + 1), 0);
@@ -72,7 +77,7 @@ export function layerTableOf<M extends { name: string; layer: number | null; rol
   }));
   for (const m of selected) {
     const row = rows[m.layer ?? 0];
-    (fit(m).failed ? row.failed : row.matrices).push(m);
+    (fit(m).failed !== null ? row.failed : row.matrices).push(m);
   }
   const warnings: string[] = [];
   for (const row of rows) {
@@ -81,7 +86,7 @@ export function layerTableOf<M extends { name: string; layer: number | null; rol
     }
     if (row.failed.length > 0) {
       warnings.push(
-        `Layer ${row.index}: the ${estimator} fit failed for ${row.failed.map((m) => m.name).join(', ')}; ` +
+        `Layer ${row.index}: the ${estimator} fit failed for ${row.failed.map((m) => `${m.name} (${fit(m).failed})`).join(', ')}; ` +
           (row.matrices.length > 0 ? 'left out of the layer mean.' : 'the layer has no α.'),
       );
     } else if (row.matrices.length === 0) {

@@ -5,7 +5,7 @@
  */
 import type { StudioErrorData } from './errors';
 import type { FormatName, TensorKind } from './formats/types';
-import { fitPowerLaw } from './spectral/estimators';
+import { fitSpectrum } from './spectral/estimators';
 import { matrixMetrics, type MatrixMetrics } from './spectral/metrics';
 import { ESTIMATORS, type EstimatorName, type FitResult, type SpectrumResult } from './spectral/types';
 import { DEFAULT_ESTIMATOR } from './allocation/defaults';
@@ -50,6 +50,12 @@ export interface MatrixResult extends MatrixInfo {
    * GPU only where it keeps every eigenvalue). See SpectrumResult.method.
    */
   method: SpectrumResult['method'];
+  /**
+   * Set when λ of the stored weights is outside float64's range: eigenvalues, xmin and the norms are those
+   * of W·2^-scaleLog2 (α, D and the tail do not depend on the scale). `note` says so in words.
+   */
+  scaleLog2?: number;
+  note?: string;
 }
 
 export interface AnalysisResult {
@@ -73,7 +79,7 @@ export interface AnalysisResult {
 export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): MatrixResult {
   const t0 = performance.now();
   const fits = {} as Record<EstimatorName, FitResult>;
-  for (const est of ESTIMATORS) fits[est] = fitPowerLaw(spectrum.eigenvalues, est);
+  for (const est of ESTIMATORS) fits[est] = fitSpectrum(spectrum.eigenvalues, est);
   const metrics = matrixMetrics(spectrum.eigenvalues, fits[DEFAULT_ESTIMATOR], {
     negativeCount: spectrum.negativeCount,
     noiseFloor: spectrum.noiseFloor,
@@ -95,6 +101,12 @@ export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): Mat
     timings: { ...spectrum.timings, fit: performance.now() - t0 },
     backend: spectrum.backend,
     method: spectrum.method,
+    ...(spectrum.scaleLog2 !== undefined
+      ? {
+          scaleLog2: spectrum.scaleLog2,
+          note: `its weights reach 2^${spectrum.scaleLog2}, so λ = σ² is beyond float64's range: eigenvalues, xmin and norms are given for the weights times 2^${-spectrum.scaleLog2} (α, D and the tail do not depend on a common scale, but for the alphalora window's log-versus-linear cut)`,
+        }
+      : {}),
   };
 }
 

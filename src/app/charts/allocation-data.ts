@@ -2,6 +2,8 @@
  * Pure transform for the allocation chart: experts per layer as bars (negative counts drawn below zero,
  * as faithful mode can produce them), an optional baseline overlay, and the y domain.
  */
+import { maxOf, minOf } from '../../core/array';
+
 export interface AllocationBar {
   layer: number;
   experts: number;
@@ -33,7 +35,7 @@ export function allocationChartModel(
     problem: n <= 0,
   }));
   const values = [...experts, ...(baseline?.experts ?? []), 0];
-  const lo = Math.min(...values);
-  const hi = Math.max(...values, 1);
+  const lo = minOf(values);
+  const hi = Math.max(maxOf(values), 1);
   return { bars, baseline, yDomain: [lo < 0 ? lo - 0.5 : 0, hi + Math.max(1, hi * 0.08)] };
 }

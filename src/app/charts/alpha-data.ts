@@ -3,6 +3,7 @@
  * d3 only draws what this returns (tested through the e2e screenshots and the numbers in the page).
  */
 import { sortRoles } from './theme';
+import { maxOf, minOf } from '../../core/array';
 
 export interface AlphaPointInput {
   name: string;
@@ -57,9 +58,9 @@ export function alphaChartModel(
   const means = layerMeans.filter((l) => Number.isFinite(l.alpha));
   const values = [...points.map((p) => p.alpha), ...means.map((l) => l.alpha)];
   // Always show both bands' edges, and never let one outlier (α = 40 from a bad fit) squash the rest.
-  const lo = Math.min(1, ...values);
-  const hi = Math.min(Math.max(7, ...values), 20);
-  const maxLayer = Math.max(numLayers - 1, ...matrices.map((m) => m.layer), 0);
+  const lo = Math.min(1, minOf(values));
+  const hi = Math.min(Math.max(7, maxOf(values)), 20);
+  const maxLayer = Math.max(numLayers - 1, maxOf(matrices.map((m) => m.layer)), 0);
   const layers = Array.from({ length: maxLayer + 1 }, (_, i) => i);
   return {
     points,

@@ -1,5 +1,6 @@
 import { DEFAULT_ESD_BINS, esdHistogram, powerLawLine, xminMarker } from '../../core/spectral/esd';
 import type { FitResult } from '../../core/spectral/types';
+import { maxOf, minOf } from '../../core/array';
 
 /**
  * Chart model of one matrix's ESD, built from the core's pure ESD transforms (src/core/spectral/esd.ts):
@@ -69,8 +70,8 @@ export function esdChartModel(
   const xDomain: [number, number] =
     hist.edges.length > 0 ? [hist.edges[0], hist.edges[hist.edges.length - 1]] : [1e-3, 1];
   const positive = [...bins.map((b) => b.density), ...(line?.map((p) => p.y) ?? [])].filter((d) => d > 0);
-  const yMax = positive.length > 0 ? Math.max(...positive) : 1;
-  const yMin = positive.length > 0 ? Math.min(...bins.map((b) => b.density).filter((d) => d > 0)) : 1e-3;
+  const yMax = positive.length > 0 ? maxOf(positive) : 1;
+  const yMin = positive.length > 0 ? minOf(bins.map((b) => b.density).filter((d) => d > 0)) : 1e-3;
   const notes: string[] = [];
   if (hist.excluded > 0 && xLog)
     notes.push(`${hist.excluded} zero eigenvalue(s) cannot be drawn on a log axis.`);

@@ -5,6 +5,7 @@
  * match shards and external data by folder or base name, and the summary names the model after the
  * folder. Hidden files and folders (.DS_Store, .git/) are left out.
  */
+import { pushAll } from '../../core/array';
 
 /**
  * Reads every file under a dropped entry, recursively. A file inside a dropped folder is re-wrapped (no
@@ -56,7 +57,7 @@ export async function filesFromDataTransfer(dt: DataTransfer): Promise<File[]> {
       if (f) loose.push(f);
     }
   }
-  if (entries.length === 0 && loose.length === 0) loose.push(...Array.from(dt.files));
+  if (entries.length === 0 && loose.length === 0) pushAll(loose, Array.from(dt.files));
   const fromEntries = await filesFromEntries(entries);
   return [...fromEntries, ...loose.filter((f) => !isHidden(f))];
 }

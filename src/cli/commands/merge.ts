@@ -23,6 +23,7 @@ import type { CliIo } from '../io';
 import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
 import type { AllocationSettings } from './shared';
 import { compactRanges } from '../ranges';
+import { maxOf, pushAll } from '../../core/array';
 
 /** The fields of an allocation JSON that merging reads (the full schema is in src/core/allocation/export.ts). */
 interface PartMatrix {
@@ -61,7 +62,7 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
     const problem = modelMismatch(first, part) ?? estimatorMismatch(first, part);
     if (problem !== null) throw new StudioError('BAD_INPUT', `${problem}; refusing to merge`, part.file);
   }
-  const numLayers = Math.max(...parts.map((p) => p.json.model.numLayers));
+  const numLayers = maxOf(parts.map((p) => p.json.model.numLayers));
 
   // 2. Join the layers; the same matrix twice is an overlap.
   const layers = joinLayers(parts);
@@ -258,7 +259,7 @@ function joinLayers(parts: Part[]): PartLayer[] {
         byIndex.set(layer.index, { layer: { ...layer, matrices: [...layer.matrices] }, from: [part.file] });
       } else {
         // A block split across parts (shards): join its matrices and average their α again.
-        seen.layer.matrices.push(...layer.matrices);
+        pushAll(seen.layer.matrices, layer.matrices);
         seen.layer.alpha = meanAlpha(seen.layer.matrices);
         seen.from.push(part.file);
       }

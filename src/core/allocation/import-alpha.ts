@@ -17,6 +17,7 @@
  * Anything else is a BAD_INPUT StudioError naming the file and saying what was expected.
  */
 import { StudioError } from '../errors';
+import { maxOf } from '../array';
 import type { AllocationJson, AllocationMatrixJson } from './export';
 
 export interface ImportedMatrixAlpha {
@@ -312,7 +313,7 @@ function fromRows(rows: RawRow[], fileName: string): ImportedAlphas {
         'number (e.g. model.layers.3.self_attn.q_proj).',
     );
   }
-  const numLayers = Math.max(...inBlocks.map((m) => m.layer ?? 0)) + 1;
+  const numLayers = maxOf(inBlocks.map((m) => m.layer ?? 0)) + 1;
   const sums = new Array<number>(numLayers).fill(0);
   const counts = new Array<number>(numLayers).fill(0);
   for (const m of inBlocks) {

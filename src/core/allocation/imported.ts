@@ -63,7 +63,7 @@ export function importedBasis(
   const averaged = chosen.length > 0 ? chosen : allRoles;
   const table = layerTableOf(items, averaged, origin.analysis.estimator, (m) => ({
     alpha: m.row.alpha ?? Number.NaN,
-    failed: m.row.failed !== undefined || m.row.alpha === null,
+    failed: m.row.failed ?? (m.row.alpha === null ? 'no α' : null),
   }));
   const chosenTargets = targets ?? origin.allocation.targetModules ?? averaged;
   const modulesOf = (index: number): ModuleShape[] =>

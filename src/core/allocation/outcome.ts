@@ -13,6 +13,7 @@
 import { StudioError, type StudioErrorData } from '../errors';
 import { allocate, type AllocationMode } from './alphalora';
 import { trainableParams, type ModuleShape } from './params';
+import { maxOf } from '../array';
 
 export interface AllocationSettings {
   mode: AllocationMode;
@@ -103,7 +104,7 @@ export function completenessOf(
   layersWithAlpha: readonly number[],
 ): Completeness {
   const have = new Set(layersWithAlpha);
-  const top = Math.max(declaredLayers, ...layersWithAlpha.map((l) => l + 1), 0);
+  const top = Math.max(declaredLayers, maxOf(layersWithAlpha.map((l) => l + 1)), 0);
   const layers = Array.from({ length: top }, (_, i) => i).filter((i) => !have.has(i));
   const files: string[] = [];
   for (const f of missingFiles) if (!files.includes(f.name)) files.push(f.name);

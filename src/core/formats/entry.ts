@@ -32,7 +32,69 @@ export function newArray(kind: FloatKind, n: number): FloatArray {
   return kind === 'f32' ? new Float32Array(n) : new Float64Array(n);
 }
 
-/** An entry whose bytes are one contiguous range of one file, decoded element-wise. */
+/**
+ * An entry whose bytes are one contiguous range of one file, decoded element-wise. A class rather than
+ * an object of closures: a MoE checkpoint lists ~150k tensors and a hostile header a million, and
+ * prototype methods cost nothing per tensor where closures (and their contexts) cost hundreds of bytes.
+ */
+class RangeEntry implements TensorEntry {
+  readonly name: string;
+  readonly file: string;
+  readonly shape: number[];
+  readonly dtype: string;
+  readonly byteLength: number;
+  readonly skipReason: string | null;
+  private readonly source: ByteSource;
+  private readonly offset: number;
+  private readonly decoder: Decoder | null;
+  private readonly elements: number;
+  private readonly rawDtype: RawTensor['dtype'] | undefined;
+
+  constructor(args: Parameters<typeof rangeEntry>[0]) {
+    this.name = args.name;
+    this.file = args.source.name;
+    this.shape = args.shape;
+    this.dtype = args.dtype;
+    this.byteLength = args.byteLength;
+    this.skipReason = args.skipReason ?? (args.decoder ? null : `dtype ${args.dtype} is not supported`);
+    this.source = args.source;
+    this.offset = args.offset;
+    this.decoder = args.decoder;
+    this.elements = args.elements ?? numElements(args.shape);
+    this.rawDtype = args.rawDtype;
+  }
+
+  async decode(kind: FloatKind, signal?: AbortSignal): Promise<FloatArray> {
+    const what = `tensor ${this.name}`;
+    if (!this.decoder)
+      throw new StudioError(
+        'UNSUPPORTED_DTYPE',
+        `${what} has dtype ${this.dtype}, which is not analysed`,
+        this.source.name,
+      );
+    // No stored format packs more than 8 values per byte: a header claiming more is corrupt, and is
+    // refused before the output array is allocated.
+    if (this.elements > 8 * this.byteLength + 8) {
+      throw new StudioError(
+        'BAD_OFFSETS',
+        `${what} claims ${this.elements} values in ${this.byteLength} bytes`,
+        this.source.name,
+      );
+    }
+    const bytes = await readRange(this.source, this.offset, this.byteLength, what, signal);
+    const out = newArray(kind, this.elements);
+    this.decoder(bytes, out);
+    return out;
+  }
+
+  /** The stored bytes when the dtype is one the GPU reads directly (F32/F16/BF16), else null. */
+  async raw(signal?: AbortSignal): Promise<RawTensor | null> {
+    if (this.rawDtype === undefined) return null;
+    const bytes = await readRange(this.source, this.offset, this.byteLength, `tensor ${this.name}`, signal);
+    return { dtype: this.rawDtype, bytes };
+  }
+}
+
 export function rangeEntry(args: {
   name: string;
   source: ByteSource;
@@ -46,44 +108,60 @@ export function rangeEntry(args: {
   skipReason?: string | null;
   rawDtype?: RawTensor['dtype'];
 }): TensorEntry {
-  const { source, offset, byteLength, decoder, rawDtype } = args;
-  const elements = args.elements ?? numElements(args.shape);
-  const what = `tensor ${args.name}`;
-  return {
-    name: args.name,
-    file: source.name,
-    shape: args.shape,
-    dtype: args.dtype,
-    byteLength,
-    skipReason: args.skipReason ?? (decoder ? null : `dtype ${args.dtype} is not supported`),
-    async decode(kind, signal) {
-      if (!decoder)
-        throw new StudioError(
-          'UNSUPPORTED_DTYPE',
-          `${what} has dtype ${args.dtype}, which is not analysed`,
-          source.name,
-        );
-      // No stored format packs more than 8 values per byte: a header claiming more is corrupt, and is
-      // refused before the output array is allocated.
-      if (elements > 8 * byteLength + 8) {
-        throw new StudioError(
-          'BAD_OFFSETS',
-          `${what} claims ${elements} values in ${byteLength} bytes`,
-          source.name,
-        );
-      }
-      const bytes = await readRange(source, offset, byteLength, what, signal);
-      const out = newArray(kind, elements);
-      decoder(bytes, out);
-      return out;
-    },
-    raw: rawDtype
-      ? async (signal) => ({
-          dtype: rawDtype,
-          bytes: await readRange(source, offset, byteLength, what, signal),
-        })
-      : undefined,
-  };
+  return new RangeEntry(args);
+}
+
+/** The public handle (see `toHandle`); a class for the same reason as RangeEntry. */
+class Handle implements TensorHandle {
+  readonly name: string;
+  readonly file: string;
+  readonly shape: readonly number[];
+  readonly dtype: string;
+  readonly byteLength: number;
+  tiedTo?: string;
+  readonly kernelMatrices?: KernelMatrices;
+
+  constructor(
+    private readonly entry: TensorEntry,
+    readonly placement: TensorPlacement,
+    readonly matrixShape: readonly [number, number] | null,
+    readonly skipReason: string | null,
+  ) {
+    this.name = entry.name;
+    this.file = entry.file;
+    this.shape = entry.shape;
+    this.dtype = entry.dtype;
+    this.byteLength = entry.byteLength;
+    const shape = entry.shape;
+    if (shape.length === 4 && !entry.skipReason && shape[0]! >= 2 && shape[1]! >= 2)
+      this.kernelMatrices = kernelMatrices(shape as [number, number, number, number], (kind, signal) =>
+        this.checked(kind, signal),
+      );
+  }
+
+  private async checked(kind: FloatKind, signal?: AbortSignal): Promise<FloatArray> {
+    const values = await this.entry.decode(kind, signal);
+    if (firstNonFinite(values) >= 0) {
+      throw new StudioError(
+        'NON_FINITE',
+        `${this.entry.name} in ${this.entry.file} contains NaN/Inf`,
+        this.entry.file,
+      );
+    }
+    return values;
+  }
+
+  read(signal?: AbortSignal): Promise<Float32Array> {
+    return this.checked('f32', signal) as Promise<Float32Array>;
+  }
+
+  readF64(signal?: AbortSignal): Promise<Float64Array> {
+    return this.checked('f64', signal) as Promise<Float64Array>;
+  }
+
+  async readRaw(signal?: AbortSignal): Promise<RawTensor | null> {
+    return this.entry.raw ? this.entry.raw(signal) : null;
+  }
 }
 
 /** The public handle: placement and matrix shape attached, NaN/Inf rejected per tensor. */
@@ -93,33 +171,13 @@ export function toHandle(
   matrixShape: readonly [number, number] | null,
   skipReason: string | null,
 ): TensorHandle {
-  const checked = async (kind: FloatKind, signal?: AbortSignal): Promise<FloatArray> => {
-    const values = await entry.decode(kind, signal);
-    if (firstNonFinite(values) >= 0) {
-      throw new StudioError('NON_FINITE', `${entry.name} in ${entry.file} contains NaN/Inf`, entry.file);
-    }
-    return values;
-  };
-  const raw = entry.raw;
-  const shape = entry.shape;
-  const kernels =
-    shape.length === 4 && !entry.skipReason && shape[0]! >= 2 && shape[1]! >= 2
-      ? kernelMatrices(shape as [number, number, number, number], checked)
-      : undefined;
-  return {
-    name: entry.name,
-    file: entry.file,
-    shape: entry.shape,
-    dtype: entry.dtype,
-    byteLength: entry.byteLength,
-    placement,
-    matrixShape,
-    skipReason,
-    read: (signal) => checked('f32', signal) as Promise<Float32Array>,
-    readF64: (signal) => checked('f64', signal) as Promise<Float64Array>,
-    readRaw: raw ? (signal) => raw(signal) : undefined,
-    ...(kernels ? { kernelMatrices: kernels } : {}),
-  };
+  return new Handle(entry, placement, matrixShape, skipReason);
+}
+
+/** The same handle marked as tied to `to` (its methods kept: a copy with the handle's prototype). */
+export function withTiedTo(handle: TensorHandle, to: string): TensorHandle {
+  const copy = Object.create(Object.getPrototypeOf(handle) as object) as TensorHandle;
+  return Object.assign(copy, handle, { tiedTo: to });
 }
 
 /** WeightWatcher's conv view: W[:, :, i, j] for every kernel position (i, j), each [out, in]. */

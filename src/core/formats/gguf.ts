@@ -147,8 +147,13 @@ export async function readGguf(source: ByteSource, signal?: AbortSignal): Promis
   }
   // 3. Tensor infos.
   const infos: { name: string; ne: number[]; type: number; offset: number }[] = [];
+  const names = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
     const name = await readString(c, 'a tensor name');
+    // llama.cpp refuses a file that names two tensors alike (gguf_init: duplicate tensor name): which
+    // one a loader would use is undefined, so neither is trusted.
+    if (names.has(name)) throw bad(source, `the tensor name ${name} appears twice in this file`);
+    names.add(name);
     await c.ensure(4, `tensor ${name}`);
     const nDims = c.u32();
     if (nDims < 1 || nDims > 4)
@@ -156,6 +161,9 @@ export async function readGguf(source: ByteSource, signal?: AbortSignal): Promis
     await c.ensure(nDims * 8 + 12, `tensor ${name}`);
     const ne: number[] = [];
     for (let d = 0; d < nDims; d++) ne.push(c.u64());
+    // ne is innermost first; writers other than ggml's may keep outer unit dimensions ([64, 64, 1, 1] is
+    // a 64×64 matrix, not a 4-D convolution kernel). Squeezed before anything decides what the tensor is.
+    while (ne.length > 1 && ne[ne.length - 1] === 1) ne.pop();
     const type = c.u32();
     const offset = c.u64();
     infos.push({ name, ne, type, offset });

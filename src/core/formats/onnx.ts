@@ -186,6 +186,13 @@ function baseDir(name: string): string {
   return i < 0 ? '' : name.slice(0, i + 1);
 }
 
+/** Why an external-data location leaves the model's folder (absolute, or a `..` step), or null. */
+export function locationLeavesFolder(location: string): string | null {
+  if (/^[\\/]/.test(location) || /^[a-zA-Z]:/.test(location)) return 'an absolute path';
+  if (location.split(/[\\/]/).includes('..')) return "a path that climbs out of the folder with '..'";
+  return null;
+}
+
 /** Finds the dropped file an external-data `location` refers to (same folder, or by base name). */
 function findExternal(location: string, onnxName: string, others: ByteSource[]): ByteSource | undefined {
   const wanted = (baseDir(onnxName) + location).replace(/^\.\//, '');
@@ -311,6 +318,16 @@ export async function readOnnx(
     };
     if (t.dataLocation === 1 || t.external.location !== undefined) {
       const location = t.external.location ?? '';
+      // onnx's checker and onnxruntime refuse a location outside the model's folder (an absolute path or
+      // a `..` step): such a file is never looked up, let alone opened.
+      const outside = locationLeavesFolder(location);
+      if (outside !== null) {
+        throw new StudioError(
+          'INVALID_HEADER',
+          `tensor ${t.name} points at external data "${location}", ${outside}: ONNX allows only a relative path inside the model's folder, so the model is refused (the file was not opened)`,
+          file.name,
+        );
+      }
       const ext = findExternal(location, file.name, others);
       if (!ext) {
         warnings.push(

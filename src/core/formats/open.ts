@@ -14,10 +14,11 @@
  */
 import { StudioError, throwIfAborted, toErrorData, type StudioErrorData } from '../errors';
 import type { ByteSource } from '../source';
-import { detectArchitecture, fusedParts, parseLayerIndex, placeTensors } from '../model/architecture';
+import { detectArchitecture, fusedParts, parseLayerIndex, placeTensorList } from '../model/architecture';
+import { selectHubCacheFiles } from '../hf-cache';
 import { modelDisplayName } from '../model-name';
 import type { FusedPart } from '../model/architecture';
-import { newArray, toHandle, type ReaderResult, type TensorEntry } from './entry';
+import { newArray, toHandle, withTiedTo, type ReaderResult, type TensorEntry } from './entry';
 import { decodeUtf8, readRange } from './io';
 import { readGguf } from './gguf';
 import { readLlama2c } from './llama2c';
@@ -44,6 +45,35 @@ interface Opened {
   /** ONNX: placements from the graph structure, and weights stored [in, out]. */
   graphPlacements?: Map<string, TensorPlacement>;
   storedInOut?: Set<string>;
+}
+
+/** Notes listed one by one for skipped matrix-shaped tensors before the rest are counted in one line. */
+const MAX_SKIP_NOTES = 100;
+
+/** A browser's or a download manager's name for a second copy: "model (1).safetensors", "model(2).gguf". */
+const COPY_SUFFIX = /\s?\(\d+\)(\.[^./]+)$/;
+
+/** The readers' results with second copies ("x (1).safetensors") after the originals, else in order. */
+function preferOriginals(opened: Opened[]): Opened[] {
+  const isCopy = (o: Opened): boolean => COPY_SUFFIX.test(baseName(o.source.name));
+  return [...opened.filter((o) => !isCopy(o)), ...opened.filter(isCopy)];
+}
+
+/** One note per pair of files holding the same tensor names: which file is used, which ignored. */
+function repeatWarning(
+  r: { used: string; ignored: string; count: number; example: string },
+  opened: Opened[],
+): string {
+  const ignoredTotal = opened.find((o) => o.source.name === r.ignored)?.result.tensors.length ?? -1;
+  if (r.count === ignoredTotal)
+    return `${r.ignored} holds the same ${r.count} tensor names as ${r.used} (a second copy?): using ${r.used}, ignoring ${r.ignored}`;
+  return `${r.count} tensor${r.count === 1 ? '' : 's'} (e.g. ${r.example}) appear in both ${r.used} and ${r.ignored}: using the copies in ${r.used}, ignoring those in ${r.ignored}`;
+}
+
+function sidesOfTwoOrMore(shape: readonly number[]): number {
+  let n = 0;
+  for (const d of shape) if (d >= 2) n++;
+  return n;
 }
 
 function baseName(name: string): string {
@@ -227,23 +257,32 @@ function placementOf(
  * group the embedding (or the first name) is the tensor; the others point at it.
  */
 function markTied(tensors: TensorHandle[], entries: TensorEntry[], config?: Record<string, unknown>): void {
+  if (entries.some((e) => e.storageKey !== undefined)) markSharedStorage(tensors, entries);
+  if (config?.tie_word_embeddings === true) markTiedHead(tensors);
+}
+
+function markSharedStorage(tensors: TensorHandle[], entries: TensorEntry[]): void {
   const byName = new Map(tensors.map((t, i) => [t.name, i]));
-  const tie = (i: number, to: string): void => {
-    if (tensors[i]!.name !== to && tensors[i]!.tiedTo === undefined)
-      tensors[i] = { ...tensors[i]!, tiedTo: to };
-  };
   const groups = new Map<string, number[]>();
   for (const e of entries) {
     const i = byName.get(e.name);
     if (e.storageKey === undefined || i === undefined) continue;
-    groups.set(e.storageKey, [...(groups.get(e.storageKey) ?? []), i]);
+    const group = groups.get(e.storageKey);
+    if (group) group.push(i);
+    else groups.set(e.storageKey, [i]);
   }
   for (const group of groups.values()) {
     if (group.length < 2) continue;
     const main = group.find((i) => tensors[i]!.placement.kind !== 'head') ?? group[0]!;
-    for (const i of group) tie(i, tensors[main]!.name);
+    for (const i of group) tie(tensors, i, tensors[main]!.name);
   }
-  if (config?.tie_word_embeddings !== true) return;
+}
+
+function tie(tensors: TensorHandle[], i: number, to: string): void {
+  if (tensors[i]!.name !== to && tensors[i]!.tiedTo === undefined) tensors[i] = withTiedTo(tensors[i]!, to);
+}
+
+function markTiedHead(tensors: TensorHandle[]): void {
   const embeddings = tensors.filter((t) => t.placement.kind === 'embedding' && t.tiedTo === undefined);
   tensors.forEach((t, i) => {
     if (t.placement.kind !== 'head') return;
@@ -252,7 +291,7 @@ function markTied(tensors: TensorHandle[], entries: TensorEntry[], config?: Reco
         e.shape.join('x') === t.shape.join('x') &&
         /embed_tokens|wte|word_embeddings|tok_embeddings|token_embd|embed_in|shared/.test(e.placement.role),
     );
-    if (same) tie(i, same.name);
+    if (same) tie(tensors, i, same.name);
   });
 }
 
@@ -294,6 +333,10 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   const { signal } = options;
   const errors: StudioErrorData[] = [];
   const warnings: string[] = [];
+  // 0. A Hugging Face cache folder: its snapshot only (not the blobs again).
+  const hub = await selectHubCacheFiles(sources, signal);
+  sources = hub.sources;
+  for (const w of hub.warnings) warnings.push(w);
   // 1. Sniff.
   const sniffed: Sniffed[] = [];
   for (const s of sources) {
@@ -321,7 +364,7 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
         fileKinds.set(s.source.name, 'index');
         const errs = checkIndex(s.source, json, presentNames, declaredLayers);
         for (const e of errs) missingReported.add(/missing shard (\S+?):/.exec(e.message)?.[1] ?? '');
-        errors.push(...errs);
+        for (const e of errs) errors.push(e);
       } else {
         fileKinds.set(s.source.name, 'config');
         if (typeof json === 'object' && json !== null && !Array.isArray(json))
@@ -331,12 +374,11 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
       errors.push(toErrorData(err));
     }
   }
-  errors.push(
-    ...checkShardNames(
-      sources.map((s) => s.name),
-      missingReported,
-    ),
-  );
+  for (const e of checkShardNames(
+    sources.map((s) => s.name),
+    missingReported,
+  ))
+    errors.push(e);
 
   // 3. Readers.
   const weightFiles = sniffed.filter(
@@ -390,18 +432,23 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   const placementNames = new Map<string, string>();
   const graphPlacements = new Map<string, TensorPlacement>();
   const storedInOut = new Set<string>();
-  const seen = new Set<string>();
-  for (const o of chosen) {
+  // The file each tensor name was first taken from; names met again are counted per pair of files and
+  // reported once per pair (a second download "model (1).safetensors" repeats every tensor).
+  const seen = new Map<string, string>();
+  const repeats = new Map<string, { used: string; ignored: string; count: number; example: string }>();
+  for (const o of preferOriginals(chosen)) {
     Object.assign(metadata, o.result.metadata);
-    warnings.push(...o.result.warnings);
+    for (const w of o.result.warnings) warnings.push(w);
     for (const t of o.result.tensors) {
-      if (seen.has(t.name)) {
-        warnings.push(
-          `tensor ${t.name} appears in more than one file; using the copy in the first (${t.file} ignored)`,
-        );
+      const first = seen.get(t.name);
+      if (first !== undefined) {
+        const key = `${first}\u0000${t.file}`;
+        const r = repeats.get(key) ?? { used: first, ignored: t.file, count: 0, example: t.name };
+        r.count++;
+        repeats.set(key, r);
         continue;
       }
-      seen.add(t.name);
+      seen.set(t.name, t.file);
       entries.push(t);
       // Use the consuming node's name only when it carries structure (an exporter path such as
       // /model/layers.0/self_attn/q_proj/MatMul); names like p2o.MatMul.0 say nothing.
@@ -413,6 +460,7 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
       if (o.storedInOut?.has(t.name)) storedInOut.add(t.name);
     }
   }
+  for (const r of repeats.values()) warnings.push(repeatWarning(r, chosen));
   const externalUsed = new Set(
     chosen.flatMap((o) =>
       'externalFiles' in o.result ? (o.result as { externalFiles: string[] }).externalFiles : [],
@@ -420,22 +468,23 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   );
 
   // 5. Architecture and placement.
-  const placeName = (t: TensorEntry): string => placementNames.get(t.name) ?? t.name;
-  const architecture = detectArchitecture(entries.map(placeName), config, metadata);
-  const placements = placeTensors(entries.map(placeName), architecture);
+  const placeNames = entries.map((t) => placementNames.get(t.name) ?? t.name);
+  const architecture = detectArchitecture(placeNames, config, metadata);
+  const placements = placeTensorList(placeNames, architecture);
   // The graph places weights only when no name was recognised as a block matrix: where names give the
   // blocks, their numbering is the model's (the graph would count e.g. a Whisper decoder's self- and
   // cross-attention as two blocks).
-  const namesGiveBlocks = [...placements.values()].some((p) => p.kind === 'attention' || p.kind === 'mlp');
+  const namesGiveBlocks = placements.some((p) => p.kind === 'attention' || p.kind === 'mlp');
   const byGraph = namesGiveBlocks ? new Map<string, TensorPlacement>() : graphPlacements;
   const tensors: TensorHandle[] = [];
-  for (const entry of entries) {
-    const placement = placementOf(
-      placements.get(placeName(entry)) ?? { layer: null, role: entry.name, kind: 'other' },
-      byGraph.get(entry.name),
-      byGraph.size > 0,
-    );
-    const { matrixShape, skipReason } = matrixOf(entry);
+  const reasons = new Map<string, string>();
+  for (let index = 0; index < entries.length; index++) {
+    const entry = entries[index]!;
+    const placement = placementOf(placements[index]!, byGraph.get(entry.name), byGraph.size > 0);
+    const { matrixShape, skipReason: reason } = matrixOf(entry);
+    // One copy of each distinct reason: a header may list a million tensors skipped for the same one.
+    const skipReason =
+      reason === null ? null : (reasons.get(reason) ?? (reasons.set(reason, reason), reason));
     const parts =
       options.splitFused && matrixShape
         ? fusedPartsAsStored(placement.role, entry.shape, config, storedInOut.has(entry.name))
@@ -451,17 +500,28 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     tensors.push(toHandle(entry, placement, matrixShape, skipReason));
   }
   markTied(tensors, entries, config);
-  for (const t of tensors)
-    if (t.skipReason && t.matrixShape === null && t.shape.length >= 2)
-      warnings.push(`${t.name}: ${t.skipReason}`);
+  // Skipped tensors that look like matrices are worth a note each, up to a point: a header listing a
+  // million of them must not make a million notes (inspect lists every tensor and its reason anyway).
+  let skippedMatrices = 0;
+  for (const t of tensors) {
+    if (!(t.skipReason && t.matrixShape === null && t.shape.length >= 2)) continue;
+    if (skippedMatrices++ < MAX_SKIP_NOTES) warnings.push(`${t.name}: ${t.skipReason}`);
+  }
+  if (skippedMatrices > MAX_SKIP_NOTES)
+    warnings.push(
+      `… and ${skippedMatrices - MAX_SKIP_NOTES} more tensors of 2 or more dimensions that are not analysed (\`alphalora inspect\` lists each with its reason)`,
+    );
 
   // Blocks that hold a weight matrix (2-D or more, two sides ≥ 2; also when its dtype is not analysed):
   // a block index seen only on scalars or norms (the mobile_one_block_N scalars of a CNN backbone) is not
   // a block of the model's layer α.
-  const layers = tensors
-    .filter((t) => t.shape.filter((d) => d >= 2).length >= 2)
-    .map((t) => t.placement.layer)
-    .filter((l): l is number => l !== null);
+  let numLayers = 0;
+  for (const t of tensors) {
+    const layer = t.placement.layer;
+    if (layer !== null && layer + 1 > numLayers && sidesOfTwoOrMore(t.shape) >= 2) numLayers = layer + 1;
+  }
+  // Blocks an index places in a shard that was not given count too: the model declares them.
+  for (const layer of declaredLayers) numLayers = Math.max(numLayers, layer + 1);
   const files: ModelFileInfo[] = sniffed.map((s) => ({
     name: s.source.name,
     bytes: s.source.size,
@@ -478,8 +538,7 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     name: modelDisplayName({ files, config, metadata }).name,
     format,
     architecture,
-    // Blocks seen, and blocks an index places in a shard that was not given.
-    numLayers: Math.max(0, ...layers.map((l) => l + 1), ...[...declaredLayers].map((l) => l + 1)),
+    numLayers,
     files,
     tensors,
     config,

@@ -363,7 +363,8 @@ export function parseStateDictPickle(bytes: Uint8Array, file: string): PValue {
         const items = popMark();
         const list = top();
         if (!Array.isArray(list)) throw unsafe(file, 'APPENDS on something that is not a list');
-        list.push(...items);
+        // One push per item: spreading a data-sized array into push() overflows the call stack.
+        for (const item of items) list.push(item);
         break;
       }
       case 0x73: {

@@ -31,14 +31,26 @@ const STORAGES: Record<
   BoolStorage: { dtype: 'BOOL', width: 1, decoder: null },
 };
 
-/** Flattens nested dicts ({model: {...}}) to dotted names; keeps only tensors. */
-function collectTensors(value: PValue, prefix: string, out: [string, PTensor][], depth = 0): void {
+/**
+ * Flattens nested dicts ({model: {...}}) to dotted names; keeps only tensors. Each dict is walked once: a
+ * pickle can make a dict hold itself (memo references), and walking every path of such a cycle, even
+ * depth-limited, grows as keys^depth. A state dict is a tree, so a dict met again adds no tensor.
+ */
+function collectTensors(
+  value: PValue,
+  prefix: string,
+  out: [string, PTensor][],
+  depth = 0,
+  visited = new Set<PDict>(),
+): void {
   if (value instanceof PTensor) {
     out.push([prefix, value]);
     return;
   }
-  if (value instanceof PDict && depth < 8) {
-    for (const [k, v] of value.map) collectTensors(v, prefix ? `${prefix}.${k}` : String(k), out, depth + 1);
+  if (value instanceof PDict && depth < 8 && !visited.has(value)) {
+    visited.add(value);
+    for (const [k, v] of value.map)
+      collectTensors(v, prefix ? `${prefix}.${k}` : String(k), out, depth + 1, visited);
   }
 }
 
@@ -98,6 +110,15 @@ export async function readPytorch(source: ByteSource, signal?: AbortSignal): Pro
         source.name,
       );
     const shape = t.size;
+    // A negative size or stride (or storage length) is no tensor torch can save: the view's extent and
+    // byte length computed from it would be meaningless, so the file is refused.
+    if (shape.some((d) => d < 0) || t.stride.some((s) => s < 0) || t.storage.numel < 0 || t.offset < 0) {
+      throw new StudioError(
+        'INVALID_HEADER',
+        `tensor ${name} has a negative size, stride or offset (size [${shape.join(', ')}], stride [${t.stride.join(', ')}], offset ${t.offset}, storage ${t.storage.key} of ${t.storage.numel} elements): the pickle is corrupt`,
+        source.name,
+      );
+    }
     const numel = shape.reduce((a, b) => a * b, 1);
     const dtype = st?.dtype ?? t.storage.storageType;
     const width = st?.width ?? 1;

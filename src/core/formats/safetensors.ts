@@ -19,6 +19,7 @@ import {
 } from './dtypes';
 import { rangeEntry, type ReaderResult, type TensorEntry } from './entry';
 import { decodeUtf8, readRange } from './io';
+import { forEachMember, JsonSyntaxError } from './json-members';
 import type { RawTensor } from './types';
 
 export const SAFETENSORS_MAX_HEADER = 100_000_000;
@@ -53,6 +54,65 @@ export function looksLikeSafetensors(head: Uint8Array): boolean {
   return head.byteLength >= 9 && head[8] === 0x7b && head[6] === 0 && head[7] === 0;
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Offset of the first byte sequence that is not well-formed UTF-8 (RFC 3629), or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.byteLength) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    // Length and the allowed range of the second byte (no overlongs, no surrogates, nothing past U+10FFFF).
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) n = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      n = 3;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      n = 4;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + n > bytes.byteLength) return i;
+    const second = bytes[i + 1]!;
+    if (second < lo || second > hi) return i;
+    for (let k = 2; k < n; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    i += n;
+  }
+  return -1;
+}
+
+/** Where the first byte that is not UTF-8 sits, and the JSON string (a tensor name) it falls in. */
+function notUtf8(bytes: Uint8Array): string {
+  const at = Math.max(0, firstInvalidUtf8(bytes));
+  const quoteBefore = bytes.lastIndexOf(0x22, at);
+  const quoteAfter = bytes.indexOf(0x22, at + 1);
+  const around =
+    quoteBefore >= 0 && quoteAfter > quoteBefore && quoteAfter - quoteBefore < 512
+      ? `, in the string ${JSON.stringify(decodeUtf8(bytes.subarray(quoteBefore + 1, quoteAfter)))}`
+      : '';
+  return `the header is not valid UTF-8 at byte ${8 + at}${around}: tensor names must be UTF-8 (the safetensors reference implementation refuses them too)`;
+}
+
+/** Reads the header and decodes it as strict UTF-8. */
+async function headerText(source: ByteSource, headerLen: number, signal?: AbortSignal): Promise<string> {
+  const headerBytes = await readRange(source, 8, headerLen, 'the header', signal);
+  if (headerBytes[0] !== 0x7b) throw invalid(source, 'invalid header: it does not start with "{"');
+  // The reference implementation parses the header as a Rust &str: bytes that are not UTF-8 (a tensor
+  // name in Latin-1, a corrupt byte) are refused there, so they are refused here rather than replaced.
+  try {
+    return STRICT_UTF8.decode(headerBytes);
+  } catch {
+    throw invalid(source, `invalid header: ${notUtf8(headerBytes)}`);
+  }
+}
+
 function invalid(source: ByteSource, message: string): StudioError {
   return new StudioError('INVALID_HEADER', message, source.name);
 }
@@ -76,24 +136,18 @@ export async function readSafetensors(source: ByteSource, signal?: AbortSignal):
       source.name,
     );
   }
-  // 2. Header JSON.
-  const headerBytes = await readRange(source, 8, headerLen, 'the header', signal);
-  if (headerBytes[0] !== 0x7b) throw invalid(source, 'invalid header: it does not start with "{"');
-  let header: unknown;
-  try {
-    header = JSON.parse(decodeUtf8(headerBytes));
-  } catch (err) {
-    throw invalid(source, `invalid header JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    throw invalid(source, 'invalid header JSON: not an object');
-  }
+  // 2. Header JSON, member by member (json-members.ts): a header may list a million tensors, and the
+  //    object JSON.parse would build of it costs several times the entries kept here.
+  const text = await headerText(source, headerLen, signal);
   // 3. Entries, metadata.
   const dataStart = 8 + headerLen;
   const dataSize = source.size - dataStart;
   const metadata: Record<string, string> = {};
   const parsed: { name: string; dtype: string; shape: number[]; start: number; end: number }[] = [];
-  for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
+  const names = new Set<string>();
+  const onMember = (name: string, value: unknown): void => {
+    if (names.has(name)) throw invalid(source, `invalid header: the name ${name} appears twice`);
+    names.add(name);
     if (name === '__metadata__') {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw invalid(source, 'invalid header: __metadata__ is not an object');
@@ -103,7 +157,7 @@ export async function readSafetensors(source: ByteSource, signal?: AbortSignal):
           throw invalid(source, `invalid header: __metadata__ value "${k}" is not a string`);
         metadata[k] = v;
       }
-      continue;
+      return;
     }
     const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     const offsets = info?.data_offsets;
@@ -128,6 +182,12 @@ export async function readSafetensors(source: ByteSource, signal?: AbortSignal):
       start: offsets[0] as number,
       end: offsets[1] as number,
     });
+  };
+  try {
+    forEachMember(text, onMember);
+  } catch (err) {
+    if (!(err instanceof JsonSyntaxError)) throw err;
+    throw invalid(source, `invalid header JSON: ${err.message}`);
   }
   // 4. Offsets: sorted by start they must tile [0, dataSize) exactly.
   parsed.sort((a, b) => a.start - b.start || a.end - b.end);

@@ -73,6 +73,10 @@ export const op = {
 export class Code {
   readonly bytes: number[] = [];
   emit(...parts: (number | readonly number[])[]): this {
+    return this.emitAll(parts);
+  }
+  /** emit() with the parts as one array (no spread into a call). */
+  emitAll(parts: readonly (number | readonly number[])[]): this {
     for (const part of parts) {
       if (typeof part === 'number') this.bytes.push(part);
       else for (const b of part) this.bytes.push(b);

@@ -91,7 +91,7 @@ const X = 37;
 
 function fusedKernel(): Code {
   const code = new Code();
-  const emit = (...parts: (number | readonly number[])[]): void => void code.emit(...parts);
+  const emit = (...parts: (number | readonly number[])[]): void => void code.emitAll(parts);
   const vecAt = (base: number, offsetCb: boolean): number[] => [
     ...op.get(base),
     ...(offsetCb ? [...op.get(CB), ...op.i32Add] : []),
@@ -188,7 +188,7 @@ const G_Y = [29, 30, 31, 32];
 
 function gramKernel(): Code {
   const code = new Code();
-  const emit = (...parts: (number | readonly number[])[]): void => void code.emit(...parts);
+  const emit = (...parts: (number | readonly number[])[]): void => void code.emitAll(parts);
   emit(op.get(G_STRIDE), op.i32(3), op.i32Shl, op.set(G_ROW_BYTES));
   emit(op.get(G_NP), op.i32(3), op.i32Shl, op.set(G_NP_BYTES));
   emit(op.i32(0), op.set(G_I));

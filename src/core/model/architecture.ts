@@ -45,7 +45,9 @@ export function detectArchitecture(
   if (modelType && FAMILY[modelType]) return FAMILY[modelType];
   const ggufArch = metadata?.['general.architecture']?.toLowerCase();
   if (ggufArch && FAMILY[ggufArch]) return FAMILY[ggufArch];
-  const has = (re: RegExp): boolean => names.some((n) => re.test(normalise(n)));
+  // Normalised once: a MoE checkpoint has ~150k names and each rule below scans them all.
+  let normalised: string[] | null = null;
+  const has = (re: RegExp): boolean => (normalised ??= names.map(normalise)).some((n) => re.test(n));
   if (has(/block_sparse_moe\.experts\.\d+\./)) return 'mixtral';
   if (has(/\.qkv_proj\b|\.gate_up_proj\b/)) return 'phi3';
   if (has(/(^|\.)gpt_neox\.|\.query_key_value\b/)) return 'gpt_neox';
@@ -70,8 +72,12 @@ function normalise(name: string): string {
 
 /** A layer index from common block spellings: layers.3, h.3, blk.3, block.3, layer.3, blocks_3. */
 export function parseLayerIndex(name: string): number | null {
+  return layerIndexOf(normalise(name));
+}
+
+function layerIndexOf(normalised: string): number | null {
   const m = /(?:^|\.|_)(?:layers?|h|blk|blocks?|encoderlayer|decoderlayer)[._]?(\d+)(?:\.|_|$)/i.exec(
-    normalise(name),
+    normalised,
   );
   return m ? Number(m[1]) : null;
 }
@@ -168,7 +174,25 @@ const WHISPER_RULES: Rule[] = [
   r(/\b(conv1|conv2)\b/, (m) => m[1]!, 'other'),
 ];
 
-function rulesFor(architecture: string): Rule[] {
+/**
+ * The rule lists per family, built once (placeTensor runs once per tensor: 150k in a MoE checkpoint, a
+ * million in a hostile header), with one regular expression that matches whenever any rule can (every
+ * rule's pattern as an alternative, case-insensitive: a superset), so that a name no rule places costs
+ * one match instead of one per rule.
+ */
+const RULES = new Map<string, { rules: Rule[]; any: RegExp }>();
+
+function rulesFor(architecture: string): { rules: Rule[]; any: RegExp } {
+  let entry = RULES.get(architecture);
+  if (entry === undefined) {
+    const rules = buildRules(architecture);
+    entry = { rules, any: new RegExp(rules.map((r) => `(?:${r.re.source})`).join('|'), 'i') };
+    RULES.set(architecture, entry);
+  }
+  return entry;
+}
+
+function buildRules(architecture: string): Rule[] {
   switch (architecture) {
     case 'gpt2':
       return [...GPT2_RULES, ...COMMON_RULES];
@@ -188,7 +212,7 @@ function rulesFor(architecture: string): Rule[] {
 /** Where one tensor sits. For encoder-decoder families the layer is within its stack (see placeTensors). */
 export function placeTensor(name: string, architecture: string): TensorPlacement {
   const n = normalise(name);
-  const layer = parseLayerIndex(n);
+  const layer = layerIndexOf(n);
   const stack = ENCODER_DECODER.has(architecture)
     ? /(^|\.)decoder\./.test(n)
       ? 'decoder.'
@@ -196,7 +220,8 @@ export function placeTensor(name: string, architecture: string): TensorPlacement
         ? 'encoder.'
         : ''
     : '';
-  for (const rule of rulesFor(architecture)) {
+  const { rules, any } = rulesFor(architecture);
+  for (const rule of any.test(n) ? rules : []) {
     const m = rule.re.exec(n);
     if (!m) continue;
     const role = typeof rule.role === 'string' ? rule.role : rule.role(m);
@@ -216,13 +241,18 @@ export function placeTensor(name: string, architecture: string): TensorPlacement
  * encoder blocks (decoder layer i becomes nEncoder + i), so one layer index means one block.
  */
 export function placeTensors(names: string[], architecture: string): Map<string, TensorPlacement> {
-  const out = new Map<string, TensorPlacement>();
-  for (const name of names) out.set(name, placeTensor(name, architecture));
+  const list = placeTensorList(names, architecture);
+  return new Map(names.map((name, i) => [name, list[i]!]));
+}
+
+/** placeTensors as an array in the order of `names` (no map of a million names for a huge header). */
+export function placeTensorList(names: readonly string[], architecture: string): TensorPlacement[] {
+  const out = names.map((name) => placeTensor(name, architecture));
   if (ENCODER_DECODER.has(architecture)) {
     let nEncoder = 0;
-    for (const p of out.values())
+    for (const p of out)
       if (p.layer !== null && p.role.startsWith('encoder.')) nEncoder = Math.max(nEncoder, p.layer + 1);
-    for (const p of out.values()) if (p.layer !== null && p.role.startsWith('decoder.')) p.layer += nEncoder;
+    for (const p of out) if (p.layer !== null && p.role.startsWith('decoder.')) p.layer += nEncoder;
   }
   return out;
 }

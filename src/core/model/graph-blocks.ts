@@ -18,6 +18,7 @@
  * placement their names give.
  */
 import type { TensorPlacement } from '../formats/types';
+import { minOf, pushAll } from '../array';
 
 export interface GraphNode {
   name: string;
@@ -114,7 +115,7 @@ function projectionBehind(g: Graph, value: string): Projection | null {
       // Another matrix product, a convolution or a Softmax is the end of this projection's path.
       if (WEIGHTED.has(op) || op === 'Conv' || op === 'Softmax') continue;
       const part = selected || SELECT.has(op);
-      next.push(...dataInputs(g.nodes[p]!).map((input) => ({ v: input, selected: part })));
+      for (const input of dataInputs(g.nodes[p]!)) next.push({ v: input, selected: part });
     }
     frontier = next;
   }
@@ -157,7 +158,7 @@ function firstDownstream(
       seen.add(v);
       for (const c of g.consumers.get(v) ?? []) {
         if (match(c)) return c;
-        if (!stopAt.has(g.nodes[c]!.opType)) next.push(...g.nodes[c]!.outputs);
+        if (!stopAt.has(g.nodes[c]!.opType)) pushAll(next, g.nodes[c]!.outputs);
       }
     }
     frontier = next;
@@ -191,7 +192,7 @@ function scoreProduct(g: Graph, value: string): number | null {
         if (!g.weightOf.has(p)) return p;
         continue;
       }
-      if (BINARY.has(op) || op === 'Cast') next.push(...dataInputs(g.nodes[p]!));
+      if (BINARY.has(op) || op === 'Cast') pushAll(next, dataInputs(g.nodes[p]!));
     }
     frontier = next;
   }
@@ -234,7 +235,7 @@ function feeds(g: Graph, from: number, to: number): boolean {
       seen.add(v);
       const p = g.producer.get(v);
       if (p === undefined || g.weightOf.has(p) || g.nodes[p]!.opType === 'Conv') continue;
-      next.push(...dataInputs(g.nodes[p]!));
+      pushAll(next, dataInputs(g.nodes[p]!));
     }
     frontier = next;
   }
@@ -258,7 +259,7 @@ export function placeByGraph(nodes: GraphNode[], weights: ReadonlySet<string>): 
       (c) => g.weightOf.has(c),
       new Set(['MatMul', 'Gemm', 'Conv', 'Softmax']),
     );
-    return [{ q, k, v, o, start: Math.min(...[q, k, v, core.score].filter((x): x is number => x !== null)) }];
+    return [{ q, k, v, o, start: minOf([q, k, v, core.score].filter((x): x is number => x !== null)) }];
   });
   const weightOps = [...g.weightOf.keys()].sort((a, b) => a - b);
   const convs = g.nodes.flatMap((n, i) => (n.opType === 'Conv' ? [i] : []));

@@ -56,7 +56,71 @@ export function spectrumOf(
   input: SpectrumInput | PooledInput,
   signal?: AbortSignal,
 ): Promise<SpectrumResult> {
-  return 'matrices' in input ? pooledSpectrum(backend, input, signal) : backend.spectrum(input, signal);
+  return 'matrices' in input
+    ? pooledSpectrum(backend, input, signal)
+    : scaledSpectrum(backend, input, signal);
+}
+
+/**
+ * Weights whose largest magnitude is outside [2^-SAFE_EXPONENT, 2^SAFE_EXPONENT] are scaled into [1, 2)
+ * before the spectrum: finite F64 weights of 1e170 overflow every Gram (1e340), 1e-170 underflow it, and an
+ * fp32 engine overflows at 1e19. Between the bounds nothing is touched (no fixture or trained weight
+ * comes near them).
+ */
+const SAFE_EXPONENT = 64;
+
+/** x·2^e without an intermediate overflow or underflow of 2^e itself. */
+function timesPow2(x: number, e: number): number {
+  let v = x;
+  let rest = e;
+  while (rest !== 0) {
+    const step = Math.max(-1000, Math.min(1000, rest));
+    v *= 2 ** step;
+    rest -= step;
+  }
+  return v;
+}
+
+/** The power of two to divide the values by (0: leave them), from their largest magnitude. */
+export function weightScaleExponent(values: Float32Array | Float64Array): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]!);
+    if (a > max) max = a;
+  }
+  if (!(max > 0) || !Number.isFinite(max)) return 0;
+  const e = Math.floor(Math.log2(max));
+  return e > SAFE_EXPONENT || e < -SAFE_EXPONENT ? e : 0;
+}
+
+/**
+ * The one place every engine's input passes (CPU float64, the CPU pool, WebGPU): decoded values with an
+ * extreme largest magnitude are scaled by a power of two (exact: no value's digits change), the spectrum is
+ * taken, and λ (and the noise floor) are scaled back by the square. When λ itself is outside float64's
+ * range (weights beyond ≈1e154), the spectrum stays that of the scaled matrix and says so (`scaleLog2`):
+ * α, D and the tail do not depend on a common factor; NaN/Inf is then reported only for values that are.
+ * Raw F32/F16/BF16 bytes go to the engine as stored (an F16/BF16 value is at most 3.4e38).
+ */
+export async function scaledSpectrum(
+  backend: SpectrumBackend,
+  input: SpectrumInput,
+  signal?: AbortSignal,
+): Promise<SpectrumResult> {
+  if (!('data' in input)) return backend.spectrum(input, signal);
+  const k = weightScaleExponent(input.data);
+  if (k === 0) return backend.spectrum(input, signal);
+  const data = input.data;
+  for (let i = 0; i < data.length; i++) data[i] = timesPow2(data[i]!, -k);
+  const result = await backend.spectrum(input, signal);
+  const back = new Float64Array(result.eigenvalues.length);
+  let representable = true;
+  for (let i = 0; i < back.length; i++) {
+    const v = result.eigenvalues[i]!;
+    back[i] = timesPow2(v, 2 * k);
+    if (!Number.isFinite(back[i]!) || (v > 0 && back[i] === 0)) representable = false;
+  }
+  if (!representable) return { ...result, scaleLog2: k };
+  return { ...result, eigenvalues: back, noiseFloor: timesPow2(result.noiseFloor, 2 * k) };
 }
 
 /**
@@ -71,7 +135,7 @@ export async function pooledSpectrum(
   const parts: SpectrumResult[] = [];
   for (const data of input.matrices) {
     const one: SpectrumInput = { data, rows: input.rows, cols: input.cols };
-    parts.push(await backend.spectrum(one, signal));
+    parts.push(await scaledSpectrum(backend, one, signal));
     throwIfAborted(signal);
   }
   return poolSpectra(parts);
@@ -84,6 +148,13 @@ export async function pooledSpectrum(
  */
 export function poolSpectra(parts: readonly SpectrumResult[]): SpectrumResult {
   if (parts.length === 0) throw new StudioError('INTERNAL', 'no spectra to pool');
+  // Parts given for differently scaled weights (see scaledSpectrum) have no common unit to pool in.
+  const scale = parts[0]!.scaleLog2;
+  if (parts.some((p) => p.scaleLog2 !== scale))
+    throw new StudioError(
+      'NON_FINITE',
+      'the kernel matrices differ so much in magnitude that their eigenvalues have no common float64 scale',
+    );
   let total = 0;
   for (const p of parts) total += p.eigenvalues.length;
   const eigenvalues = new Float64Array(total);
@@ -101,5 +172,13 @@ export function poolSpectra(parts: readonly SpectrumResult[]): SpectrumResult {
   eigenvalues.sort();
   // A pool is 'gram' only when every kernel position's spectrum was (the GPU chooses per matrix).
   const method = parts.every((p) => p.method === 'gram') ? 'gram' : 'svd';
-  return { eigenvalues, negativeCount, noiseFloor, timings, backend: parts[0]!.backend, method };
+  return {
+    eigenvalues,
+    negativeCount,
+    noiseFloor,
+    timings,
+    backend: parts[0]!.backend,
+    method,
+    ...(scale !== undefined ? { scaleLog2: scale } : {}),
+  };
 }

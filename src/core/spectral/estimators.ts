@@ -32,6 +32,47 @@ export function fitPowerLawReference(eigenvalues: Float64Array, estimator: Estim
   return fitWith(eigenvalues, estimator, referenceScanPowerLaw);
 }
 
+/**
+ * Numerical rank threshold, relative to λmax: eigenvalues at or below RANK_TOLERANCE·λmax are round-off
+ * of a rank-deficient matrix, not its spectrum (a rank-1 64×64 matrix has 63 such values near 1e-19·λmax
+ * in float64, and they would be fitted as a confident power law). One value for every engine, so that
+ * the float64 CPU path and an fp32 SVD of W (singular values to ≈1e-7·σmax, λ to ≈1e-14·λmax) keep the
+ * same eigenvalues; far below the smallest eigenvalue of any full-rank fixture (λmin/λmax ≥ 1.6e-8: the
+ * square mini-llama-square matrices), so no full-rank result moves.
+ */
+export const RANK_TOLERANCE = 1e-10;
+
+/** The fits' minimum: fewer eigenvalues above the rank threshold than this and α is null. */
+export const MIN_FIT_EIGENVALUES = 2;
+
+/** How many eigenvalues (ascending) lie above RANK_TOLERANCE·λmax: the matrix's numerical rank. */
+export function numericalRank(eigenvalues: Float64Array): number {
+  const N = eigenvalues.length;
+  if (N === 0) return 0;
+  const cut = RANK_TOLERANCE * eigenvalues[N - 1]!;
+  let i = 0;
+  while (i < N && !(eigenvalues[i]! > cut)) i++;
+  return N - i;
+}
+
+/**
+ * A matrix's fit: `fitPowerLaw` over the eigenvalues above the numerical-rank threshold only (neither the
+ * fit nor the alphalora histogram sees round-off), with `xminIndex` still into the whole list. When fewer
+ * than MIN_FIT_EIGENVALUES remain, the fit fails with the numerical rank in its reason.
+ */
+export function fitSpectrum(eigenvalues: Float64Array, estimator: EstimatorName): FitResult {
+  const N = eigenvalues.length;
+  const rank = numericalRank(eigenvalues);
+  if (rank === N) return fitPowerLaw(eigenvalues, estimator);
+  if (rank < MIN_FIT_EIGENVALUES)
+    return failedFit(
+      estimator,
+      `numerical rank ${rank} of ${N} (eigenvalues ≤ ${RANK_TOLERANCE}·λmax are round-off): too few eigenvalues for a power-law fit`,
+    );
+  const fit = fitPowerLaw(eigenvalues.subarray(N - rank), estimator);
+  return fit.xminIndex >= 0 ? { ...fit, xminIndex: fit.xminIndex + (N - rank) } : fit;
+}
+
 function fitWith(eigenvalues: Float64Array, estimator: EstimatorName, scan: Scan): FitResult {
   const N = eigenvalues.length;
   if (N < 2) return failedFit(estimator, `needs at least 2 eigenvalues, got ${N}`);

@@ -37,6 +37,11 @@ export interface SpectrumResult {
    * (src/gpu/spectrum-gpu.ts), taking an fp32 Gram only where it keeps every eigenvalue.
    */
   method: SpectrumMethod;
+  /**
+   * Set when λ of the stored weights is outside float64's range (weights beyond ≈1e154 or below ≈1e-162):
+   * the eigenvalues (and noise floor) are then those of W·2^-scaleLog2 (see pipeline/pooled-spectrum.ts).
+   */
+  scaleLog2?: number;
 }
 
 export type SpectrumMethod = 'gram' | 'svd';
