@@ -11,18 +11,7 @@ import type { StudioErrorData } from '../../src/core/errors';
 import { summarizeMatrix, type AnalysisResult, type MatrixResult } from '../../src/core/result';
 import { ESTIMATORS, type EstimatorName } from '../../src/core/spectral/types';
 import { allocationStageOf, layerStageOf } from '../../src/app/state/use-stages';
-
-/** mulberry32: a small seeded generator, so every case is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../fixtures-gen/rng';
 
 const ROLES: [string, 'attention' | 'mlp', [number, number]][] = [
   ['q_proj', 'attention', [64, 64]],

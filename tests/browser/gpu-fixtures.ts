@@ -3,6 +3,10 @@
  * ../shared/fixtures), a minimal safetensors reader for one F32/BF16 tensor, float rounding to F16/BF16
  * bytes, and matrices with prescribed singular values.
  */
+import { mulberry32 } from '../fixtures-gen/rng';
+
+/** Deterministic uniform [0, 1) generator (tests/fixtures-gen/rng.ts). */
+export const rng = mulberry32;
 
 /** Fetches a URL produced by a `?url` import as bytes. */
 export async function fetchBytes(url: string): Promise<Uint8Array> {
@@ -81,18 +85,6 @@ export function toF16(values: Float32Array): { bytes: Uint8Array; rounded: Float
     rounded[i] = (sign ? -1 : 1) * mant * 2 ** (exp - 10);
   }
   return { bytes: new Uint8Array(out.buffer), rounded };
-}
-
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Standard normal samples (Box-Muller). */

@@ -11,21 +11,11 @@ import { openModel } from '../../src/core/formats/open';
 import { bytesSource, type ByteSource } from '../../src/core/source';
 import { attentionOnnx, convSafetensors, gguf, llama2c, tinyPytorch } from '../fixtures-gen/broken';
 import { fixtureBytes } from '../fixtures-gen/fixtures';
+import { mulberry32 } from '../fixtures-gen/rng';
 
 // FUZZ_ITERATIONS=400 for a longer local run (it passes at 400 too).
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 60);
 const CASE_TIMEOUT_MS = 5_000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One random mutation, biased towards the header (first 4 KB) where the parsing happens. */
 function mutate(input: Uint8Array, rand: () => number): Uint8Array {

@@ -13,17 +13,12 @@ import { tridiagonalEigenvalues } from '../../src/core/linalg/sterf';
 import { tridiagonalize } from '../../src/core/linalg/tridiagonal';
 import { wasmKernelAvailable } from '../../src/core/linalg/wasm-kernels';
 import { isStudioError } from '../../src/core/errors';
+import { mulberry32 } from '../fixtures-gen/rng';
 
 /** Deterministic uniform(-0.5, 0.5) and standard normal generators (mulberry32 + Box-Muller). */
 function rng(seed: number): { uniform: () => number; normal: () => number } {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const next = mulberry32(seed);
+  const uniform = (): number => next() - 0.5;
   const normal = (): number => {
     const u = uniform() + 0.5 || Number.MIN_VALUE;
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * (uniform() + 0.5));

@@ -12,17 +12,7 @@ import {
   singularSquaresCpu,
 } from '../../src/core/linalg/bidiagonal';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../fixtures-gen/rng';
 
 function normal(count: number, seed: number): Float64Array {
   const u = rng(seed);

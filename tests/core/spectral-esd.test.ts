@@ -2,18 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { esdHistogram, powerLawLine, xminMarker } from '../../src/core/spectral/esd';
 import { failedFit, fitPowerLaw } from '../../src/core/spectral/estimators';
 import type { FitResult } from '../../src/core/spectral/types';
-
-/** Deterministic uniform generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../fixtures-gen/rng';
 
 describe('esdHistogram', () => {
   const eigs = Float64Array.of(0, 0, 1, 2, 3, 4, 10, 100, 1000);

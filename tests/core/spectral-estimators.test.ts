@@ -5,6 +5,7 @@ import { fitPowerLaw, fitPowerLawReference } from '../../src/core/spectral/estim
 import { scanPowerLaw } from '../../src/core/spectral/powerlaw-scan';
 import { xminPeakWindow } from '../../src/core/spectral/xmin-peak';
 import { ESTIMATORS, type EstimatorName, type FitResult } from '../../src/core/spectral/types';
+import { mulberry32 as rng } from '../fixtures-gen/rng';
 
 const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 const readJson = (rel: string): unknown => JSON.parse(readFileSync(path.join(FIXTURES, rel), 'utf8'));
@@ -83,18 +84,6 @@ describe('estimators reproduce models/stories260K/expected.json', () => {
     });
   }
 });
-
-/** Deterministic generator (mulberry32) so random spectra are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A bulk (uniform-ish) plus a Pareto tail, optionally with duplicates and zeros, ascending. */
 function randomSpectrum(seed: number, n: number): Float64Array {
