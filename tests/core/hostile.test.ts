@@ -44,10 +44,10 @@ import {
 } from '../fixtures-gen/hostile';
 
 describe('pickles', () => {
-  it('walks a dict that holds itself 39 times once (not 39^8 paths), in well under a second', async () => {
-    const t0 = performance.now();
+  it('walks a dict that holds itself 39 times once (not 39^8 paths)', async () => {
+    // No timing asserted (it depends on the machine's load): a walk of every path, 39^8 of them, would not
+    // end at all, and the test's timeout fails it.
     const result = await readPytorch(src('self.bin', selfReferencingPytorch(39)));
-    expect(performance.now() - t0).toBeLessThan(1000);
     expect(result.tensors).toEqual([]);
   });
 
