@@ -26,6 +26,7 @@ import { runCli, type CliRun } from './run-cli';
 
 const MAX_RSS = pathToFileURL(path.resolve(import.meta.dirname, 'max-rss.mjs')).href;
 const LIMIT_KB = 1.5 * 1024 * 1024;
+const HEADER_PLAN_LIMIT_KB = 1024 * 1024;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -265,6 +266,9 @@ describe('the CLI on hostile files', () => {
     );
     const run = await measured(['analyze', path.join(dir, 'empty')]);
     expectBounded(run, 3);
+    // Planning a header this size keeps well under 1 GB (≈ 550-680 MiB measured: one entry and one
+    // handle per tensor, shapes and reasons shared); 2.2 GB before issue 15.
+    expect(run.rssKb).toBeLessThan(HEADER_PLAN_LIMIT_KB);
     expect(run.stderr).toContain('error: no matrix to analyse in empty');
     // One note per skipped tensor would be a million lines: 100, then a count.
     expect(run.stderr).toContain(

@@ -39,7 +39,6 @@ export function newArray(kind: FloatKind, n: number): FloatArray {
  */
 class RangeEntry implements TensorEntry {
   readonly name: string;
-  readonly file: string;
   readonly shape: number[];
   readonly dtype: string;
   readonly byteLength: number;
@@ -47,12 +46,12 @@ class RangeEntry implements TensorEntry {
   private readonly source: ByteSource;
   private readonly offset: number;
   private readonly decoder: Decoder | null;
-  private readonly elements: number;
+  /** Only when the decoder's count differs from the shape's (see `elements`). */
+  private readonly elementCount: number | undefined;
   private readonly rawDtype: RawTensor['dtype'] | undefined;
 
   constructor(args: Parameters<typeof rangeEntry>[0]) {
     this.name = args.name;
-    this.file = args.source.name;
     this.shape = args.shape;
     this.dtype = args.dtype;
     this.byteLength = args.byteLength;
@@ -60,8 +59,17 @@ class RangeEntry implements TensorEntry {
     this.source = args.source;
     this.offset = args.offset;
     this.decoder = args.decoder;
-    this.elements = args.elements ?? numElements(args.shape);
+    this.elementCount = args.elements;
     this.rawDtype = args.rawDtype;
+  }
+
+  // Derived on demand rather than stored: one slot less per tensor in a million-tensor header.
+  get file(): string {
+    return this.source.name;
+  }
+
+  private get elements(): number {
+    return this.elementCount ?? numElements(this.shape);
   }
 
   async decode(kind: FloatKind, signal?: AbortSignal): Promise<FloatArray> {
@@ -113,13 +121,9 @@ export function rangeEntry(args: {
 
 /** The public handle (see `toHandle`); a class for the same reason as RangeEntry. */
 class Handle implements TensorHandle {
-  readonly name: string;
-  readonly file: string;
-  readonly shape: readonly number[];
-  readonly dtype: string;
-  readonly byteLength: number;
-  tiedTo?: string;
-  readonly kernelMatrices?: KernelMatrices;
+  // `declare`: no own slot unless set (a tied tensor, a convolution), as most of a million are neither.
+  declare tiedTo?: string;
+  declare readonly kernelMatrices?: KernelMatrices;
 
   constructor(
     private readonly entry: TensorEntry,
@@ -127,16 +131,29 @@ class Handle implements TensorHandle {
     readonly matrixShape: readonly [number, number] | null,
     readonly skipReason: string | null,
   ) {
-    this.name = entry.name;
-    this.file = entry.file;
-    this.shape = entry.shape;
-    this.dtype = entry.dtype;
-    this.byteLength = entry.byteLength;
     const shape = entry.shape;
     if (shape.length === 4 && !entry.skipReason && shape[0]! >= 2 && shape[1]! >= 2)
-      this.kernelMatrices = kernelMatrices(shape as [number, number, number, number], (kind, signal) =>
-        this.checked(kind, signal),
+      (this as { kernelMatrices?: KernelMatrices }).kernelMatrices = kernelMatrices(
+        shape as [number, number, number, number],
+        (kind, signal) => this.checked(kind, signal),
       );
+  }
+
+  // The entry's own fields, read through rather than copied: five slots less per tensor.
+  get name(): string {
+    return this.entry.name;
+  }
+  get file(): string {
+    return this.entry.file;
+  }
+  get shape(): readonly number[] {
+    return this.entry.shape;
+  }
+  get dtype(): string {
+    return this.entry.dtype;
+  }
+  get byteLength(): number {
+    return this.entry.byteLength;
   }
 
   private async checked(kind: FloatKind, signal?: AbortSignal): Promise<FloatArray> {

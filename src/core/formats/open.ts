@@ -478,10 +478,15 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
   const byGraph = namesGiveBlocks ? new Map<string, TensorPlacement>() : graphPlacements;
   const tensors: TensorHandle[] = [];
   const reasons = new Map<string, string>();
+  // Readers share one shape array among tensors of the same shape: the previous tensor's verdict is then
+  // reused rather than re-deriving (and re-formatting) it a million times over.
+  let last = null as { shape: number[]; verdict: ReturnType<typeof matrixOf> } | null;
   for (let index = 0; index < entries.length; index++) {
     const entry = entries[index]!;
     const placement = placementOf(placements[index]!, byGraph.get(entry.name), byGraph.size > 0);
-    const { matrixShape, skipReason: reason } = matrixOf(entry);
+    if (last?.shape !== entry.shape || entry.skipReason)
+      last = { shape: entry.shape, verdict: matrixOf(entry) };
+    const { matrixShape, skipReason: reason } = last.verdict;
     // One copy of each distinct reason: a header may list a million tensors skipped for the same one.
     const skipReason =
       reason === null ? null : (reasons.get(reason) ?? (reasons.set(reason, reason), reason));

@@ -23,6 +23,7 @@ import { forEachMember, JsonSyntaxError } from './json-members';
 import type { RawTensor } from './types';
 
 export const SAFETENSORS_MAX_HEADER = 100_000_000;
+const MAX_SHARED_SHAPES = 10_000;
 
 interface DtypeInfo {
   width: number;
@@ -145,6 +146,17 @@ export async function readSafetensors(source: ByteSource, signal?: AbortSignal):
   const metadata: Record<string, string> = {};
   const parsed: { name: string; dtype: string; shape: number[]; start: number; end: number }[] = [];
   const names = new Set<string>();
+  // One array per distinct shape: a MoE header repeats a few shapes over ~150k tensors, a hostile one over
+  // a million, and an array each costs more than the rest of the entry. Shapes are never mutated.
+  const shapes = new Map<string, number[]>();
+  const sharedShape = (shape: number[]): number[] => {
+    const key = shape.join(',');
+    const known = shapes.get(key);
+    if (known) return known;
+    // Distinct shapes are few in any real model; past a bound sharing saves nothing, so stop keeping them.
+    if (shapes.size < MAX_SHARED_SHAPES) shapes.set(key, shape);
+    return shape;
+  };
   const onMember = (name: string, value: unknown): void => {
     if (names.has(name)) throw invalid(source, `invalid header: the name ${name} appears twice`);
     names.add(name);
@@ -178,7 +190,7 @@ export async function readSafetensors(source: ByteSource, signal?: AbortSignal):
     parsed.push({
       name,
       dtype: info.dtype,
-      shape: shape as number[],
+      shape: sharedShape(shape as number[]),
       start: offsets[0] as number,
       end: offsets[1] as number,
     });

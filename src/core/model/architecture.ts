@@ -233,7 +233,9 @@ export function placeTensor(name: string, architecture: string): TensorPlacement
   let last = parts.pop() ?? n;
   // A bare index (features.3) or a Paddle parameter suffix (conv2d_10.w_0) says nothing alone.
   if (/^(\d+|[wb]_\d+)$/.test(last) && parts.length > 0) last = `${parts.pop()!}.${last}`;
-  return { layer, role: stack + last, kind: 'other' };
+  const role = stack + last;
+  // The name itself when they are equal (a bare `t.5`): no second copy of it per tensor.
+  return { layer, role: role === name ? name : role, kind: 'other' };
 }
 
 /**
