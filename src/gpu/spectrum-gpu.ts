@@ -13,6 +13,7 @@
 import { StudioError, abortError, isStudioError } from '../core/errors';
 import type { SpectrumBackend, SpectrumInput } from '../core/linalg/backend';
 import { bidiagonalSquares } from '../core/linalg/bidiagonal';
+import { chooseMethod } from '../core/pipeline/method';
 import { tridiagonalEigenvalues } from '../core/linalg/sterf';
 import type { SpectrumMethod, SpectrumResult } from '../core/spectral/types';
 import { BidiagonalKernel } from './bidiagonalize';
@@ -22,16 +23,12 @@ import type { GramInput, GramOptions } from './gram';
 import { GramKernel, bytesPerElement, gramShape } from './gram';
 import { TridiagonalKernel } from './tridiagonalize';
 
+// The first-method rule lives in core: the time estimate prices the method the GPU will use.
+export { GRAM_FIRST_ASPECT, chooseMethod } from '../core/pipeline/method';
+
 /** fp32 unit roundoff: the Gram and the reduction leave eigenvalue noise of about n·2⁻²⁴·λmax. */
 const F32_NOISE_PER_DIM = 2 ** -24;
 
-/**
- * The Gram is tried first only on matrices whose longer side is at least this many times the shorter:
- * a random such matrix has λmin/λmax ≥ ((√4 − 1)/(√4 + 1))² = 1/9 (Marchenko–Pastur), so the Gram's
- * spectrum has a fair chance to pass `gramKeepsSpectrum`, and the Gram costs far less than reducing the
- * long side. Nearer-square matrices have λmin → 0 and go to the SVD directly.
- */
-export const GRAM_FIRST_ASPECT = 4;
 /**
  * A Gram spectrum is kept only when λmin ≥ GRAM_SAFETY × the fp32 noise floor n·2⁻²⁴·λmax. The floor
  * bounds how far fp32 rounding can move any eigenvalue (Weyl), so then every eigenvalue, λmin included,
@@ -46,11 +43,6 @@ export function gramKeepsSpectrum(eigenvalues: Float64Array): boolean {
   const lambdaMax = eigenvalues[n - 1]!;
   if (lambdaMax === 0) return true; // an all-zero matrix: exact on both paths
   return eigenvalues[0]! >= GRAM_SAFETY * n * F32_NOISE_PER_DIM * lambdaMax;
-}
-
-/** The first method tried for a rows×cols matrix (a 'gram' try falls back to 'svd', see above). */
-export function chooseMethod(rows: number, cols: number): SpectrumMethod {
-  return Math.max(rows, cols) >= GRAM_FIRST_ASPECT * Math.min(rows, cols) ? 'gram' : 'svd';
 }
 
 export interface GpuBackendOptions {

@@ -24,10 +24,31 @@ describe('estimateTime', () => {
   });
 
   it('is 50× faster on a hardware GPU than on the CPU for big matrices, and slower on SwiftShader', () => {
-    const item = { rows: 4096, cols: 4096, bytes: 0, flops: 1e12 };
-    expect(estimateTime([item], GPU).computeSeconds).toBeCloseTo(1e12 / 2e11 + 0.02, 9);
+    // A square matrix goes to the GPU's SVD path: (8/3)·n³ + 30·n² flops against the plan's Gram-path
+    // n²·(n+1) + (4/3)·n³ + 30·n², so the GPU's work is the plan's times their ratio (≈ 1.142 at 4096).
+    const n = 4096;
+    const svdOverGram = ((8 / 3) * n ** 3 + 30 * n ** 2) / (n * n * (n + 1) + (4 / 3) * n ** 3 + 30 * n ** 2);
+    expect(svdOverGram).toBeCloseTo(1.1423, 4);
+    const item = { rows: n, cols: n, bytes: 0, flops: 1e12 };
+    expect(estimateTime([item], GPU).computeSeconds).toBeCloseTo((1e12 * svdOverGram) / 2e11 + 0.02, 9);
     expect(estimateTime([item], CPU).computeSeconds).toBeCloseTo(1e12 / 4e9 + 0.002, 9);
-    expect(estimateTime([item], SWIFTSHADER).computeSeconds).toBeCloseTo(1e12 / 9e7 + 0.05, 6);
+    expect(estimateTime([item], SWIFTSHADER).computeSeconds).toBeCloseTo(
+      (1e12 * svdOverGram) / 9e7 + 0.05,
+      6,
+    );
+  });
+
+  it('prices a matrix at least 4× longer than wide by the Gram the GPU tries first (no scaling)', () => {
+    const tall = { rows: 4 * 1024, cols: 1024, bytes: 0, flops: 1e11 };
+    expect(estimateTime([tall], GPU).computeSeconds).toBeCloseTo(1e11 / 2e11 + 0.02, 9);
+    // Just under the aspect: the SVD of the long side, (4·m·n² − (4/3)·n³ + 30·n²) / Gram's flops.
+    const m = 4 * 1024 - 1;
+    const k = 1024;
+    const ratio =
+      (4 * m * k * k - (4 / 3) * k ** 3 + 30 * k * k) / (m * k * (k + 1) + (4 / 3) * k ** 3 + 30 * k * k);
+    expect(ratio).toBeGreaterThan(2.7);
+    const near = { rows: m, cols: k, bytes: 0, flops: 1e11 };
+    expect(estimateTime([near], GPU).computeSeconds).toBeCloseTo((1e11 * ratio) / 2e11 + 0.02, 9);
   });
 
   it('charges matrices with a side of at most 128 at the CPU rate even under WebGPU (they run there)', () => {
@@ -38,7 +59,8 @@ describe('estimateTime', () => {
   });
 
   it('is read-bound when the bytes take longer than the work (reading overlaps computing)', () => {
-    const est = estimateTime([{ rows: 4096, cols: 4096, bytes: 5e9, flops: 2e11 }], GPU);
+    // 8192×1024: the Gram the GPU tries first, priced at the plan's flops.
+    const est = estimateTime([{ rows: 8192, cols: 1024, bytes: 5e9, flops: 2e11 }], GPU);
     expect(est.readSeconds).toBeCloseTo(5, 9);
     expect(est.computeSeconds).toBeCloseTo(1.02, 9);
     expect(est.seconds).toBeCloseTo(5, 9);

@@ -2,10 +2,13 @@
  * A rough time estimate of an analysis plan on a backend, shown before the analysis starts so the user can
  * narrow the selection of a large model first. It is an ESTIMATE: throughput figures per backend kind
  * (below, with where they come from) times the plan's flops (`spectrumFlops`) and bytes; reading overlaps
- * computing in the pipeline, so the slower of the two sets the pace. Real figures vary several-fold with
+ * computing in the pipeline, so the slower of the two sets the pace. On WebGPU the flops are those of the
+ * method the GPU will use (`engineFlops`). Real figures vary several-fold with
  * the machine; the UI says so.
  */
 import { isSmallMatrix } from '../linalg/small-matrix';
+import { chooseMethod } from './method';
+import { methodFlops, spectrumFlops } from './plan';
 
 /** What the estimate needs to know about the backend (a subset of the worker's BackendInfo). */
 export interface EstimateBackend {
@@ -64,12 +67,26 @@ function throughputFor(backend: EstimateBackend, rows: number, cols: number): Th
   return backend.software ? THROUGHPUT.software : THROUGHPUT.webgpu;
 }
 
+/**
+ * The item's flops on the engine that will compute it. The plan counts the CPU's Gram path; a matrix the
+ * GPU reduces by SVD (`chooseMethod`) does bidiagonalisation work instead, more of it (≈ 8/3·n³ against
+ * 7/3·n³ square, ≈ 2.75× at a 1:4 aspect), so its flops are scaled by the ratio of the two.
+ */
+function engineFlops(backend: EstimateBackend, item: EstimateItem): number {
+  const { rows, cols } = item;
+  if (backend.name === 'cpu' || isSmallMatrix(rows, cols)) return item.flops;
+  const method = chooseMethod(rows, cols);
+  if (method === 'gram') return item.flops;
+  return (item.flops * methodFlops(rows, cols, method)) / spectrumFlops(rows, cols);
+}
+
 export function estimateTime(items: readonly EstimateItem[], backend: EstimateBackend): TimeEstimate {
   let computeSeconds = 0;
   let bytes = 0;
   for (const item of items) {
     const rate = throughputFor(backend, item.rows, item.cols);
-    computeSeconds += item.flops / rate.flopsPerSecond + rate.perMatrixSeconds * (item.matrices ?? 1);
+    computeSeconds +=
+      engineFlops(backend, item) / rate.flopsPerSecond + rate.perMatrixSeconds * (item.matrices ?? 1);
     bytes += item.bytes;
   }
   const readSeconds = bytes / READ_BYTES_PER_SECOND;

@@ -4,6 +4,7 @@
  * read. Every tensor that is not analysed gets a reason, so nothing disappears silently.
  */
 import type { ModelDescription, TensorHandle, TensorKind } from '../formats/types';
+import type { SpectrumMethod } from '../spectral/types';
 
 export interface PlanOptions {
   /** Only these roles (q_proj, down_proj, ...). Default: every role. Embeddings/heads: see below. */
@@ -85,12 +86,17 @@ export function stageFlops(
 }
 
 /**
- * Work of one spectrum, in flops: the Gram path's stages (`stageFlops`). The estimate and the ETA use it
- * for both methods; the SVD path does ≈ 2–3× these flops, memory-bound (bench/README.md).
+ * Work of one spectrum, in flops, on the CPU (float64) path: the Gram path's stages (`stageFlops`). The
+ * plan's flops, the ETA and the CPU estimate use it; `methodFlops` prices the GPU's methods.
  */
 export function spectrumFlops(rows: number, cols: number): number {
+  return methodFlops(rows, cols, 'gram');
+}
+
+/** Work of one spectrum by `method`: the Gram path's three stages, or the SVD path's two. */
+export function methodFlops(rows: number, cols: number, method: SpectrumMethod): number {
   const f = stageFlops(rows, cols);
-  return f.gram + f.reduction + f.tridiagonal;
+  return method === 'gram' ? f.gram + f.reduction + f.tridiagonal : f.bidiagonal + f.singular;
 }
 
 const LINEAR_KINDS: readonly TensorKind[] = ['attention', 'mlp'];
