@@ -163,6 +163,7 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
           await analyzeModel(target.model, plan, counting, {
             signal,
             concurrency: selected.concurrency,
+            ...(selected.summarize ? { summarize: selected.summarize } : {}),
             onProgress: (p) => {
               if (signal.aborted) return;
               if (p.status === 'matrix-start') current = p.name;

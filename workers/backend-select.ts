@@ -8,6 +8,7 @@
 import { isStudioError, StudioError } from '../src/core/errors';
 import type { SpectrumBackend } from '../src/core/linalg/backend';
 import { createCpuBackend } from '../src/core/linalg/backend';
+import type { AnalyzeOptions } from '../src/core/pipeline/analyze';
 import { createGpuContext } from '../src/gpu/device';
 import type { GpuMemoryCounter } from '../src/gpu/memory';
 import { createGpuBackend } from '../src/gpu/spectrum-gpu';
@@ -18,8 +19,13 @@ import { SMALL_MATRIX_MAX_SIDE, smallOnCpu } from './small-on-cpu';
 export interface SelectedBackend {
   backend: SpectrumBackend;
   info: BackendInfo;
-  /** Matrices in flight at once (the CPU pool's size; 2 for the GPU, to overlap read, GPU and CPU stages). */
+  /**
+   * Matrices in flight at once: the CPU pool's size; for the GPU one more than the pool takes CPU stages
+   * (at most 3), so that the device works on one matrix while the pool finishes and fits the others.
+   */
   concurrency: number;
+  /** Fits and metrics off the analysis worker's thread (the CPU pool), when there is a pool. */
+  summarize?: AnalyzeOptions['summarize'];
   /** The GPU buffers this backend holds (WebGPU only; read by `npm run bench -- --model`). */
   gpuMemory?: GpuMemoryCounter;
   /** Resolves with the browser's message when this backend's GPU device is lost (WebGPU only). */
@@ -34,12 +40,13 @@ const CPU_ADAPTER = 'CPU (float64)';
 /** The CPU backend; `deviceLost` when it replaces a lost GPU device. */
 function cpu(reason: string, deviceLost = false): SelectedBackend {
   // Several matrices at once in a pool of workers; in-thread when workers cannot be nested here.
-  const backend =
-    typeof Worker !== 'undefined' ? createCpuPoolBackend() : createCpuBackend('analysis worker');
-  const concurrency = 'size' in backend && typeof backend.size === 'number' ? backend.size : 1;
+  const pool = typeof Worker !== 'undefined' ? createCpuPoolBackend() : null;
+  const backend = pool ?? createCpuBackend('analysis worker');
+  const concurrency = pool?.size ?? 1;
   return {
     backend,
     concurrency,
+    ...(pool ? { summarize: pool.summarize } : {}),
     info: {
       name: 'cpu',
       adapter: `${CPU_ADAPTER}, ${concurrency} in parallel`,
@@ -141,13 +148,19 @@ export class BackendSelector {
    */
   protected async openGpu(generation: number, reason: string | null): Promise<SelectedBackend> {
     const ctx = await createGpuContext();
-    const real = await createGpuBackend(ctx);
+    // The float64 CPU stages (σ², fits) and the small matrices go to a worker pool, so that this thread
+    // only reads tensors and feeds the device (in-thread where workers cannot be nested).
+    const pool = typeof Worker !== 'undefined' ? createCpuPoolBackend() : null;
+    const real = await createGpuBackend(ctx, pool ? { finish: pool.finish } : {}).catch((err: unknown) => {
+      pool?.dispose?.();
+      throw err;
+    });
     // The test hook loses the first device only: the replacement works, like a real GPU after a reset.
     const after = generation === 0 ? this.options.loseGpuAfter : undefined;
     const gpu = after !== undefined ? loseDeviceAfter(real, ctx.device, after) : real;
     return {
       // Tiny matrices are exact and faster on the float64 CPU path (see small-on-cpu.ts).
-      backend: smallOnCpu(gpu, createCpuBackend('analysis worker (small matrices)')),
+      backend: smallOnCpu(gpu, pool ?? createCpuBackend('analysis worker (small matrices)')),
       info: {
         name: 'webgpu',
         adapter: ctx.adapterName,
@@ -155,9 +168,10 @@ export class BackendSelector {
         software: ctx.isSoftware,
         note: `matrices with at most ${SMALL_MATRIX_MAX_SIDE} columns run on the CPU in float64`,
       },
-      // Two in flight: the next tensor is read and its Gram submitted while this one's tridiagonal
-      // eigenvalues are solved on the CPU (the GPU backend queues the device work itself).
-      concurrency: 2,
+      // Several in flight: the next tensor is read and its device work submitted while the pool solves
+      // and fits the previous ones (the GPU backend queues the device work itself, one matrix at a time).
+      concurrency: pool ? Math.min(3, 1 + pool.size) : 2,
+      ...(pool ? { summarize: pool.summarize } : {}),
       gpuMemory: ctx.memory,
       deviceLost: ctx.lost,
     };

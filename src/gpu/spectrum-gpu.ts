@@ -12,9 +12,13 @@
  */
 import { StudioError, abortError, isStudioError } from '../core/errors';
 import type { SpectrumBackend, SpectrumInput } from '../core/linalg/backend';
-import { bidiagonalSquares } from '../core/linalg/bidiagonal';
+import {
+  F32_NOISE_PER_DIM,
+  finishReduced,
+  finishSpectrum,
+  type FinishedSpectrum,
+} from '../core/linalg/finish';
 import { chooseMethod } from '../core/pipeline/method';
-import { tridiagonalEigenvalues } from '../core/linalg/sterf';
 import type { SpectrumMethod, SpectrumResult } from '../core/spectral/types';
 import { BidiagonalKernel } from './bidiagonalize';
 import type { GpuContext } from './device';
@@ -23,11 +27,10 @@ import type { GramInput, GramOptions } from './gram';
 import { GramKernel, bytesPerElement, gramShape } from './gram';
 import { TridiagonalKernel } from './tridiagonalize';
 
-// The first-method rule lives in core: the time estimate prices the method the GPU will use.
+// The first-method rule lives in core: the time estimate prices the method the GPU will use. The CPU stage
+// (finish.ts) too: the browser's CPU pool runs it off the analysis worker's thread.
 export { GRAM_FIRST_ASPECT, chooseMethod } from '../core/pipeline/method';
-
-/** fp32 unit roundoff: the Gram and the reduction leave eigenvalue noise of about n·2⁻²⁴·λmax. */
-const F32_NOISE_PER_DIM = 2 ** -24;
+export { finishSingular, finishSpectrum } from '../core/linalg/finish';
 
 /**
  * A Gram spectrum is kept only when λmin ≥ GRAM_SAFETY × the fp32 noise floor n·2⁻²⁴·λmax. The floor
@@ -53,7 +56,20 @@ export interface GpuBackendOptions {
    * two). Default: chosen per matrix.
    */
   method?: SpectrumMethod;
+  /**
+   * Runs the float64 CPU stage of an SVD-path matrix (σ² of the bidiagonal) somewhere else: the analysis
+   * worker passes its CPU pool, so that its own thread only feeds the GPU. Default: in this thread.
+   */
+  finish?: SpectrumFinisher;
 }
+
+/** The CPU stage of one matrix, off this thread (workers/cpu-pool.ts). */
+export type SpectrumFinisher = (
+  method: SpectrumMethod,
+  d: Float64Array,
+  e: Float64Array,
+  signal?: AbortSignal,
+) => Promise<FinishedSpectrum>;
 
 /** The GPU-readable bytes of an input: raw tensors as they are, decoded values as f32. */
 export function toGramInput(input: SpectrumInput): GramInput {
@@ -77,38 +93,6 @@ export function toGramInput(input: SpectrumInput): GramInput {
   const f32 =
     input.data instanceof Float32Array ? input.data : Float32Array.from(input.data.subarray(0, rows * cols));
   return { dtype: 'F32', bytes: new Uint8Array(f32.buffer, f32.byteOffset, rows * cols * 4), rows, cols };
-}
-
-/** Gram path: eigenvalues from the tridiagonal (d, e), negatives clamped and counted, fp32 noise floor. */
-export function finishSpectrum(
-  d: Float64Array,
-  e: Float64Array,
-): Omit<SpectrumResult, 'timings' | 'backend' | 'method'> {
-  const eigenvalues = tridiagonalEigenvalues(d, e);
-  const n = eigenvalues.length;
-  let negativeCount = 0;
-  for (let i = 0; i < n; i++) {
-    if (eigenvalues[i]! < 0) {
-      eigenvalues[i] = 0;
-      negativeCount++;
-    }
-  }
-  const lambdaMax = n > 0 ? eigenvalues[n - 1]! : 0;
-  return { eigenvalues, negativeCount, noiseFloor: n * F32_NOISE_PER_DIM * lambdaMax };
-}
-
-/**
- * SVD path: σ² from the bidiagonal (d, e). The noise floor is that of fp32 singular values: their error
- * is bounded by ≈ n·2⁻²⁴·σmax, so λ below (n·2⁻²⁴)²·λmax has no correct digit.
- */
-export function finishSingular(
-  d: Float64Array,
-  e: Float64Array,
-): Omit<SpectrumResult, 'timings' | 'backend' | 'method'> {
-  const { eigenvalues, negativeCount } = bidiagonalSquares({ d, e });
-  const n = eigenvalues.length;
-  const lambdaMax = n > 0 ? eigenvalues[n - 1]! : 0;
-  return { eigenvalues, negativeCount, noiseFloor: (n * F32_NOISE_PER_DIM) ** 2 * lambdaMax };
 }
 
 export interface GpuSpectrumBackend extends SpectrumBackend {
@@ -258,12 +242,17 @@ export async function createGpuBackend(
     return { method: 'svd', d: svd.d, e: svd.e, timings: { ...timings, bidiagonal: svd.bidiagonal } };
   }
 
-  /** The CPU stage: eigenvalues of the tridiagonal, or σ² of the bidiagonal, in float64. */
-  function finish(part: GpuPart): SpectrumResult {
+  /**
+   * The CPU stage: eigenvalues of the tridiagonal, or σ² of the bidiagonal, in float64 (by
+   * `options.finish` when given; a kept Gram try was finished already, to be checked).
+   */
+  async function finish(part: GpuPart, signal?: AbortSignal): Promise<SpectrumResult> {
     const t2 = performance.now();
     const spectrum =
       part.spectrum ??
-      (part.method === 'gram' ? finishSpectrum(part.d, part.e) : finishSingular(part.d, part.e));
+      (options.finish
+        ? await options.finish(part.method, part.d, part.e, signal)
+        : finishReduced(part.method, part.d, part.e));
     const cpuMs = part.tridiagonal ?? performance.now() - t2;
     const timings: Record<string, number> = { ...part.timings };
     timings[part.method === 'gram' ? 'tridiagonal' : 'singular'] = cpuMs;
@@ -286,8 +275,8 @@ export async function createGpuBackend(
       return gpuPart
         .finally(() => waiting--)
         .then(async (part) => {
-          if (waiting > 0) await new Promise<void>((resolve) => setTimeout(resolve, 0));
-          return finish(part);
+          if (waiting > 0 && !options.finish) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+          return finish(part, signal);
         })
         .catch((err: unknown) => {
           if (isStudioError(err)) throw err;

@@ -7,6 +7,8 @@
 import * as Comlink from 'comlink';
 import { describe, expect, it } from 'vitest';
 import type { SpectrumInput } from '../../src/core/linalg/backend';
+import { finishReduced } from '../../src/core/linalg/finish';
+import { summarizeMatrix } from '../../src/core/result';
 import type { SpectrumResult } from '../../src/core/spectral/types';
 import { createCpuPoolBackend } from '../../workers/cpu-pool';
 import type { CpuSpectrumWorkerApi } from '../../workers/cpu-spectrum.worker';
@@ -34,6 +36,9 @@ class FakeWorker {
             }),
           );
         }),
+      // Not exercised here (gpu-pool-finish.test.ts runs them on real workers): the real functions.
+      finish: finishReduced,
+      summarize: summarizeMatrix,
     };
     Comlink.expose(api, channel.port2);
   }

@@ -14,7 +14,7 @@ import { analyzeModel } from '../../src/core/pipeline/analyze';
 import { planAnalysis, remainingPlan, spectrumFlops } from '../../src/core/pipeline/plan';
 import type { Progress } from '../../src/core/pipeline/progress';
 import { progressViolations } from '../../src/core/pipeline/progress';
-import type { MatrixResult } from '../../src/core/result';
+import { summarizeMatrix, type MatrixResult } from '../../src/core/result';
 
 const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 const MODEL_DIR = path.join(FIXTURES, 'models/stories260K');
@@ -284,6 +284,34 @@ describe('analyzeModel on the CPU backend', () => {
       serial.matrices.map((m) => m.fits.alphalora.alpha),
     );
     expect(progressViolations(events)).toEqual([]);
+  });
+
+  it('hands every spectrum to the summarize hook (the browser pool) and keeps plan order whatever order they finish in', async () => {
+    const model = fixtureModel();
+    const plan = planAnalysis(model);
+    const cpu = createCpuBackend('node');
+    const serial = await analyzeModel(model, plan, cpu);
+    const summarized: string[] = [];
+    // The hook answers in reverse order of its calls within each pair: later matrices finish first.
+    let pending: (() => void)[] = [];
+    const parallel = await analyzeModel(model, plan, cpu, {
+      concurrency: 2,
+      summarize: (info, spectrum) =>
+        new Promise<MatrixResult>((resolve) => {
+          summarized.push(info.name);
+          pending.push(() => resolve(summarizeMatrix(info, spectrum)));
+          if (pending.length === 2 || summarized.length === plan.items.length) {
+            const now = pending.reverse();
+            pending = [];
+            for (const go of now) go();
+          }
+        }),
+    });
+    expect(summarized.sort()).toEqual(plan.items.map((i) => i.name).sort());
+    expect(parallel.matrices.map((m) => m.name)).toEqual(serial.matrices.map((m) => m.name));
+    expect(parallel.matrices.map((m) => m.fits.alphalora.alpha)).toEqual(
+      serial.matrices.map((m) => m.fits.alphalora.alpha),
+    );
   });
 
   it('reads the next tensor while the current one is computed, holding at most concurrency + prefetch tensors', async () => {

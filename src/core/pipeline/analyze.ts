@@ -15,7 +15,8 @@ import type { StudioErrorCode, StudioErrorData } from '../errors';
 import type { ModelDescription, RawTensor } from '../formats/types';
 import type { SpectrumBackend, SpectrumInput } from '../linalg/backend';
 import { summarizeMatrix } from '../result';
-import type { AnalysisResult, MatrixResult } from '../result';
+import type { AnalysisResult, MatrixInfo, MatrixResult } from '../result';
+import type { SpectrumResult } from '../spectral/types';
 import type { AnalysisPlan, PlanItem } from './plan';
 import { readPooledInput, spectrumOf } from './pooled-spectrum';
 import type { PooledInput } from './pooled-spectrum';
@@ -34,6 +35,11 @@ export interface AnalyzeOptions {
    * current one is on the GPU/CPU. At most `concurrency + prefetch` tensors are in memory at once.
    */
   prefetch?: number;
+  /**
+   * Fits and metrics of one spectrum, off this thread (the browser's CPU pool); default `summarizeMatrix`
+   * here. Either way the same function computes them.
+   */
+  summarize?: (info: MatrixInfo, spectrum: SpectrumResult, signal?: AbortSignal) => Promise<MatrixResult>;
   /** Clock for progress timings (tests inject one). */
   now?: () => number;
   /**
@@ -77,6 +83,7 @@ export async function analyzeModel(
       }
     };
   const deliver = guard(onMatrix);
+  const summarize = opts.summarize ?? ((info, spectrum) => Promise.resolve(summarizeMatrix(info, spectrum)));
   const onRead = opts.onRead ? guard(opts.onRead) : undefined;
   const tracker = new ProgressTracker(plan.totals, guard(onProgress), opts.now);
   const results: (MatrixResult | undefined)[] = new Array<MatrixResult | undefined>(plan.items.length);
@@ -126,7 +133,7 @@ export async function analyzeModel(
         for (let k = 1; k <= prefetch; k++) startRead(next - 1 + k);
         const spectrum = await spectrumOf(backend, await input, signal);
         throwIfAborted(signal);
-        matrix = summarizeMatrix(
+        matrix = await summarize(
           {
             name: item.name,
             file: item.file,
@@ -138,7 +145,9 @@ export async function analyzeModel(
             ...(item.pooledMatrices !== undefined ? { pooledMatrices: item.pooledMatrices } : {}),
           },
           spectrum,
+          signal,
         );
+        throwIfAborted(signal);
       } catch (err) {
         if (isFatal(err, signal)) {
           if (fatal === null) fatal = signal?.aborted ? abortError() : err;
