@@ -5,7 +5,7 @@
  * can be had, or MAX_NEW_DEVICES new devices were lost as well, it switches to the CPU for good (a GPU
  * that keeps losing its device would otherwise loop forever, redoing the same matrices).
  */
-import { isStudioError, StudioError } from '../src/core/errors';
+import { isStudioError, StudioError, messageOf } from '../src/core/errors';
 import type { SpectrumBackend } from '../src/core/linalg/backend';
 import { createCpuBackend } from '../src/core/linalg/backend';
 import type { AnalyzeOptions } from '../src/core/pipeline/analyze';
@@ -59,7 +59,7 @@ function cpu(reason: string, deviceLost = false): SelectedBackend {
 
 function reasonOf(err: unknown): string {
   if (isStudioError(err)) return err.message;
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }
 
 /** The lost device's own message when the browser gave one (it has by the time GPU_DEVICE_LOST is thrown). */

@@ -11,6 +11,7 @@ import type { StudioErrorData } from '../src/core/errors';
 import type { FormatName, ModelFileInfo, TensorKind } from '../src/core/formats/types';
 import type { PlanOptions } from '../src/core/pipeline/plan';
 import type { MatrixResult } from '../src/core/result';
+import type { SpectrumBackendName } from '../src/core/spectral/types';
 
 export type { PlanOptions };
 
@@ -21,7 +22,7 @@ export interface JobToken {
 
 /** Which spectrum backend analyses, and why (shown in the header and the progress panel). */
 export interface BackendInfo {
-  name: 'webgpu' | 'cpu';
+  name: SpectrumBackendName;
   /** Adapter description for WebGPU, "CPU (float64)" otherwise. */
   adapter: string;
   /**

@@ -3,6 +3,7 @@
  * the parser (node:util parseArgs, strict) and `--help` are generated from that description, so every
  * option is documented by construction.
  */
+import { messageOf } from '../core/errors';
 import { parseArgs } from 'node:util';
 import type { EstimatorName } from '../core/spectral/types';
 import { ESTIMATORS } from '../core/spectral/types';
@@ -64,7 +65,7 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (err) {
     // parseArgs' messages are good ("Unknown option '--x'", "Option '--out <value>' argument missing").
-    throw new UsageError(err instanceof Error ? err.message : String(err), spec);
+    throw new UsageError(messageOf(err), spec);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const help = values.help === true;

@@ -21,6 +21,8 @@ export type StudioErrorCode =
   | 'ABORTED'
   | 'GPU_UNAVAILABLE'
   | 'GPU_DEVICE_LOST'
+  /** The GPU ran out of memory, or the matrix exceeds a device limit (buffer or binding size). */
+  | 'GPU_OUT_OF_MEMORY'
   | 'INTERNAL';
 
 export class StudioError extends Error {
@@ -47,8 +49,12 @@ export function toErrorData(err: unknown): StudioErrorData {
   if (isStudioError(err)) {
     return { name: 'StudioError', code: err.code, message: err.message, file: err.file };
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return { name: 'StudioError', code: 'INTERNAL', message };
+  return { name: 'StudioError', code: 'INTERNAL', message: messageOf(err) };
+}
+
+/** The message of anything thrown: an Error's message, or the thrown value as text. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 export function isStudioError(err: unknown): err is StudioError | StudioErrorData {

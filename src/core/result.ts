@@ -7,7 +7,13 @@ import type { StudioErrorData } from './errors';
 import type { FormatName, TensorKind } from './formats/types';
 import { fitSpectrum } from './spectral/estimators';
 import { matrixMetrics, type MatrixMetrics } from './spectral/metrics';
-import { ESTIMATORS, type EstimatorName, type FitResult, type SpectrumResult } from './spectral/types';
+import {
+  ESTIMATORS,
+  type EstimatorName,
+  type FitResult,
+  type SpectrumBackendName,
+  type SpectrumResult,
+} from './spectral/types';
 import { DEFAULT_ESTIMATOR } from './allocation/defaults';
 
 /** The estimator whose α drives `MatrixResult.metrics` (AlphaLoRA's own; allocation/defaults.ts). */
@@ -67,7 +73,7 @@ export interface AnalysisResult {
     numLayers: number;
   };
   /** The backend the run selected (see `resultBackend` for the one that actually computed the spectra). */
-  backend: 'webgpu' | 'cpu';
+  backend: SpectrumBackendName;
   /** Describes the selected backend: the GPU adapter, or where the CPU path ran. */
   adapter?: string;
   matrices: MatrixResult[];
@@ -110,7 +116,7 @@ export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): Mat
   };
 }
 
-export type SpectrumBackendName = SpectrumResult['backend'];
+export type { SpectrumBackendName };
 
 /** How many matrices each engine computed, e.g. { webgpu: 3, cpu: 35 } (engines that computed none left out). */
 export function backendCounts(

@@ -187,7 +187,10 @@ export class BidiagonalKernel {
     const rowBytes = cols * bpe;
     const maxBytes = Math.min(MAX_SLAB_BYTES, this.ctx.limits.maxStorageBufferBindingSize);
     if (rowBytes > maxBytes) {
-      throw new StudioError('BAD_INPUT', `A ${cols}-wide row does not fit the GPU's storage binding.`);
+      throw new StudioError(
+        'GPU_OUT_OF_MEMORY',
+        `A ${cols}-wide row does not fit the GPU's storage binding.`,
+      );
     }
     const rb = Math.min(rows, Math.floor(maxBytes / rowBytes));
     const slabBytes = Math.ceil((rb * rowBytes) / 4) * 4;
@@ -243,7 +246,7 @@ export class BidiagonalKernel {
     }
     if (!this.fits(m, n)) {
       throw new StudioError(
-        'BAD_INPUT',
+        'GPU_OUT_OF_MEMORY',
         `The ${input.rows}×${input.cols} matrix (${m * n * 4} bytes as f32) exceeds this GPU's storage binding ` +
           `limit (${this.ctx.limits.maxStorageBufferBindingSize} bytes); use the CPU backend for this matrix.`,
       );

@@ -58,7 +58,7 @@ export function planSlabLength(ctx: GpuContext, dtype: GpuDtype, n: number, k: n
   if (cap !== undefined) kb = Math.min(kb, cap);
   if (kb < 1 || kb * n * bpe > maxBytes) {
     throw new StudioError(
-      'BAD_INPUT',
+      'GPU_OUT_OF_MEMORY',
       `A ${n}-wide matrix does not fit the GPU's ${maxBytes}-byte storage binding even one row at a time.`,
     );
   }

@@ -10,7 +10,7 @@
  * Same interface as the CPU backend, so callers switch on availability and retry on the CPU when the
  * device is lost (StudioError code 'GPU_DEVICE_LOST').
  */
-import { StudioError, abortError, isStudioError } from '../core/errors';
+import { StudioError, abortError, isStudioError, messageOf } from '../core/errors';
 import type { SpectrumBackend, SpectrumInput } from '../core/linalg/backend';
 import {
   F32_NOISE_PER_DIM,
@@ -134,7 +134,7 @@ export async function createGpuBackend(
     const size = n * n * 4;
     if (size > context.limits.maxStorageBufferBindingSize || size > context.limits.maxBufferSize) {
       throw new StudioError(
-        'BAD_INPUT',
+        'GPU_OUT_OF_MEMORY',
         `The ${n}×${n} Gram matrix (${size} bytes) exceeds this GPU's storage binding limit ` +
           `(${context.limits.maxStorageBufferBindingSize} bytes); use the CPU backend for this matrix.`,
       );
@@ -178,7 +178,10 @@ export async function createGpuBackend(
     const oom = await device.popErrorScope();
     if (validation) throw new StudioError('INTERNAL', `Gram kernel: ${validation.message}`);
     if (oom)
-      throw new StudioError('BAD_INPUT', `The GPU ran out of memory for a ${n}×${n} Gram: ${oom.message}`);
+      throw new StudioError(
+        'GPU_OUT_OF_MEMORY',
+        `The GPU ran out of memory for a ${n}×${n} Gram: ${oom.message}`,
+      );
     await guard(device.queue.onSubmittedWorkDone());
     if (signal?.aborted) throw abortError();
     const t1 = performance.now();
@@ -204,7 +207,7 @@ export async function createGpuBackend(
     if (validation) throw new StudioError('INTERNAL', `Bidiagonalisation kernel: ${validation.message}`);
     if (oom) {
       throw new StudioError(
-        'BAD_INPUT',
+        'GPU_OUT_OF_MEMORY',
         `The GPU ran out of memory for a ${input.rows}×${input.cols} matrix: ${oom.message}`,
       );
     }
@@ -280,10 +283,7 @@ export async function createGpuBackend(
         })
         .catch((err: unknown) => {
           if (isStudioError(err)) throw err;
-          throw new StudioError(
-            'INTERNAL',
-            `WebGPU spectrum failed: ${err instanceof Error ? err.message : String(err)}`,
-          );
+          throw new StudioError('INTERNAL', `WebGPU spectrum failed: ${messageOf(err)}`);
         });
     },
     dispose() {

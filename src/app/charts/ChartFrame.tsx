@@ -2,6 +2,7 @@
  * A titled figure around one d3 chart: measures its width (charts redraw on resize), holds the <svg> the
  * chart draws into, offers the SVG and PNG exports, and hosts the hover tooltip.
  */
+import { messageOf } from '../../core/errors';
 import { useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { exportPng, exportSvg } from './svg-export';
 
@@ -65,7 +66,7 @@ export function ChartFrame(props: ChartFrameProps): ReactNode {
     if (!svgRef.current) return;
     exportPng(svgRef.current, exportName).then(
       () => setExportError(null),
-      (e: unknown) => setExportError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setExportError(messageOf(e)),
     );
   };
   return (

@@ -7,6 +7,7 @@
  * The allocation stage is the core's `computeAllocation`, the function the CLI runs: the page shows its
  * outcome and the exports write that same outcome down (nothing is allocated twice).
  */
+import { messageOf } from '../../core/errors';
 import { useMemo } from 'react';
 import { baselineAllocation, BASELINES, type BaselineName } from '../../core/allocation/baselines';
 import { analysisBasis, type AllocationBasis } from '../../core/allocation/export';
@@ -147,7 +148,7 @@ export function allocationStageOf(
   try {
     outcome = computeAllocation({ ...basis, settings });
   } catch (err) {
-    return { ...NO_ALLOCATION, error: err instanceof Error ? err.message : String(err) };
+    return { ...NO_ALLOCATION, error: messageOf(err) };
   }
   const n = outcome.layers.length;
   const baseline = baselineName === 'none' ? null : baselineAllocation(baselineName, n, settings.budget);

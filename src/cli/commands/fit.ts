@@ -2,7 +2,7 @@
  * `alphalora fit`: fit a spectrum computed elsewhere (numpy, WeightWatcher, ...) with the same estimators
  * as the analysis, and print the fit as JSON.
  */
-import { StudioError } from '../../core/errors';
+import { StudioError, messageOf } from '../../core/errors';
 import { fitPowerLaw } from '../../core/spectral/estimators';
 import type { ParsedCommand } from '../args';
 import { fitSpec } from '../specs';
@@ -43,7 +43,7 @@ export function parseEigenvalues(text: string, fileName: string): number[] {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = messageOf(err);
     throw new StudioError('BAD_INPUT', `not valid JSON (${why}); expected an array of eigenvalues`, fileName);
   }
   const list =

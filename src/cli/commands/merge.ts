@@ -15,7 +15,7 @@ import type { AllocationJson, AllocationMatrixJson } from '../../core/allocation
 import type { ImportedAlphas } from '../../core/allocation/import-alpha';
 import { importedBasis } from '../../core/allocation/imported';
 import { computeAllocation } from '../../core/allocation/outcome';
-import { StudioError } from '../../core/errors';
+import { StudioError, messageOf } from '../../core/errors';
 import type { ParsedCommand } from '../args';
 import { mergeSpec } from '../specs';
 import { EXIT_OK, intOption, stringOption } from '../args';
@@ -153,11 +153,7 @@ function parsePart(text: string, file: string): PartJson {
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new StudioError(
-      'BAD_INPUT',
-      `not valid JSON (${err instanceof Error ? err.message : String(err)})`,
-      file,
-    );
+    throw new StudioError('BAD_INPUT', `not valid JSON (${messageOf(err)})`, file);
   }
   const json = data as Partial<PartJson> | null;
   if (json === null || typeof json !== 'object' || json.format !== ALLOCATION_FORMAT) {

@@ -85,7 +85,7 @@ export interface AllocationJson {
      * 'cpu' when every one was computed in float64 (see `backends` for the split). null when the α were
      * imported rather than computed here (see `source`).
      */
-    backend: 'webgpu' | 'cpu' | null;
+    backend: SpectrumBackendName | null;
     /** Extra: matrices per engine, e.g. { "webgpu": 3, "cpu": 35 } (small matrices run on the CPU). */
     backends?: Partial<Record<SpectrumBackendName, number>>;
     layerAggregation: 'mean';

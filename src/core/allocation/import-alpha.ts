@@ -16,7 +16,7 @@
  * warning. Layer α = plain mean of a block's rows; every block from 0 to the highest must have one.
  * Anything else is a BAD_INPUT StudioError naming the file and saying what was expected.
  */
-import { StudioError } from '../errors';
+import { StudioError, messageOf } from '../errors';
 import { maxOf } from '../array';
 import type { AllocationJson, AllocationMatrixJson } from './export';
 
@@ -66,7 +66,7 @@ export function parseAlphaFile(text: string, fileName: string): ImportedAlphas {
     try {
       json = JSON.parse(body);
     } catch (err) {
-      throw bad(fileName, `not valid JSON (${err instanceof Error ? err.message : String(err)}).`);
+      throw bad(fileName, `not valid JSON (${messageOf(err)}).`);
     }
     return fromJson(json, fileName);
   }

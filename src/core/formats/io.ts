@@ -3,7 +3,7 @@
  * file size here, before anything is allocated, so a corrupt header can never make a reader allocate
  * more than the file holds or read past its end.
  */
-import { StudioError, isStudioError, throwIfAborted } from '../errors';
+import { StudioError, isStudioError, throwIfAborted, messageOf } from '../errors';
 import type { ByteSource } from '../source';
 
 /** Reads [offset, offset + length) or throws TRUNCATED naming the file and `what` was being read. */
@@ -37,11 +37,7 @@ export async function readRange(
     return bytes;
   } catch (err) {
     if (isStudioError(err)) throw err;
-    throw new StudioError(
-      'TRUNCATED',
-      `could not read ${what}: ${err instanceof Error ? err.message : String(err)}`,
-      source.name,
-    );
+    throw new StudioError('TRUNCATED', `could not read ${what}: ${messageOf(err)}`, source.name);
   }
 }
 

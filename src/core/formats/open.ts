@@ -12,7 +12,7 @@
  * weight file at all (e.g. only a config.json or a README); when weight files were dropped but none could
  * be read, it returns a description with no tensors and every file's error in `errors`.
  */
-import { StudioError, throwIfAborted, toErrorData, type StudioErrorData } from '../errors';
+import { StudioError, throwIfAborted, toErrorData, type StudioErrorData, messageOf } from '../errors';
 import type { ByteSource } from '../source';
 import { detectArchitecture, fusedParts, parseLayerIndex, placeTensorList } from '../model/architecture';
 import { selectHubCacheFiles } from '../hf-cache';
@@ -91,11 +91,7 @@ async function readJson(source: ByteSource, signal?: AbortSignal): Promise<unkno
   try {
     return JSON.parse(decodeUtf8(bytes));
   } catch (err) {
-    throw new StudioError(
-      'INVALID_HEADER',
-      `invalid JSON: ${err instanceof Error ? err.message : String(err)}`,
-      source.name,
-    );
+    throw new StudioError('INVALID_HEADER', `invalid JSON: ${messageOf(err)}`, source.name);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { StudioError } from '../errors';
 import type { RawTensor } from '../formats/types';
-import type { SpectrumResult } from '../spectral/types';
+import type { SpectrumBackendName, SpectrumResult } from '../spectral/types';
 import { decodeRaw } from './decode';
 import { spectrumCpu } from './spectrum-cpu';
 
@@ -14,7 +14,7 @@ export type SpectrumInput =
   | { raw: RawTensor; rows: number; cols: number };
 
 export interface SpectrumBackend {
-  readonly name: 'cpu' | 'webgpu';
+  readonly name: SpectrumBackendName;
   /** What runs it: 'node', 'main thread', 'N worker threads', or the GPU adapter's description. */
   readonly adapter: string;
   spectrum(input: SpectrumInput, signal?: AbortSignal): Promise<SpectrumResult>;

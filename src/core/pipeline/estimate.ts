@@ -7,12 +7,13 @@
  * the machine; the UI says so.
  */
 import { isSmallMatrix } from '../linalg/small-matrix';
+import type { SpectrumBackendName } from '../spectral/types';
 import { chooseMethod } from './method';
 import { methodFlops, spectrumFlops } from './plan';
 
 /** What the estimate needs to know about the backend (a subset of the worker's BackendInfo). */
 export interface EstimateBackend {
-  name: 'webgpu' | 'cpu';
+  name: SpectrumBackendName;
   /** A software adapter (SwiftShader): correct but orders of magnitude slower than a GPU. */
   software: boolean;
 }
@@ -43,7 +44,7 @@ export interface Throughput {
  * the low end of bench/README.md's projection for a discrete/laptop GPU (not measured here). SwiftShader:
  * ≈ 0.09 GFLOP/s measured at n = 512 (bench/README.md).
  */
-export const THROUGHPUT: Record<'cpu' | 'webgpu' | 'software', Throughput> = {
+export const THROUGHPUT: Record<SpectrumBackendName | 'software', Throughput> = {
   cpu: { flopsPerSecond: 4e9, perMatrixSeconds: 0.002 },
   webgpu: { flopsPerSecond: 2e11, perMatrixSeconds: 0.02 },
   software: { flopsPerSecond: 9e7, perMatrixSeconds: 0.05 },

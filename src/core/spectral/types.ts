@@ -30,7 +30,7 @@ export interface SpectrumResult {
   noiseFloor: number;
   /** Milliseconds per stage: gram, reduction (tridiagonalisation), tridiagonal (eigenvalues), total. */
   timings: Record<string, number>;
-  backend: 'cpu' | 'webgpu';
+  backend: SpectrumBackendName;
   /**
    * How the spectrum was computed: 'svd' (singular values of W itself, σ²) or 'gram' (eigenvalues of the
    * Gram WᵀW / WWᵀ). The CPU backend forms its Gram in float64 ('gram'); the GPU chooses per matrix
@@ -45,3 +45,6 @@ export interface SpectrumResult {
 }
 
 export type SpectrumMethod = 'gram' | 'svd';
+
+/** The two spectrum engines: WebGPU (fp32 on the device) and the CPU (float64). */
+export type SpectrumBackendName = 'cpu' | 'webgpu';
