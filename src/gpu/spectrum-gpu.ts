@@ -263,6 +263,37 @@ export async function createGpuBackend(
     return { ...spectrum, timings, backend: 'webgpu', method: part.method };
   }
 
+  /**
+   * Whether the device is gone. `device.lost` settles some time after the loss, and the first symptom
+   * of a loss may come before it (a rejected map, a failed step), so a failure is checked by a probe: a
+   * 4-byte map succeeds on a live device and is rejected on a lost one.
+   */
+  async function deviceIsLost(): Promise<boolean> {
+    if (lostMessage !== null) return true;
+    const probe = device.createBuffer({ label: 'liveness probe', size: 4, usage: GPUBufferUsage.MAP_READ });
+    try {
+      await probe.mapAsync(GPUMapMode.READ);
+      probe.unmap();
+      return false;
+    } catch {
+      return true;
+    } finally {
+      probe.destroy();
+    }
+  }
+
+  /** A failed device step is GPU_DEVICE_LOST when the device is gone, so the caller redoes the matrix. */
+  async function asDeviceLost(err: unknown): Promise<never> {
+    if (isStudioError(err) && err.code !== 'INTERNAL') throw err;
+    if (await deviceIsLost()) {
+      throw new StudioError(
+        'GPU_DEVICE_LOST',
+        `${lostMessage ?? 'The GPU device was lost'}. The matrix in flight is redone on a new device or the CPU.`,
+      );
+    }
+    throw err;
+  }
+
   let waiting = 0;
   return {
     name: 'webgpu',
@@ -273,7 +304,7 @@ export async function createGpuBackend(
       // the CPU stage of one matrix overlaps the GPU stages of the next: when another matrix is queued,
       // yield a macrotask first so that its Gram is submitted before this thread runs sterf.
       waiting++;
-      const gpuPart = queue.then(() => runGpu(input, signal));
+      const gpuPart = queue.then(() => runGpu(input, signal)).catch(asDeviceLost);
       queue = gpuPart.catch(() => undefined);
       return gpuPart
         .finally(() => waiting--)

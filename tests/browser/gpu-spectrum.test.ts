@@ -316,4 +316,16 @@ describe('WebGPU backend contract', () => {
     expect(isStudioError(err) && err.code).toBe('GPU_DEVICE_LOST');
     expect((err as Error).message).toMatch(/lost.*redone on a new device or the CPU/);
   });
+
+  it('rejects with GPU_DEVICE_LOST when the device is lost with the matrix in flight (before device.lost settles)', async () => {
+    const ctx = await createGpuContext();
+    const lostBackend = await createGpuBackend(ctx);
+    // The device work starts in a microtask, so it always starts before the loss is announced: whatever
+    // fails first (a map, a step), the backend must call it a lost device, not an internal error.
+    const running = lostBackend.spectrum({ data: new Float32Array(160 * 160).fill(1), rows: 160, cols: 160 });
+    ctx.device.destroy();
+    const err: unknown = await running.catch((e: unknown) => e);
+    expect(isStudioError(err) && err.code).toBe('GPU_DEVICE_LOST');
+    expect((err as Error).message).toMatch(/lost.*redone on a new device or the CPU/);
+  });
 });
