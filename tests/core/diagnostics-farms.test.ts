@@ -9,6 +9,9 @@ import { farmsSpectrumCpu } from '../../src/core/diagnostics/farms-spectrum';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
 import { fitSpectrum } from '../../src/core/spectral/estimators';
 import { ESTIMATORS } from '../../src/core/spectral/types';
+import { estimateTime } from '../../src/core/pipeline/estimate';
+import { withExtraSpectra } from '../../src/core/pipeline/estimate-extras';
+import { spectrumFlops } from '../../src/core/pipeline/plan';
 import { mulberry32 } from '../fixtures-gen/rng';
 
 const starts = (plan: ReturnType<typeof farmsPlan>, axis: 'r0' | 'c0'): number[] =>
@@ -109,5 +112,27 @@ describe('FARMS spectrum and α', () => {
       .sort((a, b) => a - b);
     expect(farms.eigenvalues.length).toBe(4 * 64);
     expect(Array.from(farms.eigenvalues)).toEqual(expected);
+  });
+});
+
+describe('time estimate with the extra spectra', () => {
+  const item = { rows: 512, cols: 256, bytes: 512 * 256 * 4, flops: spectrumFlops(512, 256) };
+
+  it('randomize adds R + 1 spectra of the same shape (R = 1 at 256 wide, 5 under 100)', () => {
+    const [r] = withExtraSpectra([item], { randomize: true });
+    expect(r!.flops).toBeCloseTo(3 * item.flops, 6);
+    expect(r!.matrices).toBe(3);
+    const small = { rows: 300, cols: 60, bytes: 0, flops: spectrumFlops(300, 60) };
+    expect(withExtraSpectra([small], { randomize: true })[0]!.matrices).toBe(7);
+  });
+
+  it('FARMS adds one spectrum per window; off changes nothing; the estimate grows', () => {
+    const [f] = withExtraSpectra([item], { randomize: false, farms: FARMS_DEFAULTS });
+    // 512×256: 256×256 windows, row step ⌊256/14⌋ = 18, 15 windows.
+    expect(f!.matrices).toBe(16);
+    expect(f!.flops).toBeCloseTo(item.flops + 15 * spectrumFlops(256, 256), 6);
+    expect(withExtraSpectra([item], { randomize: false })[0]).toBe(item);
+    const cpu = { name: 'cpu' as const, software: false };
+    expect(estimateTime([f!], cpu).computeSeconds).toBeGreaterThan(estimateTime([item], cpu).computeSeconds);
   });
 });
