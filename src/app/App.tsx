@@ -19,6 +19,8 @@ import type { AnalysisResult } from '../core/result';
 import { ESTIMATORS, type EstimatorName } from '../core/spectral/types';
 import { AlphaChart } from './charts/AlphaChart';
 import { EsdPanel } from './components/EsdPanel';
+import { DiagnosticsPanel } from './components/DiagnosticsPanel';
+import { LayerDiagnosticsTable } from './components/LayerDiagnosticsTable';
 import { AllocationPanel, type AllocationSettings } from './components/AllocationPanel';
 import { ErrorAlert } from './components/ErrorAlert';
 import { ExportBar } from './components/ExportBar';
@@ -378,6 +380,7 @@ export function App(): ReactNode {
               />
               {selectedMatrix && <EsdPanel matrix={selectedMatrix} estimator={estimator} />}
             </div>
+            {selectedMatrix && <DiagnosticsPanel matrix={selectedMatrix} estimator={estimator} />}
             {layers.warnings.length > 0 && (
               <ul className="warnings" aria-label="Layer warnings">
                 {layers.warnings.map((w, i) => (
@@ -411,6 +414,7 @@ export function App(): ReactNode {
               computedOn={computedOn}
               onSafeMode={() => setSettings((s) => ({ ...s, mode: 'safe' }))}
             />
+            <LayerDiagnosticsTable matrices={state.matrices} />
             {state.matrices.length > 0 && (
               <MatrixTable
                 matrices={state.matrices}

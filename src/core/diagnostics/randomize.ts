@@ -20,6 +20,8 @@ export interface Randomized {
   numTraps: number;
   /** The MP fit of the pooled shuffled spectrum (rand_* columns). */
   mp: MpFit;
+  /** rand_evals_1, ascending: the page draws it over the real ESD (not written to the JSON or CSV). */
+  eigenvalues: Float64Array;
 }
 
 /**
@@ -43,6 +45,7 @@ export function randomizedDiagnostics(
     wwMaxdist: maxEval - maxSingle,
     numTraps: mp.numSpikes,
     mp,
+    eigenvalues: pooled,
   };
 }
 
