@@ -78,7 +78,7 @@ test('diagnostics section, randomised overlay and the FARMS switch on the sample
   await expect(diag.getByTestId('farms')).toBeVisible({ timeout: 150_000 });
   await waitForComplete(page);
   await page.locator(`tr[data-matrix="${Q0}"]`).click();
-  await expect(diag.getByTestId('farms')).toHaveText(/from 1 windows of 64×64/);
+  await expect(diag.getByTestId('farms')).toHaveText(/from 1 window of 64×64 \(64 eigenvalues\)/);
   await screenshot(page, 'diag-04-farms', '[data-testid="diagnostics"]');
   const farms = (await downloadJson(page, 'Export allocation JSON')).json as {
     analysis: { farms?: { rows: number; qRatio: number; ops: number; note: string } };

@@ -72,6 +72,9 @@ function analysisResultOf(state: SessionState): AnalysisResult | null {
     // never the dismissible alert's list.
     errors: [...s.errors, ...state.failures],
     warnings: s.warnings,
+    // What the worker ran with (workers/analysis-service.ts): the page always computes the diagnostics.
+    diagnostics: { randomize: s.plan.extras?.randomize === true, seed: s.plan.extras?.seed ?? 0 },
+    ...(s.plan.extras?.farms !== undefined ? { farms: s.plan.extras.farms } : {}),
   };
 }
 

@@ -72,9 +72,9 @@ export function DiagnosticsPanel({
           <>
             <dt>FARMS</dt>
             <dd data-testid="farms">
-              α {n(matrix.fits[estimator].alpha, 5)} from {farms.numWindows} windows of {farms.windows[0]}×
-              {farms.windows[1]} ({farms.numEvals} eigenvalues); whole-matrix α{' '}
-              {n(farms.plainFits[estimator].alpha, 5)}
+              α {n(matrix.fits[estimator].alpha, 5)} from {farms.numWindows}{' '}
+              {farms.numWindows === 1 ? 'window' : 'windows'} of {farms.windows[0]}×{farms.windows[1]} (
+              {farms.numEvals} eigenvalues); whole-matrix α {n(farms.plainFits[estimator].alpha, 5)}
             </dd>
           </>
         )}
