@@ -3,13 +3,16 @@
  * of each matrix must be the core functions (tested against numpy/scipy in tests/core/diagnostics.test.ts)
  * applied to the fixture's independent eigenvalues (expected.json), within spec §1.11's tolerances.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { matrixDiagnostics } from '../../src/core/diagnostics/matrix-diagnostics';
 import { runCli, STORIES } from './run-cli';
 
 const MODEL = path.join(STORIES, 'model.safetensors');
+const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-diagnostics-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const expected = JSON.parse(readFileSync(path.join(STORIES, 'expected.json'), 'utf8')) as {
   matrices: Record<string, { shape: [number, number]; eigenvalues: number[]; alphalora: { alpha: number } }>;
 };
@@ -47,7 +50,8 @@ interface Json {
 
 async function analyze(args: string[]): Promise<Json> {
   const run = await runCli(['analyze', MODEL, '--quiet', ...args]);
-  expect(run.stderr).toBe('');
+  // Only the note that --csv was written (no warning, no error).
+  expect(run.stderr.replace(/^wrote .*\n/m, '')).toBe('');
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout) as Json;
 }
@@ -90,6 +94,38 @@ describe('alphalora analyze --diagnostics', () => {
     expect(c.map((m) => m.diagnostics!.randomized!.maxRandEval)).not.toEqual(
       a.map((m) => m.diagnostics!.randomized!.maxRandEval),
     );
+  });
+
+  it('--csv carries the same diagnostics as the JSON (WeightWatcher column names)', async () => {
+    const csvFile = path.join(dir, 'm.csv');
+    const json = await analyze(['--diagnostics', '--randomize', '--csv', csvFile]);
+    const [header, ...lines] = readFileSync(csvFile, 'utf8').trim().split('\n');
+    const cols = header!.split(',');
+    for (const c of [
+      'num_spikes',
+      'mp_softrank',
+      'detX_num',
+      'num_fingers',
+      'raw_alpha',
+      'rand_distance',
+      'num_traps',
+    ])
+      expect(cols).toContain(c);
+    const byName = new Map(matricesOf(json).map((m) => [m.name, m]));
+    expect(lines.length).toBe(35);
+    for (const line of lines) {
+      // No cell of this model's table holds a comma or quote (names, roles, numbers).
+      const cells = line.split(',');
+      const m = byName.get(cells[0]!)!;
+      const cell = (name: string): number => Number(cells[cols.indexOf(name)]);
+      expect(cell('num_spikes')).toBe(m.diagnostics!.mp.numSpikes);
+      expect(cell('mp_softrank')).toBe(m.diagnostics!.mp.mpSoftrank);
+      expect(cell('detX_num')).toBe(m.diagnostics!.detX.num);
+      expect(cell('num_fingers')).toBe(m.diagnostics!.clipXmax.numFingers);
+      expect(cell('raw_alpha')).toBe(m.diagnostics!.clipXmax.rawAlpha);
+      expect(cell('rand_distance')).toBe(m.diagnostics!.randomized!.randDistance);
+      expect(cell('num_traps')).toBe(m.diagnostics!.randomized!.numTraps);
+    }
   });
 
   it('refuses --randomize without --diagnostics and --farms-rows without --farms (usage, exit 2)', async () => {
