@@ -5,7 +5,7 @@ Written from the spec with numpy/scipy (the libraries WeightWatcher itself calls
 a slice and scipy.optimize.fmin for the MP fit, numpy.prod for detX, scipy.stats.entropy for the JSD, a literal
 WWFit loop for clip_xmax. Matrices come from numpy's default_rng(seed) (the spec's Gaussian 512x256 is
 default_rng(0)), eigenvalues from numpy's float64 SVD. Run: python3 tests/fixtures-gen/diagnostics_reference.py
-(writes tests/core/diagnostics-reference.json).
+(writes tests/core/diagnostics-reference.json; then `npx prettier --write` it, as the format check wants).
 """
 import json
 import math
