@@ -1,8 +1,8 @@
 """
 Independent reference numbers for tests/core/diagnostics-*.test.ts (spec ../shared/specs/diagnostics.md).
 
-Written from the spec with numpy/scipy (the libraries WeightWatcher itself calls): scipy.optimize.brute with
-a slice and scipy.optimize.fmin for the MP fit, numpy.prod for detX, scipy.stats.entropy for the JSD, a literal
+Written from the spec with numpy/scipy (the libraries WeightWatcher itself calls): the numpy.arange sigma grid
+that scipy.optimize.brute evaluates for a slice, then scipy.optimize.fmin, for the MP fit; numpy.prod for detX, scipy.stats.entropy for the JSD, a literal
 WWFit loop for clip_xmax. Matrices come from numpy's default_rng(seed) (the spec's Gaussian 512x256 is
 default_rng(0)), eigenvalues from numpy's float64 SVD. Run: python3 tests/fixtures-gen/diagnostics_reference.py
 (writes tests/core/diagnostics-reference.json; then `npx prettier --write` it, as the format check wants).
