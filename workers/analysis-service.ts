@@ -10,8 +10,8 @@ import { openModel } from '../src/core/formats/open';
 import type { ModelDescription } from '../src/core/formats/types';
 import type { SpectrumBackend } from '../src/core/linalg/backend';
 import { analyzeModel } from '../src/core/pipeline/analyze';
-import { planAnalysis, remainingPlan } from '../src/core/pipeline/plan';
-import type { AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
+import { extrasKey, planAnalysis, remainingPlan } from '../src/core/pipeline/plan';
+import type { AnalysisExtras, AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
 import type { Progress } from '../src/core/pipeline/progress';
 import type { MatrixResult } from '../src/core/result';
 import { blobSource } from './blob-source';
@@ -32,6 +32,7 @@ import { summarizeModel } from './model-summary';
 interface OpenedModel {
   model: ModelDescription;
   plan: AnalysisPlan;
+  extras: AnalysisExtras;
 }
 
 /** Counts the spectra a backend computed (the app shows the count so tests can prove caching works). */
@@ -81,8 +82,10 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
       // 3. Plan: which tensors are analysed (and why the others are not), with fixed totals.
       const plan = planAnalysis(model, options);
       // The files' identity: finished matrices are cached under it (with their names) for resuming.
-      const fingerprint = await filesFingerprint(files);
-      opened.set(job.id, { model, plan });
+      // The diagnostics settings are part of a cached matrix's identity (FARMS changes its fits).
+      const key = extrasKey(options.extras);
+      const fingerprint = (await filesFingerprint(files)) + (key === '' ? '' : `|${key}`);
+      opened.set(job.id, { model, plan, extras: options.extras ?? {} });
       return { ok: true, summary: { ...summarizeModel(model, plan, options), fingerprint } };
     } catch (err) {
       const error = toErrorData(err);
@@ -164,6 +167,10 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
             signal,
             concurrency: selected.concurrency,
             ...(selected.summarize ? { summarize: selected.summarize } : {}),
+            // The page always shows WeightWatcher's diagnostics (cheap: from the spectrum); the shuffles
+            // and FARMS windows (more spectra) only when switched on.
+            diagnostics: { randomize: target.extras.randomize === true, seed: target.extras.seed ?? 0 },
+            ...(target.extras.farms !== undefined ? { farms: target.extras.farms } : {}),
             onProgress: (p) => {
               if (signal.aborted) return;
               if (p.status === 'matrix-start') current = p.name;

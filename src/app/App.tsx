@@ -19,6 +19,8 @@ import type { AnalysisResult } from '../core/result';
 import { ESTIMATORS, type EstimatorName } from '../core/spectral/types';
 import { AlphaChart } from './charts/AlphaChart';
 import { EsdPanel } from './components/EsdPanel';
+import { DiagnosticsPanel } from './components/DiagnosticsPanel';
+import { LayerDiagnosticsTable } from './components/LayerDiagnosticsTable';
 import { AllocationPanel, type AllocationSettings } from './components/AllocationPanel';
 import { ErrorAlert } from './components/ErrorAlert';
 import { ExportBar } from './components/ExportBar';
@@ -70,6 +72,9 @@ function analysisResultOf(state: SessionState): AnalysisResult | null {
     // never the dismissible alert's list.
     errors: [...s.errors, ...state.failures],
     warnings: s.warnings,
+    // What the worker ran with (workers/analysis-service.ts): the page always computes the diagnostics.
+    diagnostics: { randomize: s.plan.extras?.randomize === true, seed: s.plan.extras?.seed ?? 0 },
+    ...(s.plan.extras?.farms !== undefined ? { farms: s.plan.extras.farms } : {}),
   };
 }
 
@@ -378,6 +383,7 @@ export function App(): ReactNode {
               />
               {selectedMatrix && <EsdPanel matrix={selectedMatrix} estimator={estimator} />}
             </div>
+            {selectedMatrix && <DiagnosticsPanel matrix={selectedMatrix} estimator={estimator} />}
             {layers.warnings.length > 0 && (
               <ul className="warnings" aria-label="Layer warnings">
                 {layers.warnings.map((w, i) => (
@@ -411,6 +417,7 @@ export function App(): ReactNode {
               computedOn={computedOn}
               onSafeMode={() => setSettings((s) => ({ ...s, mode: 'safe' }))}
             />
+            <LayerDiagnosticsTable matrices={state.matrices} />
             {state.matrices.length > 0 && (
               <MatrixTable
                 matrices={state.matrices}

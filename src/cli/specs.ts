@@ -10,12 +10,63 @@ const FORMAT_DESCRIPTION =
   'json: the allocation JSON; mola: the paste-ready MoLA/AlphaLoRA flags (--number_experts "…" --top_k "…" --lora_r "…" --lora_target_modules "…"), refused (no flags printed) when the result is incomplete (exit 3) or a layer gets 0 or fewer experts (exit 2); csv: one row per layer (layer,alpha,experts,top_k,lora_r).';
 const DEFAULTS_NOTE = `Defaults (the same as the page's): ${DEFAULTS_TEXT}.`;
 
+/** WeightWatcher diagnostics and FARMS (spec diagnostics.md; README "Diagnostics and FARMS"). */
+const DIAGNOSTICS_OPTIONS: CommandSpec['options'] = [
+  {
+    name: 'diagnostics',
+    type: 'boolean',
+    description:
+      'Add WeightWatcher 0.7.5.5\'s diagnostics to every matrix of the JSON ("diagnostics": MP fit, detX, clip_xmax finger clipping) and to --csv.',
+  },
+  {
+    name: 'randomize',
+    type: 'boolean',
+    description:
+      'With --diagnostics: also the randomised ESD (the spectrum of the element-shuffled matrix, seeded): randDistance, numTraps, … One more spectrum per matrix (five more under 100 wide).',
+  },
+  {
+    name: 'seed',
+    type: 'string',
+    value: 'n',
+    description: 'Seed of the --randomize shuffles (each matrix mixes in its name).',
+    default: '0',
+  },
+  {
+    name: 'farms',
+    type: 'boolean',
+    description:
+      'FARMS: fit the pooled eigenvalues of fixed-shape windows of each matrix instead of the whole matrix; layer α and the allocation then use FARMS α (the JSON says so). Convolutions keep their whole-matrix fit.',
+  },
+  {
+    name: 'farms-rows',
+    type: 'string',
+    value: 'N',
+    description: 'FARMS window rows (num_row_samples; capped at the matrix side).',
+    default: '2000',
+  },
+  {
+    name: 'farms-q-ratio',
+    type: 'string',
+    value: 'Q',
+    description: 'FARMS window columns = int(rows · Q).',
+    default: '1.0',
+  },
+  {
+    name: 'farms-ops',
+    type: 'string',
+    value: 'K',
+    description: 'FARMS window starts per dimension (sampling_ops_per_dim, ≥ 2).',
+    default: '15',
+  },
+];
+
 export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary: 'compute the spectra, layer α and the AlphaLoRA allocation of a checkpoint',
   synopsis:
     '<file|folder>... [--estimator alphalora|weightwatcher|hill-mid] [--budget T] [--beta 2.5] ' +
-    '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--include-other] [--jobs N] [--format json|mola|csv] [--out result.json]',
+    '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--include-other] [--jobs N] [--format json|mola|csv] [--out result.json] ' +
+    '[--diagnostics [--randomize]] [--farms [--farms-rows N --farms-q-ratio Q --farms-ops K]]',
   positionals: {
     value: '<file|folder>...',
     description:
@@ -86,6 +137,7 @@ export const analyzeSpec: CommandSpec = {
       type: 'boolean',
       description: 'No progress on stderr (errors and warnings are still shown).',
     },
+    ...DIAGNOSTICS_OPTIONS,
   ],
   notes: [
     'The result is the allocation JSON (format "alphalora-studio/allocation"): per-layer α with every matrix metric, the expert allocation and the MoLA flags. Progress goes to stderr: a bar on a terminal, plain lines otherwise.',

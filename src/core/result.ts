@@ -15,6 +15,9 @@ import {
   type SpectrumResult,
 } from './spectral/types';
 import { DEFAULT_ESTIMATOR } from './allocation/defaults';
+import type { MatrixDiagnostics } from './diagnostics/matrix-diagnostics';
+import type { FarmsParams } from './diagnostics/farms';
+import type { FarmsResult } from './diagnostics/farms-fit';
 
 /** The estimator whose α drives `MatrixResult.metrics` (AlphaLoRA's own; allocation/defaults.ts). */
 export { DEFAULT_ESTIMATOR };
@@ -62,6 +65,13 @@ export interface MatrixResult extends MatrixInfo {
    */
   scaleLog2?: number;
   note?: string;
+  /** WeightWatcher's diagnostics (MP fit, detX, clip_xmax, randomised ESD), when they were asked for. */
+  diagnostics?: MatrixDiagnostics;
+  /**
+   * Set when the run used FARMS: `fits` (and so `metrics`, layer α, the allocation and every export) are
+   * then the fits of the pooled window ESD, and the whole-matrix fits are in `farms.plainFits`.
+   */
+  farms?: FarmsResult;
 }
 
 export interface AnalysisResult {
@@ -79,6 +89,17 @@ export interface AnalysisResult {
   matrices: MatrixResult[];
   errors: StudioErrorData[];
   warnings: string[];
+  /** Set when α is FARMS α (every matrix's `fits` come from its pooled windows). */
+  farms?: FarmsParams;
+  /** Set when the diagnostics were computed; `randomize` when with the shuffled spectra (and their seed). */
+  diagnostics?: DiagnosticsOptions;
+}
+
+/** What `analyzeModel` computes beyond the spectrum and fits (spec diagnostics.md). */
+export interface DiagnosticsOptions {
+  randomize: boolean;
+  /** The run's shuffle seed (each matrix mixes in its name). */
+  seed: number;
 }
 
 /** Runs the three estimators and the metrics on one spectrum. */

@@ -70,4 +70,10 @@ const baseRow = {
   negativeEigs: 0,
   noiseFloor: 0,
   warning: '',
+  spikes: NaN,
+  traps: NaN,
+  detX: NaN,
+  fingers: NaN,
+  rawAlpha: NaN,
+  randDistance: NaN,
 };

@@ -8,7 +8,7 @@ import { openModel } from '../../src/core/formats/open';
 import { THROUGHPUT } from '../../src/core/pipeline/estimate';
 import { planAnalysis } from '../../src/core/pipeline/plan';
 import { summarizeModel } from '../../workers/model-summary';
-import type { BackendInfo } from '../../workers/contract';
+import type { BackendInfo, PlanOptions } from '../../workers/contract';
 import { f32Bytes, safetensors, src } from '../fixtures-gen/broken';
 
 const CPU: BackendInfo = { name: 'cpu', adapter: 'CPU (float64)', reason: null, software: false };
@@ -52,5 +52,36 @@ describe('estimatePlan', () => {
     expect(rest.matrices).toBe(1);
     expect(rest.bytes).toBe(4096);
     expect(rest.computeSeconds).toBeCloseTo(Q_FLOPS / rate.flopsPerSecond + rate.perMatrixSeconds, 12);
+  });
+
+  it('the randomised ESD and FARMS windows add their spectra (the convolution gets neither)', async () => {
+    const header = {
+      'model.layers.0.self_attn.q_proj.weight': { dtype: 'F32', shape: [32, 32], data_offsets: [0, 4096] },
+      'features.0.weight': { dtype: 'F32', shape: [16, 8, 3, 3], data_offsets: [4096, 4096 + 4608] },
+    };
+    const values = Array.from({ length: (4096 + 4608) / 4 }, (_, i) => Math.sin(i));
+    const model = await openModel([src('m.safetensors', safetensors(header, f32Bytes(values)))]);
+    const rate = THROUGHPUT.cpu;
+    const base =
+      Q_FLOPS / rate.flopsPerSecond +
+      rate.perMatrixSeconds +
+      9 * (KERNEL_FLOPS / rate.flopsPerSecond + rate.perMatrixSeconds);
+    const withExtras = (extras: PlanOptions['extras']) => {
+      const options: PlanOptions = { includeOther: true, extras };
+      const plan = planAnalysis(model, options);
+      return estimatePlan({ ...summarizeModel(model, plan, options), fingerprint: 'f' }, CPU);
+    };
+    // 32 wide (< 100): 5 pooled shuffles + 1 single = 6 more spectra of 32×32.
+    const rand = withExtras({ randomize: true });
+    expect(rand.extraSpectra).toBe(6);
+    expect(rand.computeSeconds).toBeCloseTo(
+      base + 6 * (Q_FLOPS / rate.flopsPerSecond + rate.perMatrixSeconds),
+      12,
+    );
+    // FARMS with 16-row windows and 3 starts per dimension: steps ⌊16/2⌋ = 8, 3×3 windows of 16×16.
+    const farms = withExtras({ farms: { rows: 16, qRatio: 1, ops: 3 } });
+    expect(farms.extraSpectra).toBe(9);
+    expect(farms.computeSeconds).toBeGreaterThan(base);
+    expect(withExtras(undefined).extraSpectra).toBe(0);
   });
 });

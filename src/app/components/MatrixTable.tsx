@@ -47,6 +47,38 @@ const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] =
   { key: 'negativeEigs', label: 'Clamped', numeric: true, title: 'negative eigenvalues clamped to 0' },
   { key: 'noiseFloor', label: 'Noise floor', numeric: true },
   { key: 'warning', label: 'Warning', numeric: false },
+  // WeightWatcher's diagnostics (see the Diagnostics section and README "Diagnostics and FARMS").
+  {
+    key: 'spikes',
+    label: 'MP spikes',
+    numeric: true,
+    title: 'eigenvalues above the Marchenko–Pastur bulk + Tracy–Widom margin',
+  },
+  {
+    key: 'traps',
+    label: 'Traps',
+    numeric: true,
+    title: 'spikes of the element-shuffled matrix (randomised ESD)',
+  },
+  {
+    key: 'randDistance',
+    label: 'Rand. distance',
+    numeric: true,
+    title: 'Jensen–Shannon distance of the ESD from its shuffle',
+  },
+  {
+    key: 'detX',
+    label: 'detX',
+    numeric: true,
+    title: 'smallest tail of the mean-1 spectrum with product < 1',
+  },
+  {
+    key: 'fingers',
+    label: 'Fingers',
+    numeric: true,
+    title: 'clip_xmax: fingers removed (WeightWatcher count)',
+  },
+  { key: 'rawAlpha', label: 'Raw α (clip)', numeric: true, title: 'WeightWatcher α before finger clipping' },
 ];
 
 interface MatrixTableProps {

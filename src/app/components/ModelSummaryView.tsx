@@ -8,6 +8,7 @@ import type { BackendInfo, ModelSummary, PlanOptions } from '../../../workers/co
 import { estimatePlan } from '../state/plan-estimate';
 import { formatBytes, formatCount, matrixCount } from '../util/format';
 import { PlanSelection } from './PlanSelection';
+import { DiagnosticsSwitches } from './DiagnosticsSwitches';
 
 const WARNINGS_SHOWN = 4;
 
@@ -146,6 +147,7 @@ export const ModelSummaryView = memo(function ModelSummaryView({
         )}
       </details>
       <PlanSelection summary={summary} plan={plan} busy={busy} onReplan={replan} />
+      <DiagnosticsSwitches plan={plan} busy={busy} onReplan={replan} />
       <fieldset className="plan-options">
         <legend>Also analyse</legend>
         <label>
@@ -207,8 +209,11 @@ function PlanEstimateLine({
     <p className="plan-estimate" data-testid="plan-estimate">
       Estimated time: {formatEstimate(est.seconds)} on this backend ({engine}) for {matrixCount(est.matrices)}
       , {formatBytes(est.bytes)}
-      {cached > 0 ? ` (${cached} already done, from the cache)` : ''}. This is an estimate from typical
-      throughput; the real time depends on the machine.
+      {cached > 0 ? ` (${cached} already done, from the cache)` : ''}
+      {est.extraSpectra > 0
+        ? `, including ${est.extraSpectra} extra spectra (randomised ESD, FARMS windows)`
+        : ''}
+      . This is an estimate from typical throughput; the real time depends on the machine.
     </p>
   );
 }

@@ -31,6 +31,13 @@ export interface MatrixRow {
   negativeEigs: number;
   noiseFloor: number;
   warning: string;
+  /** WeightWatcher diagnostics (NaN when not computed; −1 where WeightWatcher reports a failed fit). */
+  spikes: number;
+  traps: number;
+  detX: number;
+  fingers: number;
+  rawAlpha: number;
+  randDistance: number;
 }
 
 /**
@@ -71,6 +78,12 @@ export function matrixRow(m: MatrixResult, estimator: EstimatorName): MatrixRow 
     negativeEigs: met.negativeEigs,
     noiseFloor: met.noiseFloor,
     warning: fit.failed ? `failed: ${fit.failed}` : (met.warning ?? ''),
+    spikes: m.diagnostics?.mp.numSpikes ?? NaN,
+    traps: m.diagnostics?.randomized?.numTraps ?? NaN,
+    detX: m.diagnostics?.detX?.num ?? NaN,
+    fingers: m.diagnostics?.clipXmax.numFingers ?? NaN,
+    rawAlpha: m.diagnostics?.clipXmax.rawAlpha ?? NaN,
+    randDistance: m.diagnostics?.randomized?.randDistance ?? NaN,
   };
 }
 

@@ -4,6 +4,7 @@
  * to the pure estimator in src/core/pipeline/estimate.ts.
  */
 import { estimateTime, needsConfirmation, type TimeEstimate } from '../../core/pipeline/estimate';
+import { withExtraSpectra } from '../../core/pipeline/estimate-extras';
 import type { BackendInfo, ModelSummary } from '../../../workers/contract';
 
 export interface PlanEstimate extends TimeEstimate {
@@ -11,6 +12,8 @@ export interface PlanEstimate extends TimeEstimate {
   bytes: number;
   /** True when the analysis should wait for "Start analysis". */
   large: boolean;
+  /** Spectra beyond one per matrix: the randomised ESD's shuffles and the FARMS windows. */
+  extraSpectra: number;
 }
 
 export function estimatePlan(
@@ -22,7 +25,23 @@ export function estimatePlan(
   const items = summary.tensors.flatMap((t) =>
     t.work !== undefined && !done.has(t.name) ? [{ ...t.work, bytes: t.byteLength }] : [],
   );
-  const estimate = estimateTime(items, backend);
+  // The randomised ESD and FARMS windows are more spectra per matrix (issue 20).
+  const extras = summary.plan.extras;
+  const withExtras = withExtraSpectra(items, {
+    randomize: extras?.randomize === true,
+    ...(extras?.farms !== undefined ? { farms: extras.farms } : {}),
+  });
+  const estimate = estimateTime(withExtras, backend);
   const bytes = items.reduce((sum, i) => sum + i.bytes, 0);
-  return { ...estimate, matrices: items.length, bytes, large: needsConfirmation(estimate, bytes) };
+  const extraSpectra = withExtras.reduce(
+    (n, item, i) => n + (item.matrices ?? 1) - (items[i]!.matrices ?? 1),
+    0,
+  );
+  return {
+    ...estimate,
+    matrices: items.length,
+    bytes,
+    large: needsConfirmation(estimate, bytes),
+    extraSpectra,
+  };
 }

@@ -26,9 +26,13 @@ import {
   flagOption,
   intOption,
   layersOption,
+  numberOption,
   rolesOption,
   stringOption,
+  UsageError,
 } from '../args';
+import { FARMS_DEFAULTS, type FarmsParams } from '../../core/diagnostics/farms';
+import type { DiagnosticsOptions } from '../../core/result';
 import { createCpuPool } from '../cpu-pool';
 import type { CliIo } from '../io';
 import { openInputs } from '../open-inputs';
@@ -62,6 +66,32 @@ interface AnalyzeSettings {
   csvFile: string | undefined;
   format: (typeof FORMATS)[number];
   quiet: boolean;
+  diagnostics: DiagnosticsOptions | undefined;
+  farms: FarmsParams | undefined;
+}
+
+/** --diagnostics [--randomize --seed n] and --farms [--farms-rows --farms-q-ratio --farms-ops]. */
+function diagnosticsSettings(parsed: ParsedCommand): Pick<AnalyzeSettings, 'diagnostics' | 'farms'> {
+  const wants = flagOption(parsed, 'diagnostics');
+  const randomize = flagOption(parsed, 'randomize');
+  if (randomize && !wants) throw new UsageError('--randomize needs --diagnostics', analyzeSpec);
+  const seed = intOption(analyzeSpec, parsed, 'seed', 0, 0);
+  const farmsOn = flagOption(parsed, 'farms');
+  for (const name of ['farms-rows', 'farms-q-ratio', 'farms-ops'])
+    if (!farmsOn && stringOption(parsed, name) !== undefined)
+      throw new UsageError(`--${name} needs --farms`, analyzeSpec);
+  const qRatio = numberOption(analyzeSpec, parsed, 'farms-q-ratio', FARMS_DEFAULTS.qRatio);
+  if (!(qRatio > 0)) throw new UsageError(`--farms-q-ratio must be > 0, got ${qRatio}`, analyzeSpec);
+  return {
+    diagnostics: wants ? { randomize, seed } : undefined,
+    farms: farmsOn
+      ? {
+          rows: intOption(analyzeSpec, parsed, 'farms-rows', FARMS_DEFAULTS.rows, 1),
+          qRatio,
+          ops: intOption(analyzeSpec, parsed, 'farms-ops', FARMS_DEFAULTS.ops, 2),
+        }
+      : undefined,
+  };
 }
 
 /** What --format writes (the same choices as `allocate`). */
@@ -79,6 +109,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   const outFile = stringOption(parsed, 'out');
   const csvFile = stringOption(parsed, 'csv');
   const format = choiceOption(analyzeSpec, parsed, 'format', FORMATS, 'json');
+  const extras = diagnosticsSettings(parsed);
 
   // 2. Open every input; report the ones that cannot be read and go on with the rest.
   const inputs = await openInputs(parsed.positionals);
@@ -97,6 +128,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
         csvFile,
         format,
         quiet: flagOption(parsed, 'quiet'),
+        ...extras,
       },
       io,
     );
@@ -144,6 +176,8 @@ async function analyzeInputs(
       signal: controller.signal,
       concurrency: workers,
       onProgress: (p) => reporter.onProgress(p),
+      ...(opts.diagnostics !== undefined ? { diagnostics: opts.diagnostics } : {}),
+      ...(opts.farms !== undefined ? { farms: opts.farms } : {}),
     });
   } finally {
     process.off('SIGINT', onSigint);

@@ -27,6 +27,14 @@ import {
   type MissingFile,
 } from './outcome';
 import type { ModuleShape } from './params';
+import {
+  DIAGNOSTIC_CSV_COLUMNS,
+  diagnosticsCsvCells,
+  diagnosticsJson,
+  type DiagnosticsJson,
+  type FarmsJson,
+} from '../diagnostics/export';
+import type { FarmsParams } from '../diagnostics/farms';
 
 export const ALLOCATION_FORMAT = 'alphalora-studio/allocation';
 
@@ -51,6 +59,10 @@ export interface AllocationMatrixJson {
   backend?: SpectrumBackendName;
   /** Extra: how it was computed, 'svd' or 'gram' (absent for imported α). */
   method?: SpectrumMethod;
+  /** Extra: WeightWatcher's diagnostics (analyze --diagnostics; the page always). */
+  diagnostics?: DiagnosticsJson;
+  /** Extra: the FARMS fit that `alpha`/`xmin` are (analyze --farms). */
+  farms?: FarmsJson;
 }
 
 export interface AllocationLayerJson {
@@ -93,6 +105,8 @@ export interface AllocationJson {
     /** Extra: 'analysis' (computed from the weights) or 'imported' (α read from a file). */
     source: 'analysis' | 'imported';
     adapter?: string;
+    /** Extra: α (layer α, allocation) is FARMS α over windows of these parameters (spec diagnostics.md §6). */
+    farms?: FarmsParams & { note: string };
   };
   /** The allocated layers (those with an α), ascending; allocation.experts[i] belongs to layers[i]. */
   layers: AllocationLayerJson[];
@@ -225,6 +239,14 @@ export function analysisProvenance(
       source: 'analysis',
       // The adapter describes the selected backend: named only when that backend computed something.
       ...(result.adapter !== undefined && backend === result.backend ? { adapter: result.adapter } : {}),
+      ...(result.farms !== undefined
+        ? {
+            farms: {
+              ...result.farms,
+              note: `every α is FARMS α: the ${estimator} fit of the pooled eigenvalues of fixed-shape windows`,
+            },
+          }
+        : {}),
     },
   };
 }
@@ -329,6 +351,7 @@ export function matrixJson(m: MatrixResult, estimator: EstimatorName): Allocatio
     ...(fit.failed !== null ? { failed: fit.failed } : {}),
     backend: m.backend,
     method: m.method,
+    ...diagnosticsJson(m, estimator),
   };
 }
 
@@ -374,7 +397,9 @@ const CSV_COLUMNS = [
  * empty for a plain matrix, which is no pool at all.
  */
 export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): string {
-  const lines = [CSV_COLUMNS.join(',')];
+  // The diagnostics' columns only when a matrix has them (the table's columns stay as they were otherwise).
+  const extra = result.matrices.some((m) => m.diagnostics !== undefined || m.farms !== undefined);
+  const lines = [(extra ? [...CSV_COLUMNS, ...DIAGNOSTIC_CSV_COLUMNS] : CSV_COLUMNS).join(',')];
   for (const m of result.matrices) {
     const fit = m.fits[estimator];
     const x = metricsFor(m, estimator);
@@ -410,6 +435,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
       x.noiseFloor,
       x.warning,
       fit.failed,
+      ...(extra ? diagnosticsCsvCells(m, estimator) : []),
     ];
     lines.push(cells.map(csvCell).join(','));
   }

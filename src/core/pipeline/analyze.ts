@@ -15,8 +15,10 @@ import type { StudioErrorCode, StudioErrorData } from '../errors';
 import type { ModelDescription, RawTensor } from '../formats/types';
 import type { SpectrumBackend, SpectrumInput } from '../linalg/backend';
 import { summarizeMatrix } from '../result';
-import type { AnalysisResult, MatrixInfo, MatrixResult } from '../result';
+import type { AnalysisResult, DiagnosticsOptions, MatrixInfo, MatrixResult } from '../result';
 import type { SpectrumResult } from '../spectral/types';
+import type { FarmsParams } from '../diagnostics/farms';
+import { extraSpectra, needsWeights, withExtras, type ExtraSpectra } from './extra-spectra';
 import type { AnalysisPlan, PlanItem } from './plan';
 import { readPooledInput, spectrumOf } from './pooled-spectrum';
 import type { PooledInput } from './pooled-spectrum';
@@ -47,6 +49,10 @@ export interface AnalyzeOptions {
    * finished, with its wall time. Reads run ahead of the computation, so these overlap other stages.
    */
   onRead?: (read: ReadTiming) => void;
+  /** WeightWatcher's diagnostics per matrix (spec diagnostics.md §1–§4; §2's shuffles when `randomize`). */
+  diagnostics?: DiagnosticsOptions;
+  /** FARMS: every matrix's fits become those of its pooled fixed-shape windows (spec §6). */
+  farms?: FarmsParams;
 }
 
 export interface ReadTiming {
@@ -88,6 +94,12 @@ export async function analyzeModel(
   const tracker = new ProgressTracker(plan.totals, guard(onProgress), opts.now);
   const results: (MatrixResult | undefined)[] = new Array<MatrixResult | undefined>(plan.items.length);
   const tensorErrors: StudioErrorData[] = [];
+  const extraOpts = {
+    ...(opts.diagnostics !== undefined ? { diagnostics: opts.diagnostics } : {}),
+    ...(opts.farms !== undefined ? { farms: opts.farms } : {}),
+  };
+  const wantsExtras = opts.diagnostics !== undefined || opts.farms !== undefined;
+  const wantsWeights = needsWeights(extraOpts);
 
   // 1. Announce the fixed totals before any work.
   tracker.start(backend.name, backend.adapter);
@@ -99,7 +111,7 @@ export async function analyzeModel(
     if (index >= plan.items.length || reads.has(index) || fatal !== null) return;
     const item = plan.items[index];
     const t0 = onRead ? performance.now() : 0;
-    let read = inputFor(item, backend, signal);
+    let read = inputFor(item, backend, signal, wantsWeights);
     if (onRead) {
       read = read.then((input) => {
         onRead({ index, name: item.name, bytes: item.bytes, ms: performance.now() - t0 });
@@ -131,7 +143,13 @@ export async function analyzeModel(
       try {
         const input = takeRead(index);
         for (let k = 1; k <= prefetch; k++) startRead(next - 1 + k);
-        const spectrum = await spectrumOf(backend, await input, signal);
+        const read = await input;
+        // The shuffles and windows first: the matrix's own spectrum may scale its data in place.
+        let extras: ExtraSpectra = {};
+        if (wantsWeights && 'data' in read) {
+          extras = await extraSpectra(backend, read, item.name, extraOpts, signal);
+        }
+        const spectrum = await spectrumOf(backend, read, signal);
         throwIfAborted(signal);
         matrix = await summarize(
           {
@@ -148,6 +166,7 @@ export async function analyzeModel(
           signal,
         );
         throwIfAborted(signal);
+        if (wantsExtras) matrix = withExtras(matrix, extras, extraOpts);
       } catch (err) {
         if (isFatal(err, signal)) {
           if (fatal === null) fatal = signal?.aborted ? abortError() : err;
@@ -181,6 +200,7 @@ export async function analyzeModel(
     matrices: results.filter((m): m is MatrixResult => m !== undefined),
     errors: [...model.errors, ...tensorErrors],
     warnings: [...model.warnings],
+    ...extraOpts,
   };
 }
 
@@ -193,10 +213,12 @@ async function inputFor(
   item: PlanItem,
   backend: SpectrumBackend,
   signal: AbortSignal | undefined,
+  needsWeights: boolean,
 ): Promise<SpectrumInput | PooledInput> {
   const { tensor, rows, cols } = item;
   if (item.pooledMatrices !== undefined) return readPooledInput(tensor, signal, is64Bit(tensor.dtype));
-  if (backend.name === 'webgpu' && tensor.readRaw !== undefined) {
+  // Shuffles and FARMS windows need the decoded values, so the GPU then gets them decoded too.
+  if (backend.name === 'webgpu' && tensor.readRaw !== undefined && !needsWeights) {
     const raw: RawTensor | null = await tensor.readRaw(signal);
     throwIfAborted(signal);
     if (raw !== null) return { raw, rows, cols };

@@ -3,6 +3,7 @@
  * which tensors are analysed, how big each job is, and what the whole run costs, before any weight is
  * read. Every tensor that is not analysed gets a reason, so nothing disappears silently.
  */
+import type { FarmsParams } from '../diagnostics/farms';
 import type { ModelDescription, TensorHandle, TensorKind } from '../formats/types';
 import type { SpectrumMethod } from '../spectral/types';
 
@@ -22,6 +23,32 @@ export interface PlanOptions {
    * Linear layers, and a convolution never enters a layer α.
    */
   includeOther?: boolean;
+  /**
+   * Not used by the plan: what the analysis computes beyond the fits (WeightWatcher diagnostics, the
+   * randomised ESD, FARMS; see pipeline/extra-spectra.ts). Carried here because it travels with the
+   * selection from the page to the worker and keys the page's cache of finished matrices.
+   */
+  extras?: AnalysisExtras;
+}
+
+/** The diagnostics settings of a run (issue 20). */
+export interface AnalysisExtras {
+  /** Compute the shuffled spectra (spec diagnostics.md §2). */
+  randomize?: boolean;
+  /** Seed of the shuffles; default 0. */
+  seed?: number;
+  /** Fit the pooled FARMS windows instead of whole matrices. */
+  farms?: FarmsParams;
+}
+
+/** A short key of the extras, to tell cached results of other settings apart ('' for none). */
+export function extrasKey(extras: AnalysisExtras | undefined): string {
+  if (extras === undefined) return '';
+  const parts: string[] = [];
+  if (extras.randomize === true) parts.push(`rand${extras.seed ?? 0}`);
+  if (extras.farms !== undefined)
+    parts.push(`farms${extras.farms.rows}x${extras.farms.qRatio}x${extras.farms.ops}`);
+  return parts.join('+');
 }
 
 export interface PlanItem {
