@@ -30,6 +30,8 @@ import {
   stringOption,
 } from '../args';
 import { createCpuPool } from '../cpu-pool';
+import { SCHEDULE_FORMATS } from '../../core/schedules/export';
+import { scheduleChoice, writeSchedule, type ScheduleChoice } from '../schedule-options';
 import type { CliIo } from '../io';
 import { openInputs } from '../open-inputs';
 import type { OpenedInputs } from '../open-inputs';
@@ -61,11 +63,12 @@ interface AnalyzeSettings {
   outFile: string | undefined;
   csvFile: string | undefined;
   format: (typeof FORMATS)[number];
+  schedule: ScheduleChoice;
   quiet: boolean;
 }
 
 /** What --format writes (the same choices as `allocate`). */
-export const FORMATS = ['json', 'mola', 'csv'] as const;
+export const FORMATS = ['json', 'mola', 'csv', ...SCHEDULE_FORMATS] as const;
 
 export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<number> {
   // 1. Options first: a usage error must not wait for files to open.
@@ -79,6 +82,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   const outFile = stringOption(parsed, 'out');
   const csvFile = stringOption(parsed, 'csv');
   const format = choiceOption(analyzeSpec, parsed, 'format', FORMATS, 'json');
+  const schedule = scheduleChoice(analyzeSpec, parsed, format);
 
   // 2. Open every input; report the ones that cannot be read and go on with the rest.
   const inputs = await openInputs(parsed.positionals);
@@ -96,6 +100,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
         outFile,
         csvFile,
         format,
+        schedule,
         quiet: flagOption(parsed, 'quiet'),
       },
       io,
@@ -192,16 +197,21 @@ async function analyzeInputs(
     );
   }
   for (const w of json.allocation.warnings) warn(io, w);
-  if (format === 'mola') {
+  const scheduled = await writeSchedule(io, opts.schedule, format, outcome, basis.matrixRows, json, (text) =>
+    writeResult(io, outFile, text),
+  );
+  if (scheduled === EXIT_USAGE) return scheduled;
+  // --for experts (null): the command writes its own formats.
+  if (scheduled === null && format === 'mola') {
     const refusal = outcome.mola.refusal;
     if (refusal !== null || outcome.mola.flags === null) {
       io.stderr(`error: ${refusal?.message ?? 'no MoLA flags'}\n`);
       return refusal?.kind === 'non-positive' ? EXIT_USAGE : EXIT_INPUT;
     }
     await writeResult(io, outFile, outcome.mola.flags + '\n');
-  } else if (format === 'csv') {
+  } else if (scheduled === null && format === 'csv') {
     await writeResult(io, outFile, layerCsv(outcome));
-  } else {
+  } else if (scheduled === null) {
     await writeResult(io, outFile, JSON.stringify(json, null, 2) + '\n');
   }
   if (csvFile !== undefined) {

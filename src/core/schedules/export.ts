@@ -181,3 +181,8 @@ export function scheduleSection(s: Schedule): Record<string, unknown> {
     warnings: s.warnings,
   };
 }
+
+/** The allocation JSON with the schedule's section added under its `use` (the experts sections untouched). */
+export function withSchedule<J extends object>(json: J, s: Schedule): J & Record<string, unknown> {
+  return { ...json, [s.use]: scheduleSection(s) };
+}
