@@ -22,6 +22,7 @@ import { EsdPanel } from './components/EsdPanel';
 import { AllocationPanel, type AllocationSettings } from './components/AllocationPanel';
 import { ErrorAlert } from './components/ErrorAlert';
 import { ExportBar } from './components/ExportBar';
+import { SchedulePanel } from './components/SchedulePanel';
 import { Header } from './components/Header';
 import { HowItWorks } from './components/HowItWorks';
 import { MatrixTable } from './components/MatrixTable';
@@ -401,6 +402,11 @@ export function App(): ReactNode {
               }
               trainableParams={alloc.outcome?.trainableParams ?? null}
               rule={alloc.outcome?.rule ?? null}
+            />
+            <SchedulePanel
+              outcome={alloc.outcome}
+              rows={layers.basis.matrixRows}
+              modelName={provenance?.model.name ?? 'model'}
             />
             <ExportBar
               outcome={alloc.outcome}
