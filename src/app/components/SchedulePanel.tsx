@@ -45,9 +45,22 @@ export function SchedulePanel({ outcome, rows, modelName }: SchedulePanelProps):
   const [use, setUse] = useState<ScheduleUse>('experts');
   const [params, setParams] = useState<ScheduleParams>(DEFAULT_SCHEDULE_PARAMS);
   const [copied, setCopied] = useState<string | null>(null);
+  // A layer's rows are built on demand (metrics under another estimator cost a pass): once per basis, so
+  // that moving a parameter only reruns the schedule.
+  const cachedRows = useMemo<MatrixRowsOf>(() => {
+    const cache = new Map<number, ReturnType<MatrixRowsOf>>();
+    return (index) => {
+      let r = cache.get(index);
+      if (r === undefined) {
+        r = rows(index);
+        cache.set(index, r);
+      }
+      return r;
+    };
+  }, [rows]);
   const stage = useMemo(
-    () => (outcome === null || use === 'experts' ? null : scheduleStageOf(use, outcome, rows, params)),
-    [use, outcome, rows, params],
+    () => (outcome === null || use === 'experts' ? null : scheduleStageOf(use, outcome, cachedRows, params)),
+    [use, outcome, cachedRows, params],
   );
   const set = (next: Partial<ScheduleParams>): void => {
     setCopied(null);
