@@ -125,4 +125,12 @@ test('use it for ranks, sparsity and learning rates: move the parameter, downloa
   const want = alphas.map((a) => 0.5 + ((a - lo) / (hi - lo)) * 1.5);
   expectClose(tb.lr_multipliers, want);
   expectClose(await chartValues(page), want);
+  // The allocation JSON gains the chosen schedule's section (as the CLI's --for lr), experts unchanged.
+  const withLr = (await downloadJson(page, 'Export allocation JSON')).json as AllocationDoc & {
+    lr: { lrMin: number; lrMax: number; lrMultipliers: number[] };
+    allocation: unknown;
+  };
+  expect(withLr.lr).toMatchObject({ lrMin: 0.5, lrMax: 2 });
+  expect(withLr.lr.lrMultipliers).toEqual(tb.lr_multipliers);
+  expect(withLr.allocation).toEqual((doc as AllocationDoc & { allocation: unknown }).allocation);
 });

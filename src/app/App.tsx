@@ -33,6 +33,7 @@ import { ProgressPanel } from './components/ProgressPanel';
 import { filesFromDataTransfer } from './open/collect-files';
 import type { SessionState } from './state/session';
 import { useAnalysis } from './state/use-analysis';
+import { useSchedule } from './state/schedule-stage';
 import {
   allRolesOf,
   useAlphaChart,
@@ -124,6 +125,7 @@ export function App(): ReactNode {
     settings.baseline,
     complete || (state.status === 'cancelled' && allLayersReady),
   );
+  const schedule = useSchedule(alloc.outcome, layers.basis.matrixRows);
   // Whether the result covers what the files declare (also when no allocation could be made).
   const completeness = useMemo(
     () =>
@@ -403,11 +405,7 @@ export function App(): ReactNode {
               trainableParams={alloc.outcome?.trainableParams ?? null}
               rule={alloc.outcome?.rule ?? null}
             />
-            <SchedulePanel
-              outcome={alloc.outcome}
-              rows={layers.basis.matrixRows}
-              modelName={provenance?.model.name ?? 'model'}
-            />
+            <SchedulePanel {...schedule} modelName={provenance?.model.name ?? 'model'} />
             <ExportBar
               outcome={alloc.outcome}
               basis={layers.basis}
@@ -416,6 +414,7 @@ export function App(): ReactNode {
               estimator={estimator}
               computedOn={computedOn}
               onSafeMode={() => setSettings((s) => ({ ...s, mode: 'safe' }))}
+              schedule={schedule.stage?.schedule ?? null}
             />
             {state.matrices.length > 0 && (
               <MatrixTable

@@ -7,7 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allocationJson } from '../../src/core/allocation/export';
 import { parseAlphaFile } from '../../src/core/allocation/import-alpha';
+import { importedProvenance } from '../../src/core/allocation/imported';
+import { withSchedule } from '../../src/core/schedules/export';
 import { DEFAULT_SCHEDULE_PARAMS, type ScheduleParams } from '../../src/core/schedules/defaults';
 import type { Schedule } from '../../src/core/schedules/schedule';
 import {
@@ -76,6 +79,32 @@ describe('the page exports what the CLI writes', () => {
       ]);
       expect(cli.code, cli.stderr).toBe(0);
       expect(stage.text).toBe(cli.stdout);
+      // The allocation JSON with the schedule's section, as "Export allocation JSON" writes it.
+      expect(stage.schedule).not.toBeNull();
+      if (stage.schedule === null) return;
+      const pageJson = withSchedule(
+        allocationJson(
+          alloc.outcome,
+          layers.basis,
+          importedProvenance(imported, { roles: layers.roles, estimator: layers.estimator }, 'result'),
+          'T',
+        ),
+        stage.schedule,
+      );
+      const cliJson = await runCli([
+        'allocate',
+        '--alphas',
+        result,
+        '--mode',
+        mode,
+        '--budget',
+        '25',
+        '--for',
+        use,
+        ...flags,
+      ]);
+      expect(cliJson.code, cliJson.stderr).toBe(0);
+      expect(pageJson).toEqual({ ...(JSON.parse(cliJson.stdout) as object), createdAt: 'T' });
       // The chart shows the numbers the file holds.
       const file = JSON.parse(cli.stdout) as Record<string, unknown>;
       if (use === 'lr') expect(stage.chart?.bars.map((b) => b.value)).toEqual(file.lr_multipliers);

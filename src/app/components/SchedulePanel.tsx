@@ -2,20 +2,14 @@
  * "Use it for": the same layer α as experts (the allocation above), per-layer LoRA ranks for PEFT,
  * AlphaPruning sparsity or TempBalance learning rates (issue 18). Each use has its parameters, its chart per
  * layer, its formula in one line and its download and copy buttons. The numbers are the core's
- * (`scheduleStageOf` -> `computeSchedule`, the CLI's `--for`/`--format`), from the allocation outcome the
- * page shows, so β, mode and target modules are the allocation panel's.
+ * (`useSchedule` -> `scheduleStageOf` -> `computeSchedule`, the CLI's `--for`/`--format`), from the
+ * allocation outcome the page shows, so β, mode and target modules are the allocation panel's. App holds
+ * the choice, so that "Export allocation JSON" adds the schedule's section.
  */
-import { useMemo, useState, type ReactNode } from 'react';
-import type { AllocationOutcome } from '../../core/allocation/outcome';
-import {
-  DEFAULT_SCHEDULE_PARAMS,
-  type RankGranularity,
-  type ScheduleParams,
-  type ScheduleUse,
-} from '../../core/schedules/defaults';
-import type { MatrixRowsOf } from '../../core/schedules/schedule';
+import { useState, type ReactNode } from 'react';
+import type { RankGranularity, ScheduleParams, ScheduleUse } from '../../core/schedules/defaults';
 import { ScheduleChart } from '../charts/ScheduleChart';
-import { scheduleStageOf } from '../state/schedule-stage';
+import type { ScheduleState } from '../state/schedule-stage';
 import { downloadText } from '../util/download';
 
 const USES: { use: ScheduleUse; label: string }[] = [
@@ -31,9 +25,7 @@ const FILE_SUFFIX = {
   tempbalance: 'tempbalance.json',
 };
 
-interface SchedulePanelProps {
-  outcome: AllocationOutcome | null;
-  rows: MatrixRowsOf;
+interface SchedulePanelProps extends ScheduleState {
   modelName: string;
 }
 
@@ -41,30 +33,12 @@ function fileStem(name: string): string {
   return name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
 }
 
-export function SchedulePanel({ outcome, rows, modelName }: SchedulePanelProps): ReactNode {
-  const [use, setUse] = useState<ScheduleUse>('experts');
-  const [params, setParams] = useState<ScheduleParams>(DEFAULT_SCHEDULE_PARAMS);
+export function SchedulePanel(props: SchedulePanelProps): ReactNode {
+  const { use, params, stage, modelName } = props;
   const [copied, setCopied] = useState<string | null>(null);
-  // A layer's rows are built on demand (metrics under another estimator cost a pass): once per basis, so
-  // that moving a parameter only reruns the schedule.
-  const cachedRows = useMemo<MatrixRowsOf>(() => {
-    const cache = new Map<number, ReturnType<MatrixRowsOf>>();
-    return (index) => {
-      let r = cache.get(index);
-      if (r === undefined) {
-        r = rows(index);
-        cache.set(index, r);
-      }
-      return r;
-    };
-  }, [rows]);
-  const stage = useMemo(
-    () => (outcome === null || use === 'experts' ? null : scheduleStageOf(use, outcome, cachedRows, params)),
-    [use, outcome, cachedRows, params],
-  );
   const set = (next: Partial<ScheduleParams>): void => {
     setCopied(null);
-    setParams((p) => ({ ...p, ...next }));
+    props.setParams(next);
   };
   const copy = (text: string, what: string): void => {
     const done = (how: string): void => setCopied(how);
@@ -95,7 +69,7 @@ export function SchedulePanel({ outcome, rows, modelName }: SchedulePanelProps):
               checked={use === u.use}
               onChange={() => {
                 setCopied(null);
-                setUse(u.use);
+                props.setUse(u.use);
               }}
             />
             {u.label}

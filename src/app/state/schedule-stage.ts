@@ -4,8 +4,14 @@
  * exports the CLI writes (`scheduleExportText`, `loraConfigPython`). Pure, so a test can pin the page's
  * files to the CLI's for the same inputs; moving a parameter recomputes only this (microseconds).
  */
+import { useMemo, useState } from 'react';
 import type { AllocationOutcome } from '../../core/allocation/outcome';
-import { defaultRankBudget, type ScheduleParams } from '../../core/schedules/defaults';
+import {
+  DEFAULT_SCHEDULE_PARAMS,
+  defaultRankBudget,
+  type ScheduleParams,
+  type ScheduleUse,
+} from '../../core/schedules/defaults';
 import {
   loraConfigPython,
   SCHEDULE_FORMATS,
@@ -70,4 +76,39 @@ export function scheduleStageOf(
   } catch (err) {
     return { ...base, schedule, text: null, python: null, chart, error: message(err) };
   }
+}
+
+export interface ScheduleState {
+  use: ScheduleUse;
+  setUse(use: ScheduleUse): void;
+  params: ScheduleParams;
+  setParams(next: Partial<ScheduleParams>): void;
+  /** null for experts (the allocation itself) or while there is no allocation. */
+  stage: ScheduleStage | null;
+}
+
+/**
+ * The page's schedule choice and its stage, held by App so that the panel shows it and "Export allocation
+ * JSON" adds its section (as the CLI's `--for … --format json` does). A layer's rows are built once per
+ * basis (metrics under another estimator cost a pass): moving a parameter reruns only the schedule.
+ */
+export function useSchedule(outcome: AllocationOutcome | null, rows: MatrixRowsOf): ScheduleState {
+  const [use, setUse] = useState<ScheduleUse>('experts');
+  const [params, setAll] = useState<ScheduleParams>(DEFAULT_SCHEDULE_PARAMS);
+  const cachedRows = useMemo<MatrixRowsOf>(() => {
+    const cache = new Map<number, ReturnType<MatrixRowsOf>>();
+    return (index) => {
+      let r = cache.get(index);
+      if (r === undefined) {
+        r = rows(index);
+        cache.set(index, r);
+      }
+      return r;
+    };
+  }, [rows]);
+  const stage = useMemo(
+    () => (outcome === null || use === 'experts' ? null : scheduleStageOf(use, outcome, cachedRows, params)),
+    [use, outcome, cachedRows, params],
+  );
+  return { use, setUse, params, setParams: (next) => setAll((p) => ({ ...p, ...next })), stage };
 }
