@@ -32,7 +32,7 @@ import { checkLrRange } from '../core/schedules/lr';
 const D = DEFAULT_SCHEDULE_PARAMS;
 
 export const SCHEDULE_FORMAT_DESCRIPTION =
-  'peft: a PEFT LoraConfig JSON from --for ranks (r, lora_alpha, target_modules, rank_pattern, alpha_pattern keyed "^<module name>"); alphapruning: { method, sparsity_ratio, epsilon, mapping, modules, ratios } from --for sparsity; tempbalance: { method, layers, lr_multipliers } from --for lr.';
+  'peft: a PEFT LoraConfig JSON from --for ranks (r, lora_alpha, target_modules, rank_pattern, alpha_pattern keyed "^" + the module name with its dots escaped, e.g. "^model\\.layers\\.3\\.self_attn\\.q_proj"); alphapruning: { method, sparsity_ratio, epsilon, mapping, modules, ratios } from --for sparsity; tempbalance: { method, layers, lr_multipliers } from --for lr.';
 
 export const SCHEDULE_OPTIONS: OptionSpec[] = [
   {
