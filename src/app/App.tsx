@@ -24,6 +24,7 @@ import { LayerDiagnosticsTable } from './components/LayerDiagnosticsTable';
 import { AllocationPanel, type AllocationSettings } from './components/AllocationPanel';
 import { ErrorAlert } from './components/ErrorAlert';
 import { ExportBar } from './components/ExportBar';
+import { SchedulePanel } from './components/SchedulePanel';
 import { Header } from './components/Header';
 import { HowItWorks } from './components/HowItWorks';
 import { MatrixTable } from './components/MatrixTable';
@@ -34,6 +35,7 @@ import { ProgressPanel } from './components/ProgressPanel';
 import { filesFromDataTransfer } from './open/collect-files';
 import type { SessionState } from './state/session';
 import { useAnalysis } from './state/use-analysis';
+import { useSchedule } from './state/schedule-stage';
 import {
   allRolesOf,
   useAlphaChart,
@@ -128,6 +130,7 @@ export function App(): ReactNode {
     settings.baseline,
     complete || (state.status === 'cancelled' && allLayersReady),
   );
+  const schedule = useSchedule(alloc.outcome, layers.basis.matrixRows);
   // Whether the result covers what the files declare (also when no allocation could be made).
   const completeness = useMemo(
     () =>
@@ -408,6 +411,7 @@ export function App(): ReactNode {
               trainableParams={alloc.outcome?.trainableParams ?? null}
               rule={alloc.outcome?.rule ?? null}
             />
+            <SchedulePanel {...schedule} modelName={provenance?.model.name ?? 'model'} />
             <ExportBar
               outcome={alloc.outcome}
               basis={layers.basis}
@@ -416,6 +420,7 @@ export function App(): ReactNode {
               estimator={estimator}
               computedOn={computedOn}
               onSafeMode={() => setSettings((s) => ({ ...s, mode: 'safe' }))}
+              schedule={schedule.stage?.schedule ?? null}
             />
             <LayerDiagnosticsTable matrices={state.matrices} />
             {state.matrices.length > 0 && (

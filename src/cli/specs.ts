@@ -5,9 +5,11 @@
 import type { CommandSpec } from './args';
 import { DEFAULTS_TEXT } from '../core/allocation/defaults';
 import { ALLOCATION_OPTIONS } from './commands/shared';
+import { SCHEDULE_FORMAT_DESCRIPTION, SCHEDULE_OPTIONS } from './schedule-options';
 
 const FORMAT_DESCRIPTION =
-  'json: the allocation JSON; mola: the paste-ready MoLA/AlphaLoRA flags (--number_experts "…" --top_k "…" --lora_r "…" --lora_target_modules "…"), refused (no flags printed) when the result is incomplete (exit 3) or a layer gets 0 or fewer experts (exit 2); csv: one row per layer (layer,alpha,experts,top_k,lora_r).';
+  'json: the allocation JSON; mola: the paste-ready MoLA/AlphaLoRA flags (--number_experts "…" --top_k "…" --lora_r "…" --lora_target_modules "…"), refused (no flags printed) when the result is incomplete (exit 3) or a layer gets 0 or fewer experts (exit 2); csv: one row per layer (layer,alpha,experts,top_k,lora_r); ' +
+  SCHEDULE_FORMAT_DESCRIPTION;
 const DEFAULTS_NOTE = `Defaults (the same as the page's): ${DEFAULTS_TEXT}.`;
 
 /** WeightWatcher diagnostics and FARMS (spec diagnostics.md; README "Diagnostics and FARMS"). */
@@ -65,7 +67,7 @@ export const analyzeSpec: CommandSpec = {
   summary: 'compute the spectra, layer α and the AlphaLoRA allocation of a checkpoint',
   synopsis:
     '<file|folder>... [--estimator alphalora|weightwatcher|hill-mid] [--budget T] [--beta 2.5] ' +
-    '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--include-other] [--jobs N] [--format json|mola|csv] [--out result.json] ' +
+    '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--include-other] [--jobs N] [--for experts|ranks|sparsity|lr] [--format json|mola|csv|peft|alphapruning|tempbalance] [--out result.json] ' +
     '[--diagnostics [--randomize]] [--farms [--farms-rows N --farms-q-ratio Q --farms-ops K]]',
   positionals: {
     value: '<file|folder>...',
@@ -83,6 +85,7 @@ export const analyzeSpec: CommandSpec = {
       default: 'alphalora',
     },
     ...ALLOCATION_OPTIONS,
+    ...SCHEDULE_OPTIONS,
     {
       name: 'roles',
       type: 'string',
@@ -116,7 +119,7 @@ export const analyzeSpec: CommandSpec = {
     {
       name: 'format',
       type: 'string',
-      value: 'json|mola|csv',
+      value: 'json|mola|csv|peft|alphapruning|tempbalance',
       description: FORMAT_DESCRIPTION,
       default: 'json',
     },
@@ -143,7 +146,7 @@ export const analyzeSpec: CommandSpec = {
     'The result is the allocation JSON (format "alphalora-studio/allocation"): per-layer α with every matrix metric, the expert allocation and the MoLA flags. Progress goes to stderr: a bar on a terminal, plain lines otherwise.',
     DEFAULTS_NOTE,
     'An incomplete result (a shard the index names is missing, tensors failed to read, layers of the model have no α) is marked in the JSON ("complete": false, "missing": {"files", "layers"}) and still written; the MoLA flags are withheld.',
-    'Exit codes: 0 success; 2 usage error, or --format mola refused because a layer gets 0 or fewer experts; 3 an input could not be read or the result is incomplete (the message names the file; the readable files are still analysed and the marked JSON written).',
+    'Exit codes: 0 success; 2 usage error, or --format mola refused because a layer gets 0 or fewer experts, or a --for schedule that cannot be made from these α with these options (a rank budget below m × layers, α without module names for peft); 3 an input could not be read or the result is incomplete (the message names the file; the readable files are still analysed and the marked JSON written).',
   ],
 };
 
@@ -151,7 +154,7 @@ export const allocateSpec: CommandSpec = {
   name: 'allocate',
   summary: 'allocate LoRA experts from precomputed layer α (no weights needed)',
   synopsis:
-    '--alphas <alphas.json|alphas.csv|result.json|-> [--budget T] [--beta 2.5] [--mode faithful|safe] [--rank 8] [--format json|mola|csv] [--out file]',
+    '--alphas <alphas.json|alphas.csv|result.json|-> [--budget T] [--beta 2.5] [--mode faithful|safe] [--rank 8] [--for experts|ranks|sparsity|lr] [--format json|mola|csv|peft|alphapruning|tempbalance] [--out file]',
   positionals: null,
   options: [
     {
@@ -162,10 +165,11 @@ export const allocateSpec: CommandSpec = {
         'Layer α: a JSON array of numbers (one per layer), JSON per-matrix α with names, a CSV (layer,alpha or name,alpha; WeightWatcher details CSV columns layer_id/name/alpha), or an allocation JSON written by `analyze`. "-" reads standard input.',
     },
     ...ALLOCATION_OPTIONS,
+    ...SCHEDULE_OPTIONS,
     {
       name: 'format',
       type: 'string',
-      value: 'json|mola|csv',
+      value: 'json|mola|csv|peft|alphapruning|tempbalance',
       description: FORMAT_DESCRIPTION,
       default: 'json',
     },
@@ -248,7 +252,8 @@ export const fitSpec: CommandSpec = {
 export const mergeSpec: CommandSpec = {
   name: 'merge',
   summary: 'join results computed separately (layer ranges, shards) and recompute the allocation',
-  synopsis: '<part.json>... [--budget T] [--beta 2.5] [--mode faithful|safe] [--rank 8] --out all.json',
+  synopsis:
+    '<part.json>... [--budget T] [--beta 2.5] [--mode faithful|safe] [--rank 8] [--for experts|ranks|sparsity|lr] [--format json|peft|alphapruning|tempbalance] --out all.json',
   positionals: {
     value: '<part.json>...',
     description:
@@ -260,6 +265,14 @@ export const mergeSpec: CommandSpec = {
       ...o,
       default: `the parts' own value when they all agree, else ${o.default}`,
     })),
+    ...SCHEDULE_OPTIONS,
+    {
+      name: 'format',
+      type: 'string',
+      value: 'json|peft|alphapruning|tempbalance',
+      description: 'json: the merged allocation JSON; ' + SCHEDULE_FORMAT_DESCRIPTION,
+      default: 'json',
+    },
     {
       name: 'out',
       type: 'string',

@@ -15,6 +15,8 @@ import {
   type AllocationProvenance,
 } from '../../core/allocation/export';
 import type { AllocationOutcome } from '../../core/allocation/outcome';
+import { withSchedule } from '../../core/schedules/export';
+import type { Schedule } from '../../core/schedules/schedule';
 import type { AnalysisResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { downloadText } from '../util/download';
@@ -30,6 +32,8 @@ interface ExportBarProps {
   /** What the exports say about the engine, per matrix (null for imported α). */
   computedOn: string | null;
   onSafeMode(): void;
+  /** The "Use it for" schedule, when one is chosen: the JSON gains its section (as the CLI's --for). */
+  schedule?: Schedule | null;
 }
 
 function fileStem(name: string): string {
@@ -45,8 +49,9 @@ export function ExportBar(props: ExportBarProps): ReactNode {
   const exportJson = (): void => {
     if (!outcome || !provenance) return;
     const json = allocationJson(outcome, basis, provenance);
+    const written = props.schedule ? withSchedule(json, props.schedule) : json;
     downloadText(
-      `${JSON.stringify(json, null, 2)}\n`,
+      `${JSON.stringify(written, null, 2)}\n`,
       `${fileStem(provenance.model.name)}.alphalora.json`,
       'application/json',
     );

@@ -13,11 +13,13 @@ import { choiceOption, EXIT_INPUT, EXIT_OK, EXIT_USAGE, intOption, stringOption,
 import type { CliIo } from '../io';
 import { FORMATS } from './analyze';
 import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
+import { scheduleChoice, writeSchedule } from '../schedule-options';
 
 export async function runAllocate(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const file = stringOption(parsed, 'alphas');
   if (file === undefined) throw new UsageError('--alphas is required', allocateSpec);
   const format = choiceOption(allocateSpec, parsed, 'format', FORMATS, 'json');
+  const schedule = scheduleChoice(allocateSpec, parsed, format);
   // Usage errors first: a bad option must not wait for (or be hidden by) a bad file.
   allocationSettings(allocateSpec, parsed, {});
   intOption(allocateSpec, parsed, 'rank', DEFAULT_RANK, 1);
@@ -43,6 +45,12 @@ export async function runAllocate(parsed: ParsedCommand, io: CliIo): Promise<num
   });
   for (const w of outcome.warnings) warn(io, w);
 
+  const json = allocationJson(outcome, basis, importedProvenance(imported, basis, modelName));
+  const outFile = stringOption(parsed, 'out');
+  const scheduled = await writeSchedule(io, schedule, format, outcome, basis.matrixRows, json, (t) =>
+    writeResult(io, outFile, t),
+  );
+  if (scheduled !== null) return scheduled;
   let text: string;
   if (format === 'mola') {
     const refusal = outcome.mola.refusal;
@@ -54,9 +62,8 @@ export async function runAllocate(parsed: ParsedCommand, io: CliIo): Promise<num
   } else if (format === 'csv') {
     text = layerCsv(outcome);
   } else {
-    const json = allocationJson(outcome, basis, importedProvenance(imported, basis, modelName));
     text = JSON.stringify(json, null, 2) + '\n';
   }
-  await writeResult(io, stringOption(parsed, 'out'), text);
+  await writeResult(io, outFile, text);
   return EXIT_OK;
 }

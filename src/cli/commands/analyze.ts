@@ -34,6 +34,8 @@ import {
 import { FARMS_DEFAULTS, type FarmsParams } from '../../core/diagnostics/farms';
 import type { DiagnosticsOptions } from '../../core/result';
 import { createCpuPool } from '../cpu-pool';
+import { SCHEDULE_FORMATS } from '../../core/schedules/export';
+import { scheduleChoice, writeSchedule, type ScheduleChoice } from '../schedule-options';
 import type { CliIo } from '../io';
 import { openInputs } from '../open-inputs';
 import type { OpenedInputs } from '../open-inputs';
@@ -65,6 +67,7 @@ interface AnalyzeSettings {
   outFile: string | undefined;
   csvFile: string | undefined;
   format: (typeof FORMATS)[number];
+  schedule: ScheduleChoice;
   quiet: boolean;
   diagnostics: DiagnosticsOptions | undefined;
   farms: FarmsParams | undefined;
@@ -95,7 +98,7 @@ function diagnosticsSettings(parsed: ParsedCommand): Pick<AnalyzeSettings, 'diag
 }
 
 /** What --format writes (the same choices as `allocate`). */
-export const FORMATS = ['json', 'mola', 'csv'] as const;
+export const FORMATS = ['json', 'mola', 'csv', ...SCHEDULE_FORMATS] as const;
 
 export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<number> {
   // 1. Options first: a usage error must not wait for files to open.
@@ -110,6 +113,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   const csvFile = stringOption(parsed, 'csv');
   const format = choiceOption(analyzeSpec, parsed, 'format', FORMATS, 'json');
   const extras = diagnosticsSettings(parsed);
+  const schedule = scheduleChoice(analyzeSpec, parsed, format);
 
   // 2. Open every input; report the ones that cannot be read and go on with the rest.
   const inputs = await openInputs(parsed.positionals);
@@ -127,6 +131,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
         outFile,
         csvFile,
         format,
+        schedule,
         quiet: flagOption(parsed, 'quiet'),
         ...extras,
       },
@@ -226,16 +231,21 @@ async function analyzeInputs(
     );
   }
   for (const w of json.allocation.warnings) warn(io, w);
-  if (format === 'mola') {
+  const scheduled = await writeSchedule(io, opts.schedule, format, outcome, basis.matrixRows, json, (text) =>
+    writeResult(io, outFile, text),
+  );
+  if (scheduled === EXIT_USAGE) return scheduled;
+  // --for experts (null): the command writes its own formats.
+  if (scheduled === null && format === 'mola') {
     const refusal = outcome.mola.refusal;
     if (refusal !== null || outcome.mola.flags === null) {
       io.stderr(`error: ${refusal?.message ?? 'no MoLA flags'}\n`);
       return refusal?.kind === 'non-positive' ? EXIT_USAGE : EXIT_INPUT;
     }
     await writeResult(io, outFile, outcome.mola.flags + '\n');
-  } else if (format === 'csv') {
+  } else if (scheduled === null && format === 'csv') {
     await writeResult(io, outFile, layerCsv(outcome));
-  } else {
+  } else if (scheduled === null) {
     await writeResult(io, outFile, JSON.stringify(json, null, 2) + '\n');
   }
   if (csvFile !== undefined) {

@@ -21,6 +21,9 @@ import { mergeSpec } from '../specs';
 import { EXIT_OK, intOption, stringOption } from '../args';
 import type { CliIo } from '../io';
 import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
+import { choiceOption } from '../args';
+import { SCHEDULE_FORMATS } from '../../core/schedules/export';
+import { scheduleChoice, writeSchedule } from '../schedule-options';
 import type { AllocationSettings } from './shared';
 import { compactRanges } from '../ranges';
 import { maxOf, pushAll } from '../../core/array';
@@ -52,7 +55,13 @@ interface Part {
   json: PartJson;
 }
 
+/** What merge's --format writes: the merged allocation JSON, or a trainer file of its --for schedule. */
+const MERGE_FORMATS = ['json', ...SCHEDULE_FORMATS] as const;
+
 export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number> {
+  // Usage errors first: a bad option must not wait for (or be hidden by) a bad part.
+  const format = choiceOption(mergeSpec, parsed, 'format', MERGE_FORMATS, 'json');
+  const schedule = scheduleChoice(mergeSpec, parsed, format);
   const parts: Part[] = [];
   for (const file of parsed.positionals) parts.push({ file, json: parsePart(await io.readText(file), file) });
 
@@ -140,7 +149,12 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
   for (const w of outcome.warnings) warn(io, w);
   const merged = allocationJson(outcome, basis, { model: model as AllocationJson['model'], analysis });
   merged.allocation.warnings = [...notes, ...merged.allocation.warnings];
-  await writeResult(io, stringOption(parsed, 'out'), JSON.stringify(merged, null, 2) + '\n');
+  const outFile = stringOption(parsed, 'out');
+  const scheduled = await writeSchedule(io, schedule, format, outcome, basis.matrixRows, merged, (t) =>
+    writeResult(io, outFile, t),
+  );
+  if (scheduled !== null) return scheduled;
+  await writeResult(io, outFile, JSON.stringify(merged, null, 2) + '\n');
   return EXIT_OK;
 }
 
