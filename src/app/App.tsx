@@ -28,6 +28,7 @@ import { MatrixTable } from './components/MatrixTable';
 import { ModelSummaryView } from './components/ModelSummaryView';
 import { OpenPanel } from './components/OpenPanel';
 import { IncompleteBanner } from './components/IncompleteBanner';
+import { WeakFitNotice } from './components/WeakFitNotice';
 import { ProgressPanel } from './components/ProgressPanel';
 import { filesFromDataTransfer } from './open/collect-files';
 import type { SessionState } from './state/session';
@@ -401,6 +402,13 @@ export function App(): ReactNode {
               }
               trainableParams={alloc.outcome?.trainableParams ?? null}
               rule={alloc.outcome?.rule ?? null}
+              notice={
+                <WeakFitNotice
+                  weak={layers.weak}
+                  roles={layers.roles}
+                  onDropRole={(role) => setAlphaRoles(layers.roles.filter((r) => r !== role))}
+                />
+              }
             />
             <ExportBar
               outcome={alloc.outcome}

@@ -70,4 +70,5 @@ const baseRow = {
   negativeEigs: 0,
   noiseFloor: 0,
   warning: '',
+  quality: '',
 };

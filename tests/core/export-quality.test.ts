@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildAllocationJson, matrixCsv } from '../../src/core/allocation/export';
 import { summarizeMatrix, type AnalysisResult } from '../../src/core/result';
+import { buildLayerTable } from '../../src/core/layers';
+import { weakLayers } from '../../src/core/layer-quality';
 
 const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 const stories = JSON.parse(readFileSync(path.join(FIXTURES, 'models/stories260K/expected.json'), 'utf8')) as {
@@ -103,5 +105,24 @@ describe('fit quality in the exports (one computation for JSON and CSV)', () => 
     const o = json.layers[3]!.matrices.find((m) => m.role === 'o_proj')!;
     expect(o.alpha).toBeCloseTo(7.84, 2);
     expect(o.quality).toMatchObject({ k: 5, flags: expect.arrayContaining(['small-tail', 'alpha-above-6']) });
+  });
+});
+
+describe('layers resting on a weak fit', () => {
+  const result = storiesResult();
+  it('alphalora: only layer 3, through its o_proj; dropping o_proj from the average leaves none', () => {
+    const rows = buildLayerTable(result.matrices, { estimator: 'alphalora' }).rows;
+    const weak = weakLayers(rows, 'alphalora');
+    expect(weak.map((l) => l.index)).toEqual([3]);
+    expect(weak[0]!.matrices.map((m) => m.name)).toEqual(['model.layers.3.self_attn.o_proj.weight']);
+    expect(weak[0]!.matrices[0]!.flags).toEqual(['small-tail', 'alpha-above-6']);
+    const roles = ['q_proj', 'k_proj', 'v_proj', 'gate_proj', 'up_proj', 'down_proj'];
+    const without = buildLayerTable(result.matrices, { estimator: 'alphalora', roles }).rows;
+    expect(weakLayers(without, 'alphalora')).toEqual([]);
+  });
+
+  it('hill-mid (tail N − ⌊N/2⌋ = half the spectrum, ≥ 16 here) has no weak layer', () => {
+    const rows = buildLayerTable(result.matrices, { estimator: 'hill-mid' }).rows;
+    expect(weakLayers(rows, 'hill-mid')).toEqual([]);
   });
 });

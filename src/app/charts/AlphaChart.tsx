@@ -28,7 +28,7 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
   const { svgRef, bodyRef, width, setTooltip } = frame;
   const narrow = width < 560;
   // Narrow: the legend moves below the plot, in rows of three.
-  const legendRows = Math.ceil((model.roles.length + 1) / 3);
+  const legendRows = Math.ceil((model.roles.length + 2) / 3);
   const margin = useMemo(
     () => (narrow ? { ...M, right: 16, bottom: 44 + 18 * legendRows } : M),
     [narrow, legendRows],
@@ -149,18 +149,25 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       .attr('cx', (d) => x(d.layer) + d.offset * Math.min(slot, 60))
       .attr('cy', (d) => clampY(d.alpha))
       .attr('r', (d) => (d.name === selected ? 6 : 4))
-      .attr('fill', (d) => roleColor(d.role, model.roles))
-      .attr('stroke', (d) => (d.name === selected ? COLORS.text : '#ffffff'))
-      .attr('stroke-width', (d) => (d.name === selected ? 2 : 0.8))
+      // A weak fit (fit-quality.ts) is drawn hollow: its α rests on little.
+      .attr('fill', (d) => (d.weak ? COLORS.background : roleColor(d.role, model.roles)))
+      .attr('stroke', (d) =>
+        d.name === selected ? COLORS.text : d.weak ? roleColor(d.role, model.roles) : '#ffffff',
+      )
+      .attr('stroke-width', (d) => (d.name === selected ? 2 : d.weak ? 2 : 0.8))
       .attr('data-matrix', (d) => d.name)
+      .attr('data-weak', (d) => (d.weak ? 'true' : null))
       .style('cursor', 'pointer')
       .on('click', (_ev, d) => onSelect(d.name));
     hoverTooltip(dots, bodyRef, setTooltip, (d) => describe(d.name));
 
     // 5. Legend: roles and the mean (right side, or below the plot on narrow screens).
     const items = [
-      ...model.roles.map((r) => ({ label: r, color: roleColor(r, model.roles), mean: false })),
-      { label: 'layer mean', color: COLORS.mean, mean: true },
+      ...model.roles.map((r) => ({ label: r, color: roleColor(r, model.roles), mean: false, hollow: false })),
+      { label: 'layer mean', color: COLORS.mean, mean: true, hollow: false },
+      ...(model.points.some((p) => p.weak)
+        ? [{ label: 'weak fit (hollow)', color: COLORS.muted, mean: false, hollow: true }]
+        : []),
     ];
     const legend = narrow
       ? g.append('g').attr('transform', `translate(0,${ih + 50})`)
@@ -178,6 +185,13 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
           .attr('width', 8)
           .attr('height', 8)
           .attr('fill', it.color);
+      else if (it.hollow)
+        row
+          .append('circle')
+          .attr('r', 4)
+          .attr('fill', COLORS.background)
+          .attr('stroke', it.color)
+          .attr('stroke-width', 2);
       else row.append('circle').attr('r', 4.5).attr('fill', it.color);
       row
         .append('text')

@@ -69,7 +69,7 @@ export function ChartFrame(props: ChartFrameProps): ReactNode {
     );
   };
   return (
-    <figure className="chart" aria-labelledby={`${id}-title`}>
+    <figure id={id} className="chart" aria-labelledby={`${id}-title`}>
       <div className="chart-head">
         <figcaption id={`${id}-title`} className="chart-title">
           {title}

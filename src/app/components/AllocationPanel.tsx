@@ -33,6 +33,8 @@ interface AllocationPanelProps {
   trainableParams: number | null;
   /** The allocation rule in one line (as the JSON writes it). */
   rule: string | null;
+  /** Shown above the chart: the layers whose α rests on a weak fit. */
+  notice?: ReactNode;
 }
 
 export function AllocationPanel(props: AllocationPanelProps): ReactNode {
@@ -166,6 +168,7 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
           ))}
         </ul>
       )}
+      {props.notice}
       {chart && <AllocationChart model={chart} />}
     </section>
   );

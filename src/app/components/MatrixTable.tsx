@@ -3,6 +3,7 @@ import { useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { formatNumber } from '../util/format';
+import { describeFlag, QUALITY_FLAGS } from '../../core/spectral/fit-quality';
 import { compareRows, matrixRow, type MatrixRow } from './matrix-rows';
 
 type Key = keyof MatrixRow;
@@ -47,6 +48,12 @@ const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] =
   { key: 'negativeEigs', label: 'Clamped', numeric: true, title: 'negative eigenvalues clamped to 0' },
   { key: 'noiseFloor', label: 'Noise floor', numeric: true },
   { key: 'warning', label: 'Warning', numeric: false },
+  {
+    key: 'quality',
+    label: 'Fit quality',
+    numeric: false,
+    title: `flags: ${QUALITY_FLAGS.map((f) => `${f} = ${describeFlag(f)}`).join('; ')}`,
+  },
 ];
 
 interface MatrixTableProps {

@@ -5,6 +5,7 @@
 import type { MatrixResult } from '../../core/result';
 import { metricsFor } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
+import { fitQuality } from '../../core/spectral/fit-quality';
 
 export interface MatrixRow {
   name: string;
@@ -31,6 +32,8 @@ export interface MatrixRow {
   negativeEigs: number;
   noiseFloor: number;
   warning: string;
+  /** Fit-quality flags (fit-quality.ts), comma-separated; '' when none. */
+  quality: string;
 }
 
 /**
@@ -47,6 +50,7 @@ export function shapeLabel(m: Pick<MatrixResult, 'shape' | 'pooledMatrices'>): s
 export function matrixRow(m: MatrixResult, estimator: EstimatorName): MatrixRow {
   const fit = m.fits[estimator];
   const met = metricsFor(m, estimator);
+  const q = fitQuality(m.eigenvalues, fit);
   return {
     name: m.name,
     layer: m.layer,
@@ -57,9 +61,9 @@ export function matrixRow(m: MatrixResult, estimator: EstimatorName): MatrixRow 
     method: m.method,
     alpha: fit.alpha,
     xmin: fit.xmin,
-    D: fit.D,
-    tail: fit.tail,
-    sigma: fit.sigma,
+    D: q.D,
+    tail: q.k,
+    sigma: q.sigma,
     numEigs: met.numEigs,
     lambdaMax: met.lambdaMax,
     frobeniusSq: met.frobeniusSq,
@@ -71,6 +75,7 @@ export function matrixRow(m: MatrixResult, estimator: EstimatorName): MatrixRow 
     negativeEigs: met.negativeEigs,
     noiseFloor: met.noiseFloor,
     warning: fit.failed ? `failed: ${fit.failed}` : (met.warning ?? ''),
+    quality: q.flags.join(', '),
   };
 }
 
