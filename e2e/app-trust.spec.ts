@@ -80,3 +80,62 @@ test('fit quality: table column, ESD line, hollow weak fit, JSON and CSV, and th
     page.getByRole('group', { name: 'Layer α averages' }).getByRole('checkbox', { name: 'o_proj' }),
   ).not.toBeChecked();
 });
+
+test('the "Layers" table: one row per layer, sortable from the keyboard, exported as CSV', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+  const table = page.getByRole('table', { name: 'Layers', exact: true });
+  await expect(table).toBeVisible();
+  const rows = table.locator('tbody tr');
+  await expect(rows).toHaveCount(5);
+  // Columns with their tooltips.
+  const headers = table.getByRole('columnheader');
+  await expect(headers).toHaveText([
+    /Layer/,
+    /α \(mean\)/,
+    /α min–max/,
+    /Matrices/,
+    /Flags/,
+    /Experts/,
+    /Top-k/,
+    /Trainable parameters/,
+  ]);
+  for (const h of await headers.all()) expect(await h.getAttribute('title')).toBeTruthy();
+  // Experts in layer order are the allocation's (3,5,5,9,3 at T = 25), layer 3 shows its weak o_proj.
+  const column = async (i: number): Promise<string[]> => rows.locator(`td:nth-child(${i})`).allTextContents();
+  expect(await column(6)).toEqual(['3', '5', '5', '9', '3']);
+  await expect(rows.nth(3)).toContainText('small-tail');
+
+  // Sort by experts from the keyboard: focus the header button, Enter; then descending with Enter again.
+  const expertsButton = table.getByRole('button', { name: /^Experts/ });
+  await expertsButton.focus();
+  await page.keyboard.press('Enter');
+  await expect(table.getByRole('columnheader', { name: /^Experts/ })).toHaveAttribute(
+    'aria-sort',
+    'ascending',
+  );
+  expect(await column(6)).toEqual(['3', '3', '5', '5', '9']);
+  await page.keyboard.press('Enter');
+  await expect(table.getByRole('columnheader', { name: /^Experts/ })).toHaveAttribute(
+    'aria-sort',
+    'descending',
+  );
+  // Descending is ascending reversed, ties (by layer) included.
+  expect(await column(1)).toEqual(['3', '2', '1', '4', '0']);
+  await screenshot(page, 'trust-layers-table', '.layer-table');
+
+  // The CSV: the same experts, by layer.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export layers CSV' }).click(),
+  ]);
+  const lines = readFileSync(await download.path(), 'utf8')
+    .trim()
+    .split('\n');
+  expect(lines[0]).toBe('layer,alpha,alpha_min,alpha_max,matrices,flags,experts,top_k,trainable_params');
+  expect(lines.slice(1).map((l) => l.split(',')[6])).toEqual(['3', '5', '5', '9', '3']);
+  expect(download.suggestedFilename()).toMatch(/\.layers\.csv$/);
+});

@@ -28,6 +28,7 @@ import { MatrixTable } from './components/MatrixTable';
 import { ModelSummaryView } from './components/ModelSummaryView';
 import { OpenPanel } from './components/OpenPanel';
 import { IncompleteBanner } from './components/IncompleteBanner';
+import { LayerTable } from './components/LayerTable';
 import { WeakFitNotice } from './components/WeakFitNotice';
 import { ProgressPanel } from './components/ProgressPanel';
 import { filesFromDataTransfer } from './open/collect-files';
@@ -410,6 +411,13 @@ export function App(): ReactNode {
                 />
               }
             />
+            {layers.basis.layers.length > 0 && (
+              <LayerTable
+                basis={layers.basis}
+                outcome={alloc.outcome}
+                modelName={provenance?.model.name ?? 'model'}
+              />
+            )}
             <ExportBar
               outcome={alloc.outcome}
               basis={layers.basis}

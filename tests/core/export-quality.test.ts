@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildAllocationJson, matrixCsv } from '../../src/core/allocation/export';
+import { analysisBasis, buildAllocationJson, matrixCsv } from '../../src/core/allocation/export';
+import { layerSummaryCsv, layerSummaryRows } from '../../src/core/allocation/layer-summary';
+import { computeAllocation } from '../../src/core/allocation/outcome';
 import { summarizeMatrix, type AnalysisResult } from '../../src/core/result';
 import { buildLayerTable } from '../../src/core/layers';
 import { weakLayers } from '../../src/core/layer-quality';
@@ -124,5 +126,53 @@ describe('layers resting on a weak fit', () => {
   it('hill-mid (tail N − ⌊N/2⌋ = half the spectrum, ≥ 16 here) has no weak layer', () => {
     const rows = buildLayerTable(result.matrices, { estimator: 'hill-mid' }).rows;
     expect(weakLayers(rows, 'hill-mid')).toEqual([]);
+  });
+});
+
+describe('the per-layer table', () => {
+  const result = storiesResult();
+  const basis = analysisBasis(result, 'alphalora', undefined, undefined);
+  const outcome = computeAllocation({
+    ...basis,
+    settings: { mode: 'faithful', beta: 2.5, budget: 25, rank: 8, targets: basis.targets },
+  });
+  const rows = layerSummaryRows(basis, outcome);
+
+  it('α mean, min and max from the fixture α of each layer’s 7 matrices', () => {
+    expect(rows.map((r) => r.layer)).toEqual([0, 1, 2, 3, 4]);
+    for (const r of rows) {
+      const alphas = result.matrices.filter((m) => m.layer === r.layer).map((m) => m.fits.alphalora.alpha);
+      expect(r.matrices).toBe(7);
+      expect(Math.abs(r.alpha - alphas.reduce((s, a) => s + a, 0) / 7)).toBeLessThanOrEqual(1e-12);
+      expect(r.alphaMin).toBe(Math.min(...alphas));
+      expect(r.alphaMax).toBe(Math.max(...alphas));
+    }
+    // Layer 3's spread reaches the weak o_proj fit (α 7.84).
+    expect(rows[3]!.alphaMax).toBeCloseTo(7.84, 2);
+    expect(rows[3]!.flags).toEqual(['small-tail', 'alpha-below-2', 'alpha-above-6']);
+  });
+
+  it('experts and top-k are the outcome’s; trainable parameters add up to its total', () => {
+    expect(rows.map((r) => r.experts)).toEqual([3, 5, 5, 9, 3]);
+    expect(rows.map((r) => r.topK)).toEqual([2, 2, 2, 2, 2]);
+    const total = rows.reduce((s, r) => s + (r.trainableParams ?? NaN), 0);
+    expect(total).toBe(outcome.trainableParams);
+  });
+
+  it('CSV: a header and one line per layer, flags ";"-separated', () => {
+    const lines = layerSummaryCsv(rows).trim().split('\n');
+    expect(lines[0]).toBe('layer,alpha,alpha_min,alpha_max,matrices,flags,experts,top_k,trainable_params');
+    expect(lines).toHaveLength(6);
+    const l3 = lines[4]!.split(',');
+    expect(l3[0]).toBe('3');
+    expect(Number(l3[1])).toBe(rows[3]!.alpha);
+    expect(l3[5]).toBe('small-tail;alpha-below-2;alpha-above-6');
+    expect(l3[6]).toBe('9');
+  });
+
+  it('without an outcome the allocation cells are empty', () => {
+    const bare = layerSummaryRows(basis, null);
+    expect(bare.every((r) => r.experts === null && r.topK === null && r.trainableParams === null)).toBe(true);
+    expect(layerSummaryCsv(bare).split('\n')[1]).toMatch(/,,,$/);
   });
 });

@@ -32,7 +32,7 @@ interface ExportBarProps {
   onSafeMode(): void;
 }
 
-function fileStem(name: string): string {
+export function fileStem(name: string): string {
   return name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
 }
 
