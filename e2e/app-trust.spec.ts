@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { chartExperts, downloadJson, screenshot, waitForComplete } from './helpers/app';
+import { chartExperts, downloadJson, screenshot, setSlider, waitForComplete } from './helpers/app';
 
 const O3 = 'model.layers.3.self_attn.o_proj.weight';
 
@@ -138,4 +138,38 @@ test('the "Layers" table: one row per layer, sortable from the keyboard, exporte
   expect(lines[0]).toBe('layer,alpha,alpha_min,alpha_max,matrices,flags,experts,top_k,trainable_params');
   expect(lines.slice(1).map((l) => l.split(',')[6])).toEqual(['3', '5', '5', '9', '3']);
   expect(download.suggestedFilename()).toMatch(/\.layers\.csv$/);
+});
+
+test('"Estimator agreement": three α lines, each estimator’s allocation at the current T and β, and ρ', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+  const view = page.getByRole('region', { name: 'Estimator agreement', exact: true });
+  await expect(view).toBeVisible();
+  await expect(view).toContainText('xmin_peak');
+  await expect(view).toContainText('default');
+  // One line per estimator, 5 points each.
+  for (const est of ['alphalora', 'weightwatcher', 'hill-mid']) {
+    await expect(
+      view.locator(`[data-testid="agreement-chart"] g[data-estimator="${est}"] circle`),
+    ).toHaveCount(5);
+  }
+  // The allocations the issue measured at T = 25, β = 2.5.
+  const experts = (est: string) => view.locator(`tr[data-estimator="${est}"] td`);
+  await expect(experts('alphalora')).toHaveText('3, 5, 5, 9, 3');
+  await expect(experts('weightwatcher')).toHaveText('9, 2, 2, 4, 8');
+  await expect(experts('hill-mid')).toHaveText('5, 5, 5, 5, 5');
+  // ρ(experts) alphalora vs weightwatcher = −6/√85.5 = −0.65 (hand-worked in the unit test).
+  await expect(view.locator('tr[data-pair="alphalora/weightwatcher"] td').nth(1)).toHaveText('-0.65');
+  await expect(view.locator('tr[data-pair="alphalora/hill-mid"] td').nth(1)).toContainText('undefined');
+  await screenshot(page, 'trust-agreement', '.agreement');
+  // They follow the sliders: at T = 10 the alphalora row is the allocation chart's.
+  await setSlider(page, 'Expert budget', 10);
+  await expect(page.getByTestId('budget-value')).toHaveText('T = 10');
+  await expect
+    .poll(async () => (await experts('alphalora').textContent()) === (await chartExperts(page)).join(', '))
+    .toBe(true);
+  expect((await chartExperts(page)).reduce((s, n) => s + n, 0)).toBe(10);
 });

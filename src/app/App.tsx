@@ -29,6 +29,7 @@ import { ModelSummaryView } from './components/ModelSummaryView';
 import { OpenPanel } from './components/OpenPanel';
 import { IncompleteBanner } from './components/IncompleteBanner';
 import { LayerTable } from './components/LayerTable';
+import { EstimatorAgreementView } from './components/EstimatorAgreementView';
 import { WeakFitNotice } from './components/WeakFitNotice';
 import { ProgressPanel } from './components/ProgressPanel';
 import { filesFromDataTransfer } from './open/collect-files';
@@ -119,9 +120,13 @@ export function App(): ReactNode {
     layers.alphas.length > 0 &&
     layers.alphas.length >= numLayers &&
     layers.alphas.every((a) => Number.isFinite(a));
+  const coreSettings = useMemo(
+    () => ({ mode: settings.mode, beta: settings.beta, budget, rank: settings.rank, targets }),
+    [settings.mode, settings.beta, budget, settings.rank, targets],
+  );
   const alloc = useAllocationStage(
     layers.basis,
-    { mode: settings.mode, beta: settings.beta, budget, rank: settings.rank, targets },
+    coreSettings,
     settings.baseline,
     complete || (state.status === 'cancelled' && allLayersReady),
   );
@@ -417,6 +422,9 @@ export function App(): ReactNode {
                 outcome={alloc.outcome}
                 modelName={provenance?.model.name ?? 'model'}
               />
+            )}
+            {!state.imported && result && alloc.outcome && (
+              <EstimatorAgreementView result={result} roles={layers.roles} settings={coreSettings} />
             )}
             <ExportBar
               outcome={alloc.outcome}

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { analysisBasis, buildAllocationJson, matrixCsv } from '../../src/core/allocation/export';
 import { layerSummaryCsv, layerSummaryRows } from '../../src/core/allocation/layer-summary';
 import { computeAllocation } from '../../src/core/allocation/outcome';
+import { estimatorAgreement } from '../../src/core/allocation/estimator-agreement';
 import { summarizeMatrix, type AnalysisResult } from '../../src/core/result';
 import { buildLayerTable } from '../../src/core/layers';
 import { weakLayers } from '../../src/core/layer-quality';
@@ -174,5 +175,37 @@ describe('the per-layer table', () => {
     const bare = layerSummaryRows(basis, null);
     expect(bare.every((r) => r.experts === null && r.topK === null && r.trainableParams === null)).toBe(true);
     expect(layerSummaryCsv(bare).split('\n')[1]).toMatch(/,,,$/);
+  });
+});
+
+describe('estimator agreement on the sample', () => {
+  const result = storiesResult();
+  const basis = analysisBasis(result, 'alphalora', undefined, undefined);
+  const agreement = estimatorAgreement(result, undefined, {
+    mode: 'faithful',
+    beta: 2.5,
+    budget: 25,
+    rank: 8,
+    targets: basis.targets,
+  });
+
+  it('each estimator’s allocation at T = 25, β = 2.5 is the one the issue measured', () => {
+    const experts = Object.fromEntries(agreement.columns.map((c) => [c.estimator, c.experts]));
+    expect(experts).toEqual({
+      alphalora: [3, 5, 5, 9, 3],
+      weightwatcher: [9, 2, 2, 4, 8],
+      'hill-mid': [5, 5, 5, 5, 5],
+    });
+    // Layer α of alphalora are the layer table's.
+    const rows = buildLayerTable(result.matrices, { estimator: 'alphalora' }).rows;
+    expect(agreement.columns[0]!.alphas).toEqual(rows.map((r) => r.alpha));
+  });
+
+  it('ρ of the experts: hand-worked −6/√85.5 for alphalora vs weightwatcher; undefined against a constant', () => {
+    const pair = (a: string, b: string) => agreement.pairs.find((p) => p.a === a && p.b === b)!;
+    expect(pair('alphalora', 'weightwatcher').expertsRho).toBeCloseTo(-6 / Math.sqrt(85.5), 12);
+    expect(pair('alphalora', 'hill-mid').expertsRho).toBeNaN();
+    expect(agreement.pairs).toHaveLength(3);
+    for (const p of agreement.pairs) expect(Math.abs(p.alphaRho)).toBeLessThanOrEqual(1);
   });
 });
