@@ -173,3 +173,55 @@ test('"Estimator agreement": three α lines, each estimator’s allocation at th
     .toBe(true);
   expect((await chartExperts(page)).reduce((s, n) => s + n, 0)).toBe(10);
 });
+
+const CANONICAL = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+
+test('the page explains itself: T and β sentences, "How it works" after load, column tooltips, role rows in canonical order', async ({
+  page,
+}) => {
+  await page.goto('/');
+  // The sample's weights are held back until the starting state has been seen: the click shows it at once,
+  // whatever the WebGPU probe and the fetch are doing.
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/sample/stories260K/model.safetensors', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await expect(page.getByRole('status')).toHaveText(/Reading the sample model/);
+  release();
+  await waitForComplete(page);
+
+  // T and β: one sentence each, as the sliders' descriptions, and the formula with the mode's rounding.
+  await expect(page.getByRole('slider', { name: 'Expert budget' })).toHaveAccessibleDescription(
+    /total number of LoRA experts/,
+  );
+  await expect(page.getByRole('slider', { name: 'Beta' })).toHaveAccessibleDescription(
+    /how strongly α drives/,
+  );
+  await expect(page.getByTestId('allocation-rule')).toContainText('roundHalfEven');
+
+  // "How it works" is still one click away.
+  const how = page.locator('details.how-collapsed');
+  await how.getByText('How it works').click();
+  await expect(how.getByText(/File.slice/)).toBeVisible();
+
+  // Every column of every table has a tooltip.
+  const headers = page.locator('main table th[scope="col"]');
+  expect(await headers.count()).toBeGreaterThan(30);
+  for (const h of await headers.all())
+    expect((await h.getAttribute('title')) ?? '', await h.innerText()).not.toBe('');
+
+  // Role rows labelled by purpose, in canonical order.
+  const order = async (name: string): Promise<string[]> =>
+    (await page.getByRole('group', { name, exact: true }).locator('label').allInnerTexts()).map((t) =>
+      t.trim(),
+    );
+  expect(await order('Roles')).toEqual(CANONICAL);
+  expect(await order("Layer α averages: the roles whose α are averaged into each layer's α")).toEqual(
+    CANONICAL,
+  );
+  expect(await order('Target modules: the roles that get LoRA experts')).toEqual(CANONICAL);
+  await screenshot(page, 'trust-explained', '.allocation');
+});

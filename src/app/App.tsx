@@ -43,6 +43,7 @@ import {
   type AlphaSource,
 } from './state/use-stages';
 import { backendSummary } from './util/backend-summary';
+import { sortRoles } from './charts/theme';
 import { formatNumber } from './util/format';
 
 /** The finished matrices once a run has started: the summary view no longer needs them. */
@@ -277,7 +278,8 @@ export function App(): ReactNode {
         <p role="status" className={`status ${showIncomplete ? 'incomplete' : state.status}`}>
           {statusText}
         </p>
-        {state.status === 'idle' && <HowItWorks />}
+        {/* Open before a model is loaded; afterwards a closed disclosure, still one click away. */}
+        <HowItWorks collapsed={state.status !== 'idle'} />
         {state.summary && (
           <ModelSummaryView
             summary={state.summary}
@@ -357,8 +359,8 @@ export function App(): ReactNode {
             )}
             {layers.allRoles.length > 1 && (
               <fieldset className="alpha-roles">
-                <legend>Layer α averages</legend>
-                {layers.allRoles.map((role) => (
+                <legend>Layer α averages: the roles whose α are averaged into each layer&apos;s α</legend>
+                {sortRoles(layers.allRoles).map((role) => (
                   <label key={role}>
                     <input
                       type="checkbox"
