@@ -9,7 +9,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { chartExperts, downloadJson, screenshot, setSlider, waitForComplete } from './helpers/app';
+import {
+  chartExperts,
+  downloadJson,
+  dropFiles,
+  makeSafetensors,
+  screenshot,
+  setSlider,
+  syntheticWeights,
+  waitForComplete,
+} from './helpers/app';
 
 const O3 = 'model.layers.3.self_attn.o_proj.weight';
 
@@ -224,4 +233,45 @@ test('the page explains itself: T and β sentences, "How it works" after load, c
   );
   expect(await order('Target modules: the roles that get LoRA experts')).toEqual(CANONICAL);
   await screenshot(page, 'trust-explained', '.allocation');
+});
+
+test('a model without transformer blocks says so plainly, shows its spectra and α, and no empty allocation', async ({
+  page,
+}) => {
+  await page.goto('/');
+  const file = {
+    name: 'cnn.safetensors',
+    bytes: makeSafetensors([
+      // [16, 8, 3, 3]: 9 kernel matrices [16, 8] pooled into one spectrum; a 1×1 conv [24, 16].
+      { name: 'features.0.weight', shape: [16, 8, 3, 3], data: syntheticWeights(16, 72, 5) },
+      { name: 'features.3.weight', shape: [24, 16, 1, 1], data: syntheticWeights(24, 16, 7) },
+    ]),
+  };
+  await dropFiles(page, [file]);
+  const status = page.getByRole('status');
+  await expect(status).toContainText('AlphaLoRA allocates LoRA experts over transformer blocks');
+  await page.getByLabel(/other matrices/).check();
+  await waitForComplete(page);
+  const notice = page.getByRole('region', { name: 'No expert allocation for this model' });
+  await expect(notice).toContainText('This model has no transformer blocks');
+  // No allocation panel, no layer table, no empty α-per-layer chart; the ESD and the table with α are there.
+  await expect(page.getByRole('heading', { name: /Expert allocation/ })).toHaveCount(0);
+  await expect(page.getByRole('table', { name: 'Layers', exact: true })).toHaveCount(0);
+  await expect(page.locator('#alpha-chart')).toHaveCount(0);
+  await expect(page.locator('#esd-chart')).toBeVisible();
+  const rows = page.locator('.matrix-table tbody tr');
+  await expect(rows).toHaveCount(2);
+  for (const r of await rows.all()) await expect(r.locator('td').nth(7)).toHaveText(/^\d+\.\d+$/);
+  // After completion the progress panel steps aside: below the results, after the matrix table.
+  const progressAfterTable = await page.evaluate(() => {
+    const table = document.querySelector('.matrix-table');
+    const progress = document.querySelector('.progress-panel');
+    return (
+      table !== null &&
+      progress !== null &&
+      (table.compareDocumentPosition(progress) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0
+    );
+  });
+  expect(progressAfterTable).toBe(true);
+  await screenshot(page, 'trust-no-blocks');
 });

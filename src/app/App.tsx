@@ -44,6 +44,7 @@ import {
 } from './state/use-stages';
 import { backendSummary } from './util/backend-summary';
 import { sortRoles } from './charts/theme';
+import { NO_BLOCKS_SENTENCE } from './state/nothing-planned';
 import { formatNumber } from './util/format';
 
 /** The finished matrices once a run has started: the summary view no longer needs them. */
@@ -242,12 +243,31 @@ export function App(): ReactNode {
     [state.status, state.matrices],
   );
   const hasResults = state.matrices.length > 0 || state.status === 'imported';
+  // Analysed matrices, none of them in a transformer block (a CNN, a VAD model): no allocation to show.
+  const noBlocks = !state.imported && state.matrices.length > 0 && layers.allRoles.length === 0;
   const allocationSettings: AllocationSettings = { ...settings, budget, targets };
   // A finished result that does not cover what the files declare never reads "Analysis complete".
   const showIncomplete = complete && hasResults && !completeness.complete;
   const statusText = showIncomplete
     ? `Analysis incomplete: ${completeness.details}. ${state.message.replace(/^Analysis complete: /, 'Analysed ')}`
     : state.message;
+
+  const progressPanel = state.summary &&
+    state.status !== 'opening' &&
+    !state.awaitingStart &&
+    // Before the run starts the bar would read 0: shown once it has a count (resumed or live).
+    (state.status !== 'opened' || state.progress !== null) &&
+    (state.status !== 'complete' || !state.fromCache) && (
+      <ProgressPanel
+        progress={state.progress}
+        totals={state.summary.totals}
+        backend={state.runBackend}
+        running={state.status === 'analysing'}
+        onCancel={analysis.cancel}
+      />
+    );
+  // Once the run has completed, the progress panel steps aside: to the end of the page, below the results.
+  const progressDone = state.status === 'complete';
 
   return (
     <div
@@ -292,20 +312,7 @@ export function App(): ReactNode {
             onStart={analysis.start}
           />
         )}
-        {state.summary &&
-          state.status !== 'opening' &&
-          !state.awaitingStart &&
-          // Before the run starts the bar would read 0: shown once it has a count (resumed or live).
-          (state.status !== 'opened' || state.progress !== null) &&
-          (state.status !== 'complete' || !state.fromCache) && (
-            <ProgressPanel
-              progress={state.progress}
-              totals={state.summary.totals}
-              backend={state.runBackend}
-              running={state.status === 'analysing'}
-              onCancel={analysis.cancel}
-            />
-          )}
+        {!progressDone && progressPanel}
         {state.status === 'opening' && (
           <p className="opening">
             <button type="button" onClick={analysis.cancel}>
@@ -377,14 +384,16 @@ export function App(): ReactNode {
                 ))}
               </fieldset>
             )}
-            <div className={selectedMatrix ? 'grid two' : 'grid'}>
-              <AlphaChart
-                model={alphaChart}
-                estimatorLabel={estimator}
-                selected={selectedName}
-                onSelect={setSelected}
-                describe={describe}
-              />
+            <div className={selectedMatrix && alphaChart.points.length > 0 ? 'grid two' : 'grid'}>
+              {alphaChart.points.length > 0 && (
+                <AlphaChart
+                  model={alphaChart}
+                  estimatorLabel={estimator}
+                  selected={selectedName}
+                  onSelect={setSelected}
+                  describe={describe}
+                />
+              )}
               {selectedMatrix && <EsdPanel matrix={selectedMatrix} estimator={estimator} />}
             </div>
             {layers.warnings.length > 0 && (
@@ -394,30 +403,42 @@ export function App(): ReactNode {
                 ))}
               </ul>
             )}
-            <AllocationPanel
-              settings={allocationSettings}
-              onChange={(next) => setSettings((s) => ({ ...s, ...next }))}
-              numLayers={numLayers}
-              budgetMax={budgetMax}
-              roles={layers.allRoles}
-              chart={alloc.chart}
-              warnings={alloc.outcome?.warnings ?? []}
-              error={
-                alloc.error ??
-                (alloc.outcome === null && !complete
-                  ? `The allocation appears when every layer has an α (${layers.alphas.filter((a) => Number.isFinite(a)).length} of ${numLayers} so far).`
-                  : null)
-              }
-              trainableParams={alloc.outcome?.trainableParams ?? null}
-              rule={alloc.outcome?.rule ?? null}
-              notice={
-                <WeakFitNotice
-                  weak={layers.weak}
-                  roles={layers.roles}
-                  onDropRole={(role) => setAlphaRoles(layers.roles.filter((r) => r !== role))}
-                />
-              }
-            />
+            {noBlocks && (
+              <section className="no-blocks" aria-labelledby="no-blocks-title">
+                <h2 id="no-blocks-title">No expert allocation for this model</h2>
+                <p>{NO_BLOCKS_SENTENCE}</p>
+                <p className="note">
+                  Below: the ESD of the selected matrix and every analysed matrix with its α and fit quality
+                  in the table.
+                </p>
+              </section>
+            )}
+            {!noBlocks && (
+              <AllocationPanel
+                settings={allocationSettings}
+                onChange={(next) => setSettings((s) => ({ ...s, ...next }))}
+                numLayers={numLayers}
+                budgetMax={budgetMax}
+                roles={layers.allRoles}
+                chart={alloc.chart}
+                warnings={alloc.outcome?.warnings ?? []}
+                error={
+                  alloc.error ??
+                  (alloc.outcome === null && !complete
+                    ? `The allocation appears when every layer has an α (${layers.alphas.filter((a) => Number.isFinite(a)).length} of ${numLayers} so far).`
+                    : null)
+                }
+                trainableParams={alloc.outcome?.trainableParams ?? null}
+                rule={alloc.outcome?.rule ?? null}
+                notice={
+                  <WeakFitNotice
+                    weak={layers.weak}
+                    roles={layers.roles}
+                    onDropRole={(role) => setAlphaRoles(layers.roles.filter((r) => r !== role))}
+                  />
+                }
+              />
+            )}
             {layers.basis.layers.length > 0 && (
               <LayerTable
                 basis={layers.basis}
@@ -447,6 +468,7 @@ export function App(): ReactNode {
             )}
           </div>
         )}
+        {progressDone && progressPanel}
       </main>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
