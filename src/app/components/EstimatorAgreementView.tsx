@@ -136,7 +136,7 @@ export function EstimatorAgreementView({ result, roles, settings }: Props): Reac
           </li>
         ))}
       </ul>
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} aria-label="Experts by estimator, scrollable">
         <table aria-label={`Experts per layer by estimator at T = ${settings.budget}, β = ${settings.beta}`}>
           <thead>
             <tr>
@@ -163,7 +163,7 @@ export function EstimatorAgreementView({ result, roles, settings }: Props): Reac
           </tbody>
         </table>
       </div>
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} aria-label="Rank correlation, scrollable">
         <table aria-label="Rank correlation between estimators">
           <thead>
             <tr>
