@@ -43,3 +43,37 @@ for (const colorScheme of ['light', 'dark'] as const) {
     });
   }
 }
+
+test('α chart points: one tab stop, labelled, arrow keys between layers and matrices, Enter selects', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+  const chart = page.locator('#alpha-chart');
+  // One tab stop: the selected point (the first matrix, layer 0 q_proj).
+  const stop = chart.locator('circle[tabindex="0"]');
+  await expect(stop).toHaveCount(1);
+  await expect(stop).toHaveAttribute('data-matrix', 'model.layers.0.self_attn.q_proj.weight');
+  await expect(stop).toHaveAttribute(
+    'aria-label',
+    /^model\.layers\.0\.self_attn\.q_proj\.weight: layer 0, q_proj, α 1\.\d{3}$/,
+  );
+  await stop.focus();
+  // → twice: q_proj of layer 2; Enter selects it for the ESD and focus stays on it through the redraw.
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  const focused = (): Promise<string | null> =>
+    page.evaluate(() => document.activeElement?.getAttribute('data-matrix') ?? null);
+  expect(await focused()).toBe('model.layers.2.self_attn.q_proj.weight');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#esd-chart-title')).toHaveText('ESD of model.layers.2.self_attn.q_proj.weight');
+  await expect.poll(focused).toBe('model.layers.2.self_attn.q_proj.weight');
+  // ↑ moves to the next higher α of the same layer.
+  await page.keyboard.press('ArrowUp');
+  const up = await focused();
+  expect(up).toMatch(/^model\.layers\.2\./);
+  expect(up).not.toBe('model.layers.2.self_attn.q_proj.weight');
+  // The weak fit is labelled so.
+  await expect(chart.locator('circle[data-weak="true"]')).toHaveAttribute('aria-label', /weak fit$/);
+});

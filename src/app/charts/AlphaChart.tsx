@@ -3,7 +3,8 @@
  * (α < 2 over-trained, α > 6 under-trained) shaded and labelled, a legend, hover tooltips, click to select.
  */
 import * as d3 from 'd3';
-import { useEffect, useMemo, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { nextPoint } from './alpha-keys';
 import type { AlphaChartModel } from './alpha-data';
 import { ChartFrame, useChartFrame } from './ChartFrame';
 import { axisTitles, hoverTooltip, plotArea } from './plot-frame';
@@ -26,6 +27,8 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
   const { model, estimatorLabel, selected, onSelect, describe, controls } = props;
   const frame = useChartFrame();
   const { svgRef, bodyRef, width, setTooltip } = frame;
+  // The point that has keyboard focus, kept across redraws (a redraw replaces every circle).
+  const focusedRef = useRef<string | null>(null);
   const narrow = width < 560;
   // Narrow: the legend moves below the plot, in rows of three.
   const legendRows = Math.ceil((model.roles.length + 2) / 3);
@@ -157,8 +160,37 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       .attr('stroke-width', (d) => (d.name === selected ? 2 : d.weak ? 2 : 0.8))
       .attr('data-matrix', (d) => d.name)
       .attr('data-weak', (d) => (d.weak ? 'true' : null))
+      // Keyboard: one tab stop (the selected point, else the first), arrows between layers (←/→) and
+      // between the matrices of a layer (↑/↓), Enter or Space selects for the ESD.
+      .attr('tabindex', (d, i) => ((selected !== null ? d.name === selected : i === 0) ? 0 : -1))
+      .attr('role', 'button')
+      .attr(
+        'aria-label',
+        (d) => `${d.name}: layer ${d.layer}, ${d.role}, α ${d.alpha.toFixed(3)}${d.weak ? ', weak fit' : ''}`,
+      )
+      .attr('aria-pressed', (d) => (d.name === selected ? 'true' : 'false'))
       .style('cursor', 'pointer')
-      .on('click', (_ev, d) => onSelect(d.name));
+      .on('click', (_ev, d) => onSelect(d.name))
+      .on('focus', (_ev, d) => (focusedRef.current = d.name))
+      .on('blur', (ev: FocusEvent) => {
+        // Focus moved elsewhere (not this redraw's removal of the circle, which has no related target).
+        if (ev.relatedTarget !== null) focusedRef.current = null;
+      })
+      .on('keydown', (ev: KeyboardEvent, d) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          onSelect(d.name);
+          return;
+        }
+        const target = nextPoint(model.points, d.name, ev.key);
+        if (target === null) return;
+        ev.preventDefault();
+        focusedRef.current = target;
+        svgEl.querySelector<SVGElement>(`circle[data-matrix="${CSS.escape(target)}"]`)?.focus();
+      });
+    if (focusedRef.current !== null) {
+      svgEl.querySelector<SVGElement>(`circle[data-matrix="${CSS.escape(focusedRef.current)}"]`)?.focus();
+    }
     hoverTooltip(dots, bodyRef, setTooltip, (d) => describe(d.name));
 
     // 5. Legend: roles and the mean (right side, or below the plot on narrow screens).
@@ -223,7 +255,7 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       title="α per layer"
       exportName="alpha-per-layer"
       frame={frame}
-      svg={{ label: summary, height }}
+      svg={{ label: summary, height, role: 'group' }}
       controls={controls}
       footer={
         model.failed.length > 0 ? (
