@@ -77,3 +77,34 @@ test('α chart points: one tab stop, labelled, arrow keys between layers and mat
   // The weak fit is labelled so.
   await expect(chart.locator('circle[data-weak="true"]')).toHaveAttribute('aria-label', /weak fit$/);
 });
+
+test('390 px: no chart text (legends, labels) runs past its chart, and the header notice fits', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+  // Every text of every chart lies inside its svg's width (1 px of rounding allowed).
+  const cut = await page.evaluate(() => {
+    const out: string[] = [];
+    for (const svg of document.querySelectorAll<SVGSVGElement>('main svg')) {
+      const box = svg.getBoundingClientRect();
+      if (box.width < 50) continue; // legend swatches
+      for (const t of svg.querySelectorAll('text')) {
+        const r = t.getBoundingClientRect();
+        if (r.width === 0) continue;
+        if (r.left < box.left - 1 || r.right > box.right + 1)
+          out.push(`${t.textContent ?? ''} (${svg.closest('[id]')?.id ?? ''})`);
+      }
+    }
+    return out;
+  });
+  expect(cut).toEqual([]);
+  const header = page.locator('header');
+  const headerBox = await header.boundingBox();
+  expect(headerBox!.width).toBeLessThanOrEqual(390);
+  await screenshot(page, 'a11y-390-header', 'header');
+  await screenshot(page, 'a11y-390-alpha', '#alpha-chart');
+  await screenshot(page, 'a11y-390-esd', '#esd-chart');
+});

@@ -133,7 +133,8 @@ export function EsdChart({ model, controls, extra }: EsdChartProps): ReactNode {
     }
 
     // 6. Legend.
-    const legend = legendRow(svg, M.left, 14);
+    // Narrow screens: the legend starts at the svg's edge rather than the plot's, so it is never cut.
+    const legend = legendRow(svg, width < 480 ? 8 : M.left, 14);
     legendBox(legend, 0, COLORS.histogram, 'ESD');
     legendBox(legend, 52, '#4f86c6', 'tail (λ ≥ xmin)');
     if (model.line) {
