@@ -228,10 +228,8 @@ test('the page explains itself: T and β sentences, "How it works" after load, c
       t.trim(),
     );
   expect(await order('Roles')).toEqual(CANONICAL);
-  expect(await order("Layer α averages: the roles whose α are averaged into each layer's α")).toEqual(
-    CANONICAL,
-  );
-  expect(await order('Target modules: the roles that get LoRA experts')).toEqual(CANONICAL);
+  expect(await order("Layer α averages: the matrix kinds averaged into each layer's α")).toEqual(CANONICAL);
+  expect(await order('Target modules: the matrix kinds that get LoRA experts')).toEqual(CANONICAL);
   await screenshot(page, 'trust-explained', '.allocation');
 });
 

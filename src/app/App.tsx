@@ -366,7 +366,7 @@ export function App(): ReactNode {
             )}
             {layers.allRoles.length > 1 && (
               <fieldset className="alpha-roles">
-                <legend>Layer α averages: the roles whose α are averaged into each layer&apos;s α</legend>
+                <legend>Layer α averages: the matrix kinds averaged into each layer&apos;s α</legend>
                 {sortRoles(layers.allRoles).map((role) => (
                   <label key={role}>
                     <input

@@ -143,7 +143,7 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
         </div>
         {roles.length > 0 && (
           <fieldset className="targets">
-            <legend>Target modules: the roles that get LoRA experts</legend>
+            <legend>Target modules: the matrix kinds that get LoRA experts</legend>
             {sortRoles(roles).map((role) => (
               <label key={role}>
                 <input

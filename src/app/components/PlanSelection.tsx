@@ -83,7 +83,7 @@ export function PlanSelection({ summary, plan, busy, onReplan }: PlanSelectionPr
 
   return (
     <fieldset className="plan-options plan-selection">
-      <legend>Analyse: the roles whose spectra are computed</legend>
+      <legend>Analyse: the matrix kinds whose spectra are computed</legend>
       <div className="roles" role="group" aria-label="Roles">
         {roles.map((role) => {
           const on = selectedRoles.includes(role);
