@@ -31,6 +31,9 @@ import { MatrixTable } from './components/MatrixTable';
 import { ModelSummaryView } from './components/ModelSummaryView';
 import { OpenPanel } from './components/OpenPanel';
 import { IncompleteBanner } from './components/IncompleteBanner';
+import { LayerTable } from './components/LayerTable';
+import { EstimatorAgreementView } from './components/EstimatorAgreementView';
+import { WeakFitNotice } from './components/WeakFitNotice';
 import { ProgressPanel } from './components/ProgressPanel';
 import { filesFromDataTransfer } from './open/collect-files';
 import type { SessionState } from './state/session';
@@ -44,6 +47,8 @@ import {
   type AlphaSource,
 } from './state/use-stages';
 import { backendSummary } from './util/backend-summary';
+import { sortRoles } from './charts/theme';
+import { NO_BLOCKS_SENTENCE } from './state/nothing-planned';
 import { formatNumber } from './util/format';
 
 /** The finished matrices once a run has started: the summary view no longer needs them. */
@@ -124,9 +129,13 @@ export function App(): ReactNode {
     layers.alphas.length > 0 &&
     layers.alphas.length >= numLayers &&
     layers.alphas.every((a) => Number.isFinite(a));
+  const coreSettings = useMemo(
+    () => ({ mode: settings.mode, beta: settings.beta, budget, rank: settings.rank, targets }),
+    [settings.mode, settings.beta, budget, settings.rank, targets],
+  );
   const alloc = useAllocationStage(
     layers.basis,
-    { mode: settings.mode, beta: settings.beta, budget, rank: settings.rank, targets },
+    coreSettings,
     settings.baseline,
     complete || (state.status === 'cancelled' && allLayersReady),
   );
@@ -242,12 +251,31 @@ export function App(): ReactNode {
     [state.status, state.matrices],
   );
   const hasResults = state.matrices.length > 0 || state.status === 'imported';
+  // Analysed matrices, none of them in a transformer block (a CNN, a VAD model): no allocation to show.
+  const noBlocks = !state.imported && state.matrices.length > 0 && layers.allRoles.length === 0;
   const allocationSettings: AllocationSettings = { ...settings, budget, targets };
   // A finished result that does not cover what the files declare never reads "Analysis complete".
   const showIncomplete = complete && hasResults && !completeness.complete;
   const statusText = showIncomplete
     ? `Analysis incomplete: ${completeness.details}. ${state.message.replace(/^Analysis complete: /, 'Analysed ')}`
     : state.message;
+
+  const progressPanel = state.summary &&
+    state.status !== 'opening' &&
+    !state.awaitingStart &&
+    // Before the run starts the bar would read 0: shown once it has a count (resumed or live).
+    (state.status !== 'opened' || state.progress !== null) &&
+    (state.status !== 'complete' || !state.fromCache) && (
+      <ProgressPanel
+        progress={state.progress}
+        totals={state.summary.totals}
+        backend={state.runBackend}
+        running={state.status === 'analysing'}
+        onCancel={analysis.cancel}
+      />
+    );
+  // Once the run has completed, the progress panel steps aside: to the end of the page, below the results.
+  const progressDone = state.status === 'complete';
 
   return (
     <div
@@ -278,7 +306,8 @@ export function App(): ReactNode {
         <p role="status" className={`status ${showIncomplete ? 'incomplete' : state.status}`}>
           {statusText}
         </p>
-        {state.status === 'idle' && <HowItWorks />}
+        {/* Open before a model is loaded; afterwards a closed disclosure, still one click away. */}
+        <HowItWorks collapsed={state.status !== 'idle'} />
         {state.summary && (
           <ModelSummaryView
             summary={state.summary}
@@ -291,20 +320,7 @@ export function App(): ReactNode {
             onStart={analysis.start}
           />
         )}
-        {state.summary &&
-          state.status !== 'opening' &&
-          !state.awaitingStart &&
-          // Before the run starts the bar would read 0: shown once it has a count (resumed or live).
-          (state.status !== 'opened' || state.progress !== null) &&
-          (state.status !== 'complete' || !state.fromCache) && (
-            <ProgressPanel
-              progress={state.progress}
-              totals={state.summary.totals}
-              backend={state.runBackend}
-              running={state.status === 'analysing'}
-              onCancel={analysis.cancel}
-            />
-          )}
+        {!progressDone && progressPanel}
         {state.status === 'opening' && (
           <p className="opening">
             <button type="button" onClick={analysis.cancel}>
@@ -358,8 +374,8 @@ export function App(): ReactNode {
             )}
             {layers.allRoles.length > 1 && (
               <fieldset className="alpha-roles">
-                <legend>Layer α averages</legend>
-                {layers.allRoles.map((role) => (
+                <legend>Layer α averages: the matrix kinds averaged into each layer&apos;s α</legend>
+                {sortRoles(layers.allRoles).map((role) => (
                   <label key={role}>
                     <input
                       type="checkbox"
@@ -376,14 +392,16 @@ export function App(): ReactNode {
                 ))}
               </fieldset>
             )}
-            <div className={selectedMatrix ? 'grid two' : 'grid'}>
-              <AlphaChart
-                model={alphaChart}
-                estimatorLabel={estimator}
-                selected={selectedName}
-                onSelect={setSelected}
-                describe={describe}
-              />
+            <div className={selectedMatrix && alphaChart.points.length > 0 ? 'grid two' : 'grid'}>
+              {alphaChart.points.length > 0 && (
+                <AlphaChart
+                  model={alphaChart}
+                  estimatorLabel={estimator}
+                  selected={selectedName}
+                  onSelect={setSelected}
+                  describe={describe}
+                />
+              )}
               {selectedMatrix && <EsdPanel matrix={selectedMatrix} estimator={estimator} />}
             </div>
             {selectedMatrix && <DiagnosticsPanel matrix={selectedMatrix} estimator={estimator} />}
@@ -394,24 +412,53 @@ export function App(): ReactNode {
                 ))}
               </ul>
             )}
-            <AllocationPanel
-              settings={allocationSettings}
-              onChange={(next) => setSettings((s) => ({ ...s, ...next }))}
-              numLayers={numLayers}
-              budgetMax={budgetMax}
-              roles={layers.allRoles}
-              chart={alloc.chart}
-              warnings={alloc.outcome?.warnings ?? []}
-              error={
-                alloc.error ??
-                (alloc.outcome === null && !complete
-                  ? `The allocation appears when every layer has an α (${layers.alphas.filter((a) => Number.isFinite(a)).length} of ${numLayers} so far).`
-                  : null)
-              }
-              trainableParams={alloc.outcome?.trainableParams ?? null}
-              rule={alloc.outcome?.rule ?? null}
-            />
-            <SchedulePanel {...schedule} modelName={provenance?.model.name ?? 'model'} />
+            {noBlocks && (
+              <section className="no-blocks" aria-labelledby="no-blocks-title">
+                <h2 id="no-blocks-title">No expert allocation for this model</h2>
+                <p>{NO_BLOCKS_SENTENCE}</p>
+                <p className="note">
+                  Below: the ESD of the selected matrix and every analysed matrix with its α and fit quality
+                  in the table.
+                </p>
+              </section>
+            )}
+            {!noBlocks && (
+              <AllocationPanel
+                settings={allocationSettings}
+                onChange={(next) => setSettings((s) => ({ ...s, ...next }))}
+                numLayers={numLayers}
+                budgetMax={budgetMax}
+                roles={layers.allRoles}
+                chart={alloc.chart}
+                warnings={alloc.outcome?.warnings ?? []}
+                error={
+                  alloc.error ??
+                  (alloc.outcome === null && !complete
+                    ? `The allocation appears when every layer has an α (${layers.alphas.filter((a) => Number.isFinite(a)).length} of ${numLayers} so far).`
+                    : null)
+                }
+                trainableParams={alloc.outcome?.trainableParams ?? null}
+                rule={alloc.outcome?.rule ?? null}
+                notice={
+                  <WeakFitNotice
+                    weak={layers.weak}
+                    roles={layers.roles}
+                    onDropRole={(role) => setAlphaRoles(layers.roles.filter((r) => r !== role))}
+                  />
+                }
+              />
+            )}
+            {!noBlocks && <SchedulePanel {...schedule} modelName={provenance?.model.name ?? 'model'} />}
+            {layers.basis.layers.length > 0 && (
+              <LayerTable
+                basis={layers.basis}
+                outcome={alloc.outcome}
+                modelName={provenance?.model.name ?? 'model'}
+              />
+            )}
+            {!state.imported && result && alloc.outcome && (
+              <EstimatorAgreementView result={result} roles={layers.roles} settings={coreSettings} />
+            )}
             <ExportBar
               outcome={alloc.outcome}
               basis={layers.basis}
@@ -433,6 +480,7 @@ export function App(): ReactNode {
             )}
           </div>
         )}
+        {progressDone && progressPanel}
       </main>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">

@@ -76,4 +76,5 @@ const baseRow = {
   fingers: NaN,
   rawAlpha: NaN,
   randDistance: NaN,
+  quality: '',
 };

@@ -36,7 +36,7 @@ describe('nothing planned', () => {
     expect(s.planned).toBe(0);
     expect(s.tensors.find((t) => t.name === 'features.0.weight')?.kernelMatrices).toBe(9);
     expect(message(s)).toBe(
-      'Nothing to analyse with the current selection: under the model summary, tick "embeddings and output heads" to include the embedding and head matrices; tick "other matrices" to include 1 convolution (pooled over the kernel positions, as WeightWatcher does).',
+      'Nothing to analyse with the current selection: under the model summary, tick "embeddings and output heads" to include the embedding and head matrices; tick "other matrices" to include 1 convolution (pooled over the kernel positions, as WeightWatcher does). This model has no transformer blocks: AlphaLoRA allocates LoRA experts over transformer blocks, so it gets no expert allocation; the spectra and α of its other matrices can still be analysed.',
     );
   });
 
@@ -46,6 +46,7 @@ describe('nothing planned', () => {
     const text = message(s);
     expect(text).toContain('tick "other matrices" to include 2 convolutions');
     expect(text).not.toMatch(/no weight matrix|embeddings and output heads|roles/);
+    expect(text).toContain('This model has no transformer blocks');
     // And with that option the plan does hold both: the message told the truth.
     expect((await summary({ 'features.0.weight': [16, 8, 3, 3] }, { includeOther: true })).planned).toBe(1);
   });
@@ -57,7 +58,7 @@ describe('nothing planned', () => {
     );
     expect(conv.planned).toBe(0); // the layer range leaves out the convolution's layer 3
     expect(message(conv)).toBe(
-      'Nothing to analyse with the current selection: under the model summary, widen the roles and layers: they leave out every matrix listed.',
+      'Nothing to analyse with the current selection: under the model summary, widen the roles and layers: they leave out every matrix listed. This model has no transformer blocks: AlphaLoRA allocates LoRA experts over transformer blocks, so it gets no expert allocation; the spectra and α of its other matrices can still be analysed.',
     );
   });
 

@@ -89,6 +89,8 @@ export function AllocationChart({ model, controls }: AllocationChartProps): Reac
         .attr('font-size', 11)
         .attr('font-weight', 600)
         .attr('fill', (d) => (d.experts > 0 && y(0) - y(d.experts) > 18 ? '#ffffff' : COLORS.text))
+        // Marked so that the dark theme keeps white on the bar (it re-colours the page's other whites).
+        .attr('class', (d) => (d.experts > 0 && y(0) - y(d.experts) > 18 ? 'on-bar' : null))
         .text((d) => d.experts);
     }
 

@@ -3,7 +3,8 @@
  * (α < 2 over-trained, α > 6 under-trained) shaded and labelled, a legend, hover tooltips, click to select.
  */
 import * as d3 from 'd3';
-import { useEffect, useMemo, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { nextPoint } from './alpha-keys';
 import type { AlphaChartModel } from './alpha-data';
 import { ChartFrame, useChartFrame } from './ChartFrame';
 import { axisTitles, hoverTooltip, plotArea } from './plot-frame';
@@ -26,9 +27,11 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
   const { model, estimatorLabel, selected, onSelect, describe, controls } = props;
   const frame = useChartFrame();
   const { svgRef, bodyRef, width, setTooltip } = frame;
+  // The point that has keyboard focus, kept across redraws (a redraw replaces every circle).
+  const focusedRef = useRef<string | null>(null);
   const narrow = width < 560;
   // Narrow: the legend moves below the plot, in rows of three.
-  const legendRows = Math.ceil((model.roles.length + 1) / 3);
+  const legendRows = Math.ceil((model.roles.length + 2) / 3);
   const margin = useMemo(
     () => (narrow ? { ...M, right: 16, bottom: 44 + 18 * legendRows } : M),
     [narrow, legendRows],
@@ -149,18 +152,54 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       .attr('cx', (d) => x(d.layer) + d.offset * Math.min(slot, 60))
       .attr('cy', (d) => clampY(d.alpha))
       .attr('r', (d) => (d.name === selected ? 6 : 4))
-      .attr('fill', (d) => roleColor(d.role, model.roles))
-      .attr('stroke', (d) => (d.name === selected ? COLORS.text : '#ffffff'))
-      .attr('stroke-width', (d) => (d.name === selected ? 2 : 0.8))
+      // A weak fit (fit-quality.ts) is drawn hollow: its α rests on little.
+      .attr('fill', (d) => (d.weak ? COLORS.background : roleColor(d.role, model.roles)))
+      .attr('stroke', (d) =>
+        d.name === selected ? COLORS.text : d.weak ? roleColor(d.role, model.roles) : '#ffffff',
+      )
+      .attr('stroke-width', (d) => (d.name === selected ? 2 : d.weak ? 2 : 0.8))
       .attr('data-matrix', (d) => d.name)
+      .attr('data-weak', (d) => (d.weak ? 'true' : null))
+      // Keyboard: one tab stop (the selected point, else the first), arrows between layers (←/→) and
+      // between the matrices of a layer (↑/↓), Enter or Space selects for the ESD.
+      .attr('tabindex', (d, i) => ((selected !== null ? d.name === selected : i === 0) ? 0 : -1))
+      .attr('role', 'button')
+      .attr(
+        'aria-label',
+        (d) => `${d.name}: layer ${d.layer}, ${d.role}, α ${d.alpha.toFixed(3)}${d.weak ? ', weak fit' : ''}`,
+      )
+      .attr('aria-pressed', (d) => (d.name === selected ? 'true' : 'false'))
       .style('cursor', 'pointer')
-      .on('click', (_ev, d) => onSelect(d.name));
+      .on('click', (_ev, d) => onSelect(d.name))
+      .on('focus', (_ev, d) => (focusedRef.current = d.name))
+      .on('blur', (ev: FocusEvent) => {
+        // Focus moved elsewhere (not this redraw's removal of the circle, which has no related target).
+        if (ev.relatedTarget !== null) focusedRef.current = null;
+      })
+      .on('keydown', (ev: KeyboardEvent, d) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          onSelect(d.name);
+          return;
+        }
+        const target = nextPoint(model.points, d.name, ev.key);
+        if (target === null) return;
+        ev.preventDefault();
+        focusedRef.current = target;
+        svgEl.querySelector<SVGElement>(`circle[data-matrix="${CSS.escape(target)}"]`)?.focus();
+      });
+    if (focusedRef.current !== null) {
+      svgEl.querySelector<SVGElement>(`circle[data-matrix="${CSS.escape(focusedRef.current)}"]`)?.focus();
+    }
     hoverTooltip(dots, bodyRef, setTooltip, (d) => describe(d.name));
 
     // 5. Legend: roles and the mean (right side, or below the plot on narrow screens).
     const items = [
-      ...model.roles.map((r) => ({ label: r, color: roleColor(r, model.roles), mean: false })),
-      { label: 'layer mean', color: COLORS.mean, mean: true },
+      ...model.roles.map((r) => ({ label: r, color: roleColor(r, model.roles), mean: false, hollow: false })),
+      { label: 'layer mean', color: COLORS.mean, mean: true, hollow: false },
+      ...(model.points.some((p) => p.weak)
+        ? [{ label: 'weak fit (hollow)', color: COLORS.muted, mean: false, hollow: true }]
+        : []),
     ];
     const legend = narrow
       ? g.append('g').attr('transform', `translate(0,${ih + 50})`)
@@ -178,6 +217,13 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
           .attr('width', 8)
           .attr('height', 8)
           .attr('fill', it.color);
+      else if (it.hollow)
+        row
+          .append('circle')
+          .attr('r', 4)
+          .attr('fill', COLORS.background)
+          .attr('stroke', it.color)
+          .attr('stroke-width', 2);
       else row.append('circle').attr('r', 4.5).attr('fill', it.color);
       row
         .append('text')
@@ -209,7 +255,7 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       title="α per layer"
       exportName="alpha-per-layer"
       frame={frame}
-      svg={{ label: summary, height }}
+      svg={{ label: summary, height, role: 'group' }}
       controls={controls}
       footer={
         model.failed.length > 0 ? (

@@ -50,7 +50,13 @@ interface ChartFrameProps {
   exportName: string;
   frame: ChartFrameState;
   /** The chart's <svg>: its accessible description, pixel size and any data-* attributes tests read. */
-  svg: { label: string; height: number; data?: Record<`data-${string}`, string> };
+  svg: {
+    label: string;
+    height: number;
+    data?: Record<`data-${string}`, string>;
+    /** 'group' when the chart holds focusable marks (an img's children are hidden from assistive tech). */
+    role?: 'img' | 'group';
+  };
   controls?: ReactNode;
   footer?: ReactNode;
 }
@@ -70,7 +76,7 @@ export function ChartFrame(props: ChartFrameProps): ReactNode {
     );
   };
   return (
-    <figure className="chart" aria-labelledby={`${id}-title`}>
+    <figure id={id} className="chart" aria-labelledby={`${id}-title`}>
       <div className="chart-head">
         <figcaption id={`${id}-title`} className="chart-title">
           {title}
@@ -88,7 +94,7 @@ export function ChartFrame(props: ChartFrameProps): ReactNode {
       <div className="chart-body" ref={bodyRef}>
         <svg
           ref={svgRef}
-          role="img"
+          role={svg.role ?? 'img'}
           aria-label={svg.label}
           {...svg.data}
           viewBox={`0 0 ${width} ${svg.height}`}

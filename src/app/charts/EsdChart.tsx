@@ -3,7 +3,7 @@
  * power-law density over the tail, the xmin marker, and the fp32 noise floor when eigenvalues were clamped.
  */
 import * as d3 from 'd3';
-import { useEffect, type ReactNode } from 'react';
+import { useEffect, useId, type ReactNode } from 'react';
 import { ChartFrame, useChartFrame } from './ChartFrame';
 import type { EsdChartModel } from './esd-data';
 import { axisTitles, hoverTooltip, legendBox, legendLine, legendRow, plotArea } from './plot-frame';
@@ -15,10 +15,14 @@ const M = { top: 28, right: 16, bottom: 46, left: 64 };
 interface EsdChartProps {
   model: EsdChartModel;
   controls?: ReactNode;
+  /** Shown under the chart (the fit's quality). */
+  extra?: ReactNode;
 }
 
-export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
+export function EsdChart({ model, controls, extra }: EsdChartProps): ReactNode {
   const frame = useChartFrame();
+  // The clip path's id must be unique in the page and valid inside url(#…).
+  const clipId = `esd-clip-${useId().replace(/[^\w-]/g, '')}`;
   const { svgRef, bodyRef, width, setTooltip } = frame;
 
   useEffect(() => {
@@ -90,17 +94,23 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
     // 5. The fitted power law over the tail, and the xmin marker.
     if (model.line && model.line.length > 1) {
       const pts = model.line.filter((p) => p.y > 0 || !model.yLog);
+      // The y scale clamps (bars below the axis sit on it), which would draw the line's tail along the
+      // x-axis out to λmax: the line takes an unclamped copy and is clipped to the plot area instead.
+      const yLine = y.copy().clamp(false);
+      g.append('clipPath').attr('id', clipId).append('rect').attr('width', iw).attr('height', ih);
       g.append('path')
         .datum(pts)
         .attr('fill', 'none')
         .attr('stroke', COLORS.powerLaw)
         .attr('stroke-width', 2)
+        .attr('clip-path', `url(#${clipId})`)
+        .attr('data-testid', 'esd-fit-line')
         .attr(
           'd',
           d3
             .line<{ x: number; y: number }>()
             .x((p) => x(p.x))
-            .y((p) => y(p.y)),
+            .y((p) => yLine(p.y)),
         );
     }
     if (model.xmin !== null && model.xmin >= x0 && model.xmin <= x1) {
@@ -123,7 +133,8 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
     }
 
     // 6. Legend.
-    const legend = legendRow(svg, M.left, 14);
+    // Narrow screens: the legend starts at the svg's edge rather than the plot's, so it is never cut.
+    const legend = legendRow(svg, width < 480 ? 8 : M.left, 14);
     legendBox(legend, 0, COLORS.histogram, 'ESD');
     legendBox(legend, 52, '#4f86c6', 'tail (λ ≥ xmin)');
     if (model.line) {
@@ -134,7 +145,7 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
         `power law, α = ${model.alpha.toFixed(3)}`,
       );
     }
-  }, [model, width, svgRef, bodyRef, setTooltip]);
+  }, [model, width, svgRef, bodyRef, setTooltip, clipId]);
 
   return (
     <ChartFrame
@@ -144,7 +155,14 @@ export function EsdChart({ model, controls }: EsdChartProps): ReactNode {
       frame={frame}
       svg={{ label: `Eigenvalue histogram of ${model.name}, α ${model.alpha.toFixed(3)}`, height: HEIGHT }}
       controls={controls}
-      footer={model.note ? <p className="note">{model.note}</p> : undefined}
+      footer={
+        model.note || extra ? (
+          <>
+            {extra}
+            {model.note && <p className="note">{model.note}</p>}
+          </>
+        ) : undefined
+      }
     />
   );
 }

@@ -11,6 +11,8 @@ export interface AlphaPointInput {
   role: string;
   /** NaN when the fit failed: such matrices are listed, not plotted. */
   alpha: number;
+  /** A weak fit (spectral/fit-quality.ts): drawn hollow. */
+  weak?: boolean;
 }
 
 export interface AlphaLayerInput {

@@ -10,6 +10,7 @@ import { DEFAULTS_TEXT } from '../../core/allocation/defaults';
 import { AllocationChart } from '../charts/AllocationChart';
 import type { AllocationChartModel } from '../charts/allocation-data';
 import { formatCount } from '../util/format';
+import { sortRoles } from '../charts/theme';
 
 export interface AllocationSettings {
   budget: number;
@@ -33,6 +34,8 @@ interface AllocationPanelProps {
   trainableParams: number | null;
   /** The allocation rule in one line (as the JSON writes it). */
   rule: string | null;
+  /** Shown above the chart: the layers whose α rests on a weak fit. */
+  notice?: ReactNode;
 }
 
 export function AllocationPanel(props: AllocationPanelProps): ReactNode {
@@ -57,11 +60,15 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
             step={1}
             value={settings.budget}
             aria-valuetext={`${settings.budget} experts`}
+            aria-describedby="budget-hint"
             onChange={(e) => onChange({ budget: Number(e.currentTarget.value) })}
           />
           <span className="value" data-testid="budget-value">
             T = {settings.budget}
           </span>
+          <p className="hint" id="budget-hint">
+            T is the total number of LoRA experts shared out over the layers.
+          </p>
         </div>
         <div className="slider">
           <label htmlFor="beta">Beta</label>
@@ -73,9 +80,14 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
             step={0.1}
             value={settings.beta}
             aria-valuetext={`β ${settings.beta.toFixed(1)}`}
+            aria-describedby="beta-hint"
             onChange={(e) => onChange({ beta: Number(e.currentTarget.value) })}
           />
           <span className="value">β = {settings.beta.toFixed(1)}</span>
+          <p className="hint" id="beta-hint">
+            β sets how strongly α drives the share: 0 gives every layer the same, larger β gives high-α (less
+            well trained) layers more.
+          </p>
         </div>
         <fieldset className="mode">
           <legend>Mode</legend>
@@ -131,8 +143,8 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
         </div>
         {roles.length > 0 && (
           <fieldset className="targets">
-            <legend>Target modules</legend>
-            {roles.map((role) => (
+            <legend>Target modules: the matrix kinds that get LoRA experts</legend>
+            {sortRoles(roles).map((role) => (
               <label key={role}>
                 <input
                   type="checkbox"
@@ -166,6 +178,7 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
           ))}
         </ul>
       )}
+      {props.notice}
       {chart && <AllocationChart model={chart} />}
     </section>
   );

@@ -4,6 +4,7 @@ import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { EsdChart } from '../charts/EsdChart';
 import { esdChartModel, type EsdView } from '../charts/esd-data';
+import { FitQualityLine } from './FitQualityLine';
 
 const VIEWS: { view: EsdView; label: string }[] = [
   { view: 'log-log', label: 'log-log' },
@@ -42,5 +43,11 @@ export function EsdPanel({
       ))}
     </span>
   );
-  return <EsdChart model={model} controls={controls} />;
+  return (
+    <EsdChart
+      model={model}
+      controls={controls}
+      extra={<FitQualityLine eigenvalues={matrix.eigenvalues} fit={matrix.fits[estimator]} />}
+    />
+  );
 }

@@ -36,7 +36,7 @@ interface ExportBarProps {
   schedule?: Schedule | null;
 }
 
-function fileStem(name: string): string {
+export function fileStem(name: string): string {
   return name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
 }
 

@@ -3,14 +3,20 @@ import { useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { formatNumber } from '../util/format';
+import { describeFlag, QUALITY_FLAGS } from '../../core/spectral/fit-quality';
 import { compareRows, matrixRow, type MatrixRow } from './matrix-rows';
 
 type Key = keyof MatrixRow;
 
-const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] = [
-  { key: 'name', label: 'Matrix', numeric: false },
-  { key: 'layer', label: 'Layer', numeric: true },
-  { key: 'role', label: 'Role', numeric: false },
+const COLUMNS: { key: Key; label: string; numeric: boolean; title: string }[] = [
+  { key: 'name', label: 'Matrix', numeric: false, title: 'tensor name in the checkpoint' },
+  { key: 'layer', label: 'Layer', numeric: true, title: 'transformer block index (— outside the blocks)' },
+  {
+    key: 'role',
+    label: 'Role',
+    numeric: false,
+    title: 'what the matrix does in its block: q/k/v/o attention projections, gate/up/down MLP',
+  },
   {
     key: 'shape',
     label: 'Shape',
@@ -18,7 +24,7 @@ const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] =
     title:
       'rows×cols; a convolution: each kernel position [out, in], their eigenvalues pooled into one spectrum',
   },
-  { key: 'dtype', label: 'Dtype', numeric: false },
+  { key: 'dtype', label: 'Dtype', numeric: false, title: 'storage type of the weights in the file' },
   {
     key: 'backend',
     label: 'Backend',
@@ -31,22 +37,83 @@ const COLUMNS: { key: Key; label: string; numeric: boolean; title?: string }[] =
     numeric: false,
     title: 'svd: singular values of W; gram: eigenvalues of WᵀW (float64 on the CPU; fp32 only where safe)',
   },
-  { key: 'alpha', label: 'α', numeric: true, title: 'power-law exponent of the ESD tail' },
-  { key: 'xmin', label: 'xmin', numeric: true },
+  {
+    key: 'alpha',
+    label: 'α',
+    numeric: true,
+    title: 'power-law exponent of the ESD tail: p(λ) ∝ λ^−α for λ ≥ xmin',
+  },
+  {
+    key: 'xmin',
+    label: 'xmin',
+    numeric: true,
+    title: 'smallest eigenvalue of the fitted tail: the power law is fitted to λ ≥ xmin',
+  },
   { key: 'D', label: 'D', numeric: true, title: 'Kolmogorov-Smirnov distance of the fit' },
   { key: 'tail', label: 'Tail', numeric: true, title: 'eigenvalues ≥ xmin' },
-  { key: 'sigma', label: 'σ', numeric: true },
-  { key: 'numEigs', label: 'Eigs', numeric: true },
-  { key: 'lambdaMax', label: 'λmax', numeric: true },
-  { key: 'frobeniusSq', label: 'Σλ', numeric: true },
-  { key: 'stableRank', label: 'Stable rank', numeric: true },
-  { key: 'logNorm', label: 'log norm', numeric: true },
-  { key: 'logSpectralNorm', label: 'log spectral norm', numeric: true },
-  { key: 'alphaWeighted', label: 'α weighted', numeric: true },
-  { key: 'logAlphaNorm', label: 'log α norm', numeric: true },
+  {
+    key: 'sigma',
+    label: 'σ',
+    numeric: true,
+    title: 'σ(α) = (α − 1)/√tail: the standard error of α (WeightWatcher’s sigma); large means unreliable',
+  },
+  { key: 'numEigs', label: 'Eigs', numeric: true, title: 'number of eigenvalues: min(rows, cols)' },
+  {
+    key: 'lambdaMax',
+    label: 'λmax',
+    numeric: true,
+    title: 'largest eigenvalue of WᵀW: the squared spectral norm',
+  },
+  {
+    key: 'frobeniusSq',
+    label: 'Σλ',
+    numeric: true,
+    title: 'sum of the eigenvalues: the squared Frobenius norm ‖W‖²',
+  },
+  {
+    key: 'stableRank',
+    label: 'Stable rank',
+    numeric: true,
+    title: 'Σλ / λmax: how many directions carry the weight’s energy',
+  },
+  { key: 'logNorm', label: 'log norm', numeric: true, title: 'log10 Σλ (WeightWatcher’s log_norm)' },
+  {
+    key: 'logSpectralNorm',
+    label: 'log spectral norm',
+    numeric: true,
+    title: 'log10 λmax (WeightWatcher’s log_spectral_norm)',
+  },
+  {
+    key: 'alphaWeighted',
+    label: 'α weighted',
+    numeric: true,
+    title: 'α · log10 λmax (WeightWatcher’s alpha_weighted)',
+  },
+  {
+    key: 'logAlphaNorm',
+    label: 'log α norm',
+    numeric: true,
+    title: 'log10 Σ λ^α (WeightWatcher’s log_alpha_norm)',
+  },
   { key: 'negativeEigs', label: 'Clamped', numeric: true, title: 'negative eigenvalues clamped to 0' },
-  { key: 'noiseFloor', label: 'Noise floor', numeric: true },
-  { key: 'warning', label: 'Warning', numeric: false },
+  {
+    key: 'noiseFloor',
+    label: 'Noise floor',
+    numeric: true,
+    title: 'eigenvalues below this are rounding noise of the engine (fp32 or float64)',
+  },
+  {
+    key: 'warning',
+    label: 'Warning',
+    numeric: false,
+    title: 'WeightWatcher’s reading of α: over-trained below 2, under-trained above 6; or why the fit failed',
+  },
+  {
+    key: 'quality',
+    label: 'Fit quality',
+    numeric: false,
+    title: `flags: ${QUALITY_FLAGS.map((f) => `${f} = ${describeFlag(f)}`).join('; ')}`,
+  },
   // WeightWatcher's diagnostics (see the Diagnostics section and README "Diagnostics and FARMS").
   {
     key: 'spikes',

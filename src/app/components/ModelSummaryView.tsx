@@ -126,10 +126,18 @@ export const ModelSummaryView = memo(function ModelSummaryView({
               <caption>Not analysed, and why</caption>
               <thead>
                 <tr>
-                  <th scope="col">Tensor</th>
-                  <th scope="col">Shape</th>
-                  <th scope="col">Dtype</th>
-                  <th scope="col">Reason</th>
+                  <th scope="col" title="tensor name in the checkpoint">
+                    Tensor
+                  </th>
+                  <th scope="col" title="the tensor's dimensions as stored">
+                    Shape
+                  </th>
+                  <th scope="col" title="storage type of the values in the file">
+                    Dtype
+                  </th>
+                  <th scope="col" title="why this tensor gets no spectrum">
+                    Reason
+                  </th>
                 </tr>
               </thead>
               <tbody>

@@ -5,6 +5,7 @@
  */
 import { useEffect, useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { ModelSummary, PlanOptions } from '../../../workers/contract';
+import { sortRoles } from '../charts/theme';
 
 interface PlanSelectionProps {
   summary: ModelSummary;
@@ -14,14 +15,14 @@ interface PlanSelectionProps {
   onReplan(plan: PlanOptions): void;
 }
 
-/** Roles of the attention/MLP matrices inside the blocks, in the order the files list them. */
+/** Roles of the attention/MLP matrices inside the blocks, in canonical order (q, k, v, o, gate, up, down, then others). */
 function blockRoles(summary: ModelSummary): string[] {
   const roles: string[] = [];
   for (const t of summary.tensors) {
     if (t.layer === null || t.matrixShape === null) continue;
     if ((t.kind === 'attention' || t.kind === 'mlp') && !roles.includes(t.role)) roles.push(t.role);
   }
-  return roles;
+  return sortRoles(roles);
 }
 
 /** The first and last block layer with a matrix; a loop, as a spread of every tensor's layer into
@@ -82,7 +83,7 @@ export function PlanSelection({ summary, plan, busy, onReplan }: PlanSelectionPr
 
   return (
     <fieldset className="plan-options plan-selection">
-      <legend>Analyse</legend>
+      <legend>Analyse: the matrix kinds whose spectra are computed</legend>
       <div className="roles" role="group" aria-label="Roles">
         {roles.map((role) => {
           const on = selectedRoles.includes(role);

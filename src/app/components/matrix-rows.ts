@@ -5,6 +5,7 @@
 import type { MatrixResult } from '../../core/result';
 import { metricsFor } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
+import { fitQuality } from '../../core/spectral/fit-quality';
 
 export interface MatrixRow {
   name: string;
@@ -38,6 +39,8 @@ export interface MatrixRow {
   fingers: number;
   rawAlpha: number;
   randDistance: number;
+  /** Fit-quality flags (fit-quality.ts), comma-separated; '' when none. */
+  quality: string;
 }
 
 /**
@@ -54,6 +57,7 @@ export function shapeLabel(m: Pick<MatrixResult, 'shape' | 'pooledMatrices'>): s
 export function matrixRow(m: MatrixResult, estimator: EstimatorName): MatrixRow {
   const fit = m.fits[estimator];
   const met = metricsFor(m, estimator);
+  const q = fitQuality(m.eigenvalues, fit);
   return {
     name: m.name,
     layer: m.layer,
@@ -64,9 +68,9 @@ export function matrixRow(m: MatrixResult, estimator: EstimatorName): MatrixRow 
     method: m.method,
     alpha: fit.alpha,
     xmin: fit.xmin,
-    D: fit.D,
-    tail: fit.tail,
-    sigma: fit.sigma,
+    D: q.D,
+    tail: q.k,
+    sigma: q.sigma,
     numEigs: met.numEigs,
     lambdaMax: met.lambdaMax,
     frobeniusSq: met.frobeniusSq,
@@ -84,6 +88,7 @@ export function matrixRow(m: MatrixResult, estimator: EstimatorName): MatrixRow 
     fingers: m.diagnostics?.clipXmax.numFingers ?? NaN,
     rawAlpha: m.diagnostics?.clipXmax.rawAlpha ?? NaN,
     randDistance: m.diagnostics?.randomized?.randDistance ?? NaN,
+    quality: q.flags.join(', '),
   };
 }
 

@@ -13,6 +13,10 @@ type Tensor = Pick<TensorSummary, 'kind' | 'layer' | 'matrixShape' | 'kernelMatr
 const EMBEDDINGS_OPTION = '"embeddings and output heads"';
 const OTHER_OPTION = '"other matrices"';
 
+/** What a model without transformer blocks gets: its spectra and α, never an expert allocation. */
+export const NO_BLOCKS_SENTENCE =
+  'This model has no transformer blocks: AlphaLoRA allocates LoRA experts over transformer blocks, so it gets no expert allocation; the spectra and α of its other matrices can still be analysed.';
+
 export function nothingPlannedMessage(tensors: readonly Tensor[], plan: PlanOptions): string {
   let embeddings = 0;
   let convolutions = 0;
@@ -50,5 +54,7 @@ export function nothingPlannedMessage(tensors: readonly Tensor[], plan: PlanOpti
         ? `widen the roles and layers to include ${countOf(blocks, 'attention/MLP matrix', 'attention/MLP matrices')}`
         : 'widen the roles and layers: they leave out every matrix listed',
     );
-  return `Nothing to analyse with the current selection: under the model summary, ${steps.join('; ')}.`;
+  // No transformer block at all: say plainly that there will be no allocation, whatever is ticked.
+  const noBlocks = blocks === 0 && embeddings + convolutions + others > 0 ? ` ${NO_BLOCKS_SENTENCE}` : '';
+  return `Nothing to analyse with the current selection: under the model summary, ${steps.join('; ')}.${noBlocks}`;
 }

@@ -309,14 +309,25 @@ export function useAnalysis(): AnalysisControls {
 
   const openSample = useCallback(() => {
     const ctrl = supersede();
+    const what = 'the sample model (stories260K)';
+    // The starting state shows at once, while the sample is fetched (and whatever the WebGPU probe is
+    // doing: the analysis waits for the backend, the page never does).
+    const fetchRun = ++runRef.current;
+    dispatch({ type: 'open-start', run: fetchRun, what });
     fetchSampleModel(ctrl.signal).then(
       (files) => {
-        if (!ctrl.signal.aborted) {
-          void run({ files, what: 'the sample model (stories260K)', useCache: true, plan: {}, gate: 'auto' });
-        }
+        if (!ctrl.signal.aborted) void run({ files, what, useCache: true, plan: {}, gate: 'auto' });
+        // Cancelled during the fetch (a superseding run has another id: the reducer drops this).
+        else dispatch({ type: 'finished', run: fetchRun, status: 'cancelled', error: null, elapsedMs: 0 });
       },
       (err: unknown) => {
-        if (!ctrl.signal.aborted) dispatch({ type: 'error', error: toErrorData(err) });
+        dispatch({
+          type: 'finished',
+          run: fetchRun,
+          status: ctrl.signal.aborted ? 'cancelled' : 'failed',
+          error: ctrl.signal.aborted ? null : toErrorData(err),
+          elapsedMs: 0,
+        });
       },
     );
   }, [run, supersede]);

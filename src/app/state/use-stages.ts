@@ -20,6 +20,8 @@ import {
 } from '../../core/allocation/outcome';
 import type { StudioErrorData } from '../../core/errors';
 import { defaultRoles } from '../../core/layers';
+import { weakLayers, type WeakLayer } from '../../core/layer-quality';
+import { fitQuality, isWeakFit } from '../../core/spectral/fit-quality';
 import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { alphaChartModel, type AlphaChartModel } from '../charts/alpha-data';
@@ -49,6 +51,8 @@ export interface LayerStage {
   alphas: number[];
   /** The estimator whose α these are (an import's own). */
   estimator: EstimatorName;
+  /** Layers whose α averages a weak fit (analysed matrices only; an import carries no spectra). */
+  weak: WeakLayer[];
 }
 
 /** Every role α can be averaged over (and adapters put on). */
@@ -74,6 +78,7 @@ export function layerStageOf(
       warnings: basis.layerWarnings,
       alphas: basis.layers.map((l) => l.alpha),
       estimator: basis.estimator,
+      weak: [],
     };
   }
   const all = [...source.matrices];
@@ -97,6 +102,7 @@ export function layerStageOf(
     warnings: basis.layerWarnings,
     alphas: basis.layers.map((l) => l.alpha),
     estimator,
+    weak: weakLayers(basis.rows, estimator),
   };
 }
 
@@ -120,7 +126,13 @@ export function useAlphaChart(
       alphaChartModel(
         matrices
           .filter((m) => m.layer !== null)
-          .map((m) => ({ name: m.name, layer: m.layer ?? 0, role: m.role, alpha: m.fits[estimator].alpha })),
+          .map((m) => ({
+            name: m.name,
+            layer: m.layer ?? 0,
+            role: m.role,
+            alpha: m.fits[estimator].alpha,
+            weak: isWeakFit(fitQuality(m.eigenvalues, m.fits[estimator]).flags),
+          })),
         layers.rows.map((r) => ({ layer: r.index, alpha: r.alpha })),
         Math.max(numLayers, layers.rows.length),
       ),

@@ -5,6 +5,7 @@
  * JSON has no NaN: a number that is not finite (a failed fit) is written as null.
  */
 import type { SpectrumMethod } from '../spectral/types';
+import { fitQuality, type QualityFlag } from '../spectral/fit-quality';
 import type { FormatName } from '../formats/types';
 import {
   backendCounts,
@@ -63,6 +64,19 @@ export interface AllocationMatrixJson {
   diagnostics?: DiagnosticsJson;
   /** Extra: the FARMS fit that `alpha`/`xmin` are (analyze --farms). */
   farms?: FarmsJson;
+  /**
+   * Extra: how far the fit can be trusted (spectral/fit-quality.ts): tail size k, KS distance D,
+   * σ = (α − 1)/√k and the flags with their stated thresholds. Absent for imported α without it.
+   */
+  quality?: AllocationQualityJson;
+}
+
+/** A matrix's fit quality in the JSON (non-finite numbers as null). */
+export interface AllocationQualityJson {
+  k: number;
+  D: number | null;
+  sigma: number | null;
+  flags: QualityFlag[];
 }
 
 export interface AllocationLayerJson {
@@ -352,7 +366,14 @@ export function matrixJson(m: MatrixResult, estimator: EstimatorName): Allocatio
     backend: m.backend,
     method: m.method,
     ...diagnosticsJson(m, estimator),
+    quality: qualityJson(m, estimator),
   };
+}
+
+/** The JSON `quality` of a matrix's fit under `estimator` (the numbers the page shows). */
+export function qualityJson(m: MatrixResult, estimator: EstimatorName): AllocationQualityJson {
+  const q = fitQuality(m.eigenvalues, m.fits[estimator]);
+  return { k: q.k, D: finite(q.D), sigma: finite(q.sigma), flags: q.flags };
 }
 
 const CSV_COLUMNS = [
@@ -387,6 +408,7 @@ const CSV_COLUMNS = [
   'noise_floor',
   'warning',
   'failed',
+  'quality_flags',
 ] as const;
 
 /**
@@ -394,7 +416,8 @@ const CSV_COLUMNS = [
  * column names the engine that computed each spectrum ('webgpu' fp32 or 'cpu' float64). `pooled_matrices`
  * is set on convolutions only: the number of kernel-position matrices (kh·kw, so 1 for a 1×1 conv) whose
  * eigenvalues were pooled into the row's spectrum, `rows`×`cols` being each position's [out, in]; it is
- * empty for a plain matrix, which is no pool at all.
+ * empty for a plain matrix, which is no pool at all. `tail` (k), `D` and `sigma` are the fit quality's
+ * (spectral/fit-quality.ts), and `quality_flags` its flags separated by ";" (empty when none).
  */
 export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): string {
   // The diagnostics' columns only when a matrix has them (the table's columns stay as they were otherwise).
@@ -403,6 +426,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
   for (const m of result.matrices) {
     const fit = m.fits[estimator];
     const x = metricsFor(m, estimator);
+    const q = fitQuality(m.eigenvalues, fit);
     const cells: (string | number | null)[] = [
       m.name,
       m.file,
@@ -419,9 +443,9 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
       fit.alpha,
       fit.xmin,
       fit.xminIndex,
-      fit.D,
-      fit.tail,
-      fit.sigma,
+      q.D,
+      q.k,
+      q.sigma,
       x.numEigs,
       x.lambdaMax,
       x.lambdaMin,
@@ -435,6 +459,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
       x.noiseFloor,
       x.warning,
       fit.failed,
+      q.flags.join(';'),
       ...(extra ? diagnosticsCsvCells(m, estimator) : []),
     ];
     lines.push(cells.map(csvCell).join(','));

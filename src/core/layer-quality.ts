@@ -1,0 +1,28 @@
+/**
+ * Which layers' α rest on a weak fit (spectral/fit-quality.ts): for each layer of the table, the averaged
+ * matrices whose fit is weak, with their flags. The page flags these layers beside the allocation, with a
+ * way to drop the role from the average; pure, so it is tested in Node.
+ */
+import type { LayerRow } from './layers';
+import { fitQuality, isWeakFit, type QualityFlag } from './spectral/fit-quality';
+import type { EstimatorName } from './spectral/types';
+
+export interface WeakLayer {
+  index: number;
+  /** The averaged matrices of this layer whose fit is weak. */
+  matrices: { name: string; role: string; alpha: number; flags: QualityFlag[] }[];
+}
+
+/** The layers (ascending) with at least one weak fit among the matrices their α averages. */
+export function weakLayers(rows: readonly LayerRow[], estimator: EstimatorName): WeakLayer[] {
+  const out: WeakLayer[] = [];
+  for (const row of rows) {
+    const matrices = row.matrices.flatMap((m) => {
+      const fit = m.fits[estimator];
+      const q = fitQuality(m.eigenvalues, fit);
+      return isWeakFit(q.flags) ? [{ name: m.name, role: m.role, alpha: fit.alpha, flags: q.flags }] : [];
+    });
+    if (matrices.length > 0) out.push({ index: row.index, matrices });
+  }
+  return out;
+}
