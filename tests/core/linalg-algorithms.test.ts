@@ -6,7 +6,7 @@
  * cancellation, NaN).
  */
 import { describe, expect, it } from 'vitest';
-import { decodeRaw, halfToFloat } from '../../src/core/linalg/decode';
+import { decodeRaw, halfToFloat } from '../../src/core/formats/dtypes';
 import { gramMatrix } from '../../src/core/linalg/gram';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
 import { tridiagonalEigenvalues } from '../../src/core/linalg/sterf';

@@ -1,8 +1,12 @@
 /**
- * Element decoders shared by the readers: little-endian bytes of one stored dtype -> float numbers.
- * Every decoder writes into a caller-provided array so the same code serves read() (float32) and
- * readF64() (float64) without an intermediate copy.
+ * The one dtype module: little-endian bytes of one stored dtype -> float numbers, for the readers (every
+ * decoder writes into a caller-provided array, so the same code serves read() as float32 and readF64()
+ * as float64 without an intermediate copy) and for the CPU backend's raw GPU-style input (`decodeRaw`).
+ * Byte order: the stored formats are little-endian and so is every browser and Node platform in use, so
+ * F32/F64 data is viewed in place rather than read element by element through a DataView.
  */
+import { StudioError } from '../errors';
+import type { RawTensor } from './types';
 
 export type FloatArray = Float32Array | Float64Array;
 export type Decoder = (bytes: Uint8Array, out: FloatArray) => void;
@@ -55,8 +59,6 @@ function aligned(bytes: Uint8Array, width: number): ArrayBuffer {
   return alignedCopy(bytes);
 }
 
-// The readers assume a little-endian host (every browser and Node platform in use is one), so F32/F64
-// data is viewed in place instead of going through a DataView element by element.
 export const decodeF32: Decoder = (bytes, out) => {
   out.set(new Float32Array(aligned(bytes, 4), 0, bytes.byteLength >> 2));
 };
@@ -80,9 +82,11 @@ export const decodeF16: Decoder = (bytes, out) => {
 };
 export const decodeBF16: Decoder = (bytes, out) => {
   const n = bytes.byteLength >> 1;
-  const u32 = new Uint32Array(n);
-  for (let i = 0; i < n; i++) u32[i] = (bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) << 16;
-  out.set(new Float32Array(u32.buffer));
+  // bfloat16 is the top half of a float32: shift it back into place (in `out` itself when it is float32).
+  const f32 = out instanceof Float32Array ? out : new Float32Array(n);
+  const bits = new Uint32Array(f32.buffer, f32.byteOffset, n);
+  for (let i = 0; i < n; i++) bits[i] = (bytes[2 * i]! | (bytes[2 * i + 1]! << 8)) << 16;
+  if (f32 !== out) out.set(f32);
 };
 export const decodeE4M3: Decoder = (bytes, out) => {
   for (let i = 0; i < bytes.byteLength; i++) out[i] = e4m3ToFloat(bytes[i]!);
@@ -105,4 +109,31 @@ export function numElements(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+const RAW_WIDTH: Record<RawTensor['dtype'], number> = { F32: 4, F16: 2, BF16: 2 };
+const RAW_DECODER: Record<RawTensor['dtype'], Decoder> = { F32: decodeF32, F16: decodeF16, BF16: decodeBF16 };
+
+/**
+ * Raw F32 / F16 / BF16 tensor bytes (what the GPU reads directly) -> `count` float32 values (every F16
+ * and BF16 value is exactly a float32). F32 bytes are viewed in place when aligned.
+ */
+export function decodeRaw(raw: RawTensor, count: number): Float32Array {
+  const { dtype, bytes } = raw;
+  const width = RAW_WIDTH[dtype] as number | undefined;
+  const decoder = RAW_DECODER[dtype] as Decoder | undefined;
+  if (width === undefined || decoder === undefined) {
+    throw new StudioError('UNSUPPORTED_DTYPE', `Cannot decode raw dtype ${String(dtype)}.`);
+  }
+  if (bytes.length < count * width) {
+    throw new StudioError(
+      'TRUNCATED',
+      `Raw ${dtype} tensor has ${bytes.length} bytes, needs ${count * width}.`,
+    );
+  }
+  if (dtype === 'F32' && bytes.byteOffset % 4 === 0)
+    return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+  const out = new Float32Array(count);
+  decoder(bytes.subarray(0, count * width), out);
+  return out;
 }

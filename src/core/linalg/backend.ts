@@ -5,7 +5,7 @@
 import { StudioError } from '../errors';
 import type { RawTensor } from '../formats/types';
 import type { SpectrumBackendName, SpectrumResult } from '../spectral/types';
-import { decodeRaw } from './decode';
+import { decodeRaw } from '../formats/dtypes';
 import { spectrumCpu } from './spectrum-cpu';
 
 /** A matrix as decoded values, or as the raw F32/F16/BF16 bytes of the file. Row-major rows×cols. */
