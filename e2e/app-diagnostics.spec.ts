@@ -58,7 +58,7 @@ test('diagnostics section, randomised overlay and the FARMS switch on the sample
   await expect(
     diag
       .getByRole('img', { name: /randomised ESD/ })
-      .locator('g[aria-label="randomised ESD"] rect')
+      .locator('g[data-series="randomised ESD"] rect')
       .first(),
   ).toBeVisible();
   await screenshot(page, 'diag-02-randomized', '[data-testid="diagnostics"]');

@@ -9,7 +9,7 @@ export function LayerDiagnosticsTable({ matrices }: { matrices: readonly MatrixR
   return (
     <section className="layer-diagnostics" aria-labelledby="layer-diag-title">
       <h2 id="layer-diag-title">Diagnostics per layer</h2>
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} aria-label="Diagnostics per layer, scrollable">
         <table className="compact" data-testid="layer-diagnostics">
           <thead>
             <tr>
