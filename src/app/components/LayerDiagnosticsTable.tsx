@@ -13,8 +13,10 @@ export function LayerDiagnosticsTable({ matrices }: { matrices: readonly MatrixR
         <table className="compact" data-testid="layer-diagnostics">
           <thead>
             <tr>
-              <th scope="col">Layer</th>
-              <th scope="col" className="num">
+              <th scope="col" title="decoder block index">
+                Layer
+              </th>
+              <th scope="col" className="num" title="analysed matrices in the layer">
                 Matrices
               </th>
               <th scope="col" className="num" title="eigenvalues above the MP bulk, summed">
@@ -26,7 +28,12 @@ export function LayerDiagnosticsTable({ matrices }: { matrices: readonly MatrixR
               <th scope="col" className="num" title="clip_xmax fingers, summed">
                 Fingers
               </th>
-              <th scope="col">WeightWatcher warnings</th>
+              <th
+                scope="col"
+                title="WeightWatcher's readings of the layer's matrices (α below 2 or above 6, failed fits)"
+              >
+                WeightWatcher warnings
+              </th>
             </tr>
           </thead>
           <tbody>
