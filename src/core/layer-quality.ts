@@ -4,8 +4,25 @@
  * way to drop the role from the average; pure, so it is tested in Node.
  */
 import type { LayerRow } from './layers';
-import { fitQuality, isWeakFit, type QualityFlag } from './spectral/fit-quality';
+import type { MatrixResult } from './result';
+import { fitQuality, isWeakFit, type FitQuality, type QualityFlag } from './spectral/fit-quality';
 import type { EstimatorName } from './spectral/types';
+
+/**
+ * The quality of one matrix's fit by `estimator`: the one function behind the table, the ESD panel, the
+ * α chart, the allocation panel and the exports. Under FARMS the fit is the pooled windows' (see
+ * fitQuality's PooledFit).
+ */
+export function matrixQuality(
+  m: Pick<MatrixResult, 'eigenvalues' | 'fits' | 'farms'>,
+  estimator: EstimatorName,
+): FitQuality {
+  return fitQuality(
+    m.eigenvalues,
+    m.fits[estimator],
+    m.farms ? { pooledEvals: m.farms.numEvals } : undefined,
+  );
+}
 
 export interface WeakLayer {
   index: number;
@@ -19,7 +36,7 @@ export function weakLayers(rows: readonly LayerRow[], estimator: EstimatorName):
   for (const row of rows) {
     const matrices = row.matrices.flatMap((m) => {
       const fit = m.fits[estimator];
-      const q = fitQuality(m.eigenvalues, fit);
+      const q = matrixQuality(m, estimator);
       return isWeakFit(q.flags) ? [{ name: m.name, role: m.role, alpha: fit.alpha, flags: q.flags }] : [];
     });
     if (matrices.length > 0) out.push({ index: row.index, matrices });

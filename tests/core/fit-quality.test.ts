@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { matrixQuality } from '../../src/core/layer-quality';
 import { failedFit, fitSpectrum } from '../../src/core/spectral/estimators';
 import {
   fitQuality,
@@ -95,6 +96,25 @@ describe('fitQuality flags, one rule at a time', () => {
       'xmin-low-bins',
       'alpha-above-6',
     ]);
+  });
+});
+
+describe('matrixQuality under FARMS: the fit is of the pooled windows', () => {
+  it('counts the tail against the pool, judges no xmin bin, and keeps the matrix own rank', () => {
+    // N = 400 eigenvalues of the matrix; the FARMS fit has 60 tail values of a 2000-value pool (3 %).
+    const big = Float64Array.from({ length: 400 }, (_, i) => 10 ** (i / 100));
+    const pooledFit = fit(3, big[2]!, 60);
+    const plain = { eigenvalues: big, fits: { alphalora: pooledFit } } as unknown as Parameters<
+      typeof matrixQuality
+    >[0];
+    // Judged as a fit of the matrix itself: 60 ≥ 5 % of 400, but xmin sits in the lowest bins.
+    expect(matrixQuality(plain, 'alphalora').flags).toEqual(['xmin-low-bins']);
+    const farms = { ...plain, farms: { numEvals: 2000 } } as unknown as Parameters<typeof matrixQuality>[0];
+    // Judged as the pool's fit: 60 < 5 % of 2000 = 100 is a small tail; the matrix's bins say nothing.
+    const q = matrixQuality(farms, 'alphalora');
+    expect(q.flags).toEqual(['small-tail']);
+    expect(q.k).toBe(60);
+    expect(q.sigma).toBeCloseTo(2 / Math.sqrt(60), 12);
   });
 });
 

@@ -47,7 +47,7 @@ export function EsdPanel({
     <EsdChart
       model={model}
       controls={controls}
-      extra={<FitQualityLine eigenvalues={matrix.eigenvalues} fit={matrix.fits[estimator]} />}
+      extra={<FitQualityLine matrix={matrix} estimator={estimator} />}
     />
   );
 }

@@ -5,7 +5,7 @@
 import type { MatrixResult } from '../../core/result';
 import { metricsFor } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
-import { fitQuality } from '../../core/spectral/fit-quality';
+import { matrixQuality } from '../../core/layer-quality';
 
 export interface MatrixRow {
   name: string;
@@ -57,7 +57,7 @@ export function shapeLabel(m: Pick<MatrixResult, 'shape' | 'pooledMatrices'>): s
 export function matrixRow(m: MatrixResult, estimator: EstimatorName): MatrixRow {
   const fit = m.fits[estimator];
   const met = metricsFor(m, estimator);
-  const q = fitQuality(m.eigenvalues, fit);
+  const q = matrixQuality(m, estimator);
   return {
     name: m.name,
     layer: m.layer,

@@ -20,8 +20,8 @@ import {
 } from '../../core/allocation/outcome';
 import type { StudioErrorData } from '../../core/errors';
 import { defaultRoles } from '../../core/layers';
-import { weakLayers, type WeakLayer } from '../../core/layer-quality';
-import { fitQuality, isWeakFit } from '../../core/spectral/fit-quality';
+import { matrixQuality, weakLayers, type WeakLayer } from '../../core/layer-quality';
+import { isWeakFit } from '../../core/spectral/fit-quality';
 import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { alphaChartModel, type AlphaChartModel } from '../charts/alpha-data';
@@ -131,7 +131,7 @@ export function useAlphaChart(
             layer: m.layer ?? 0,
             role: m.role,
             alpha: m.fits[estimator].alpha,
-            weak: isWeakFit(fitQuality(m.eigenvalues, m.fits[estimator]).flags),
+            weak: isWeakFit(matrixQuality(m, estimator).flags),
           })),
         layers.rows.map((r) => ({ layer: r.index, alpha: r.alpha })),
         Math.max(numLayers, layers.rows.length),

@@ -5,7 +5,8 @@
  * JSON has no NaN: a number that is not finite (a failed fit) is written as null.
  */
 import type { SpectrumMethod } from '../spectral/types';
-import { fitQuality, type QualityFlag } from '../spectral/fit-quality';
+import { matrixQuality } from '../layer-quality';
+import type { QualityFlag } from '../spectral/fit-quality';
 import type { FormatName } from '../formats/types';
 import {
   backendCounts,
@@ -372,7 +373,7 @@ export function matrixJson(m: MatrixResult, estimator: EstimatorName): Allocatio
 
 /** The JSON `quality` of a matrix's fit under `estimator` (the numbers the page shows). */
 export function qualityJson(m: MatrixResult, estimator: EstimatorName): AllocationQualityJson {
-  const q = fitQuality(m.eigenvalues, m.fits[estimator]);
+  const q = matrixQuality(m, estimator);
   return { k: q.k, D: finite(q.D), sigma: finite(q.sigma), flags: q.flags };
 }
 
@@ -426,7 +427,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
   for (const m of result.matrices) {
     const fit = m.fits[estimator];
     const x = metricsFor(m, estimator);
-    const q = fitQuality(m.eigenvalues, fit);
+    const q = matrixQuality(m, estimator);
     const cells: (string | number | null)[] = [
       m.name,
       m.file,

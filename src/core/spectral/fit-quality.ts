@@ -68,8 +68,17 @@ export interface FitQuality {
   flags: QualityFlag[];
 }
 
-/** The quality of `fit`, a fit of `eigenvalues` (ascending, as every backend returns them). */
-export function fitQuality(eigenvalues: Float64Array, fit: FitResult): FitQuality {
+/**
+ * Set when `fit` is not a fit of `eigenvalues` but of the `pooledEvals` eigenvalues of a matrix's FARMS
+ * windows: the tail is then counted against the pool, and `xmin-low-bins` (a position in the matrix's
+ * own spectrum) is not judged; rank deficiency stays a property of the matrix.
+ */
+export interface PooledFit {
+  pooledEvals: number;
+}
+
+/** The quality of `fit`, a fit of `eigenvalues` (ascending, as every backend returns them) or of a pool. */
+export function fitQuality(eigenvalues: Float64Array, fit: FitResult, pooled?: PooledFit): FitQuality {
   const N = eigenvalues.length;
   const flags = new Set<QualityFlag>();
   const rank = numericalRank(eigenvalues);
@@ -80,8 +89,8 @@ export function fitQuality(eigenvalues: Float64Array, fit: FitResult): FitQualit
     return { k: 0, D: NaN, sigma: NaN, flags: ordered(flags) };
   }
   const k = fit.tail;
-  if (k < MIN_TAIL || k < MIN_TAIL_FRACTION * N) flags.add('small-tail');
-  if (xminBin(eigenvalues, rank, fit.xmin) < XMIN_LOW_BINS) flags.add('xmin-low-bins');
+  if (k < MIN_TAIL || k < MIN_TAIL_FRACTION * (pooled?.pooledEvals ?? N)) flags.add('small-tail');
+  if (!pooled && xminBin(eigenvalues, rank, fit.xmin) < XMIN_LOW_BINS) flags.add('xmin-low-bins');
   if (fit.alpha < OVER_TRAINED_ALPHA) flags.add('alpha-below-2');
   if (fit.alpha > UNDER_TRAINED_ALPHA) flags.add('alpha-above-6');
   return { k, D: fit.D, sigma: (fit.alpha - 1) / Math.sqrt(k), flags: ordered(flags) };
