@@ -5,7 +5,7 @@
 import * as d3 from 'd3';
 import { useEffect, useId, type ReactNode } from 'react';
 import { ChartFrame, useChartFrame } from './ChartFrame';
-import type { EsdChartModel } from './esd-data';
+import { esdBinTooltip, type EsdChartModel } from './esd-data';
 import { axisTitles, hoverTooltip, legendBox, legendLine, legendRow, plotArea } from './plot-frame';
 import { COLORS } from './theme';
 
@@ -85,11 +85,7 @@ export function EsdChart({ model, controls, extra }: EsdChartProps): ReactNode {
       .attr('y', (b) => y(b.density))
       .attr('height', (b) => Math.max(0, yBase - y(b.density)))
       .attr('fill', (b) => (b.inTail ? '#4f86c6' : COLORS.histogram));
-    hoverTooltip(bars, bodyRef, setTooltip, (b) => [
-      `λ ∈ [${b.x0.toPrecision(4)}, ${b.x1.toPrecision(4)})`,
-      `${b.count} eigenvalues`,
-      `${model.yLabel} ${b.density.toPrecision(4)}`,
-    ]);
+    hoverTooltip(bars, bodyRef, setTooltip, (b) => esdBinTooltip(b, model));
 
     // 5. The fitted power law over the tail, and the xmin marker.
     if (model.line && model.line.length > 1) {

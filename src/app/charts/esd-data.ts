@@ -97,3 +97,22 @@ export function esdChartModel(
     note: notes.length > 0 ? notes.join(' ') : null,
   };
 }
+
+/**
+ * A bar's tooltip in plain words: its λ range, how many eigenvalues it holds (singular or plural, with
+ * whether they are in the fitted tail), and what its height means in this view.
+ */
+export function esdBinTooltip(bin: EsdBin, model: Pick<EsdChartModel, 'yLabel'>): string[] {
+  const n = `${bin.count} eigenvalue${bin.count === 1 ? '' : 's'}`;
+  const lines = [
+    `λ from ${bin.x0.toPrecision(4)} to ${bin.x1.toPrecision(4)}`,
+    bin.inTail ? `${n}, in the fitted tail (λ ≥ xmin)` : `${n}, below xmin (not in the fit)`,
+  ];
+  // The log-x view's height is the count itself, already said; elsewhere it is a normalised density.
+  if (model.yLabel !== 'eigenvalues per bin') {
+    lines.push(
+      `height ${bin.density.toPrecision(4)}: this bar's share of all the eigenvalues divided by its width in λ`,
+    );
+  }
+  return lines;
+}
