@@ -1,6 +1,7 @@
 import { DEFAULT_ESD_BINS, esdHistogram, powerLawLine, xminMarker } from '../../core/spectral/esd';
 import type { FitResult } from '../../core/spectral/types';
 import { maxOf, minOf } from '../../core/array';
+import { formatNumber } from '../util/format';
 
 /**
  * Chart model of one matrix's ESD, built from the core's pure ESD transforms (src/core/spectral/esd.ts):
@@ -82,6 +83,8 @@ export function esdChartModel(
     );
   }
   if (failed) notes.push(`The ${fit.estimator} fit failed: ${fit.failed ?? 'no finite α'}.`);
+  const spike = nearZeroSpike(bins, xLog && view !== 'log-x');
+  if (spike) notes.push(spike);
   return {
     name,
     alpha: fit.alpha,
@@ -115,4 +118,29 @@ export function esdBinTooltip(bin: EsdBin, model: Pick<EsdChartModel, 'yLabel'>)
     );
   }
   return lines;
+}
+
+/**
+ * Log-spaced bins near zero are very narrow, so the one or two smallest eigenvalues of a matrix (often far
+ * below the others) make the tallest bar of a density plot. Says so when the tallest bar is such a bin:
+ * left of the tail, holding at most SPIKE_MAX_SHARE of the eigenvalues.
+ */
+const SPIKE_MAX_SHARE = 0.02;
+
+function nearZeroSpike(bins: readonly EsdBin[], densityOnLogBins: boolean): string | null {
+  if (!densityOnLogBins || bins.length === 0) return null;
+  let top = 0;
+  let total = 0;
+  for (let k = 0; k < bins.length; k++) {
+    total += bins[k]!.count;
+    if (bins[k]!.density > bins[top]!.density) top = k;
+  }
+  const b = bins[top]!;
+  const first = bins.findIndex((x) => x.count > 0);
+  if (b.inTail || top !== first || b.count > SPIKE_MAX_SHARE * total) return null;
+  return (
+    `The tall bar at λ ≈ ${formatNumber(b.x0, 2)} holds only ${b.count} eigenvalue${b.count === 1 ? '' : 's'}: ` +
+    'bins near zero are narrow on a log axis, so a few small eigenvalues make a high density there; it is ' +
+    'not part of the fitted tail.'
+  );
 }
