@@ -315,7 +315,7 @@ test('charts export as SVG and PNG, the table as CSV', async ({ page }) => {
   expect(text).toContain('<svg');
   expect(text).toContain('xmlns="http://www.w3.org/2000/svg"');
   expect(text).toContain('Layer'); // axis label
-  expect(text).toContain('over-trained below'); // band label
+  expect(text).toContain('2 over-trained'); // band, named in the legend
   expect((text.match(/<circle/g) ?? []).length).toBeGreaterThanOrEqual(35 + 7); // dots + legend
 
   const png = await save('Export Experts per layer as PNG');

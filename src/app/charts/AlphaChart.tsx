@@ -1,6 +1,7 @@
 /**
  * α per layer: the layer mean as a line, each matrix as a dot coloured by role, the WeightWatcher bands
- * (α < 2 over-trained, α > 6 under-trained) shaded and labelled, a legend, hover tooltips, click to select.
+ * (α < 2 over-trained, α > 6 under-trained) shaded, a legend that also names the bands, hover tooltips,
+ * click to select.
  */
 import * as d3 from 'd3';
 import { useEffect, useMemo, useRef, type ReactNode } from 'react';
@@ -31,7 +32,8 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
   const focusedRef = useRef<string | null>(null);
   const narrow = width < 560;
   // Narrow: the legend moves below the plot, in rows of three.
-  const legendRows = Math.ceil((model.roles.length + 2) / 3);
+  // Rows of three for the roles, the mean and weak fits, then one row for the two bands.
+  const legendRows = Math.ceil((model.roles.length + 2) / 3) + 1;
   const margin = useMemo(
     () => (narrow ? { ...M, right: 16, bottom: 44 + 18 * legendRows } : M),
     [narrow, legendRows],
@@ -65,7 +67,8 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
       .attr('width', iw)
       .attr('height', underY)
       .attr('fill', COLORS.underBand);
-    const bandLine = (v: number, color: string, label: string, above: boolean): void => {
+    // The band lines; their meaning is in the legend, not written over the plot, where it covered points.
+    const bandLine = (v: number, color: string): void => {
       if (v < y0 || v > y1) return;
       g.append('line')
         .attr('x1', 0)
@@ -74,20 +77,9 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
         .attr('y2', y(v))
         .attr('stroke', color)
         .attr('stroke-dasharray', '5 4');
-      g.append('text')
-        .attr('x', iw - 4)
-        .attr('y', y(v) + (above ? -5 : 13))
-        .attr('text-anchor', 'end')
-        .attr('font-size', 11)
-        .attr('fill', color)
-        // A white halo keeps the label readable over the dots.
-        .attr('stroke', '#ffffff')
-        .attr('stroke-width', 3)
-        .attr('paint-order', 'stroke')
-        .text(label);
     };
-    bandLine(model.bands.under, COLORS.underLine, `α = ${model.bands.under}: under-trained above`, true);
-    bandLine(model.bands.over, COLORS.overLine, `α = ${model.bands.over}: over-trained below`, false);
+    bandLine(model.bands.under, COLORS.underLine);
+    bandLine(model.bands.over, COLORS.overLine);
 
     // 2. Axes with labels.
     const tickEvery = Math.max(1, Math.ceil(model.layers.length / Math.max(2, Math.floor(iw / 40))));
@@ -195,21 +187,55 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
 
     // 5. Legend: roles and the mean (right side, or below the plot on narrow screens).
     const items = [
-      ...model.roles.map((r) => ({ label: r, color: roleColor(r, model.roles), mean: false, hollow: false })),
-      { label: 'layer mean', color: COLORS.mean, mean: true, hollow: false },
+      ...model.roles.map((r) => ({
+        label: r,
+        color: roleColor(r, model.roles),
+        mean: false,
+        hollow: false,
+        band: null,
+      })),
+      { label: 'layer mean', color: COLORS.mean, mean: true, hollow: false, band: null },
       ...(model.points.some((p) => p.weak)
-        ? [{ label: 'weak fit (hollow)', color: COLORS.muted, mean: false, hollow: true }]
+        ? [{ label: 'weak fit (hollow)', color: COLORS.muted, mean: false, hollow: true, band: null }]
         : []),
+      // WeightWatcher's bands, shaded on the plot.
+      {
+        label: `α>${model.bands.under} under-trained`,
+        color: COLORS.underLine,
+        mean: false,
+        hollow: false,
+        band: COLORS.underBand,
+      },
+      {
+        label: `α<${model.bands.over} over-trained`,
+        color: COLORS.overLine,
+        mean: false,
+        hollow: false,
+        band: COLORS.overBand,
+      },
     ];
     const legend = narrow
       ? g.append('g').attr('transform', `translate(0,${ih + 50})`)
       : g.append('g').attr('transform', `translate(${iw + 16},4)`);
     const colW = narrow ? Math.floor(iw / 3) : 0;
+    // Narrow: the two band entries (longer labels) share a last row of two columns.
+    const bandsFrom = items.length - 2;
     items.forEach((it, i) => {
-      const lx = narrow ? (i % 3) * colW : 0;
-      const ly = narrow ? Math.floor(i / 3) * 18 : i * 18;
+      const band = narrow && i >= bandsFrom;
+      const lx = narrow ? (band ? (i - bandsFrom) * Math.floor(iw / 2) : (i % 3) * colW) : 0;
+      const ly = narrow ? (band ? Math.ceil(bandsFrom / 3) : Math.floor(i / 3)) * 18 : i * 18;
       const row = legend.append('g').attr('transform', `translate(${lx},${ly})`);
-      if (it.mean)
+      if (it.band !== null)
+        row
+          .append('rect')
+          .attr('x', -5)
+          .attr('y', -5)
+          .attr('width', 10)
+          .attr('height', 10)
+          .attr('fill', it.band)
+          .attr('stroke', it.color)
+          .attr('stroke-dasharray', '3 2');
+      else if (it.mean)
         row
           .append('rect')
           .attr('x', -4)
