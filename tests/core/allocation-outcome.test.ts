@@ -15,7 +15,8 @@ import {
   missingFilesOf,
   type AllocationInput,
 } from '../../src/core/allocation/outcome';
-import { summarizeMatrix, type AnalysisResult } from '../../src/core/result';
+import type { AnalysisResult } from '../../src/core/result';
+import { storiesResult as storiesAnalysis } from '../fixtures-gen/stories-result';
 import { GENERATOR } from '../../src/core/version';
 import type { EstimatorName } from '../../src/core/spectral/types';
 
@@ -27,42 +28,7 @@ const stories = JSON.parse(readFileSync(path.join(FIXTURES, 'models/stories260K/
 };
 
 function storiesResult(keepLayer: (l: number) => boolean = () => true): AnalysisResult {
-  const matrices = Object.entries(stories.matrices)
-    .filter(([, m]) => keepLayer(m.layer))
-    .map(([name, m]) =>
-      summarizeMatrix(
-        {
-          name,
-          file: 'model.safetensors',
-          layer: m.layer,
-          role: m.role,
-          kind: m.role.endsWith('_proj') && !/gate|up|down/.test(m.role) ? 'attention' : 'mlp',
-          shape: m.shape,
-          dtype: 'F32',
-        },
-        {
-          eigenvalues: Float64Array.from(m.eigenvalues),
-          negativeCount: 0,
-          noiseFloor: 0,
-          timings: {},
-          backend: 'cpu',
-          method: 'gram',
-        },
-      ),
-    );
-  return {
-    model: {
-      name: 'stories260K',
-      architecture: 'llama',
-      format: 'safetensors',
-      files: [{ name: 'model-00001-of-00002.safetensors', bytes: 1 }],
-      numLayers: 5,
-    },
-    backend: 'cpu',
-    matrices,
-    errors: [],
-    warnings: [],
-  };
+  return storiesAnalysis({ keepLayer, fileName: 'model-00001-of-00002.safetensors' });
 }
 
 function input(alphas: number[], extra: Partial<AllocationInput> = {}): AllocationInput {

@@ -6,6 +6,7 @@ import { parseAlphaFile } from '../../src/core/allocation/import-alpha';
 import { importedBasis, importedProvenance } from '../../src/core/allocation/imported';
 import { computeAllocation, molaFlags } from '../../src/core/allocation/outcome';
 import { summarizeMatrix, type AnalysisResult } from '../../src/core/result';
+import { storiesResult as storiesAnalysis } from '../fixtures-gen/stories-result';
 
 const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 interface Expected {
@@ -17,51 +18,13 @@ interface Expected {
 const stories = JSON.parse(
   readFileSync(path.join(FIXTURES, 'models/stories260K/expected.json'), 'utf8'),
 ) as Expected;
-const ATTENTION = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
 
-/**
- * The stories260K references as an analysis result. `onGpu` says which matrices' spectra came from the
- * WebGPU backend; `selected` is the backend the run selected.
- */
+/** The stories260K references as an analysis result; `onGpu` matrices came from WebGPU, `selected` ran. */
 function storiesResult(
   onGpu: (name: string) => boolean = () => false,
   selected: AnalysisResult['backend'] = 'cpu',
 ): AnalysisResult {
-  const matrices = Object.entries(stories.matrices).map(([name, m]) =>
-    summarizeMatrix(
-      {
-        name,
-        file: 'model.safetensors',
-        layer: m.layer,
-        role: m.role,
-        kind: ATTENTION.includes(m.role) ? 'attention' : 'mlp',
-        shape: m.shape,
-        dtype: 'F32',
-      },
-      {
-        eigenvalues: Float64Array.from(m.eigenvalues),
-        negativeCount: 0,
-        noiseFloor: 0,
-        timings: {},
-        backend: onGpu(name) ? 'webgpu' : 'cpu',
-        method: onGpu(name) ? 'svd' : 'gram',
-      },
-    ),
-  );
-  return {
-    model: {
-      name: 'stories260K',
-      architecture: 'llama',
-      format: 'safetensors',
-      files: [{ name: 'model.safetensors', bytes: 1 }],
-      numLayers: 5,
-    },
-    backend: selected,
-    ...(selected === 'webgpu' ? { adapter: 'Test GPU' } : {}),
-    matrices,
-    errors: [],
-    warnings: [],
-  };
+  return storiesAnalysis({ onGpu, selected });
 }
 
 /** How MoLA's training script reads the flags: the quoted value, split on commas, one int per layer. */
@@ -93,7 +56,15 @@ describe('allocation JSON export', () => {
       expect.arrayContaining(['name', 'architecture', 'files', 'numLayers']),
     );
     expect(json.analysis).toMatchObject({ estimator: 'alphalora', backend: 'cpu', layerAggregation: 'mean' });
-    expect(json.analysis.roles).toEqual([...ATTENTION, 'gate_proj', 'up_proj', 'down_proj']);
+    expect(json.analysis.roles).toEqual([
+      'q_proj',
+      'k_proj',
+      'v_proj',
+      'o_proj',
+      'gate_proj',
+      'up_proj',
+      'down_proj',
+    ]);
     expect(json.layers.length).toBe(5);
     for (const layer of json.layers) {
       expect(Object.keys(layer)).toEqual(expect.arrayContaining(['index', 'alpha', 'matrices']));

@@ -1,56 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analysisBasis, buildAllocationJson, matrixCsv } from '../../src/core/allocation/export';
 import { layerSummaryCsv, layerSummaryRows } from '../../src/core/allocation/layer-summary';
 import { computeAllocation } from '../../src/core/allocation/outcome';
 import { estimatorAgreement } from '../../src/core/allocation/estimator-agreement';
-import { summarizeMatrix, type AnalysisResult } from '../../src/core/result';
 import { buildLayerTable } from '../../src/core/layers';
 import { weakLayers } from '../../src/core/layer-quality';
-
-const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
-const stories = JSON.parse(readFileSync(path.join(FIXTURES, 'models/stories260K/expected.json'), 'utf8')) as {
-  matrices: Record<string, { shape: [number, number]; layer: number; role: string; eigenvalues: number[] }>;
-};
-const ATTENTION = ['q_proj', 'k_proj', 'v_proj', 'o_proj'];
-
-function storiesResult(): AnalysisResult {
-  const matrices = Object.entries(stories.matrices).map(([name, m]) =>
-    summarizeMatrix(
-      {
-        name,
-        file: 'model.safetensors',
-        layer: m.layer,
-        role: m.role,
-        kind: ATTENTION.includes(m.role) ? 'attention' : 'mlp',
-        shape: m.shape,
-        dtype: 'F32',
-      },
-      {
-        eigenvalues: Float64Array.from(m.eigenvalues),
-        negativeCount: 0,
-        noiseFloor: 0,
-        timings: {},
-        backend: 'cpu',
-        method: 'gram',
-      },
-    ),
-  );
-  return {
-    model: {
-      name: 'stories260K',
-      architecture: 'llama',
-      format: 'safetensors',
-      files: [{ name: 'model.safetensors', bytes: 1 }],
-      numLayers: 5,
-    },
-    backend: 'cpu',
-    matrices,
-    errors: [],
-    warnings: [],
-  };
-}
+import { storiesResult } from '../fixtures-gen/stories-result';
 
 /** RFC 4180 is not needed here: no stories260K cell holds a comma or a quote. */
 function csvRows(csv: string): Record<string, string>[] {
