@@ -1,9 +1,9 @@
 /** Experts per layer as bars with an optional baseline overlay (dashed steps), zero line, legend. */
-import * as d3 from 'd3';
 import { useEffect, type ReactNode } from 'react';
 import type { AllocationChartModel } from './allocation-data';
 import { ChartFrame, useChartFrame } from './ChartFrame';
-import { axisTitles, hoverTooltip, legendBox, legendLine, legendRow, plotArea } from './plot-frame';
+import { drawBarValueLabels, drawLayerBars, layerBarFrame } from './layer-bars';
+import { hoverTooltip, legendBox, legendLine, legendRow, plotArea } from './plot-frame';
 import { COLORS } from './theme';
 
 const HEIGHT = 300;
@@ -23,76 +23,25 @@ export function AllocationChart({ model, controls }: AllocationChartProps): Reac
     if (!svgEl) return;
     const { svg, g, iw, ih } = plotArea(svgEl, width, HEIGHT, M);
     const layers = model.bars.map((b) => b.layer);
-    const x = d3.scaleBand<number>().domain(layers).range([0, iw]).padding(0.2);
-    const y = d3.scaleLinear().domain(model.yDomain).range([ih, 0]).nice();
-
-    // Expert counts are whole numbers: only integer ticks.
-    const intTicks = y.ticks(6).filter((t) => Number.isInteger(t));
-    // 1. Grid and axes with labels.
-    g.append('g')
-      .selectAll('line')
-      .data(intTicks)
-      .join('line')
-      .attr('x1', 0)
-      .attr('x2', iw)
-      .attr('y1', (d) => y(d))
-      .attr('y2', (d) => y(d))
-      .attr('stroke', COLORS.grid);
-    const every = Math.max(1, Math.ceil(layers.length / Math.max(2, Math.floor(iw / 32))));
-    g.append('g')
-      .attr('transform', `translate(0,${y(0)})`)
-      .call(
-        d3
-          .axisBottom(x)
-          .tickValues(layers.filter((l) => l % every === 0))
-          .tickSizeOuter(0),
-      )
-      .attr('font-size', 11);
-    g.append('g')
-      .call(d3.axisLeft(y).tickValues(intTicks).tickFormat(d3.format('d')))
-      .attr('font-size', 11);
-    axisTitles({ g, iw, ih }, { text: 'Layer', below: 36 }, { text: 'LoRA experts', left: 40 });
+    const bars = model.bars.map((b) => ({ ...b, value: b.experts }));
+    // 1. Grid and axes with labels (expert counts are whole numbers: only integer ticks).
+    const frameXY = layerBarFrame({ g, iw, ih }, layers, {
+      yDomain: model.yDomain,
+      integer: true,
+      yTitle: 'LoRA experts',
+      yTitleLeft: 40,
+    });
+    const { x, y, bw } = frameXY;
 
     // 2. Bars (zero and negative counts in red), with the count on top when there is room.
-    const bw = x.bandwidth();
-    const bars = g
-      .append('g')
-      .selectAll('rect')
-      .data(model.bars)
-      .join('rect')
-      .attr('class', 'alloc-bar')
-      .attr('data-layer', (d) => d.layer)
-      .attr('data-experts', (d) => d.experts)
-      .attr('x', (d) => x(d.layer) ?? 0)
-      .attr('width', bw)
-      .attr('y', (d) => y(Math.max(0, d.experts)))
-      .attr('height', (d) => Math.max(d.experts === 0 ? 2 : 0, Math.abs(y(d.experts) - y(0))))
-      .attr('fill', (d) => (d.problem ? COLORS.barNegative : COLORS.bar));
-    hoverTooltip(bars, bodyRef, setTooltip, (d) => [
+    const marks = drawLayerBars(g, frameXY, bars, { className: 'alloc-bar', dataAttr: 'data-experts' });
+    hoverTooltip(marks, bodyRef, setTooltip, (d) => [
       `Layer ${d.layer}`,
       `experts ${d.experts}, top-k ${d.topK}`,
       `α ${d.alpha.toFixed(4)}`,
       ...(model.baseline ? [`${model.baseline.name}: ${model.baseline.experts[d.layer]}`] : []),
     ]);
-    if (bw >= 14) {
-      g.append('g')
-        .selectAll('text')
-        .data(model.bars)
-        .join('text')
-        .attr('x', (d) => (x(d.layer) ?? 0) + bw / 2)
-        // Inside the top of tall bars (white), above short ones: clear of the baseline's dashes.
-        .attr('y', (d) => {
-          if (d.experts < 0) return y(d.experts) + 12;
-          return y(0) - y(d.experts) > 18 ? y(d.experts) + 13 : y(d.experts) - 4;
-        })
-        .attr('text-anchor', 'middle')
-        .attr('font-size', 11)
-        .attr('font-weight', 600)
-        .attr('fill', (d) => (d.experts > 0 && y(0) - y(d.experts) > 18 ? '#ffffff' : COLORS.text))
-        // Marked so that the dark theme keeps white on the bar (it re-colours the page's other whites).
-        .attr('class', (d) => (d.experts > 0 && y(0) - y(d.experts) > 18 ? 'on-bar' : null))
-        .text((d) => d.experts);
-    }
+    drawBarValueLabels(g, frameXY, bars, 14, (d) => String(d.experts));
 
     // 3. Baseline overlay as a dashed step line across each band.
     if (model.baseline) {

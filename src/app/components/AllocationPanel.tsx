@@ -11,6 +11,7 @@ import { AllocationChart } from '../charts/AllocationChart';
 import type { AllocationChartModel } from '../charts/allocation-data';
 import { formatCount } from '../util/format';
 import { sortRoles } from '../charts/theme';
+import { RangeSlider } from './RangeSlider';
 
 export interface AllocationSettings {
   budget: number;
@@ -50,45 +51,31 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
         Defaults (the CLI&apos;s too): {DEFAULTS_TEXT}.
       </p>
       <div className="alloc-controls">
-        <div className="slider">
-          <label htmlFor="budget">Expert budget</label>
-          <input
-            id="budget"
-            type="range"
-            min={1}
-            max={budgetMax}
-            step={1}
-            value={settings.budget}
-            aria-valuetext={`${settings.budget} experts`}
-            aria-describedby="budget-hint"
-            onChange={(e) => onChange({ budget: Number(e.currentTarget.value) })}
-          />
-          <span className="value" data-testid="budget-value">
-            T = {settings.budget}
-          </span>
-          <p className="hint" id="budget-hint">
-            T is the total number of LoRA experts shared out over the layers.
-          </p>
-        </div>
-        <div className="slider">
-          <label htmlFor="beta">Beta</label>
-          <input
-            id="beta"
-            type="range"
-            min={0}
-            max={5}
-            step={0.1}
-            value={settings.beta}
-            aria-valuetext={`β ${settings.beta.toFixed(1)}`}
-            aria-describedby="beta-hint"
-            onChange={(e) => onChange({ beta: Number(e.currentTarget.value) })}
-          />
-          <span className="value">β = {settings.beta.toFixed(1)}</span>
-          <p className="hint" id="beta-hint">
-            β sets how strongly α drives the share: 0 gives every layer the same, larger β gives high-α (less
-            well trained) layers more.
-          </p>
-        </div>
+        <RangeSlider
+          id="budget"
+          label="Expert budget"
+          min={1}
+          max={budgetMax}
+          step={1}
+          value={settings.budget}
+          valueText={`${settings.budget} experts`}
+          shown={`T = ${settings.budget}`}
+          valueTestId="budget-value"
+          hint="T is the total number of LoRA experts shared out over the layers."
+          onChange={(budget) => onChange({ budget })}
+        />
+        <RangeSlider
+          id="beta"
+          label="Beta"
+          min={0}
+          max={5}
+          step={0.1}
+          value={settings.beta}
+          valueText={`β ${settings.beta.toFixed(1)}`}
+          shown={`β = ${settings.beta.toFixed(1)}`}
+          hint="β sets how strongly α drives the share: 0 gives every layer the same, larger β gives high-α (less well trained) layers more."
+          onChange={(beta) => onChange({ beta })}
+        />
         <fieldset className="mode">
           <legend>Mode</legend>
           <label>

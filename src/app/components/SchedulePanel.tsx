@@ -11,6 +11,7 @@ import type { RankGranularity, ScheduleParams, ScheduleUse } from '../../core/sc
 import { ScheduleChart } from '../charts/ScheduleChart';
 import type { ScheduleState } from '../state/schedule-stage';
 import { downloadText } from '../util/download';
+import { RangeSlider } from './RangeSlider';
 
 const USES: { use: ScheduleUse; label: string }[] = [
   { use: 'experts', label: 'experts' },
@@ -149,59 +150,47 @@ export function SchedulePanel(props: SchedulePanelProps): ReactNode {
       )}
       {use === 'sparsity' && (
         <div className="alloc-controls">
-          <div className="slider">
-            <label htmlFor="sparsity">Target sparsity</label>
-            <input
-              id="sparsity"
-              type="range"
-              min={0.05}
-              max={0.95}
-              step={0.05}
-              value={params.sparsity}
-              aria-valuetext={`S = ${params.sparsity.toFixed(2)}`}
-              onChange={(e) => set({ sparsity: Number(e.currentTarget.value) })}
-            />
-            <span className="value" data-testid="sparsity-value">
-              S = {params.sparsity.toFixed(2)}
-            </span>
-          </div>
-          <div className="slider">
-            <label htmlFor="epsilon">Epsilon</label>
-            <input
-              id="epsilon"
-              type="range"
-              min={0}
-              max={0.9}
-              step={0.05}
-              value={params.epsilon}
-              aria-valuetext={`ε = ${params.epsilon.toFixed(2)}`}
-              onChange={(e) => set({ epsilon: Number(e.currentTarget.value) })}
-            />
-            <span className="value">ε = {params.epsilon.toFixed(2)}</span>
-          </div>
+          <RangeSlider
+            id="sparsity"
+            label="Target sparsity"
+            min={0.05}
+            max={0.95}
+            step={0.05}
+            value={params.sparsity}
+            valueText={`S = ${params.sparsity.toFixed(2)}`}
+            shown={`S = ${params.sparsity.toFixed(2)}`}
+            valueTestId="sparsity-value"
+            onChange={(sparsity) => set({ sparsity })}
+          />
+          <RangeSlider
+            id="epsilon"
+            label="Epsilon"
+            min={0}
+            max={0.9}
+            step={0.05}
+            value={params.epsilon}
+            valueText={`ε = ${params.epsilon.toFixed(2)}`}
+            shown={`ε = ${params.epsilon.toFixed(2)}`}
+            onChange={(epsilon) => set({ epsilon })}
+          />
         </div>
       )}
       {use === 'lr' && (
         <div className="alloc-controls">
           {(['lrMin', 'lrMax'] as const).map((key) => (
-            <div className="slider" key={key}>
-              <label htmlFor={key === 'lrMin' ? 'lr-min' : 'lr-max'}>
-                {key === 'lrMin' ? 'lr min' : 'lr max'}
-              </label>
-              <input
-                id={key === 'lrMin' ? 'lr-min' : 'lr-max'}
-                type="range"
-                min={0}
-                max={3}
-                step={0.05}
-                value={params[key]}
-                aria-valuetext={`${params[key].toFixed(2)} × lr`}
-                onChange={(e) => set({ [key]: Number(e.currentTarget.value) })}
-              />
-              <span className="value" data-testid={key === 'lrMin' ? 'lr-min-value' : 'lr-max-value'}>
-                {params[key].toFixed(2)} × lr
-              </span>
-            </div>
+            <RangeSlider
+              key={key}
+              id={key === 'lrMin' ? 'lr-min' : 'lr-max'}
+              label={key === 'lrMin' ? 'lr min' : 'lr max'}
+              min={0}
+              max={3}
+              step={0.05}
+              value={params[key]}
+              valueText={`${params[key].toFixed(2)} × lr`}
+              shown={`${params[key].toFixed(2)} × lr`}
+              valueTestId={key === 'lrMin' ? 'lr-min-value' : 'lr-max-value'}
+              onChange={(v) => set({ [key]: v })}
+            />
           ))}
         </div>
       )}
