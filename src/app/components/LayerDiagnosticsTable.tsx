@@ -2,6 +2,7 @@
 import { useMemo, type ReactNode } from 'react';
 import { layerDiagnostics } from '../../core/diagnostics/layer-summary';
 import type { MatrixResult } from '../../core/result';
+import { ScrollRegion } from './table-parts';
 
 export function LayerDiagnosticsTable({ matrices }: { matrices: readonly MatrixResult[] }): ReactNode {
   const rows = useMemo(() => layerDiagnostics(matrices), [matrices]);
@@ -9,7 +10,7 @@ export function LayerDiagnosticsTable({ matrices }: { matrices: readonly MatrixR
   return (
     <section className="layer-diagnostics" aria-labelledby="layer-diag-title">
       <h2 id="layer-diag-title">Diagnostics per layer</h2>
-      <div className="table-scroll" tabIndex={0} aria-label="Diagnostics per layer, scrollable">
+      <ScrollRegion label="Diagnostics per layer, scrollable">
         <table className="compact" data-testid="layer-diagnostics">
           <thead>
             <tr>
@@ -56,7 +57,7 @@ export function LayerDiagnosticsTable({ matrices }: { matrices: readonly MatrixR
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </section>
   );
 }

@@ -3,7 +3,8 @@
  * allocation's experts, top-k and trainable parameters per layer (core/allocation/layer-summary.ts).
  * Sortable by the header buttons (keyboard reachable, aria-sort); exported as CSV.
  */
-import { useMemo, useState, type ReactNode } from 'react';
+import { useMemo, type ReactNode } from 'react';
+import { ScrollRegion, SortableHeaderRow, useSort, type SortableColumn } from './table-parts';
 import { layerSummaryCsv, layerSummaryRows, type LayerSummaryRow } from '../../core/allocation/layer-summary';
 import type { AllocationBasis } from '../../core/allocation/export';
 import type { AllocationOutcome } from '../../core/allocation/outcome';
@@ -14,7 +15,7 @@ import { formatCount, formatNumber } from '../util/format';
 
 type Key = 'layer' | 'alpha' | 'spread' | 'matrices' | 'flags' | 'experts' | 'topK' | 'trainableParams';
 
-const COLUMNS: { key: Key; label: string; title: string; numeric: boolean }[] = [
+const COLUMNS: SortableColumn<Key>[] = [
   { key: 'layer', label: 'Layer', title: 'transformer block index', numeric: true },
   {
     key: 'alpha',
@@ -82,11 +83,12 @@ interface LayerTableProps {
 }
 
 export function LayerTable({ basis, outcome, modelName }: LayerTableProps): ReactNode {
-  const [sort, setSort] = useState<{ key: Key; dir: 1 | -1 }>({ key: 'layer', dir: 1 });
+  const [sort, toggle] = useSort<Key>({ key: 'layer', dir: 1 });
   const rows = useMemo(() => layerSummaryRows(basis, outcome), [basis, outcome]);
-  const sorted = useMemo(() => [...rows].sort((a, b) => sort.dir * compare(a, b, sort.key)), [rows, sort]);
-  const toggle = (key: Key): void =>
-    setSort((s) => (s.key === key ? { key, dir: s.dir === 1 ? -1 : 1 } : { key, dir: 1 }));
+  const sorted = useMemo(
+    () => (sort ? [...rows].sort((a, b) => sort.dir * compare(a, b, sort.key)) : rows),
+    [rows, sort],
+  );
   const cell = (r: LayerSummaryRow, key: Key): string => {
     switch (key) {
       case 'alpha':
@@ -117,25 +119,10 @@ export function LayerTable({ basis, outcome, modelName }: LayerTableProps): Reac
           Export layers CSV
         </button>
       </div>
-      <div className="table-scroll" tabIndex={0} aria-label="Per-layer table, scrollable">
+      <ScrollRegion label="Per-layer table, scrollable">
         <table aria-labelledby="layers-title">
           <thead>
-            <tr>
-              {COLUMNS.map((c) => (
-                <th
-                  key={c.key}
-                  scope="col"
-                  title={c.title}
-                  className={c.numeric ? 'num' : undefined}
-                  aria-sort={sort.key === c.key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}
-                >
-                  <button type="button" className="sort" onClick={() => toggle(c.key)}>
-                    {c.label}
-                    <span aria-hidden="true">{sort.key === c.key ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}</span>
-                  </button>
-                </th>
-              ))}
-            </tr>
+            <SortableHeaderRow columns={COLUMNS} sort={sort} onSort={toggle} />
           </thead>
           <tbody>
             {sorted.map((r) => (
@@ -157,7 +144,7 @@ export function LayerTable({ basis, outcome, modelName }: LayerTableProps): Reac
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </section>
   );
 }

@@ -1,5 +1,6 @@
 /** The sortable per-matrix table with every metric; a row (click or Enter) selects the matrix for the ESD. */
-import { useMemo, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { useMemo, type KeyboardEvent, type ReactNode } from 'react';
+import { ScrollRegion, SortableHeaderRow, useSort, type SortableColumn } from './table-parts';
 import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
 import { formatNumber } from '../util/format';
@@ -8,7 +9,7 @@ import { compareRows, matrixRow, type MatrixRow } from './matrix-rows';
 
 type Key = keyof MatrixRow;
 
-const COLUMNS: { key: Key; label: string; numeric: boolean; title: string }[] = [
+const COLUMNS: SortableColumn<Key>[] = [
   { key: 'name', label: 'Matrix', numeric: false, title: 'tensor name in the checkpoint' },
   { key: 'layer', label: 'Layer', numeric: true, title: 'transformer block index (— outside the blocks)' },
   {
@@ -156,14 +157,12 @@ interface MatrixTableProps {
 }
 
 export function MatrixTable({ matrices, estimator, selected, onSelect }: MatrixTableProps): ReactNode {
-  const [sort, setSort] = useState<{ key: Key; dir: 1 | -1 } | null>(null);
+  const [sort, toggle] = useSort<Key>(null);
   const rows = useMemo(() => {
     const r = matrices.map((m) => matrixRow(m, estimator));
     if (sort) r.sort((a, b) => sort.dir * compareRows(a, b, sort.key));
     return r;
   }, [matrices, estimator, sort]);
-  const toggle = (key: Key): void =>
-    setSort((s) => (s?.key === key ? { key, dir: s.dir === 1 ? -1 : 1 } : { key, dir: 1 }));
   const onKey = (e: KeyboardEvent<HTMLTableRowElement>, name: string): void => {
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
@@ -173,27 +172,10 @@ export function MatrixTable({ matrices, estimator, selected, onSelect }: MatrixT
   return (
     <section className="matrix-table" aria-labelledby="table-title">
       <h2 id="table-title">Every matrix ({matrices.length})</h2>
-      <div className="table-scroll" tabIndex={0} aria-label="Per-matrix metrics, scrollable">
+      <ScrollRegion label="Per-matrix metrics, scrollable">
         <table>
           <thead>
-            <tr>
-              {COLUMNS.map((c) => (
-                <th
-                  key={c.key}
-                  scope="col"
-                  title={c.title}
-                  className={c.numeric ? 'num' : undefined}
-                  aria-sort={sort?.key === c.key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}
-                >
-                  <button type="button" className="sort" onClick={() => toggle(c.key)}>
-                    {c.label}
-                    <span aria-hidden="true">
-                      {sort?.key === c.key ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}
-                    </span>
-                  </button>
-                </th>
-              ))}
-            </tr>
+            <SortableHeaderRow columns={COLUMNS} sort={sort} onSort={toggle} />
           </thead>
           <tbody>
             {rows.map((r) => (
@@ -218,7 +200,7 @@ export function MatrixTable({ matrices, estimator, selected, onSelect }: MatrixT
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { estimatePlan } from '../state/plan-estimate';
 import { formatBytes, formatCount, matrixCount } from '../util/format';
 import { PlanSelection } from './PlanSelection';
 import { DiagnosticsSwitches } from './DiagnosticsSwitches';
+import { ScrollRegion } from './table-parts';
 
 const WARNINGS_SHOWN = 4;
 
@@ -121,7 +122,7 @@ export const ModelSummaryView = memo(function ModelSummaryView({
           ))}
         </ul>
         {skipped.length > 0 && (
-          <div className="table-scroll">
+          <ScrollRegion label="Tensors not analysed, scrollable">
             <table className="compact">
               <caption>Not analysed, and why</caption>
               <thead>
@@ -151,7 +152,7 @@ export const ModelSummaryView = memo(function ModelSummaryView({
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )}
       </details>
       <PlanSelection summary={summary} plan={plan} busy={busy} onReplan={replan} />
