@@ -1,12 +1,17 @@
 /**
- * Routes small matrices to the float64 CPU backend and the rest to the GPU. Why: for a matrix whose
- * smaller side is ≤ 128 the GPU's SVD is ≥ 4·n dependent short dispatches plus a read-back, latency-bound,
- * while the CPU takes a few milliseconds (the bench measures the CPU faster on the one adapter measured so
- * far; README "Known limits"). Precision is no longer the reason: the GPU's SVD path matches float64 on
- * small matrices too (tests/browser/gpu-svd.test.ts).
+ * Routes matrices between the GPU and the float64 CPU backend:
+ * - Small matrices go to the CPU. Why: for a matrix whose smaller side is ≤ 128 the GPU's SVD is ≥ 4·n
+ *   dependent short dispatches plus a read-back, latency-bound, while the CPU takes a few milliseconds (the
+ *   bench measures the CPU faster on the one adapter measured so far; README "Known limits"). Precision
+ *   is no longer the reason: the GPU's SVD path matches float64 on small matrices too
+ *   (tests/browser/gpu-svd.test.ts).
+ * - A matrix the device cannot hold (GPU_OUT_OF_MEMORY: W or its Gram over the storage binding limit, or
+ *   an allocation the device refused) is redone on the CPU instead of being lost: slower, but exact, and
+ *   its record says `backend: "cpu"`. Every other GPU error (a lost device is resumed elsewhere) passes.
  */
 import type { SpectrumBackend, SpectrumInput } from '../src/core/linalg/backend';
 import { isSmallMatrix } from '../src/core/linalg/small-matrix';
+import { StudioError } from '../src/core/errors';
 import type { SpectrumResult } from '../src/core/spectral/types';
 
 export { isSmallMatrix, SMALL_MATRIX_MAX_SIDE } from '../src/core/linalg/small-matrix';
@@ -15,10 +20,15 @@ export function smallOnCpu(gpu: SpectrumBackend, cpu: SpectrumBackend): Spectrum
   return {
     name: gpu.name,
     adapter: gpu.adapter,
-    spectrum(input: SpectrumInput, signal?: AbortSignal): Promise<SpectrumResult> {
-      return isSmallMatrix(input.rows, input.cols)
-        ? cpu.spectrum(input, signal)
-        : gpu.spectrum(input, signal);
+    async spectrum(input: SpectrumInput, signal?: AbortSignal): Promise<SpectrumResult> {
+      if (isSmallMatrix(input.rows, input.cols)) return cpu.spectrum(input, signal);
+      try {
+        return await gpu.spectrum(input, signal);
+      } catch (err) {
+        if (err instanceof StudioError && err.code === 'GPU_OUT_OF_MEMORY')
+          return cpu.spectrum(input, signal);
+        throw err;
+      }
     },
     dispose(): void {
       gpu.dispose?.();
