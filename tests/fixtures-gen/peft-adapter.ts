@@ -4,6 +4,8 @@
  * adapter_model.safetensors) with PEFT's tensor names, a rank_pattern and an alpha_pattern entry and
  * use_rslora. Values come from the tests' seeded generator; nothing here computes an expected spectrum.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { f32Safetensors } from './broken';
 import { mulberry32 } from './rng';
 
@@ -126,4 +128,13 @@ export function generateAdapter(seed = 19, opts: { badRankFor?: string } = {}): 
     weights,
     modules,
   };
+}
+
+/** Writes generated files under `dir` (their names carry their folder: tiny-llama/…, tiny-lora/…). */
+export function writeGenerated(dir: string, files: readonly GeneratedFile[]): void {
+  for (const f of files) {
+    const target = path.join(dir, f.name);
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, f.bytes);
+  }
 }
