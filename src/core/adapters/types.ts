@@ -43,6 +43,14 @@ export interface LoraModelInfo {
   name: string;
 }
 
+/** What the label means, in a sentence (the page's tooltip on it). */
+export function loraTitle(info: LoraModelInfo): string {
+  const scale = info.useRslora ? 'lora_alpha/√r (rsLoRA)' : 'lora_alpha/r';
+  return info.merged
+    ? `The ${info.modules} adapted matrices are analysed as W + ΔW, ΔW = scale·B·A with scale = ${scale}, merged in float64; every other matrix as in the base.`
+    : `Each of the ${info.modules} adapted modules is analysed as ΔW = scale·B·A (scale = ${scale}): its r nonzero eigenvalues, from the r×r core. Few eigenvalues make weak fits.`;
+}
+
 /** A short label for the page's header and the CLI: "LoRA adapter (r=8)", "… merged into its base". */
 export function loraLabel(info: LoraModelInfo): string {
   const { ranks } = info;
