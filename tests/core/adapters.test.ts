@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { adapterConfigFrom, parseAdapterConfig } from '../../src/core/adapters/config';
 import { lowRankEigenvalues } from '../../src/core/adapters/low-rank-spectrum';
+import { mergeLora } from '../../src/core/adapters/merge';
 import { openAdapter, openAdapterWithBase, openModelOrAdapter } from '../../src/core/adapters/open-adapter';
 import { loraFactor, pairLoraTensors } from '../../src/core/adapters/pairs';
 import { patternKey, resolveModule } from '../../src/core/adapters/patterns';
@@ -172,6 +173,18 @@ describe('the low-rank spectrum', () => {
     expect(eig[1]).toBeLessThan(1e-20);
     // One nonzero: ‖b₀‖²·‖a₀‖² (ΔW = b₀·a₀ᵀ with b₀ B's first column, a₀ A's first row).
     closeRel(eig[2]!, 2 * 55, 1e-12);
+  });
+});
+
+describe('merging', () => {
+  it('adds scale·B·A to W, transposed for a fan_in_fan_out weight stored [in, out]', () => {
+    // B (2×1) = [1, 2]ᵀ, A (1×3) = [1, 0, −1], scale 0.5: ΔW = [[0.5, 0, −0.5], [1, 0, −1]].
+    const a = [1, 0, -1];
+    const b = [1, 2];
+    const w = [1, 2, 3, 4, 5, 6];
+    expect([...mergeLora(w, 2, 3, a, b, 1, 0.5, false)]).toEqual([1.5, 2, 2.5, 5, 5, 5]);
+    // Stored [in, out] = 3×2: W[i][o] gains ΔW[o][i].
+    expect([...mergeLora(w, 3, 2, a, b, 1, 0.5, true)]).toEqual([1.5, 3, 3, 4, 4.5, 5]);
   });
 });
 
