@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { isStudioError, StudioError, toErrorData } from '../src/core/errors';
 import type { StudioErrorData } from '../src/core/errors';
-import { openModel } from '../src/core/formats/open';
+import { openModelOrAdapter } from '../src/core/adapters/open-adapter';
 import type { ModelDescription } from '../src/core/formats/types';
 import type { SpectrumBackend } from '../src/core/linalg/backend';
 import { analyzeModel } from '../src/core/pipeline/analyze';
@@ -78,7 +78,8 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
       // 1. Wrap each File as a random-access source (reads go through File.slice, never the whole file).
       const sources = files.map((f) => blobSource(f));
       // 2. Sniff and open every file; bad files come back as per-file errors, the rest still open.
-      const model = await openModel(sources, { signal: ctrl.signal });
+      //    A PEFT adapter opens alone (ΔW), or merged into base weights dropped with it (W + ΔW).
+      const model = await openModelOrAdapter(sources, { signal: ctrl.signal });
       // 3. Plan: which tensors are analysed (and why the others are not), with fixed totals.
       const plan = planAnalysis(model, options);
       // The files' identity: finished matrices are cached under it (with their names) for resuming.

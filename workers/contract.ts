@@ -7,6 +7,7 @@
  * app cancels it with `cancel(token.id)`; the app-side client (src/app/worker/client.ts) turns a real
  * AbortSignal into that call and terminates the worker when the loop does not stop in time.
  */
+import type { LoraModelInfo } from '../src/core/adapters/types';
 import type { StudioErrorData } from '../src/core/errors';
 import type { FormatName, ModelFileInfo, TensorKind } from '../src/core/formats/types';
 import type { PlanOptions } from '../src/core/pipeline/plan';
@@ -96,6 +97,8 @@ export interface ModelSummary {
   fingerprint: string;
   /** The plan options this summary was made with. */
   plan: PlanOptions;
+  /** Set when the files are a PEFT LoRA adapter, alone or merged into its base (src/core/adapters). */
+  lora?: LoraModelInfo;
 }
 
 /** The result of `open`: a summary, or an error that stopped every file from opening. */

@@ -57,5 +57,6 @@ export function summarizeModel(
     errors: model.errors.map((e) => ({ ...e })),
     warnings: [...model.warnings],
     plan: { ...options },
+    ...(model.lora !== undefined ? { lora: { ...model.lora, ranks: [...model.lora.ranks] } } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { toErrorData } from '../core/errors';
 import type { StudioErrorData } from '../core/errors';
-import { openModel } from '../core/formats/open';
+import { openAdapterWithBase, openModelOrAdapter, splitAdapterSources } from '../core/adapters/open-adapter';
 import type { ModelDescription } from '../core/formats/types';
 import { modelDisplayName } from '../core/model-name';
 import type { ByteSource } from '../core/source';
@@ -24,16 +24,28 @@ export interface OpenedInputs {
   close(): Promise<void>;
 }
 
-export async function openInputs(paths: readonly string[]): Promise<OpenedInputs> {
+/**
+ * `basePaths` (analyze --base): the base checkpoint a PEFT adapter given in `paths` is merged into
+ * (src/core/adapters). Without it, an adapter folder in `paths` opens alone, or merged into base weights
+ * given beside it.
+ */
+export async function openInputs(
+  paths: readonly string[],
+  basePaths: readonly string[] = [],
+): Promise<OpenedInputs> {
   const sources: ByteSource[] = [];
+  const baseSources: ByteSource[] = [];
   const errors: StudioErrorData[] = [];
   // Each file's name as a browser gives the same file dropped on the page (see `droppedNames`).
   const dropped = new Map<string, string>();
   // One path at a time, so that one missing path does not hide the others.
-  for (const input of paths) {
+  for (const [input, into] of [
+    ...paths.map((p) => [p, sources] as const),
+    ...basePaths.map((p) => [p, baseSources] as const),
+  ]) {
     try {
       const expanded = await expandPaths([input]);
-      pushAll(sources, expanded);
+      pushAll(into, expanded);
       for (const [name, asDropped] of await droppedNames(input, expanded)) dropped.set(name, asDropped);
     } catch (err) {
       const data = toErrorData(err);
@@ -44,18 +56,44 @@ export async function openInputs(paths: readonly string[]): Promise<OpenedInputs
       );
     }
   }
-  const close = () => closeAll(sources);
+  const close = () => closeAll([...sources, ...baseSources]);
+  if (basePaths.length > 0 && sources.length > 0 && splitAdapterSources(sources) === null) {
+    errors.push({
+      name: 'StudioError',
+      code: 'BAD_INPUT',
+      message: `--base needs a PEFT adapter to merge: no adapter_config.json with adapter_model.safetensors or adapter_model.bin in ${paths.join(', ')}`,
+      file: paths[0],
+    });
+    return { model: null, errors, close };
+  }
   if (sources.length === 0) {
     if (errors.length === 0) errors.push(noFiles(paths));
     return { model: null, errors, close };
   }
   try {
-    const opened = await openModel(sources);
+    const opened =
+      baseSources.length > 0
+        ? await openAdapterWithBase(baseSources, splitAdapterSources(sources)!.adapter)
+        : await openModelOrAdapter(sources);
     pushAll(errors, opened.errors);
     const usable = opened.tensors.length > 0;
     // Named as the page names the same files dropped there: a folder given here is a folder dropped.
-    const files = opened.files.map((f) => ({ ...f, name: dropped.get(f.name) ?? f.name }));
-    const model = { ...opened, name: modelDisplayName({ ...opened, files }).name };
+    const asDropped = (f: { name: string; format: string }) => ({
+      ...f,
+      name: dropped.get(f.name) ?? f.name,
+    });
+    const files = opened.files.map(asDropped);
+    let model = { ...opened, name: modelDisplayName({ ...opened, files }).name };
+    if (opened.lora !== undefined) {
+      // An adapter is named after its own folder; merged, as "<base> + <adapter>" (the page's rule).
+      const isAdapter = (f: { name: string }) => /(^|\/)adapter_(config\.json|model\.[a-z]+)$/.test(f.name);
+      const adapterName = modelDisplayName({
+        files: files.filter((f) => isAdapter(f) && f.format !== 'config'),
+      }).name;
+      const baseName = modelDisplayName({ ...opened, files: files.filter((f) => !isAdapter(f)) }).name;
+      const lora = { ...opened.lora, name: adapterName };
+      model = { ...opened, lora, name: lora.merged ? `${baseName} + ${adapterName}` : adapterName };
+    }
     return {
       model: usable ? model : null,
       errors: usable || errors.length > 0 ? errors : [noTensors(paths)],

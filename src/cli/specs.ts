@@ -66,16 +66,23 @@ export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary: 'compute the spectra, layer α and the AlphaLoRA allocation of a checkpoint',
   synopsis:
-    '<file|folder>... [--estimator alphalora|weightwatcher|hill-mid] [--budget T] [--beta 2.5] ' +
+    '<file|folder>... [--base folder] [--estimator alphalora|weightwatcher|hill-mid] [--budget T] [--beta 2.5] ' +
     '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--include-other] [--jobs N] [--for experts|ranks|sparsity|lr] [--format json|mola|csv|peft|alphapruning|tempbalance] [--out result.json] ' +
     '[--diagnostics [--randomize]] [--farms [--farms-rows N --farms-q-ratio Q --farms-ops K]]',
   positionals: {
     value: '<file|folder>...',
     description:
-      'Checkpoint files (safetensors, GGUF, ONNX, PyTorch .bin/.pt, llama2.c .bin), all shards of a sharded checkpoint, config.json, index files, or folders holding them.',
+      'Checkpoint files (safetensors, GGUF, ONNX, PyTorch .bin/.pt, llama2.c .bin), all shards of a sharded checkpoint, config.json, index files, or folders holding them; or a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors or .bin), analysed as its ΔW = scale·B·A per module.',
     min: 1,
   },
   options: [
+    {
+      name: 'base',
+      type: 'string',
+      value: 'folder',
+      description:
+        'With a PEFT adapter as input: the base checkpoint (file or folder) it is merged into; the adapted matrices are analysed as W + ΔW (float64, in memory), the others as in the base.',
+    },
     {
       name: 'estimator',
       type: 'string',

@@ -18,6 +18,7 @@ import { DEFAULT_ESTIMATOR } from './allocation/defaults';
 import type { MatrixDiagnostics } from './diagnostics/matrix-diagnostics';
 import type { FarmsParams } from './diagnostics/farms';
 import type { FarmsResult } from './diagnostics/farms-fit';
+import type { LoraModelInfo, LoraSource } from './adapters/types';
 
 /** The estimator whose α drives `MatrixResult.metrics` (AlphaLoRA's own; allocation/defaults.ts). */
 export { DEFAULT_ESTIMATOR };
@@ -37,6 +38,13 @@ export interface MatrixInfo {
    * spectrum (WeightWatcher's conv view, see pipeline/pooled-spectrum.ts). Absent for plain matrices.
    */
   pooledMatrices?: number;
+  /**
+   * LoRA matrices only (src/core/adapters): 'lora-delta' for ΔW = scale·B·A of an adapter alone (its
+   * spectrum is ΔW's r nonzero eigenvalues), 'lora-merged' for W + ΔW; with the module's rank and scale.
+   */
+  source?: LoraSource;
+  rank?: number;
+  scale?: number;
 }
 
 export interface MatrixResult extends MatrixInfo {
@@ -81,6 +89,8 @@ export interface AnalysisResult {
     format: FormatName;
     files: { name: string; bytes: number }[];
     numLayers: number;
+    /** Set when the model is a LoRA adapter, alone or merged into its base. */
+    lora?: LoraModelInfo;
   };
   /** The backend the run selected (see `resultBackend` for the one that actually computed the spectra). */
   backend: SpectrumBackendName;
@@ -120,6 +130,7 @@ export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): Mat
     shape: [info.shape[0], info.shape[1]],
     dtype: info.dtype,
     ...(info.pooledMatrices !== undefined ? { pooledMatrices: info.pooledMatrices } : {}),
+    ...(info.source !== undefined ? { source: info.source, rank: info.rank, scale: info.scale } : {}),
     eigenvalues: spectrum.eigenvalues,
     negativeCount: spectrum.negativeCount,
     noiseFloor: spectrum.noiseFloor,

@@ -2,6 +2,7 @@
  * What was recognised in the opened files, shown before any spectrum is computed, with the selection
  * (roles, layer range, embeddings/heads) and the plan's totals and time estimate.
  */
+import { loraLabel, loraTitle } from '../../core/adapters/types';
 import { memo, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { formatEstimate } from '../../core/pipeline/estimate';
 import type { BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
@@ -71,6 +72,14 @@ export const ModelSummaryView = memo(function ModelSummaryView({
         Recognised: <span className="model-name">{summary.name}</span>
       </h2>
       <dl className="facts">
+        {summary.lora !== undefined && (
+          <div>
+            <dt>LoRA</dt>
+            <dd data-testid="lora-label" title={loraTitle(summary.lora)}>
+              {loraLabel(summary.lora)}
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Format</dt>
           <dd data-testid="format">{summary.format}</dd>

@@ -2,6 +2,7 @@
  * The state of one analysis session (open -> analyse -> results) as a reducer: every worker event is an
  * action, so the order of events alone decides what the page shows, and stale jobs are filtered by `run`.
  */
+import { loraLabel } from '../../core/adapters/types';
 import type { ImportedExport, ImportedMatrixAlpha } from '../../core/allocation/import-alpha';
 import type { StudioErrorData } from '../../core/errors';
 import type { MatrixResult } from '../../core/result';
@@ -158,7 +159,7 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
         status: 'opened',
         summary: a.summary,
         errors: [...s.errors, ...a.summary.errors],
-        message: `Recognised ${a.summary.architecture} (${a.summary.format}), ${countOf(a.summary.numLayers, 'layer')}; ${matrixCount(a.summary.totals.matrices)} to analyse.`,
+        message: `Recognised ${a.summary.lora !== undefined ? `${loraLabel(a.summary.lora)}: ` : ''}${a.summary.architecture} (${a.summary.format}), ${countOf(a.summary.numLayers, 'layer')}; ${matrixCount(a.summary.totals.matrices)} to analyse.`,
       };
     case 'open-failed':
       return {

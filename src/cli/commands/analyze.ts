@@ -43,6 +43,7 @@ import { createProgressReporter } from '../progress-bar';
 import { compactRanges } from '../ranges';
 import { blocksOf } from '../result-json';
 import { analyzeSpec } from '../specs';
+import { loraLabel } from '../../core/adapters/types';
 import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
 import type { AllocationSettings } from './shared';
 
@@ -116,7 +117,8 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   const schedule = scheduleChoice(analyzeSpec, parsed, format);
 
   // 2. Open every input; report the ones that cannot be read and go on with the rest.
-  const inputs = await openInputs(parsed.positionals);
+  const base = stringOption(parsed, 'base');
+  const inputs = await openInputs(parsed.positionals, base === undefined ? [] : [base]);
   try {
     return await analyzeInputs(
       inputs,
@@ -152,6 +154,7 @@ async function analyzeInputs(
   for (const e of inputErrors) io.stderr(`error: ${e.message}\n`);
   if (model === null) return EXIT_INPUT;
   for (const w of model.warnings) warn(io, w);
+  if (model.lora !== undefined && !quiet) io.stderr(`${loraLabel(model.lora)}: ${model.name}\n`);
 
   // 3. Plan: which matrices, how much work.
   const plan = planAnalysis(model, { roles, layers, includeOther });

@@ -7,6 +7,7 @@
 import type { SpectrumMethod } from '../spectral/types';
 import { matrixQuality } from '../layer-quality';
 import type { QualityFlag } from '../spectral/fit-quality';
+import type { LoraModelInfo, LoraSource } from '../adapters/types';
 import type { FormatName } from '../formats/types';
 import {
   backendCounts,
@@ -70,6 +71,11 @@ export interface AllocationMatrixJson {
    * σ = (α − 1)/√k and the flags with their stated thresholds. Absent for imported α without it.
    */
   quality?: AllocationQualityJson;
+  /** Extra, LoRA matrices only: 'lora-delta' (ΔW of an adapter alone) or 'lora-merged' (W + ΔW). */
+  source?: LoraSource;
+  /** Extra, LoRA matrices only: the module's resolved rank and scale (lora_alpha / r, or / √r with rsLoRA). */
+  rank?: number;
+  scale?: number;
 }
 
 /** A matrix's fit quality in the JSON (non-finite numbers as null). */
@@ -104,6 +110,8 @@ export interface AllocationJson {
     numLayers: number;
     /** Extra: the checkpoint format. */
     format?: FormatName;
+    /** Extra: set when the model is a LoRA adapter, alone or merged into its base (src/core/adapters). */
+    lora?: LoraModelInfo;
   };
   analysis: {
     estimator: EstimatorName;
@@ -368,6 +376,7 @@ export function matrixJson(m: MatrixResult, estimator: EstimatorName): Allocatio
     method: m.method,
     ...diagnosticsJson(m, estimator),
     quality: qualityJson(m, estimator),
+    ...(m.source !== undefined ? { source: m.source, rank: m.rank, scale: m.scale } : {}),
   };
 }
 
@@ -412,6 +421,9 @@ const CSV_COLUMNS = [
   'quality_flags',
 ] as const;
 
+/** Set on an adapter's CSV: each row's source (lora-delta / lora-merged, empty for a base matrix), rank, scale. */
+const LORA_CSV_COLUMNS = ['source', 'lora_rank', 'lora_scale'] as const;
+
 /**
  * The per-matrix table as CSV (RFC 4180 quoting; empty cells for NaN). Re-importable as α. The `backend`
  * column names the engine that computed each spectrum ('webgpu' fp32 or 'cpu' float64). `pooled_matrices`
@@ -423,7 +435,11 @@ const CSV_COLUMNS = [
 export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): string {
   // The diagnostics' columns only when a matrix has them (the table's columns stay as they were otherwise).
   const extra = result.matrices.some((m) => m.diagnostics !== undefined || m.farms !== undefined);
-  const lines = [(extra ? [...CSV_COLUMNS, ...DIAGNOSTIC_CSV_COLUMNS] : CSV_COLUMNS).join(',')];
+  // LoRA columns last and only for an adapter's result, so that other CSVs keep their columns.
+  const lora = result.matrices.some((m) => m.source !== undefined);
+  const lines = [
+    [...CSV_COLUMNS, ...(extra ? DIAGNOSTIC_CSV_COLUMNS : []), ...(lora ? LORA_CSV_COLUMNS : [])].join(','),
+  ];
   for (const m of result.matrices) {
     const fit = m.fits[estimator];
     const x = metricsFor(m, estimator);
@@ -462,6 +478,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
       fit.failed,
       q.flags.join(';'),
       ...(extra ? diagnosticsCsvCells(m, estimator) : []),
+      ...(lora ? [m.source ?? null, m.rank ?? null, m.scale ?? null] : []),
     ];
     lines.push(cells.map(csvCell).join(','));
   }

@@ -3,6 +3,7 @@
  * tensor handles out. Nothing here holds tensor data until `read()` is called on one handle.
  */
 import type { StudioErrorData } from '../errors';
+import type { LoraMatrix, LoraModelInfo } from '../adapters/types';
 
 export type FormatName = 'safetensors' | 'gguf' | 'onnx' | 'pytorch' | 'llama2c';
 
@@ -75,6 +76,11 @@ export interface TensorHandle {
    * (src/core/pipeline/pooled-spectrum.ts).
    */
   readonly kernelMatrices?: KernelMatrices;
+  /**
+   * Present on a matrix a LoRA adapter defines (ΔW, analysed from its r×r core) or changes (W + ΔW, merged
+   * in float64): the pipeline takes its spectrum input from here rather than from `read` (src/core/adapters).
+   */
+  readonly lora?: LoraMatrix;
 }
 
 export interface ModelFileInfo {
@@ -101,4 +107,6 @@ export interface ModelDescription {
   errors: StudioErrorData[];
   /** Non-fatal notes (tensors listed but not analysed, etc.). */
   warnings: string[];
+  /** Set when the files are a PEFT LoRA adapter, alone or merged into its base (src/core/adapters). */
+  lora?: LoraModelInfo;
 }

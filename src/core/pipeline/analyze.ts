@@ -23,6 +23,7 @@ import type { AnalysisPlan, PlanItem } from './plan';
 import { readPooledInput, spectrumOf } from './pooled-spectrum';
 import type { PooledInput } from './pooled-spectrum';
 import { ProgressTracker } from './progress';
+import type { LoraInput } from '../adapters/types';
 import type { Progress } from './progress';
 
 export interface AnalyzeOptions {
@@ -106,7 +107,7 @@ export async function analyzeModel(
 
   // 2. Reads run up to `prefetch` items ahead of the computations; a read is dropped from the map as soon
   //    as its computation takes it, so the map never holds more than the window.
-  const reads = new Map<number, Promise<SpectrumInput | PooledInput>>();
+  const reads = new Map<number, Promise<SpectrumInput | PooledInput | LoraInput>>();
   const startRead = (index: number): void => {
     if (index >= plan.items.length || reads.has(index) || fatal !== null) return;
     const item = plan.items[index];
@@ -121,9 +122,9 @@ export async function analyzeModel(
     read.catch(() => undefined); // handled when its computation awaits it; never an unhandled rejection
     reads.set(index, read);
   };
-  const takeRead = (index: number): Promise<SpectrumInput | PooledInput> => {
+  const takeRead = (index: number): Promise<SpectrumInput | PooledInput | LoraInput> => {
     startRead(index);
-    const read = reads.get(index) as Promise<SpectrumInput | PooledInput>;
+    const read = reads.get(index) as Promise<SpectrumInput | PooledInput | LoraInput>;
     reads.delete(index);
     return read;
   };
@@ -149,7 +150,8 @@ export async function analyzeModel(
         if (wantsWeights && 'data' in read) {
           extras = await extraSpectra(backend, read, item.name, extraOpts, signal);
         }
-        const spectrum = await spectrumOf(backend, read, signal);
+        // A LoRA ΔW arrives as its finished spectrum (the r×r core, src/core/adapters).
+        const spectrum = 'spectrum' in read ? read.spectrum : await spectrumOf(backend, read, signal);
         throwIfAborted(signal);
         matrix = await summarize(
           {
@@ -161,6 +163,13 @@ export async function analyzeModel(
             shape: [item.rows, item.cols],
             dtype: item.tensor.dtype,
             ...(item.pooledMatrices !== undefined ? { pooledMatrices: item.pooledMatrices } : {}),
+            ...(item.tensor.lora !== undefined
+              ? {
+                  source: item.tensor.lora.source,
+                  rank: item.tensor.lora.rank,
+                  scale: item.tensor.lora.scale,
+                }
+              : {}),
           },
           spectrum,
           signal,
@@ -194,6 +203,7 @@ export async function analyzeModel(
       format: model.format,
       files: model.files.map((f) => ({ name: f.name, bytes: f.bytes })),
       numLayers: model.numLayers,
+      ...(model.lora !== undefined ? { lora: model.lora } : {}),
     },
     backend: backend.name,
     adapter: backend.adapter,
@@ -214,8 +224,9 @@ async function inputFor(
   backend: SpectrumBackend,
   signal: AbortSignal | undefined,
   needsWeights: boolean,
-): Promise<SpectrumInput | PooledInput> {
+): Promise<SpectrumInput | PooledInput | LoraInput> {
   const { tensor, rows, cols } = item;
+  if (tensor.lora !== undefined) return tensor.lora.input(signal);
   if (item.pooledMatrices !== undefined) return readPooledInput(tensor, signal, is64Bit(tensor.dtype));
   // Shuffles and FARMS windows need the decoded values, so the GPU then gets them decoded too.
   if (backend.name === 'webgpu' && tensor.readRaw !== undefined && !needsWeights) {
