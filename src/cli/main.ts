@@ -7,6 +7,7 @@ import { isStudioError } from '../core/errors';
 import type { CommandSpec, ParsedCommand } from './args';
 import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, formatHelp, parseCommand, UsageError } from './args';
 import { allocateSpec, analyzeSpec, fitSpec, inspectSpec, mergeSpec } from './specs';
+import { compareSpec } from './compare-spec';
 import type { CliIo } from './io';
 import { nodeIo } from './io';
 import { maxOf } from '../core/array';
@@ -25,6 +26,7 @@ const COMMANDS: readonly Command[] = [
   { spec: inspectSpec, load: async () => (await import('./commands/inspect')).runInspect },
   { spec: fitSpec, load: async () => (await import('./commands/fit')).runFit },
   { spec: mergeSpec, load: async () => (await import('./commands/merge')).runMerge },
+  { spec: compareSpec, load: async () => (await import('./commands/compare')).runCompare },
 ];
 
 export function mainHelp(): string {
