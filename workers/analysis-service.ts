@@ -1,7 +1,8 @@
 /**
  * The analysis worker's implementation, separate from `expose` so that it can run (and be tested) outside
- * a worker. It keeps opened models by job id, runs the pipeline (plan -> spectrum -> fit) on the selected
- * backend, streams matrices and progress to the app, and honours `cancel(jobId)`.
+ * a worker. It keeps opened models by fingerprint and plan (a cache: a request naming a model it does not
+ * hold opens it again from the request's files), runs the pipeline (plan -> spectrum -> fit) on the
+ * selected backend, streams matrices and progress to the app, and honours `cancel(request)`.
  */
 import * as Comlink from 'comlink';
 import { isStudioError, StudioError, toErrorData } from '../src/core/errors';
@@ -21,9 +22,11 @@ import type {
   AnalysisCallbacks,
   AnalysisWorkerApi,
   BackendInfo,
-  JobToken,
+  ModelRef,
+  ModelSummary,
   OpenOutcome,
   ProgressEvent,
+  RequestId,
   WorkerOptions,
 } from './contract';
 import { filesFingerprint } from './fingerprint';
@@ -56,56 +59,95 @@ class CountingBackend implements SpectrumBackend {
   }
 }
 
+/** The key an opened model is held under: its files' fingerprint and the plan it was opened with. */
+function modelKey(fingerprint: string, plan: PlanOptions): string {
+  // Sorted keys: two equal plans built in another order name the same model.
+  const stable = (v: unknown): unknown =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, x]) => [k, stable(x)]),
+        )
+      : v;
+  return `${fingerprint}\n${JSON.stringify(stable(plan))}`;
+}
+
 function cancelledError(): StudioErrorData {
   return { name: 'StudioError', code: 'ABORTED', message: 'The analysis was cancelled.' };
 }
 
 export function createAnalysisService(selector = new BackendSelector()): AnalysisWorkerApi {
-  const opened = new Map<number, OpenedModel>();
-  const jobs = new Map<number, AbortController>();
+  const opened = new Map<string, OpenedModel>();
+  const requests = new Map<RequestId, AbortController>();
 
-  const startJob = (job: JobToken): AbortController => {
+  const startRequest = (id: RequestId): AbortController => {
     const ctrl = new AbortController();
-    jobs.set(job.id, ctrl);
+    requests.set(id, ctrl);
     return ctrl;
   };
 
   const backend = async (): Promise<BackendInfo> => (await selector.get()).info;
 
-  const open = async (job: JobToken, files: File[], options: PlanOptions = {}): Promise<OpenOutcome> => {
-    const ctrl = startJob(job);
+  /** Opens the files, plans them and holds the result under its fingerprint and plan. */
+  const openAndHold = async (
+    files: File[],
+    options: PlanOptions,
+    signal: AbortSignal,
+  ): Promise<{ model: OpenedModel; summary: ModelSummary }> => {
+    // 1. Wrap each File as a random-access source (reads go through File.slice, never the whole file).
+    const sources = files.map((f) => blobSource(f));
+    // 2. Sniff and open every file; bad files come back as per-file errors, the rest still open.
+    //    A PEFT adapter opens alone (ΔW), or merged into base weights dropped with it (W + ΔW).
+    const model = await openModelOrAdapter(sources, { signal });
+    // 3. Plan: which tensors are analysed (and why the others are not), with fixed totals.
+    const plan = planAnalysis(model, options);
+    // The files' identity: finished matrices are cached under it (with their names) for resuming.
+    // The diagnostics settings are part of a cached matrix's identity (FARMS changes its fits).
+    const key = extrasKey(options.extras);
+    const fingerprint = (await filesFingerprint(files)) + (key === '' ? '' : `|${key}`);
+    const held = { model, plan, extras: options.extras ?? {} };
+    opened.set(modelKey(fingerprint, options), held);
+    return { model: held, summary: { ...summarizeModel(model, plan, options), fingerprint } };
+  };
+
+  /** The model a request names: held, or opened again (a fresh worker) when its files still match. */
+  const modelOf = async (ref: ModelRef, signal: AbortSignal): Promise<OpenedModel> => {
+    const held = opened.get(modelKey(ref.fingerprint, ref.plan));
+    if (held) return held;
+    const again = await openAndHold(ref.files, ref.plan, signal);
+    if (again.summary.fingerprint !== ref.fingerprint) {
+      opened.delete(modelKey(again.summary.fingerprint, ref.plan));
+      const names = ref.files.map((f) => f.name).join(', ');
+      throw new StudioError(
+        'BAD_INPUT',
+        `${names}: the files changed since they were opened; open them again.`,
+      );
+    }
+    return again.model;
+  };
+
+  const open = async (id: RequestId, files: File[], options: PlanOptions = {}): Promise<OpenOutcome> => {
+    const ctrl = startRequest(id);
     try {
-      // 1. Wrap each File as a random-access source (reads go through File.slice, never the whole file).
-      const sources = files.map((f) => blobSource(f));
-      // 2. Sniff and open every file; bad files come back as per-file errors, the rest still open.
-      //    A PEFT adapter opens alone (ΔW), or merged into base weights dropped with it (W + ΔW).
-      const model = await openModelOrAdapter(sources, { signal: ctrl.signal });
-      // 3. Plan: which tensors are analysed (and why the others are not), with fixed totals.
-      const plan = planAnalysis(model, options);
-      // The files' identity: finished matrices are cached under it (with their names) for resuming.
-      // The diagnostics settings are part of a cached matrix's identity (FARMS changes its fits).
-      const key = extrasKey(options.extras);
-      const fingerprint = (await filesFingerprint(files)) + (key === '' ? '' : `|${key}`);
-      opened.set(job.id, { model, plan, extras: options.extras ?? {} });
-      return { ok: true, summary: { ...summarizeModel(model, plan, options), fingerprint } };
+      return { ok: true, summary: (await openAndHold(files, options, ctrl.signal)).summary };
     } catch (err) {
       const error = toErrorData(err);
       return { ok: false, error, errors: [error] };
     } finally {
-      jobs.delete(job.id);
+      requests.delete(id);
     }
   };
 
   const analyse = async (
-    job: JobToken,
-    openJob: number,
+    id: RequestId,
+    ref: ModelRef,
     callbacks: AnalysisCallbacks,
     done: readonly string[] = [],
   ): Promise<AnalyseOutcome> => {
-    const ctrl = startJob(job);
+    const ctrl = startRequest(id);
     const signal = ctrl.signal;
     const started = performance.now();
-    const target = opened.get(openJob);
     let selected = await selector.get();
     const outcome = (
       status: AnalyseOutcome['status'],
@@ -122,10 +164,13 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
       if (!signal.aborted) callbacks.onDone(result);
       return result;
     };
-    if (!target) {
-      jobs.delete(job.id);
-      const msg = 'The opened files are gone (the worker was restarted); open them again.';
-      return outcome('failed', 0, toErrorData(new StudioError('INTERNAL', msg)));
+    let target: OpenedModel;
+    try {
+      target = await modelOf(ref, signal);
+    } catch (err) {
+      requests.delete(id);
+      if (signal.aborted) return outcome('cancelled', 0, cancelledError());
+      return outcome('failed', 0, toErrorData(err));
     }
     const totals = target.plan.totals;
     // Matrices finished earlier (the app's cache, a segment that lost its GPU device) count as done.
@@ -147,7 +192,7 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
       const counters =
         p.status === 'start' ? { loadedMatrices: 0, loadedBytes: 0, elapsedMs: 0, etaMs: null } : p;
       return {
-        phase: p.status === 'done' ? (p.aborted ? 'cancelled' : 'done') : 'spectrum',
+        phase: 'spectrum',
         matricesDone: base.matrices + counters.loadedMatrices,
         matricesTotal: totals.matrices,
         bytesDone: base.bytes + counters.loadedBytes,
@@ -220,7 +265,7 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
         }
       }
     } finally {
-      jobs.delete(job.id);
+      requests.delete(id);
     }
   };
 
@@ -231,11 +276,11 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
     backend,
     open,
     analyse,
-    cancel(jobId: number): void {
-      jobs.get(jobId)?.abort();
+    cancel(id: RequestId): void {
+      requests.get(id)?.abort();
     },
-    close(openJob: number): void {
-      opened.delete(openJob);
+    close(ref: ModelRef): void {
+      opened.delete(modelKey(ref.fingerprint, ref.plan));
     },
   };
 }

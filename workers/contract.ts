@@ -3,9 +3,14 @@
  * so it is plain data (no classes, no functions except the comlink-proxied callbacks) and errors travel as
  * `StudioErrorData` (branch on `code`, never `instanceof`).
  *
- * Cancellation: AbortSignal cannot cross postMessage, so every long call takes a `JobToken` first and the
- * app cancels it with `cancel(token.id)`; the app-side client (src/app/worker/client.ts) turns a real
- * AbortSignal into that call and terminates the worker when the loop does not stop in time.
+ * Identity: every request about an opened model carries a `ModelRef` (its files, plan and fingerprint), as
+ * web-llm's requests carry their model id. The worker keeps opened models by fingerprint and plan as a
+ * cache only: a worker that does not hold the model (a fresh one, after a cancel terminated the last)
+ * opens it again from the request. Several models may be open at once (a comparison holds two).
+ *
+ * Cancellation: AbortSignal cannot cross postMessage, so every long call takes a request id first and the
+ * app cancels it with `cancel(id)`; the app-side client (src/app/worker/client.ts) turns a real AbortSignal
+ * into that call and terminates the worker when the loop does not stop in time.
  */
 import type { LoraModelInfo } from '../src/core/adapters/types';
 import type { StudioErrorData } from '../src/core/errors';
@@ -16,9 +21,18 @@ import type { SpectrumBackendName } from '../src/core/spectral/types';
 
 export type { PlanOptions };
 
-/** Identifies one long-running job; the worker aborts it when `cancel(id)` arrives. */
-export interface JobToken {
-  readonly id: number;
+/** Names one long-running call, so that `cancel(id)` can abort it. */
+export type RequestId = number;
+
+/**
+ * An opened model, as every request names it: enough for any worker to open it again. `fingerprint` is
+ * the one its open produced (ModelSummary.fingerprint): a reopen whose files no longer match it fails
+ * (the files changed on disk since) rather than analysing other weights under the same name.
+ */
+export interface ModelRef {
+  files: File[];
+  plan: PlanOptions;
+  fingerprint: string;
 }
 
 /** Which spectrum backend analyses, and why (shown in the header and the progress panel). */
@@ -105,9 +119,12 @@ export interface ModelSummary {
 export type OpenOutcome =
   { ok: true; summary: ModelSummary } | { ok: false; error: StudioErrorData; errors: StudioErrorData[] };
 
-/** Progress events with fixed totals; `done` counts never decrease; the last event has phase 'done'. */
+/**
+ * Progress events with fixed totals; `done` counts never decrease; the last event of a complete run has
+ * phase 'done' (a cancelled or failed run ends with its outcome instead).
+ */
 export interface ProgressEvent {
-  phase: 'reading' | 'spectrum' | 'done' | 'cancelled';
+  phase: 'spectrum' | 'done';
   matricesDone: number;
   matricesTotal: number;
   bytesDone: number;
@@ -145,9 +162,11 @@ export interface AnalysisCallbacks {
 
 export interface AnalyseOutcome {
   status: 'complete' | 'cancelled' | 'failed';
+  /** Matrices of the plan finished, the ones named done in the request included. */
   matricesDone: number;
   error: StudioErrorData | null;
-  backend: BackendInfo;
+  /** The backend the run ended on; null when its worker was terminated before it said (a stuck cancel). */
+  backend: BackendInfo | null;
   elapsedMs: number;
 }
 
@@ -178,23 +197,25 @@ export interface AnalysisWorkerApi {
   /** Probes WebGPU once (creating the device) and says which backend the analysis will use. */
   backend(): Promise<BackendInfo>;
   /**
-   * Opens the files (File objects are structured-cloned, not copied) and keeps them for `analyse`;
-   * `plan` says which matrices to analyse beyond the default attention/MLP ones.
+   * Opens the files (File objects are structured-cloned, not copied) and keeps them for later requests;
+   * `plan` says which matrices to analyse beyond the default attention/MLP ones. The summary's
+   * fingerprint, with these files and plan, is the `ModelRef` later requests carry.
    */
-  open(job: JobToken, files: File[], plan?: PlanOptions): Promise<OpenOutcome>;
+  open(request: RequestId, files: File[], plan?: PlanOptions): Promise<OpenOutcome>;
   /**
-   * Analyses the model opened by job `openJob`, streaming results through the callbacks. `done` names
-   * matrices of the plan whose results the app already has (resume): only the others are analysed, while
-   * the progress totals stay those of the whole plan and its counters start at the done ones.
+   * Analyses `model` (opened again first when this worker does not hold it), streaming results through the
+   * callbacks. `done` names matrices of the plan whose results the app already has (resume): only the
+   * others are analysed, while the progress totals stay those of the whole plan and its counters start at
+   * the done ones.
    */
   analyse(
-    job: JobToken,
-    openJob: number,
+    request: RequestId,
+    model: ModelRef,
     callbacks: AnalysisCallbacks,
     done?: readonly string[],
   ): Promise<AnalyseOutcome>;
-  /** Aborts a running job; results it produces afterwards are not sent. */
-  cancel(jobId: number): void;
-  /** Forgets an opened model (frees its file handles). */
-  close(openJob: number): void;
+  /** Aborts a running request; results it produces afterwards are not sent. */
+  cancel(request: RequestId): void;
+  /** Forgets an opened model (frees its file handles); a later request naming it opens it again. */
+  close(model: ModelRef): void;
 }

@@ -38,6 +38,7 @@ import { ProgressPanel } from './components/ProgressPanel';
 import { filesFromDataTransfer } from './open/collect-files';
 import type { SessionState } from './state/session';
 import { useAnalysis } from './state/use-analysis';
+import { panelsOf } from './state/panels';
 import { useSchedule } from './state/schedule-stage';
 import {
   allRolesOf,
@@ -124,7 +125,8 @@ export function App(): ReactNode {
   const budgetMax = Math.max(16 * numLayers, 2 * budget, 20);
   const alphaChart = useAlphaChart(state.matrices, layers, estimator, numLayers);
 
-  const complete = state.status === 'complete' || state.status === 'imported';
+  const panels = panelsOf(state);
+  const complete = panels.finished;
   // A cancelled run still allocates when every layer has an α; never from a partial set of layers.
   const allLayersReady =
     layers.alphas.length > 0 &&
@@ -138,7 +140,7 @@ export function App(): ReactNode {
     layers.basis,
     coreSettings,
     settings.baseline,
-    complete || (state.status === 'cancelled' && allLayersReady),
+    complete || (panels.cancelled && allLayersReady),
   );
   const schedule = useSchedule(alloc.outcome, layers.basis.matrixRows);
   // Whether the result covers what the files declare (also when no allocation could be made).
@@ -244,14 +246,14 @@ export function App(): ReactNode {
     );
   };
 
-  const running = state.status === 'opening' || state.status === 'analysing';
+  const running = panels.running;
   // Only the estimate shown before a run starts uses it; during a run a constant keeps the (memoised)
   // summary view from re-rendering on every matrix.
   const doneNames = useMemo(
-    () => (state.status === 'opened' ? new Set(state.matrices.map((m) => m.name)) : NOTHING_DONE),
-    [state.status, state.matrices],
+    () => (panels.estimate ? new Set(state.matrices.map((m) => m.name)) : NOTHING_DONE),
+    [panels.estimate, state.matrices],
   );
-  const hasResults = state.matrices.length > 0 || state.status === 'imported';
+  const hasResults = panels.results;
   // Analysed matrices, none of them in a transformer block (a CNN, a VAD model): no allocation to show.
   const noBlocks = !state.imported && state.matrices.length > 0 && layers.allRoles.length === 0;
   const allocationSettings: AllocationSettings = { ...settings, budget, targets };
@@ -261,22 +263,15 @@ export function App(): ReactNode {
     ? `Analysis incomplete: ${completeness.details}. ${state.message.replace(/^Analysis complete: /, 'Analysed ')}`
     : state.message;
 
-  const progressPanel = state.summary &&
-    state.status !== 'opening' &&
-    !state.awaitingStart &&
-    // Before the run starts the bar would read 0: shown once it has a count (resumed or live).
-    (state.status !== 'opened' || state.progress !== null) &&
-    (state.status !== 'complete' || !state.fromCache) && (
-      <ProgressPanel
-        progress={state.progress}
-        totals={state.summary.totals}
-        backend={state.runBackend}
-        running={state.status === 'analysing'}
-        onCancel={analysis.cancel}
-      />
-    );
-  // Once the run has completed, the progress panel steps aside: to the end of the page, below the results.
-  const progressDone = state.status === 'complete';
+  const progressPanel = panels.progress !== null && state.summary && (
+    <ProgressPanel
+      progress={state.progress}
+      totals={state.summary.totals}
+      backend={state.runBackend}
+      running={panels.analysing}
+      onCancel={analysis.cancel}
+    />
+  );
 
   return (
     <div
@@ -298,7 +293,7 @@ export function App(): ReactNode {
         <ErrorAlert errors={state.errors} onDismiss={analysis.dismissErrors} />
         <OpenPanel
           busy={running}
-          compact={state.status !== 'idle'}
+          compact={panels.compact}
           onFiles={analysis.openFiles}
           onSample={analysis.openSample}
           onImportAlpha={onImportAlpha}
@@ -308,28 +303,28 @@ export function App(): ReactNode {
           {statusText}
         </p>
         {/* Open before a model is loaded; afterwards a closed disclosure, still one click away. */}
-        <HowItWorks collapsed={state.status !== 'idle'} />
+        <HowItWorks collapsed={panels.compact} />
         {state.summary && (
           <ModelSummaryView
             summary={state.summary}
             busy={running}
             backend={state.runBackend ?? backend}
             done={doneNames}
-            showEstimate={state.status === 'opened'}
+            showEstimate={panels.estimate}
             awaitingStart={state.awaitingStart}
             onReplan={analysis.replan}
             onStart={analysis.start}
           />
         )}
-        {!progressDone && progressPanel}
-        {state.status === 'opening' && (
+        {panels.progress === 'above' && progressPanel}
+        {panels.cancelOpening && (
           <p className="opening">
             <button type="button" onClick={analysis.cancel}>
               Cancel
             </button>
           </p>
         )}
-        {state.status === 'cancelled' && state.summary && (
+        {panels.cancelledNote && (
           <p className="cache-note">
             Cancelled: the matrices already analysed are kept below.{' '}
             <button type="button" onClick={analysis.resume}>
@@ -337,7 +332,7 @@ export function App(): ReactNode {
             </button>
           </p>
         )}
-        {state.resumedCount > 0 && !state.fromCache && state.status !== 'opening' && (
+        {panels.resumedNote && (
           <p className="cache-note">
             {state.resumedCount} matrices were finished in an earlier run of these files and are taken from
             this browser&apos;s cache; only the others are analysed.{' '}
@@ -346,7 +341,7 @@ export function App(): ReactNode {
             </button>
           </p>
         )}
-        {state.fromCache && (
+        {panels.cacheNote && (
           <p className="cache-note">
             Shown from this browser&apos;s cache of an earlier analysis of the same files.{' '}
             <button type="button" onClick={analysis.recompute}>
@@ -481,7 +476,8 @@ export function App(): ReactNode {
             )}
           </div>
         )}
-        {progressDone && progressPanel}
+        {/* Once the run has completed, the progress panel steps aside: below the results. */}
+        {panels.progress === 'below' && progressPanel}
       </main>
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">

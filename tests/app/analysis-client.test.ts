@@ -1,14 +1,19 @@
 import * as Comlink from 'comlink';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { AnalysisClient, CANCEL_GRACE_MS, type WorkerEndpoint } from '../../src/app/worker/client';
+import {
+  AnalysisClient,
+  CANCEL_GRACE_MS,
+  modelRefOf,
+  type WorkerEndpoint,
+} from '../../src/app/worker/client';
 import { summarizeMatrix, type MatrixResult } from '../../src/core/result';
 import type {
   AnalyseOutcome,
   AnalysisCallbacks,
   AnalysisWorkerApi,
   BackendInfo,
-  JobToken,
+  ModelRef,
   ModelSummary,
   OpenOutcome,
   PlanOptions,
@@ -65,12 +70,16 @@ const PLAN = ['m0', 'm1', 'm2'];
 /** One fake worker: the API runs on one end of a MessageChannel, the client talks to the other. */
 class FakeWorker implements WorkerEndpoint {
   readonly cancelled: number[] = [];
-  /** The plan options of every `open` this worker answered, and the job ids it holds opened. */
+  /** The plan options of every model this worker opened (asked to, or to answer a request). */
   readonly openedPlans: PlanOptions[] = [];
-  private readonly openJobs = new Set<number>();
-  /** The models this worker holds opened (what `close` frees). */
-  get heldOpen(): number[] {
-    return [...this.openJobs];
+  /** The models this worker holds opened (what `close` frees), by fingerprint and plan. */
+  private readonly held = new Set<string>();
+  get heldOpen(): string[] {
+    return [...this.held];
+  }
+  private hold(fingerprint: string, plan: PlanOptions): void {
+    this.openedPlans.push(plan);
+    this.held.add(`${fingerprint} ${JSON.stringify(plan)}`);
   }
   /** Lets a 'return-first' loop send its last matrices and onDone. */
   release: () => void = () => undefined;
@@ -97,17 +106,20 @@ class FakeWorker implements WorkerEndpoint {
     return {
       configure: () => undefined,
       backend: () => (this.blocked ? new Promise<BackendInfo>(() => undefined) : Promise.resolve(BACKEND)),
-      open: (job: JobToken, _files: File[], plan: PlanOptions = {}): Promise<OpenOutcome> => {
-        this.openedPlans.push(plan);
-        this.openJobs.add(job.id);
+      open: (_id: number, _files: File[], plan: PlanOptions = {}): Promise<OpenOutcome> => {
+        this.hold(summary().fingerprint, plan);
         return Promise.resolve({ ok: true, summary: summary() });
       },
       analyse: async (
-        job: JobToken,
-        openJob: number,
+        id: number,
+        model: ModelRef,
         cb: AnalysisCallbacks,
         done: readonly string[] = [],
       ): Promise<AnalyseOutcome> => {
+        // Like the real service: a model this worker does not hold is opened from the request.
+        if (!this.held.has(`${model.fingerprint} ${JSON.stringify(model.plan)}`)) {
+          this.hold(model.fingerprint, model.plan);
+        }
         if (this.behaviour === 'return-first') {
           await cb.onMatrix(matrix('m0'), 1);
           const released = new Promise<void>((resolve) => (this.release = resolve));
@@ -126,17 +138,13 @@ class FakeWorker implements WorkerEndpoint {
           return outcome;
         }
         if (this.behaviour === 'complete') {
-          // Like the real service: a model opened in another worker is unknown here.
-          const opened = this.openJobs.has(openJob);
-          for (const name of opened ? PLAN.filter((n) => !done.includes(n)) : []) {
+          for (const name of PLAN.filter((n) => !done.includes(n))) {
             await cb.onMatrix(matrix(name), 1);
           }
           const outcome: AnalyseOutcome = {
-            status: opened ? 'complete' : 'failed',
-            matricesDone: opened ? PLAN.length : 0,
-            error: opened
-              ? null
-              : { name: 'StudioError', code: 'INTERNAL', message: 'opened files are gone' },
+            status: 'complete',
+            matricesDone: PLAN.length,
+            error: null,
             backend: BACKEND,
             elapsedMs: 1,
           };
@@ -152,8 +160,8 @@ class FakeWorker implements WorkerEndpoint {
         if (this.behaviour === 'stuck') return new Promise<AnalyseOutcome>(() => undefined);
         // The cancel may overtake the replies to onMatrix (they travel on another port).
         await new Promise<void>((resolve) => {
-          if (this.cancelled.includes(job.id)) resolve();
-          this.onCancel = (id) => id === job.id && resolve();
+          if (this.cancelled.includes(id)) resolve();
+          this.onCancel = (cancelledId) => cancelledId === id && resolve();
         });
         // A cooperative loop finishes the matrix in hand (a late result the client must drop), then stops.
         await cb.onMatrix(matrix('late'), 1);
@@ -172,7 +180,7 @@ class FakeWorker implements WorkerEndpoint {
         seen(id);
         this.onCancel(id);
       },
-      close: (openJob: number) => void this.openJobs.delete(openJob),
+      close: (model: ModelRef) => void this.held.delete(`${model.fingerprint} ${JSON.stringify(model.plan)}`),
     };
   }
 
@@ -208,13 +216,20 @@ function harness(behaviour: CancelBehaviour | CancelBehaviour[]): {
 }
 
 /** Starts an analysis and resolves once the first two matrices have reached the caller. */
+/** Opens (no files) with `plan` and returns the model as requests name it. */
+async function openModel(client: AnalysisClient, plan: PlanOptions = {}): Promise<ModelRef> {
+  const outcome = await client.open(new AbortController().signal, [], plan);
+  const model = outcome ? modelRefOf([], plan, outcome) : null;
+  if (!model) throw new Error('open was superseded or failed');
+  return model;
+}
+
 async function analyseUntilTwoMatrices(client: AnalysisClient, signal: AbortSignal) {
-  const opened = await client.open(new AbortController().signal, []);
-  if (!opened) throw new Error('open was superseded');
+  const opened = await openModel(client);
   const received: string[] = [];
   let twoArrived: () => void = () => undefined;
   const arrived = new Promise<void>((resolve) => (twoArrived = resolve));
-  const done = client.analyse(signal, opened.openJob, {
+  const done = client.analyse(signal, opened, {
     onProgress: () => undefined,
     onMatrix: (m) => {
       received.push(m.name);
@@ -271,11 +286,11 @@ test('a loop that ignores cancel is terminated after the grace period; results s
   // A fresh worker answers the next calls; the model opened in the dead one must be reopened.
   expect(workers).toHaveLength(2);
   expect(workers[1]!.terminated).toBe(false);
-  expect(client.isOpen(opened.openJob)).toBe(false);
+  expect(workers[0]!.heldOpen).toEqual([opened.fingerprint + ' {}']);
+  expect(workers[1]!.heldOpen).toEqual([]);
   await expect(client.backend()).resolves.toEqual(BACKEND);
-  const reopened = await client.open(new AbortController().signal, []);
-  expect(reopened?.outcome.ok).toBe(true);
-  expect(client.isOpen(reopened!.openJob)).toBe(true);
+  await openModel(client);
+  expect(workers[1]!.heldOpen).toEqual([opened.fingerprint + ' {}']);
 });
 
 test('a call waiting on the terminated worker is retried on the new one', async () => {
@@ -308,7 +323,7 @@ test('a cooperative cancel does not terminate the worker and drops the late resu
   expect(workers[0]!.terminated).toBe(false);
   expect(workers).toHaveLength(1);
   expect(received).toEqual(['m0', 'm1']); // 'late' arrived after the abort and was dropped
-  expect(client.isOpen(opened.openJob)).toBe(true);
+  expect(workers[0]!.heldOpen).toEqual([opened.fingerprint + ' {}']);
 });
 
 /** Callbacks that record the names of the matrices received. */
@@ -342,11 +357,11 @@ test('a run killed with a stuck superseded job is reopened on the new worker and
   const ctrlA = new AbortController();
   await analyseUntilTwoMatrices(client, ctrlA.signal);
   const plan: PlanOptions = { roles: ['q_proj'] };
-  const openedB = await client.open(new AbortController().signal, [], plan);
+  const openedB = await openModel(client, plan);
   ctrlA.abort();
   await workers[0]!.cancelSeen;
   const b = recorder();
-  const doneB = client.analyse(new AbortController().signal, openedB!.openJob, b.callbacks);
+  const doneB = client.analyse(new AbortController().signal, openedB, b.callbacks);
   await flushMessages();
   vi.advanceTimersByTime(CANCEL_GRACE_MS);
 
@@ -357,7 +372,7 @@ test('a run killed with a stuck superseded job is reopened on the new worker and
   // Reopened with B's own plan; what arrived from the old worker is not analysed again.
   expect(workers[1]!.openedPlans).toEqual([plan]);
   expect(b.received).toEqual(['m0', 'm1', 'm2']);
-  expect(client.isOpen(openedB!.openJob)).toBe(true);
+  expect(workers[1]!.heldOpen).toEqual([`${openedB.fingerprint} ${JSON.stringify(plan)}`]);
 });
 
 test('a model opened in a worker that was terminated since is reopened before it is analysed', async () => {
@@ -367,17 +382,15 @@ test('a model opened in a worker that was terminated since is reopened before it
   const ctrlA = new AbortController();
   await analyseUntilTwoMatrices(client, ctrlA.signal);
   const plan: PlanOptions = { layers: [0, 3] };
-  const openedB = await client.open(new AbortController().signal, [], plan);
+  const openedB = await openModel(client, plan);
   ctrlA.abort();
   await workers[0]!.cancelSeen;
   vi.advanceTimersByTime(CANCEL_GRACE_MS);
   await flushMessages();
-  expect(client.isOpen(openedB!.openJob)).toBe(false);
+  expect(workers[1]!.heldOpen).toEqual([]);
 
   const b = recorder();
-  const result = await settledOrHung(
-    client.analyse(new AbortController().signal, openedB!.openJob, b.callbacks),
-  );
+  const result = await settledOrHung(client.analyse(new AbortController().signal, openedB, b.callbacks));
   expect(result !== 'hung' && result.status).toBe('complete');
   expect(workers[1]!.openedPlans).toEqual([plan]);
   expect(b.received).toEqual(['m0', 'm1', 'm2']);
@@ -388,10 +401,10 @@ test('a run cancelled after the worker returned but before its last matrices arr
   // cancel must not be reported complete.
   const { client, workers } = harness('return-first');
   clients.push(client);
-  const opened = await client.open(new AbortController().signal, []);
+  const opened = await openModel(client);
   const ctrl = new AbortController();
   const r = recorder();
-  const done = client.analyse(ctrl.signal, opened!.openJob, r.callbacks);
+  const done = client.analyse(ctrl.signal, opened, r.callbacks);
   await flushMessages(); // m0 and the worker's return value have arrived
   expect(r.received).toEqual(['m0']);
   ctrl.abort();

@@ -174,7 +174,7 @@ describe('analysis service: lost GPU device (WebGPU, device.destroy())', () => {
   it('resumed on a new device, the results are bit-identical to an uninterrupted run', async () => {
     const reference = await run(new BackendSelector(), file(), GPU);
     expectWholeRun(reference);
-    expect(reference.outcome.backend.name).toBe('webgpu');
+    expect(reference.outcome.backend?.name).toBe('webgpu');
     expect(reference.switches).toHaveLength(0);
 
     // Destroyed when the third matrix goes to the GPU: the first has finished by then, the second (in

@@ -11,6 +11,8 @@ export interface ModelFileSpec {
   rows: number;
   cols: number;
   name?: string;
+  /** The LCG's start (another seed: other weights, same names and shapes). */
+  seed?: number;
 }
 
 export function safetensorsFile({
@@ -19,9 +21,10 @@ export function safetensorsFile({
   rows,
   cols,
   name = 'model.safetensors',
+  seed = 12345,
 }: ModelFileSpec): File {
   const data = new Float32Array(layers * roles.length * rows * cols);
-  let s = 12345;
+  let s = seed;
   for (let i = 0; i < data.length; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     const u = (s + 0.5) / 2 ** 32;

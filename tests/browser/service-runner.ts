@@ -46,7 +46,7 @@ export async function runService(
 ): Promise<Recorded> {
   const service = createAnalysisService(selector);
   service.configure(options);
-  const opened = await service.open({ id: 1 }, [file]);
+  const opened = await service.open(1, [file]);
   if (!opened.ok) throw new Error(opened.error.message);
   const rec: Omit<Recorded, 'outcome'> = {
     names: opened.summary.tensors.filter((t) => t.analysed).map((t) => t.name),
@@ -69,6 +69,7 @@ export async function runService(
     onBackend: (info) => rec.switches.push({ info, after: rec.matrices.length }),
     onDone: () => undefined,
   };
-  const outcome = await service.analyse({ id: 2 }, 1, callbacks, done);
+  const model = { files: [file], plan: {}, fingerprint: opened.summary.fingerprint };
+  const outcome = await service.analyse(2, model, callbacks, done);
   return { ...rec, outcome };
 }

@@ -2,11 +2,19 @@
  * The session hook: owns the worker client, turns user intents (open files, try the sample, cancel,
  * recompute, import α) into worker calls, and feeds every event into the session reducer. Results of a
  * superseded or cancelled run never reach the state (AbortSignal per run + the reducer's run filter).
+ * One ref holds the current run (its id, its signal, the request that opened its files and the model
+ * waiting for "Start analysis"); models are named to the worker by `ModelRef`, never by a job number.
  */
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import { toErrorData } from '../../core/errors';
 import type { MatrixResult } from '../../core/result';
-import type { AnalysisCallbacks, BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';
+import type {
+  AnalysisCallbacks,
+  BackendInfo,
+  ModelRef,
+  ModelSummary,
+  PlanOptions,
+} from '../../../workers/contract';
 import {
   deleteCachedMatrices,
   loadCachedMatrices,
@@ -16,7 +24,7 @@ import {
 import { fetchSampleModel } from '../open/collect-files';
 import { formatEstimate } from '../../core/pipeline/estimate';
 import { formatBytes, matrixCount } from '../util/format';
-import { AnalysisClient } from '../worker/client';
+import { AnalysisClient, modelRefOf } from '../worker/client';
 import { estimatePlan } from './plan-estimate';
 import { nothingPlannedMessage } from './nothing-planned';
 import { inPlanOrder } from './plan-order';
@@ -44,6 +52,17 @@ interface RunRequest {
   keep?: readonly MatrixResult[];
 }
 
+/** The run the page shows now; superseded by every new intent. */
+interface CurrentRun {
+  /** The reducer's run number: actions of older runs are ignored. */
+  id: number;
+  ctrl: AbortController;
+  /** The request that opened the files shown (recompute, resume and re-plan repeat it), null before any. */
+  request: (RunRequest & { waited: boolean }) | null;
+  /** An opened large model waiting for "Start analysis". */
+  waiting: { model: ModelRef; summary: ModelSummary } | null;
+}
+
 export interface AnalysisControls {
   state: SessionState;
   backend: BackendInfo | null;
@@ -69,16 +88,7 @@ export function useAnalysis(): AnalysisControls {
   stateRef.current = state;
   const [backend, setBackend] = useState<BackendInfo | null>(null);
   const clientRef = useRef<AnalysisClient | null>(null);
-  const runRef = useRef(0);
-  const abortRef = useRef<AbortController | null>(null);
-  const filesRef = useRef<(RunRequest & { waited: boolean }) | null>(null);
-  // An opened large model waiting for "Start analysis".
-  const pendingRef = useRef<{
-    run: number;
-    signal: AbortSignal;
-    openJob: number;
-    summary: ModelSummary;
-  } | null>(null);
+  const runRef = useRef<CurrentRun>({ id: 0, ctrl: new AbortController(), request: null, waiting: null });
 
   const client = useCallback((): AnalysisClient => {
     clientRef.current ??= new AnalysisClient();
@@ -107,7 +117,7 @@ export function useAnalysis(): AnalysisControls {
 
   useEffect(
     () => () => {
-      abortRef.current?.abort();
+      runRef.current.ctrl.abort();
       clientRef.current?.dispose();
       clientRef.current = null;
     },
@@ -117,23 +127,25 @@ export function useAnalysis(): AnalysisControls {
   /**
    * Ends whatever ran before (every new intent does: open, the sample, an import): its late results are
    * dropped by aborting its signal, and a model waiting for "Start analysis" is closed in the worker.
-   * Returns the controller of what starts now.
+   * Returns the run that starts now (the last request stays, for recompute and re-plan, until replaced).
    */
-  const supersede = useCallback((): AbortController => {
-    abortRef.current?.abort();
-    const ctrl = new AbortController();
-    abortRef.current = ctrl;
-    const waiting = pendingRef.current;
-    pendingRef.current = null;
-    if (waiting) client().close(waiting.openJob);
-    return ctrl;
+  const supersede = useCallback((): CurrentRun => {
+    const before = runRef.current;
+    before.ctrl.abort();
+    if (before.waiting) client().close(before.waiting.model);
+    runRef.current = {
+      id: before.id + 1,
+      ctrl: new AbortController(),
+      request: before.request,
+      waiting: null,
+    };
+    return runRef.current;
   }, [client]);
 
   const analyse = useCallback(
     async (
-      run: number,
-      signal: AbortSignal,
-      openJob: number,
+      { id: run, ctrl: { signal } }: CurrentRun,
+      model: ModelRef,
       summary: ModelSummary,
       resumed: readonly MatrixResult[],
       // The backend as the caller has it (run() just asked), or the question itself (start(), later).
@@ -168,7 +180,7 @@ export function useAnalysis(): AnalysisControls {
         };
         const outcome = await c.analyse(
           signal,
-          openJob,
+          model,
           callbacks,
           resumed.map((m) => m.name),
         );
@@ -182,7 +194,7 @@ export function useAnalysis(): AnalysisControls {
       } catch (err) {
         dispatch({ type: 'finished', run, status: 'failed', error: toErrorData(err), elapsedMs: 0 });
       } finally {
-        c.close(openJob);
+        c.close(model);
       }
     },
     [client],
@@ -191,27 +203,27 @@ export function useAnalysis(): AnalysisControls {
   const run = useCallback(
     async (req: RunRequest): Promise<void> => {
       // 1. Supersede whatever ran before: its late results are dropped; a waiting model is closed.
-      const ctrl = supersede();
-      const runId = ++runRef.current;
-      filesRef.current = { ...req, keep: undefined, waited: req.gate === 'always' };
+      const current = supersede();
+      const { id: runId, ctrl } = current;
+      current.request = { ...req, keep: undefined, waited: req.gate === 'always' };
       dispatch({ type: 'open-start', run: runId, what: req.what, keepSummary: req.keepSummary });
-      // The opened files, until handed to analyse() or to the "Start analysis" wait; any other way out
-      // of this run (cancelled, superseded, nothing to do, all cached, an error) releases them in `finally`.
-      let openJob: number | null = null;
+      // The opened model, until handed to analyse() or to the "Start analysis" wait; any other way out
+      // of this run (cancelled, superseded, nothing to do, all cached, an error) releases it in `finally`.
+      let model: ModelRef | null = null;
       try {
         // 2. Open: headers only; the summary shows at once.
         const opened = await client().open(ctrl.signal, req.files, req.plan);
-        openJob = opened?.openJob ?? null;
+        model = opened ? modelRefOf(req.files, req.plan, opened) : null;
         if (!opened || ctrl.signal.aborted) {
           // Cancelled while opening (a superseded run's action is ignored by the reducer).
           dispatch({ type: 'finished', run: runId, status: 'cancelled', error: null, elapsedMs: 0 });
           return;
         }
-        if (!opened.outcome.ok) {
-          dispatch({ type: 'open-failed', run: runId, errors: opened.outcome.errors });
+        if (!opened.ok || !model) {
+          dispatch({ type: 'open-failed', run: runId, errors: opened.ok ? [] : opened.errors });
           return;
         }
-        const summary = opened.outcome.summary;
+        const summary = opened.summary;
         if (summary.tensors.length === 0 && summary.errors.length > 0) {
           // Nothing was recognised: the files' own errors say why, once each; no summary card of zeros.
           dispatch({ type: 'open-failed', run: runId, errors: summary.errors });
@@ -262,9 +274,9 @@ export function useAnalysis(): AnalysisControls {
         const estimate = estimatePlan(summary, info, new Set(resumed.map((m) => m.name)));
         const gate = req.gate === 'always' || (req.gate === 'auto' && estimate.large);
         if (gate) {
-          filesRef.current = { ...req, waited: true };
-          pendingRef.current = { run: runId, signal: ctrl.signal, openJob: opened.openJob, summary };
-          openJob = null; // the wait owns it now: start() or the next run releases it
+          current.request = { ...req, waited: true };
+          current.waiting = { model, summary };
+          model = null; // the wait owns it now: start() or the next run releases it
           const left = resumed.length > 0 ? ` (${resumed.length} already done)` : '';
           dispatch({
             type: 'await-start',
@@ -274,29 +286,24 @@ export function useAnalysis(): AnalysisControls {
           return;
         }
         // 5. Analyse, streaming matrices as they finish (analyse() releases the files).
-        openJob = null;
-        await analyse(runId, ctrl.signal, opened.openJob, summary, resumed, info);
+        const analysed = model;
+        model = null;
+        await analyse(current, analysed, summary, resumed, info);
       } catch (err) {
         if (!ctrl.signal.aborted) dispatch({ type: 'open-failed', run: runId, errors: [toErrorData(err)] });
       } finally {
-        if (openJob !== null) client().close(openJob);
+        if (model !== null) client().close(model);
       }
     },
     [analyse, client, supersede],
   );
 
   const start = useCallback(() => {
-    const pending = pendingRef.current;
-    if (!pending || pending.run !== runRef.current || pending.signal.aborted) return;
-    pendingRef.current = null;
-    void analyse(
-      pending.run,
-      pending.signal,
-      pending.openJob,
-      pending.summary,
-      stateRef.current.matrices,
-      client().backend(),
-    );
+    const current = runRef.current;
+    const waiting = current.waiting;
+    if (!waiting || current.ctrl.signal.aborted) return;
+    current.waiting = null;
+    void analyse(current, waiting.model, waiting.summary, stateRef.current.matrices, client().backend());
   }, [analyse, client]);
 
   const openFiles = useCallback(
@@ -308,11 +315,10 @@ export function useAnalysis(): AnalysisControls {
   );
 
   const openSample = useCallback(() => {
-    const ctrl = supersede();
+    const { id: fetchRun, ctrl } = supersede();
     const what = 'the sample model (stories260K)';
     // The starting state shows at once, while the sample is fetched (and whatever the WebGPU probe is
     // doing: the analysis waits for the backend, the page never does).
-    const fetchRun = ++runRef.current;
     dispatch({ type: 'open-start', run: fetchRun, what });
     fetchSampleModel(ctrl.signal).then(
       (files) => {
@@ -332,22 +338,22 @@ export function useAnalysis(): AnalysisControls {
     );
   }, [run, supersede]);
 
-  const cancel = useCallback(() => abortRef.current?.abort(), []);
+  const cancel = useCallback(() => runRef.current.ctrl.abort(), []);
 
   const recompute = useCallback(() => {
-    const last = filesRef.current;
+    const last = runRef.current.request;
     if (last) void run({ ...last, useCache: false, gate: 'never', keepSummary: false });
   }, [run]);
 
   const resume = useCallback(() => {
-    const last = filesRef.current;
+    const last = runRef.current.request;
     const keep = stateRef.current.matrices;
     if (last) void run({ ...last, useCache: true, gate: 'never', keepSummary: false, keep });
   }, [run]);
 
   const replan = useCallback(
     (plan: PlanOptions) => {
-      const last = filesRef.current;
+      const last = runRef.current.request;
       if (last) {
         void run({ ...last, useCache: true, plan, gate: last.waited ? 'always' : 'auto', keepSummary: true });
       }
@@ -357,8 +363,7 @@ export function useAnalysis(): AnalysisControls {
 
   const importAlphas = useCallback(
     (imported: ImportedAlphas) => {
-      supersede();
-      dispatch({ type: 'imported', run: ++runRef.current, imported });
+      dispatch({ type: 'imported', run: supersede().id, imported });
     },
     [supersede],
   );

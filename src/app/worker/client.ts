@@ -1,17 +1,19 @@
 /**
- * The app's side of the analysis worker: turns AbortSignals into `cancel(jobId)` calls, drops the late
- * results of superseded jobs, and terminates (then restarts) the worker when a cancelled job does not stop
- * within a grace period (a long synchronous CPU eigen-solve cannot be interrupted from outside). A
- * terminate kills every job of that worker, also a newer run's: the client keeps each opened model's files
- * and plan so that such a run reopens them on the new worker and goes on with the matrices it lacks.
+ * The app's side of the analysis worker: turns AbortSignals into `cancel(request)` calls, drops the late
+ * results of superseded requests, and terminates (then restarts) the worker when a cancelled request does
+ * not stop within a grace period (a long synchronous CPU eigen-solve cannot be interrupted from outside).
+ * A terminate kills every request of that worker, also a newer run's: such a request is sent again to the
+ * new worker. It holds nothing to resend: every request names its model (`ModelRef`), and the worker opens
+ * one it does not hold. The only resume mechanism is the service's `done` list (here extended by the
+ * matrices already delivered, so that they are not analysed twice).
  */
 import * as Comlink from 'comlink';
-import type { StudioErrorData } from '../../core/errors';
 import type {
   AnalyseOutcome,
   AnalysisCallbacks,
   AnalysisWorkerApi,
   BackendInfo,
+  ModelRef,
   OpenOutcome,
   PlanOptions,
   WorkerOptions,
@@ -50,26 +52,15 @@ export function workerOptionsFromUrl(): WorkerOptions {
   };
 }
 
-export interface OpenedModel {
-  /** Job id of the `open` call: `analyse` refers to the opened files by it. */
-  openJob: number;
-  outcome: OpenOutcome;
+/** The model an open produced, as later requests name it; null when the open failed. */
+export function modelRefOf(files: File[], plan: PlanOptions, outcome: OpenOutcome): ModelRef | null {
+  return outcome.ok ? { files, plan, fingerprint: outcome.summary.fingerprint } : null;
 }
 
 export class AnalysisClient {
   private worker: WorkerEndpoint;
   private api: Comlink.Remote<AnalysisWorkerApi>;
-  private nextId = 1;
-  /** Bumped on every terminate: an opened model belongs to one worker generation. */
-  private generation = 0;
-  /**
-   * Every opened model by its `openJob`: what to reopen it from, and where it is open now (the worker job
-   * id that opened it and that worker's generation; both change when it is reopened after a terminate).
-   */
-  private opened = new Map<
-    number,
-    { files: File[]; plan: PlanOptions; workerJob: number; generation: number }
-  >();
+  private nextRequest = 1;
   private onRestart: (() => void)[] = [];
 
   constructor(
@@ -103,118 +94,86 @@ export class AnalysisClient {
     return answer === RESTARTED ? this.backend() : answer;
   }
 
-  async open(signal: AbortSignal, files: File[], plan: PlanOptions = {}): Promise<OpenedModel | null> {
-    const id = this.nextId++;
-    const generation = this.generation;
+  /** Opens the files in the worker: the outcome, or null when `signal` aborted first (superseded). */
+  async open(signal: AbortSignal, files: File[], plan: PlanOptions = {}): Promise<OpenOutcome | null> {
+    const id = this.nextRequest++;
     const onAbort = (): void => void this.api.cancel(id);
     signal.addEventListener('abort', onAbort, { once: true });
     const restarted = this.restarted();
     try {
-      // A worker terminated (by an earlier job's cancel) while this call waited in its queue: retry.
-      const outcome = await Promise.race([this.api.open({ id }, files, plan), restarted.promise]);
+      // A worker terminated (by an earlier request's cancel) while this call waited in its queue: retry.
+      const outcome = await Promise.race([this.api.open(id, files, plan), restarted.promise]);
       if (signal.aborted) {
         // Superseded: its summary must not replace the newer one, and the worker need not keep it.
-        if (outcome !== RESTARTED && outcome.ok) void this.api.close(id);
+        const model = outcome === RESTARTED ? null : modelRefOf(files, plan, outcome);
+        if (model) this.close(model);
         return null;
       }
-      if (outcome === RESTARTED) return this.open(signal, files, plan);
-      if (outcome.ok) this.opened.set(id, { files, plan, workerJob: id, generation });
-      return { openJob: id, outcome };
+      return outcome === RESTARTED ? this.open(signal, files, plan) : outcome;
     } finally {
       restarted.stop();
       signal.removeEventListener('abort', onAbort);
     }
   }
 
-  /** True when the worker that opened `openJob` is still alive (else the files must be reopened). */
-  isOpen(openJob: number): boolean {
-    return this.opened.get(openJob)?.generation === this.generation;
-  }
-
-  /**
-   * The current worker's job id of the model `openJob` names, reopening its files there when the worker
-   * that opened them was terminated since: a number, null when cancelled meanwhile, or the reopen's error.
-   * An unknown (closed) `openJob` is passed on as it is: the worker says the files are gone.
-   */
-  private async workerJobOf(
-    signal: AbortSignal,
-    openJob: number,
-  ): Promise<number | null | { error: StudioErrorData }> {
-    const entry = this.opened.get(openJob);
-    if (!entry) return openJob;
-    if (entry.generation === this.generation) return entry.workerJob;
-    const reopened = await this.open(signal, entry.files, entry.plan);
-    if (!reopened) return null;
-    if (!reopened.outcome.ok) return { error: reopened.outcome.error };
-    // The reopened model stands in for the original one: one entry, closed by the caller's openJob.
-    const fresh = this.opened.get(reopened.openJob);
-    this.opened.delete(reopened.openJob);
-    if (fresh && this.opened.has(openJob)) this.opened.set(openJob, fresh);
-    else void this.api.close(reopened.openJob); // closed by the caller while it was reopened
-    return reopened.openJob;
-  }
-
   /**
    * Runs the analysis. Callbacks stop firing the moment `signal` aborts (late results of a cancelled or
-   * superseded job are dropped); what arrived before stays with the caller. `done`: matrices the caller
-   * already has (resume), not analysed again. When the worker is terminated under this run (another job's
-   * cancel did it), the files are reopened on the new worker and only the matrices not received yet are
-   * analysed there.
+   * superseded run are dropped); what arrived before stays with the caller. `done`: matrices the caller
+   * already has (resume), not analysed again. When the worker is terminated under this run (another
+   * request's cancel did it), the request goes to the new worker, which opens the model again, with the
+   * matrices received so far added to `done`.
    */
   async analyse(
     signal: AbortSignal,
-    openJob: number,
+    model: ModelRef,
     callbacks: AnalysisCallbacks,
     done: readonly string[] = [],
   ): Promise<AnalyseOutcome> {
     const received = new Set(done);
+    // The backend the run last reported: what a run cut short by a terminate ended on.
+    let backend: BackendInfo | null = null;
     const recording: AnalysisCallbacks = {
       ...callbacks,
+      onProgress: (e) => {
+        backend = e.backend;
+        callbacks.onProgress(e);
+      },
+      onBackend: (b) => {
+        backend = b;
+        callbacks.onBackend(b);
+      },
       onMatrix: (m, n) => {
         received.add(m.name);
         callbacks.onMatrix(m, n);
       },
     };
     const started = performance.now();
+    const cancelled = (): AnalyseOutcome => ({
+      status: 'cancelled',
+      matricesDone: received.size,
+      error: null,
+      backend,
+      elapsedMs: performance.now() - started,
+    });
     for (let segment = 0; ; segment++) {
-      const workerJob = await this.workerJobOf(signal, openJob);
-      if (workerJob === null || signal.aborted) return this.cancelledOutcome(performance.now() - started);
-      if (typeof workerJob !== 'number') {
-        const error = workerJob.error;
-        return {
-          status: 'failed',
-          matricesDone: received.size,
-          error,
-          backend: await this.backend(),
-          elapsedMs: 0,
-        };
-      }
-      const outcome = await this.analyseOnce(signal, workerJob, recording, [...received]);
-      // The worker's own time covers its segment only: after a reopen, the time since the call.
+      if (signal.aborted) return cancelled();
+      const outcome = await this.analyseOnce(signal, model, recording, [...received], cancelled);
+      // The worker's own time covers its segment only: after a restart, the time since the call.
       if (outcome !== RESTARTED) {
         return segment === 0 ? outcome : { ...outcome, elapsedMs: performance.now() - started };
       }
     }
   }
 
-  private cancelledOutcome(elapsedMs: number): AnalyseOutcome {
-    return {
-      status: 'cancelled',
-      matricesDone: -1,
-      error: null,
-      backend: { name: 'cpu', adapter: 'terminated', reason: null, software: false },
-      elapsedMs,
-    };
-  }
-
-  /** One analyse call on the current worker; RESTARTED when that worker was terminated under it. */
+  /** One analyse request to the current worker; RESTARTED when that worker was terminated under it. */
   private analyseOnce(
     signal: AbortSignal,
-    openJob: number,
+    model: ModelRef,
     callbacks: AnalysisCallbacks,
     done: readonly string[],
+    cancelled: () => AnalyseOutcome,
   ): Promise<AnalyseOutcome | typeof RESTARTED> {
-    const id = this.nextId++;
+    const id = this.nextRequest++;
     const live = (): boolean => !signal.aborted;
     // The outcome is taken from `onDone`, which arrives on the callbacks' channel after every matrix; the
     // return value of `analyse` travels on the worker's own port and can overtake the last matrices.
@@ -232,12 +191,11 @@ export class AnalysisClient {
         if (live()) callbacks.onDone(o);
       },
     };
-    const started = performance.now();
-    const run = this.api.analyse({ id }, openJob, Comlink.proxy(guarded), [...done]);
+    const run = this.api.analyse(id, model, Comlink.proxy(guarded), [...done]);
     return new Promise<AnalyseOutcome | typeof RESTARTED>((resolve, reject) => {
       let settled = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      // Terminated by another job's cancel (this one's own terminate settles it first, as cancelled).
+      // Terminated by another request's cancel (this one's own terminate settles it first, as cancelled).
       const restarted = this.restarted();
       /** Settles this call once, whichever of outcome, cancel, restart or error comes first. */
       const settle = (then: () => void): void => {
@@ -256,10 +214,10 @@ export class AnalysisClient {
           if (settled) return;
           // The loop is stuck in a long synchronous step: kill the worker, keep what was received.
           this.restart();
-          finish(this.cancelledOutcome(performance.now() - started));
+          finish(cancelled());
         }, CANCEL_GRACE_MS);
       };
-      void restarted.promise.then(() => finish(signal.aborted ? this.cancelledOutcome(0) : RESTARTED));
+      void restarted.promise.then(() => finish(signal.aborted ? cancelled() : RESTARTED));
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       run.then(
@@ -273,17 +231,15 @@ export class AnalysisClient {
     });
   }
 
-  close(openJob: number): void {
-    const entry = this.opened.get(openJob);
-    if (entry?.generation === this.generation) void this.api.close(entry.workerJob);
-    this.opened.delete(openJob);
+  /** Frees the model's file handles in the worker (a later request naming it opens it again). */
+  close(model: ModelRef): void {
+    void this.api.close(model);
   }
 
-  /** Terminates the worker and starts a fresh one (opened models are lost). */
+  /** Terminates the worker and starts a fresh one (requests in flight are sent again by their callers). */
   restart(): void {
     // No releaseProxy here: its message would never be answered by a terminated worker.
     this.worker.terminate();
-    this.generation++;
     this.worker = this.factory();
     this.api = this.wrap(this.worker);
     const waiting = this.onRestart;
