@@ -2,7 +2,7 @@
  * The page: open -> what was recognised -> progress -> explore (α per layer, ESD, allocation, table) ->
  * export. All reading and computing happens in the analysis worker; this file only composes views.
  */
-import { useCallback, useEffect, useMemo, useState, type DragEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import {
   DEFAULT_BETA,
   DEFAULT_ESTIMATOR,
@@ -244,6 +244,7 @@ export function App(): ReactNode {
   };
 
   const running = state.status === 'opening' || state.status === 'analysing';
+  const statusRef = useRef<HTMLParagraphElement>(null);
   // Only the estimate shown before a run starts uses it; during a run a constant keeps the (memoised)
   // summary view from re-rendering on every matrix.
   const doneNames = useMemo(
@@ -299,11 +300,21 @@ export function App(): ReactNode {
           busy={running}
           compact={state.status !== 'idle'}
           onFiles={analysis.openFiles}
-          onSample={analysis.openSample}
+          onSample={() => {
+            // The button is disabled while the sample runs, which would drop keyboard focus to <body>:
+            // the status line takes it, so a screen reader reads what is happening and Tab goes on from here.
+            statusRef.current?.focus();
+            analysis.openSample();
+          }}
           onImportAlpha={onImportAlpha}
         />
         {showIncomplete && <IncompleteBanner completeness={completeness} files={layers.basis.missingFiles} />}
-        <p role="status" className={`status ${showIncomplete ? 'incomplete' : state.status}`}>
+        <p
+          role="status"
+          ref={statusRef}
+          tabIndex={-1}
+          className={`status ${showIncomplete ? 'incomplete' : state.status}`}
+        >
           {statusText}
         </p>
         {/* Open before a model is loaded; afterwards a closed disclosure, still one click away. */}
