@@ -7,6 +7,7 @@
  * app cancels it with `cancel(token.id)`; the app-side client (src/app/worker/client.ts) turns a real
  * AbortSignal into that call and terminates the worker when the loop does not stop in time.
  */
+import type { BlocksBasis } from '../src/core/model/blocks-basis';
 import type { StudioErrorData } from '../src/core/errors';
 import type { FormatName, ModelFileInfo, TensorKind } from '../src/core/formats/types';
 import type { PlanOptions } from '../src/core/pipeline/plan';
@@ -78,6 +79,8 @@ export interface ModelSummary {
   format: FormatName;
   architecture: string;
   numLayers: number;
+  /** What the layers are, in words (src/core/model/blocks-basis.ts). */
+  blocks?: BlocksBasis;
   files: ModelFileInfo[];
   /** Total number of parameters: elements of every tensor, a tied head counted once (src/core/parameters.ts). */
   parameters: number;

@@ -71,6 +71,7 @@ function analysisResultOf(state: SessionState): AnalysisResult | null {
       format: s.format,
       files: s.files.map((f) => ({ name: f.name, bytes: f.bytes })),
       numLayers: s.numLayers,
+      ...(s.blocks ? { blocks: s.blocks } : {}),
     },
     backend: state.runBackend?.name ?? 'cpu',
     adapter: state.runBackend?.adapter,

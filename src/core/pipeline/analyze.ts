@@ -194,6 +194,7 @@ export async function analyzeModel(
       format: model.format,
       files: model.files.map((f) => ({ name: f.name, bytes: f.bytes })),
       numLayers: model.numLayers,
+      ...(model.blocks ? { blocks: { ...model.blocks } } : {}),
     },
     backend: backend.name,
     adapter: backend.adapter,
