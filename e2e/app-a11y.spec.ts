@@ -108,3 +108,88 @@ test('390 px: no chart text (legends, labels) runs past its chart, and the heade
   await screenshot(page, 'a11y-390-alpha', '#alpha-chart');
   await screenshot(page, 'a11y-390-esd', '#esd-chart');
 });
+
+test('Enter on "Try the sample model" hands focus to the status line, not to <body>', async ({ page }) => {
+  await page.goto('/');
+  const sample = page.getByRole('button', { name: 'Try the sample model' });
+  await sample.focus();
+  await page.keyboard.press('Enter');
+  // The button is disabled during the run; focus is on the live status line, which says what runs.
+  const active = (): Promise<string> =>
+    page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? `${el.tagName.toLowerCase()}[role=${el.getAttribute('role') ?? ''}]` : 'none';
+    });
+  expect(await active()).toBe('p[role=status]');
+  await waitForComplete(page);
+  // Still there once the analysis is complete, and the status line then reads the outcome.
+  expect(await active()).toBe('p[role=status]');
+  await expect(page.locator('p[role="status"]')).toBeFocused();
+  await expect(page.locator('p[role="status"]')).toHaveText(/complete/i);
+  // Tab goes on from the status line into the page (not back to the top of the document).
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement !== document.body)).toBe(true);
+});
+
+test('ESD bars and "Estimator agreement" points: one tab stop each, labelled, arrow keys, tooltip on focus', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try the sample model' }).click();
+  await waitForComplete(page);
+  const focused = (attr: string): Promise<string | null> =>
+    page.evaluate((a) => document.activeElement?.getAttribute(a) ?? null, attr);
+
+  // ESD: the first bar is the one tab stop; its label is its tooltip's text, shown on focus.
+  const esd = page.locator('#esd-chart');
+  const bars = esd.locator('rect[data-bar]');
+  const count = await bars.count();
+  expect(count).toBeGreaterThan(2);
+  await expect(esd.locator('rect[data-bar][tabindex="0"]')).toHaveCount(1);
+  const first = esd.locator('rect[data-bar="0"]');
+  await expect(first).toHaveAttribute('aria-label', /eigenvalue/);
+  await first.focus();
+  await expect(esd.getByRole('tooltip')).toContainText('eigenvalue');
+  await page.keyboard.press('ArrowRight');
+  expect(await focused('data-bar')).toBe('1');
+  const label1 = await esd.locator('rect[data-bar="1"]').getAttribute('aria-label');
+  // The tooltip follows focus and says what the label says (the label is the tooltip's lines joined).
+  const tip1 = (await esd.getByRole('tooltip').innerText()).replace(/\s*\n\s*/g, ', ');
+  expect(tip1).toBe(label1);
+  await page.keyboard.press('End');
+  expect(await focused('data-bar')).toBe(String(count - 1));
+  await page.keyboard.press('ArrowRight'); // past the last bar: stays
+  expect(await focused('data-bar')).toBe(String(count - 1));
+  await page.keyboard.press('Home');
+  expect(await focused('data-bar')).toBe('0');
+  await page.keyboard.press('Tab');
+  await expect(esd.getByRole('tooltip')).toHaveCount(0);
+
+  // Estimator agreement: one tab stop; → to the same estimator's next layer; ↑ to a higher α in that layer.
+  const view = page.getByRole('region', { name: 'Estimator agreement', exact: true });
+  const chart = view.locator('[data-testid="agreement-chart"]');
+  await expect(chart.locator('circle[tabindex="0"]')).toHaveCount(1);
+  const start = chart.locator('circle[tabindex="0"]');
+  const startPoint = await start.getAttribute('data-point');
+  expect(startPoint).toMatch(/^[\w-]+:0$/);
+  await start.focus();
+  await expect(view.getByRole('tooltip')).toHaveText(await start.getAttribute('aria-label').then((l) => l!));
+  await page.keyboard.press('ArrowRight');
+  const estimator = startPoint!.split(':')[0]!;
+  expect(await focused('data-point')).toBe(`${estimator}:1`);
+  await expect(view.getByRole('tooltip')).toHaveText(new RegExp(`^${estimator}, layer 1: α = `));
+  await expect(chart.locator('circle[tabindex="0"]')).toHaveAttribute('data-point', `${estimator}:1`);
+  // Home: layer 0's lowest α; ↑ then goes to layer 0's next higher α (read from the points' labels).
+  const layer0 = await chart.locator('circle[data-point$=":0"]').evaluateAll((els) =>
+    els.map((e) => ({
+      point: e.getAttribute('data-point') ?? '',
+      alpha: Number(/α = (\S+)$/.exec(e.getAttribute('aria-label') ?? '')?.[1]),
+    })),
+  );
+  const byAlpha = [...layer0].sort((a, b) => a.alpha - b.alpha);
+  expect(byAlpha.length).toBeGreaterThanOrEqual(2);
+  await page.keyboard.press('Home');
+  expect(await focused('data-point')).toBe(byAlpha[0]!.point);
+  await page.keyboard.press('ArrowUp');
+  expect(await focused('data-point')).toBe(byAlpha[1]!.point);
+});

@@ -126,6 +126,15 @@ test('an ONNX model whose blocks only its graph shows (PP-OCRv4, p2o.MatMul.N na
   await expect(page.getByTestId('layers')).toHaveText('2');
   expect(await page.locator('.matrix-table tbody tr').count()).toBe(8);
   expect(await layerAlphas(page)).toHaveLength(2);
+  // Issue 17: the page and the JSON say what these blocks are, weight by weight.
+  const basis = page.getByTestId('blocks-basis');
+  await expect(basis).toHaveAttribute('data-blocks-source', 'graph');
+  await expect(basis).toContainText('transformer blocks found in the ONNX inference graph');
+  await expect(basis).toContainText('block 1: linear_81.w_0, linear_82.w_0, linear_83.w_0, linear_84.w_0');
+  const { json } = await downloadJson(page, 'Export allocation JSON');
+  const model = (json as { model: { blocks?: { source: string; description: string } } }).model;
+  expect(model.blocks?.source).toBe('graph');
+  expect(model.blocks?.description).toBe(await basis.innerText());
 });
 
 test('a model with matrices outside the blocks only (an embedding, a convolution): the page says how to include them, then analyses the convolution', async ({
@@ -153,6 +162,8 @@ test('a model with matrices outside the blocks only (an embedding, a convolution
   expect(await rows.count()).toBe(1);
   await expect(rows.first()).toContainText('features.0.weight');
   await expect(rows.first()).toContainText('16×8, 9 kernel matrices pooled');
+  await expect(page.getByTestId('blocks-basis')).toHaveAttribute('data-blocks-source', 'none');
+  await expect(page.getByTestId('blocks-basis')).toContainText(/^No transformer blocks: /);
 });
 
 test('a Git LFS pointer and a truncated file show their errors; the other file still analyses', async ({

@@ -13,6 +13,7 @@
  * into that call and terminates the worker when the loop does not stop in time.
  */
 import type { LoraModelInfo } from '../src/core/adapters/types';
+import type { BlocksBasis } from '../src/core/model/blocks-basis';
 import type { StudioErrorData } from '../src/core/errors';
 import type { FormatName, ModelFileInfo, TensorKind } from '../src/core/formats/types';
 import type { PlanOptions } from '../src/core/pipeline/plan';
@@ -93,6 +94,8 @@ export interface ModelSummary {
   format: FormatName;
   architecture: string;
   numLayers: number;
+  /** What the layers are, in words (src/core/model/blocks-basis.ts). */
+  blocks?: BlocksBasis;
   files: ModelFileInfo[];
   /** Total number of parameters: elements of every tensor, a tied head counted once (src/core/parameters.ts). */
   parameters: number;

@@ -48,6 +48,7 @@ export function summarizeModel(
     format: model.format,
     architecture: model.architecture,
     numLayers: model.numLayers,
+    ...(model.blocks ? { blocks: { ...model.blocks } } : {}),
     files: model.files.map((f) => ({ ...f })),
     // A tied head (the embedding's weights under a second name) is counted once, as `inspect` does.
     parameters: parameterCount(model.tensors),

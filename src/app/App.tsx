@@ -2,7 +2,7 @@
  * The page: open -> what was recognised -> progress -> explore (α per layer, ESD, allocation, table) ->
  * export. All reading and computing happens in the analysis worker; this file only composes views.
  */
-import { useCallback, useEffect, useMemo, useState, type DragEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import {
   DEFAULT_BETA,
   DEFAULT_ESTIMATOR,
@@ -73,6 +73,7 @@ function analysisResultOf(state: SessionState): AnalysisResult | null {
       files: s.files.map((f) => ({ name: f.name, bytes: f.bytes })),
       numLayers: s.numLayers,
       ...(s.lora !== undefined ? { lora: s.lora } : {}),
+      ...(s.blocks ? { blocks: s.blocks } : {}),
     },
     backend: state.runBackend?.name ?? 'cpu',
     adapter: state.runBackend?.adapter,
@@ -247,6 +248,7 @@ export function App(): ReactNode {
   };
 
   const running = panels.running;
+  const statusRef = useRef<HTMLParagraphElement>(null);
   // Only the estimate shown before a run starts uses it; during a run a constant keeps the (memoised)
   // summary view from re-rendering on every matrix.
   const doneNames = useMemo(
@@ -295,11 +297,21 @@ export function App(): ReactNode {
           busy={running}
           compact={panels.compact}
           onFiles={analysis.openFiles}
-          onSample={analysis.openSample}
+          onSample={() => {
+            // The button is disabled while the sample runs, which would drop keyboard focus to <body>:
+            // the status line takes it, so a screen reader reads what is happening and Tab goes on from here.
+            statusRef.current?.focus();
+            analysis.openSample();
+          }}
           onImportAlpha={onImportAlpha}
         />
         {showIncomplete && <IncompleteBanner completeness={completeness} files={layers.basis.missingFiles} />}
-        <p role="status" className={`status ${showIncomplete ? 'incomplete' : state.status}`}>
+        <p
+          role="status"
+          ref={statusRef}
+          tabIndex={-1}
+          className={`status ${showIncomplete ? 'incomplete' : state.status}`}
+        >
           {statusText}
         </p>
         {/* Open before a model is loaded; afterwards a closed disclosure, still one click away. */}

@@ -3,6 +3,7 @@
  * metrics) and the `AnalysisResult` around them. Plain data that survives structured clone, so workers,
  * the CLI and the exports all share it.
  */
+import type { BlocksBasis } from './model/blocks-basis';
 import type { StudioErrorData } from './errors';
 import type { FormatName, TensorKind } from './formats/types';
 import { fitSpectrum } from './spectral/estimators';
@@ -91,6 +92,8 @@ export interface AnalysisResult {
     numLayers: number;
     /** Set when the model is a LoRA adapter, alone or merged into its base. */
     lora?: LoraModelInfo;
+    /** What the layers are, in words (src/core/model/blocks-basis.ts). */
+    blocks?: BlocksBasis;
   };
   /** The backend the run selected (see `resultBackend` for the one that actually computed the spectra). */
   backend: SpectrumBackendName;

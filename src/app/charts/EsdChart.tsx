@@ -3,7 +3,8 @@
  * power-law density over the tail, the xmin marker, and the fp32 noise floor when eigenvalues were clamped.
  */
 import * as d3 from 'd3';
-import { useEffect, useId, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { nextIndex } from './bar-keys';
 import { ChartFrame, useChartFrame } from './ChartFrame';
 import { esdBinTooltip, type EsdChartModel } from './esd-data';
 import { axisTitles, hoverTooltip, legendBox, legendLine, legendRow, plotArea } from './plot-frame';
@@ -24,6 +25,8 @@ export function EsdChart({ model, controls, extra }: EsdChartProps): ReactNode {
   // The clip path's id must be unique in the page and valid inside url(#…).
   const clipId = `esd-clip-${useId().replace(/[^\w-]/g, '')}`;
   const { svgRef, bodyRef, width, setTooltip } = frame;
+  // The bar that has keyboard focus (its index among the drawn bars), kept across redraws.
+  const focusedRef = useRef<number | null>(null);
 
   useEffect(() => {
     const svgEl = svgRef.current;
@@ -75,17 +78,46 @@ export function EsdChart({ model, controls, extra }: EsdChartProps): ReactNode {
     }
 
     // 4. Histogram bars.
+    const shown = model.bins.filter((b) => !model.yLog || b.density > 0);
     const bars = g
       .append('g')
       .selectAll('rect')
-      .data(model.bins.filter((b) => !model.yLog || b.density > 0))
+      .data(shown)
       .join('rect')
       .attr('x', (b) => x(b.x0))
       .attr('width', (b) => Math.max(0.5, x(b.x1) - x(b.x0) - 0.5))
       .attr('y', (b) => y(b.density))
       .attr('height', (b) => Math.max(0, yBase - y(b.density)))
       .attr('fill', (b) => (b.inTail ? '#4f86c6' : COLORS.histogram));
+    // Keyboard: one tab stop (the first bar), ←/→ between bars, Home/End; a focused bar shows its tooltip.
+    const barEls: SVGRectElement[] = bars
+      .nodes()
+      .filter((n): n is SVGRectElement => n instanceof SVGRectElement);
+    bars
+      .attr('data-bar', (_b, i) => i)
+      .attr('tabindex', (_b, i) => (i === 0 ? 0 : -1))
+      .attr('role', 'img')
+      .attr('aria-label', (b) => esdBinTooltip(b, model).join(', '))
+      .on('focus', (_ev, b) => (focusedRef.current = shown.indexOf(b)))
+      .on('blur', (ev: FocusEvent) => {
+        if (ev.relatedTarget !== null) focusedRef.current = null;
+      })
+      .on('keydown', (ev: KeyboardEvent, b) => {
+        const here = shown.indexOf(b);
+        const target = nextIndex(barEls.length, here, ev.key);
+        if (target === null) return;
+        ev.preventDefault();
+        barEls[here]?.setAttribute('tabindex', '-1');
+        barEls[target]?.setAttribute('tabindex', '0');
+        barEls[target]?.focus();
+      });
     hoverTooltip(bars, bodyRef, setTooltip, (b) => esdBinTooltip(b, model));
+    // A redraw (resize, scale change) replaces the bars: the focused one keeps focus.
+    if (focusedRef.current !== null && barEls[focusedRef.current]) {
+      barEls[0]?.setAttribute('tabindex', '-1');
+      barEls[focusedRef.current]!.setAttribute('tabindex', '0');
+      barEls[focusedRef.current]!.focus();
+    }
 
     // 5. The fitted power law over the tail, and the xmin marker.
     if (model.line && model.line.length > 1) {
@@ -149,7 +181,12 @@ export function EsdChart({ model, controls, extra }: EsdChartProps): ReactNode {
       title={`ESD of ${model.name}`}
       exportName={`esd-${model.name.replace(/[^\w.-]+/g, '_')}`}
       frame={frame}
-      svg={{ label: `Eigenvalue histogram of ${model.name}, α ${model.alpha.toFixed(3)}`, height: HEIGHT }}
+      svg={{
+        label: `Eigenvalue histogram of ${model.name}, α ${model.alpha.toFixed(3)}`,
+        height: HEIGHT,
+        // Not 'img': its bars are focusable, and an image's children are presentational.
+        role: 'group',
+      }}
       controls={controls}
       footer={
         model.note || extra ? (

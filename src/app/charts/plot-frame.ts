@@ -96,7 +96,11 @@ export function legendLine(
     .text(label);
 }
 
-/** Shows a tooltip (lines from `describe`) next to the pointer while it is over a mark. */
+/**
+ * Shows a tooltip (lines from `describe`) next to the pointer while it is over a mark, and next to the
+ * mark while it has keyboard focus (a focusable mark's tooltip is its text for keyboard users too). The
+ * focus handlers are namespaced so that a chart's own focus handlers stay.
+ */
 export function hoverTooltip<E extends d3.BaseType, D, P extends d3.BaseType>(
   marks: d3.Selection<E, D, P, unknown>,
   body: RefObject<HTMLElement | null>,
@@ -108,5 +112,14 @@ export function hoverTooltip<E extends d3.BaseType, D, P extends d3.BaseType>(
       const [px, py] = d3.pointer(ev, body.current);
       show({ x: px + 12, y: py + 12, lines: describe(d) });
     })
-    .on('mouseleave', () => show(null));
+    .on('mouseleave', () => show(null))
+    .on('focus.tooltip', (ev: Event, d: D) => {
+      const el = ev.currentTarget as Element | null;
+      const host = body.current;
+      if (!el || !host) return;
+      const r = el.getBoundingClientRect();
+      const h = host.getBoundingClientRect();
+      show({ x: r.right - h.left + 8, y: r.bottom - h.top + 8, lines: describe(d) });
+    })
+    .on('blur.tooltip', () => show(null));
 }

@@ -4,7 +4,8 @@
  * chart is plain SVG drawn by React from d3 scales (no effect needed: it redraws with its props).
  */
 import * as d3 from 'd3';
-import { useMemo, useRef, type ReactNode } from 'react';
+import { useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { nextPoint, type KeyPoint } from '../charts/alpha-keys';
 import type { AllocationSettings } from '../../core/allocation/outcome';
 import { estimatorAgreement } from '../../core/allocation/estimator-agreement';
 import type { AnalysisResult } from '../../core/result';
@@ -45,6 +46,25 @@ export function EstimatorAgreementView({ result, roles, settings }: Props): Reac
     .range([ih, 0])
     .nice();
   const every = Math.max(1, Math.ceil(agreement.layers.length / Math.max(2, Math.floor(iw / 36))));
+  // Keyboard, as in the α chart: one tab stop, ←/→ to the same estimator in the next layer, ↑/↓ to the
+  // next higher or lower α of that layer, Home/End; a focused point shows its tooltip.
+  const keyPoints: KeyPoint[] = agreement.columns.flatMap((c) =>
+    c.alphas.flatMap((a, l) =>
+      Number.isFinite(a) ? [{ name: `${c.estimator}:${l}`, layer: l, role: c.estimator, alpha: a }] : [],
+    ),
+  );
+  const [stop, setStop] = useState<string | null>(null);
+  const tabStop = keyPoints.some((p) => p.name === stop) ? stop : (keyPoints[0]?.name ?? null);
+  const [tip, setTip] = useState<{ x: number; y: number; text: string } | null>(null);
+  const onKey = (ev: KeyboardEvent<SVGCircleElement>, name: string): void => {
+    const target = nextPoint(keyPoints, name, ev.key);
+    if (target === null) return;
+    ev.preventDefault();
+    setStop(target);
+    bodyRef.current?.querySelector<SVGElement>(`circle[data-point="${CSS.escape(target)}"]`)?.focus();
+  };
+  const pointText = (estimator: string, layer: number, a: number): string =>
+    `${estimator}, layer ${layer}: α = ${formatNumber(a, 4)}`;
   const rho = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'undefined (one side is constant)');
   return (
     <section className="agreement" aria-labelledby="agreement-title">
@@ -60,7 +80,8 @@ export function EstimatorAgreementView({ result, roles, settings }: Props): Reac
           width={width}
           height={HEIGHT}
           viewBox={`0 0 ${width} ${HEIGHT}`}
-          role="img"
+          // Not 'img': its points are focusable, and an image's children are presentational.
+          role="group"
           aria-label={`Layer α of the three estimators over ${agreement.layers.length} layers`}
           data-testid="agreement-chart"
         >
@@ -107,8 +128,28 @@ export function EstimatorAgreementView({ result, roles, settings }: Props): Reac
                   />
                   {c.alphas.map((a, l) =>
                     Number.isFinite(a) ? (
-                      <circle key={l} cx={x(l)} cy={y(a)} r={3.5} fill={s.color}>
-                        <title>{`${c.estimator}, layer ${l}: α = ${formatNumber(a, 4)}`}</title>
+                      <circle
+                        key={l}
+                        cx={x(l)}
+                        cy={y(a)}
+                        r={3.5}
+                        fill={s.color}
+                        data-point={`${c.estimator}:${l}`}
+                        tabIndex={tabStop === `${c.estimator}:${l}` ? 0 : -1}
+                        role="img"
+                        aria-label={pointText(c.estimator, l, a)}
+                        onFocus={() => {
+                          setStop(`${c.estimator}:${l}`);
+                          setTip({
+                            x: M.left + x(l) + 8,
+                            y: M.top + y(a) + 8,
+                            text: pointText(c.estimator, l, a),
+                          });
+                        }}
+                        onBlur={() => setTip(null)}
+                        onKeyDown={(ev) => onKey(ev, `${c.estimator}:${l}`)}
+                      >
+                        <title>{pointText(c.estimator, l, a)}</title>
                       </circle>
                     ) : null,
                   )}
@@ -117,6 +158,11 @@ export function EstimatorAgreementView({ result, roles, settings }: Props): Reac
             })}
           </g>
         </svg>
+        {tip && (
+          <div className="tooltip" style={{ left: tip.x, top: tip.y }} role="tooltip">
+            {tip.text}
+          </div>
+        )}
       </div>
       <ul className="agreement-legend" aria-label="Estimators">
         {agreement.columns.map((c) => (

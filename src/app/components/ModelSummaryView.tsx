@@ -107,6 +107,12 @@ export const ModelSummaryView = memo(function ModelSummaryView({
           </dd>
         </div>
       </dl>
+      {/* Blocks found in an ONNX graph, or none: say what the layers are (names' blocks need no words). */}
+      {summary.blocks && summary.blocks.source !== 'names' && (
+        <p className="note" data-testid="blocks-basis" data-blocks-source={summary.blocks.source}>
+          {summary.blocks.description}
+        </p>
+      )}
       {showEstimate && backend && summary.totals.matrices > 0 && (
         <PlanEstimateLine summary={summary} backend={backend} done={done} />
       )}

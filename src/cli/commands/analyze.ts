@@ -201,7 +201,7 @@ async function analyzeInputs(
   // 5. Layer α and allocation, written as the allocation JSON. With --include-other a model may have
   //    matrices but no attention/MLP block (a CNN): then only the per-matrix table can be written.
   if (blocksOf(result).length === 0) {
-    const what = `${result.matrices.length} matrices outside attention/MLP blocks were analysed: no layer α, so no allocation JSON`;
+    const what = `${result.matrices.length} matrices outside attention/MLP blocks were analysed: no layer α, so no allocation JSON${result.model.blocks ? ` (${result.model.blocks.description})` : ''}`;
     if (csvFile === undefined) {
       io.stderr(`error: ${what}; add --csv <file> for their per-matrix table\n`);
       return EXIT_INPUT;

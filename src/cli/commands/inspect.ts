@@ -39,6 +39,7 @@ async function writeInspectText(model: ModelDescription, plan: AnalysisPlan, io:
   out.push(`format: ${model.format}`);
   out.push(`architecture: ${model.architecture}`);
   out.push(`layers: ${model.numLayers}`);
+  if (model.blocks) out.push(`blocks: ${model.blocks.description}`);
   out.push(`parameters: ${parameterCount(model.tensors).toLocaleString('en-US')}`);
   out.push('', `files (${model.files.length}):`);
   for (const f of model.files) out.push(`  ${f.name}  ${f.format}  ${formatBytes(f.bytes)}`);
@@ -124,6 +125,7 @@ async function writeInspectJson(
     format: model.format,
     architecture: model.architecture,
     numLayers: model.numLayers,
+    ...(model.blocks ? { blocks: model.blocks } : {}),
     parameters: parameterCount(model.tensors),
     files: model.files,
     metadata: model.metadata,

@@ -4,6 +4,7 @@
  *
  * JSON has no NaN: a number that is not finite (a failed fit) is written as null.
  */
+import type { BlocksBasis } from '../model/blocks-basis';
 import type { SpectrumMethod } from '../spectral/types';
 import { matrixQuality } from '../layer-quality';
 import type { QualityFlag } from '../spectral/fit-quality';
@@ -112,6 +113,8 @@ export interface AllocationJson {
     format?: FormatName;
     /** Extra: set when the model is a LoRA adapter, alone or merged into its base (src/core/adapters). */
     lora?: LoraModelInfo;
+    /** Extra: what the layers are (tensor names' blocks, blocks found in an ONNX graph), in words. */
+    blocks?: BlocksBasis;
   };
   analysis: {
     estimator: EstimatorName;

@@ -18,6 +18,7 @@ import { detectArchitecture, fusedParts, parseLayerIndex, placeTensorList } from
 import { selectHubCacheFiles } from '../hf-cache';
 import { modelDisplayName } from '../model-name';
 import type { FusedPart } from '../model/architecture';
+import { blocksBasis } from '../model/blocks-basis';
 import { newArray, toHandle, withTiedTo, type ReaderResult, type TensorEntry } from './entry';
 import { decodeUtf8, readRange } from './io';
 import { readGguf } from './gguf';
@@ -540,6 +541,7 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     format,
     architecture,
     numLayers,
+    blocks: blocksBasis(tensors, numLayers, byGraph),
     files,
     tensors,
     config,

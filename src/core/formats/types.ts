@@ -2,6 +2,7 @@
  * The one interface every format reader implements: a set of files in, a model description with lazy
  * tensor handles out. Nothing here holds tensor data until `read()` is called on one handle.
  */
+import type { BlocksBasis } from '../model/blocks-basis';
 import type { StudioErrorData } from '../errors';
 import type { LoraMatrix, LoraModelInfo } from '../adapters/types';
 
@@ -97,6 +98,8 @@ export interface ModelDescription {
   architecture: string;
   /** Number of blocks (max layer index + 1), 0 when none were found. */
   numLayers: number;
+  /** What the layers are, in words (src/core/model/blocks-basis.ts): names' blocks, graph blocks, or none. */
+  blocks?: BlocksBasis;
   files: ModelFileInfo[];
   tensors: TensorHandle[];
   /** Parsed config.json when it was dropped with the weights. */

@@ -204,6 +204,7 @@ export async function analyzeModel(
       files: model.files.map((f) => ({ name: f.name, bytes: f.bytes })),
       numLayers: model.numLayers,
       ...(model.lora !== undefined ? { lora: model.lora } : {}),
+      ...(model.blocks ? { blocks: { ...model.blocks } } : {}),
     },
     backend: backend.name,
     adapter: backend.adapter,
