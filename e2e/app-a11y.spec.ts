@@ -1,5 +1,5 @@
 /**
- * Issue 17: an automated accessibility scan (axe-core) reports no serious or critical violation, in the
+ * An automated accessibility scan (axe-core) reports no serious or critical violation, in the
  * light and the dark colour scheme, at 1280 and 390 px, before and after an analysis of the sample; and at
  * 390 px nothing scrolls sideways.
  */

@@ -11,7 +11,7 @@ import { bytesSource } from '../src/core/source';
 import { generateAdapter, writeGenerated, type GeneratedFile } from '../tests/fixtures-gen/peft-adapter';
 import { downloadJson, layerAlphas, waitForComplete } from './helpers/app';
 
-// PEFT LoRA adapters in the page (issue 19): an adapter folder opened alone is analysed as its ΔW and
+// PEFT LoRA adapters in the page: an adapter folder opened alone is analysed as its ΔW and
 // labelled as an adapter; the adapter opened with its base's files analyses the merged model and says so.
 // The expected layer α come from the core run in Node on the same generated files (float64 CPU path;
 // tests/core/adapters.test.ts checks that path against the dense products).

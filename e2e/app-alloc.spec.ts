@@ -1,5 +1,5 @@
 /**
- * Issue 14 in the page: what is shown is what is exported (trainable parameters, warnings, counts), the
+ * In the page: what is shown is what is exported (trainable parameters, warnings, counts), the
  * defaults, MoLA flags withheld at zero/negative counts (with the one-click switch to safe mode) and for
  * incomplete results, a shard folder with a missing shard (status, banner, export, flags), the α import
  * round trip, and the message for a text file named .safetensors.

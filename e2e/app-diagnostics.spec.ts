@@ -8,7 +8,7 @@ import {
   waitForComplete,
 } from './helpers/app';
 
-// Issue 20: WeightWatcher's diagnostics in the page (MP fit on the ESD, detX, fingers, the layer summary),
+// WeightWatcher's diagnostics in the page (MP fit on the ESD, detX, fingers, the layer summary),
 // the randomised ESD switch (its overlay, traps, its extra spectra counted) and the FARMS switch (α and the
 // exported JSON become FARMS-based), on the bundled sample.
 const expected = loadExpected('expected.json');

@@ -126,7 +126,7 @@ test('an ONNX model whose blocks only its graph shows (PP-OCRv4, p2o.MatMul.N na
   await expect(page.getByTestId('layers')).toHaveText('2');
   expect(await page.locator('.matrix-table tbody tr').count()).toBe(8);
   expect(await layerAlphas(page)).toHaveLength(2);
-  // Issue 17: the page and the JSON say what these blocks are, weight by weight.
+  // The page and the JSON say what these blocks are, weight by weight.
   const basis = page.getByTestId('blocks-basis');
   await expect(basis).toHaveAttribute('data-blocks-source', 'graph');
   await expect(basis).toContainText('transformer blocks found in the ONNX inference graph');
@@ -181,7 +181,7 @@ test('a Git LFS pointer and a truncated file show their errors; the other file s
     { name: 'model-00002-of-00002.safetensors', bytes: shard2.bytes.subarray(0, 100_000) },
     { name: 'pointer.safetensors', bytes: lfsPointer },
   ]);
-  // The truncated shard leaves the model incomplete (issue 14): never "Analysis complete".
+  // The truncated shard leaves the model incomplete: never "Analysis complete".
   await expect(page.getByRole('status')).toHaveText(
     /^Analysis incomplete: files not fully analysed: .*model-00002-of-00002\.safetensors/,
     { timeout: 150_000 },

@@ -10,7 +10,7 @@ import {
 } from '../tests/fixtures-gen/hostile';
 import { dropFiles, fixtureFile, layerAlphas, loadExpected, waitForComplete } from './helpers/app';
 
-// Hostile files (issue 15) dropped on the page together with a good model: the page shows the same
+// Hostile files dropped on the page together with a good model: the page shows the same
 // messages the CLI prints for the same files (tests/cli/cli-hostile.test.ts), and the good model still
 // analyses to its reference numbers.
 
@@ -37,7 +37,7 @@ test('hostile files among a good model: each named with its problem, the model s
     { name: 'latin1.safetensors', bytes: safetensorsWithNameBytes(Uint8Array.of(0x61, 0xe9, 0x62)) },
     { name: 'model.onnx', bytes: onnxExternalAt('/etc/passwd') },
   ]);
-  // Files that could not be read leave the result incomplete (issue 14), each named in the status.
+  // Files that could not be read leave the result incomplete, each named in the status.
   await expect(page.getByRole('status')).toHaveText(
     /^Analysis incomplete: files not fully analysed: dup\.gguf .*pytorch_model\.bin .*latin1\.safetensors .*model\.onnx /,
     { timeout: 150_000 },

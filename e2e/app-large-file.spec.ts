@@ -133,7 +133,7 @@ test('a sparse 3.6 GiB checkpoint: a narrowed selection streams the few analysed
     await start.click();
 
     // 5. Done: two matrices, α equal to Node's float64 computation of the same bytes. Layers 0–1 are
-    //    outside the selection, so the result says it is incomplete (issue 14), never "complete".
+    //    outside the selection, so the result says it is incomplete, never "complete".
     await expect(page.getByRole('status')).toHaveText(
       /^Analysis incomplete: layers 0–1 of 4 have no α\. Analysed 2 matrices/,
       { timeout: 150_000 },

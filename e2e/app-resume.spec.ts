@@ -116,7 +116,7 @@ test('a narrower selection reuses the matrices already analysed under a wider on
   expect(await spectraComputed(page)).toBe(14);
   await page.getByLabel('Last layer', { exact: true }).fill('0');
   await page.getByLabel('Last layer', { exact: true }).press('Enter');
-  // Layer 1 is outside the selection: the result covers layer 0 only and says so (issue 14).
+  // Layer 1 is outside the selection: the result covers layer 0 only and says so.
   await expect(page.getByRole('status')).toHaveText(
     /^Analysis incomplete: layer 1 of 2 has no α\. Analysed 6 matrices.*from the cache/,
   );
@@ -168,7 +168,7 @@ test('a matrix that failed is not hidden by the cache: the same files again show
   const file = { name: 'with-nan.safetensors', bytes: makeSafetensors(tensors) };
   await page.goto('/');
   await dropFiles(page, [file]);
-  // A tensor that failed leaves the result incomplete (issue 14): the status and banner say so.
+  // A tensor that failed leaves the result incomplete: the status and banner say so.
   await expect(page.getByRole('status')).toHaveText(
     /^Analysis incomplete: file not fully analysed: with-nan\.safetensors \(.*NaN.*\)\. Analysed 6 matrices/,
     { timeout: 150_000 },

@@ -1,5 +1,5 @@
 /**
- * Issue 18 in the page: "Use it for" ranks, sparsity and learning rates on the sample. For each use, move
+ * Trainer schedules in the page: "Use it for" ranks, sparsity and learning rates on the sample. For each use, move
  * its parameter, download the trainer file and check it against the rule applied here to the layer α and
  * shapes of the page's own allocation JSON, and against the chart.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 17 in the page: fit quality on every α (matrix table column, ESD line, hollow weak fits in the α
+ * Trust and explanation in the page: fit quality on every α (matrix table column, ESD line, hollow weak fits in the α
  * chart, the JSON's `quality`), the layers resting on a weak fit named beside the allocation with a
  * one-click drop of the role, and the ESD fit line clipped to the plot area.
  *

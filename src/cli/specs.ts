@@ -12,7 +12,7 @@ const FORMAT_DESCRIPTION =
   SCHEDULE_FORMAT_DESCRIPTION;
 const DEFAULTS_NOTE = `Defaults (the same as the page's): ${DEFAULTS_TEXT}.`;
 
-/** WeightWatcher diagnostics and FARMS (spec diagnostics.md; README "Diagnostics and FARMS"). */
+/** WeightWatcher diagnostics and FARMS (docs/specs/diagnostics.md; README "Diagnostics and FARMS"). */
 const DIAGNOSTICS_OPTIONS: CommandSpec['options'] = [
   {
     name: 'diagnostics',

@@ -108,7 +108,7 @@ export interface AnalysisResult {
   diagnostics?: DiagnosticsOptions;
 }
 
-/** What `analyzeModel` computes beyond the spectrum and fits (spec diagnostics.md). */
+/** What `analyzeModel` computes beyond the spectrum and fits (docs/specs/diagnostics.md). */
 export interface DiagnosticsOptions {
   randomize: boolean;
   /** The run's shuffle seed (each matrix mixes in its name). */

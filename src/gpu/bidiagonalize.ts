@@ -5,7 +5,7 @@
  * back; its squared singular values are taken in float64 on the CPU (core/linalg/bidiagonal.ts).
  *
  * Why not the Gram WᵀW: in fp32 it squares W's condition number, and every eigenvalue below
- * ≈ n·2⁻²⁴·λmax becomes rounding noise, which moves the alphalora estimator's histogram (issue 13).
+ * ≈ n·2⁻²⁴·λmax becomes rounding noise, which moves the alphalora estimator's histogram.
  *
  * No QR of a tall W first: it halves the work only for m ≫ n, and those matrices are the ones the Gram
  * path can take safely (spectrum-gpu.ts chooses per matrix).

@@ -168,7 +168,7 @@ describe('ESD chart model', () => {
       expect(model.xLog).toBe(view !== 'linear');
       expect(model.yLog).toBe(view === 'log-log');
       // The fixture's smallest eigenvalue (1.9e-5) sits alone, far below the rest: on the log-log view its
-      // narrow bin is the tallest bar, and the note says why (issue 17); the other views need no note.
+      // narrow bin is the tallest bar, and the note says why; the other views need no note.
       if (view === 'log-log')
         expect(model.note).toMatch(/^The tall bar at λ ≈ 1\.9e-5 holds only 1 eigenvalue: bins near zero/);
       else expect(model.note).toBeNull();

@@ -1,5 +1,5 @@
 /**
- * The diagnostics chart model and the per-layer summary (issue 20), on the numpy reference spectra of
+ * The diagnostics chart model and the per-layer summary, on the numpy reference spectra of
  * tests/core/diagnostics-reference.json.
  */
 import { readFileSync } from 'node:fs';

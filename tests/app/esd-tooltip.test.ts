@@ -1,4 +1,4 @@
-/** The ESD chart in plain words (issue 17): bar tooltips (singular/plural, tail or not, what the height means) and the near-zero spike explained. */
+/** The ESD chart in plain words: bar tooltips (singular/plural, tail or not, what the height means) and the near-zero spike explained. */
 import { describe, expect, it } from 'vitest';
 import { esdBinTooltip, esdChartModel } from '../../src/app/charts/esd-data';
 import { fitSpectrum } from '../../src/core/spectral/estimators';

@@ -1,9 +1,9 @@
 /**
- * WeightWatcher diagnostics (issue 20) from GPU spectra (fp32 SVD of W in WGSL, SwiftShader here) against
+ * WeightWatcher diagnostics from GPU spectra (fp32 SVD of W in WGSL, SwiftShader here) against
  * the same diagnostics from the float64 CPU spectrum of exactly the same f32 values, within the spec's
  * suggested tolerances (diagnostics.md §1.11: spikes exact, mp_softrank 1e-9 relative — the spec warns of
  * an occasional path flip with float32 eigenvalues —, σ_MP and the bulk edges 1e-6 relative); detX and
- * finger counts exact, α within GUIDE §3's 1e-3. The randomised columns get the same shuffles on both
+ * finger counts exact, α within docs/specs/estimators.md's 1e-3. The randomised columns get the same shuffles on both
  * engines (seeded), and FARMS pools windows computed on the GPU. Matrices stay ≤ 256 (SwiftShader speed).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -3,7 +3,7 @@
  * Expectations come from elsewhere: the fixtures' float64 SVD eigenvalues and fits, and for generated
  * matrices the float64 CPU twin (spectrumCpu) on exactly the same f32 values.
  *
- * Tolerances (GUIDE §3, issue 5): tail eigenvalues (λ ≥ xmin) within 1e-4 relative, every eigenvalue
+ * Tolerances (docs/specs/estimators.md §1): tail eigenvalues (λ ≥ xmin) within 1e-4 relative, every eigenvalue
  * within 1e-4·λmax, Σλ within 1e-5 (relative) of ‖W‖F² computed in f64, α within 1e-3 with the same xmin
  * index, against the plain float64 reference on every matrix. gpu-svd.test.ts checks every matrix of the
  * F32 checkpoints and generated square / near-singular ones; this file the Gram path, streaming, dtypes

@@ -3,7 +3,7 @@
  * an fp32 Gram only where it keeps every eigenvalue), in headless Chromium (SwiftShader), against the
  * plain float64 reference: the fixtures' float64 fits for the checkpoints, and for generated matrices the
  * float64 CPU backend (spectrumCpu) on exactly the same f32 values. No splicing, no exceptions: every
- * matrix, every estimator, α within 1e-3 and the same xmin index (GUIDE §3). The float64 twin of the GPU
+ * matrix, every estimator, α within 1e-3 and the same xmin index (docs/specs/estimators.md). The float64 twin of the GPU
  * reduction (core/linalg/bidiagonal.ts) checks the bidiagonal itself.
  *
  * SwiftShader runs a 256-wide reduction in ≈ 1.4 s, so generated matrices stay ≤ 512 and few.

@@ -1,5 +1,5 @@
 /**
- * `alphalora analyze` on every stories260K form (acceptance of issue 7), the part/merge round trip, and
+ * `alphalora analyze` on every stories260K form, the part/merge round trip, and
  * the progress output.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -165,7 +165,7 @@ describe('alphalora analyze', () => {
         2,
     );
     expectLayerAlphas(json, want);
-    // No --budget: 5 experts per layer (issue 14; it was a flat 160 before).
+    // No --budget: 5 experts per layer (it was a flat 160 before).
     expect(json.allocation.budget).toBe(5 * 5);
     expect(json.allocation.experts.reduce((a, b) => a + b, 0)).toBe(25);
   });

@@ -1,5 +1,5 @@
 /**
- * Memory of `alphalora compare` (issue 19): two sparse 3.6 GiB safetensors files (56 matrices of
+ * Memory of `alphalora compare`: two sparse 3.6 GiB safetensors files (56 matrices of
  * 2,157,000 × 8 float32, 69 MB each; only a small block of each matrix is written, the rest is a hole
  * that reads as zeros) are compared through the real CLI with --delta, under the peak-RSS preload the
  * hostile-file tests use (tests/cli/max-rss.mjs). Both models are read in full three times over (each

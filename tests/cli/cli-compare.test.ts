@@ -1,5 +1,5 @@
 /**
- * `alphalora compare A B` (issue 19) through the real CLI on generated pairs: the comparison JSON and CSV,
+ * `alphalora compare A B` through the real CLI on generated pairs: the comparison JSON and CSV,
  * the same numbers as the core pipeline in-process, GGUF against safetensors, --delta, and exit 3 naming
  * the file when either side cannot be read.
  */

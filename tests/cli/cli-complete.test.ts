@@ -1,5 +1,5 @@
 /**
- * Issue 14 in the CLI: the default budget (5 × layers), incomplete results (a shard folder with a missing
+ * In the CLI: the default budget (5 × layers), incomplete results (a shard folder with a missing
  * shard: exit 3 naming the file, the marked JSON still written, --format mola refused), MoLA flags never
  * carrying a count ≤ 0 (exit 2), --lora_target_modules, and the JSON's generator/createdAt/rule, and the
  * allocate round trip of an analyze JSON.

@@ -1,5 +1,5 @@
 /**
- * `alphalora analyze --diagnostics [--randomize]` and `--farms` on stories260K (issue 20). The diagnostics
+ * `alphalora analyze --diagnostics [--randomize]` and `--farms` on stories260K. The diagnostics
  * of each matrix must be the core functions (tested against numpy/scipy in tests/core/diagnostics.test.ts)
  * applied to the fixture's independent eigenvalues (expected.json), within spec §1.11's tolerances.
  */

@@ -1,5 +1,5 @@
 /**
- * Hostile and odd checkpoints (issue 15) through the real CLI: every run ends (the test's timeout is only a
+ * Hostile and odd checkpoints through the real CLI: every run ends (the test's timeout is only a
  * hang guard: wall time depends on the machine's load, so it is printed, never asserted) within 1.5 GB of
  * resident memory (measured by a preload, tests/cli/max-rss.mjs) with the exit code a user expects, the
  * problem named on stderr, no raw control character on the terminal, and no NaN or Infinity in any JSON.
@@ -267,7 +267,7 @@ describe('the CLI on hostile files', () => {
     const run = await measured(['analyze', path.join(dir, 'empty')]);
     expectBounded(run, 3);
     // Planning a header this size keeps well under 1 GB (≈ 550-680 MiB measured: one entry and one
-    // handle per tensor, shapes and reasons shared); 2.2 GB before issue 15.
+    // handle per tensor, shapes and reasons shared); 2.2 GB before the plan shared them.
     expect(run.rssKb).toBeLessThan(HEADER_PLAN_LIMIT_KB);
     expect(run.stderr).toContain('error: no matrix to analyse in empty');
     // One note per skipped tensor would be a million lines: 100, then a count.

@@ -1,5 +1,5 @@
 /**
- * `--for` and `--format peft|alphapruning|tempbalance` (issue 18) in `analyze`, `allocate` and `merge`,
+ * `--for` and `--format peft|alphapruning|tempbalance` in `analyze`, `allocate` and `merge`,
  * on stories260K: every pair, checked against the fixture's layer α, shapes and expert allocations (a rank
  * schedule of R/m units is the fixture's allocation at T = R/m, times m), and the usage errors.
  */

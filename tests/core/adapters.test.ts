@@ -1,5 +1,5 @@
 /**
- * PEFT LoRA adapters (issue 19): the config, PEFT's rank_pattern/alpha_pattern rule, the pairing of
+ * PEFT LoRA adapters: the config, PEFT's rank_pattern/alpha_pattern rule, the pairing of
  * factors, the low-rank spectrum, and the pipeline on an adapter alone and merged into its base. Expected
  * numbers are computed here another way: the dense ΔW = scale·B·A and W + ΔW are formed by plain loops
  * from the generated factors (scale from the generator's r and alpha, not the config), and their spectra

@@ -1,5 +1,5 @@
 /**
- * The compare core (issue 19): matching matrices by name and by layer + role, and the comparison object,
+ * The compare core: matching matrices by name and by layer + role, and the comparison object,
  * its JSON and CSV, on the stories260K float64 references (expected.json gives every matrix's α and the
  * layer α independently of the code under test).
  */

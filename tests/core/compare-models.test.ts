@@ -1,5 +1,5 @@
 /**
- * The compare pipeline (issue 19) on generated pairs, through the real readers and the CPU backend:
+ * The compare pipeline on generated pairs, through the real readers and the CPU backend:
  * a base and a copy with known changes in chosen layers (Δα sign, distances against float64 sums taken
  * here), the same weights as GGUF and safetensors (matched by layer and role, Δα 0, or the F16
  * rounding's effect only), and ΔW's α against an independent float64 route (the Gram of the dense

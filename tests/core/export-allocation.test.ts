@@ -49,7 +49,7 @@ describe('allocation JSON export', () => {
     loraRank: 8,
   });
 
-  it('has exactly the schema of issue 3', () => {
+  it('has exactly the fixed allocation schema', () => {
     expect(json.format).toBe('alphalora-studio/allocation');
     expect(json.version).toBe(1);
     expect(Object.keys(json.model)).toEqual(

@@ -1,5 +1,5 @@
 /**
- * Hostile and odd checkpoints (issue 15), in process: each generated file must be read quickly, in
+ * Hostile and odd checkpoints, in process: each generated file must be read quickly, in
  * bounded work, and either give the model a careful user expects or an error naming the file and the
  * problem. The same files go through the real CLI in tests/cli/cli-hostile.test.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * The CPU float64 spectrum against the fixtures (issue 5 acceptance): every stories260K matrix and the two
+ * The CPU float64 spectrum against the fixtures: every stories260K matrix and the two
  * spectra/ matrices match the reference eigenvalues to 1e-9 relative to λmax, their three fits match
  * expected.json to 1e-6, and Σλ equals ‖W‖F² computed directly. The BF16 model goes through the backend's
  * raw-bytes path. Safetensors is parsed inline here (header JSON + byte ranges) so this test does not

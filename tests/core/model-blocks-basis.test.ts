@@ -1,5 +1,5 @@
 /**
- * Issue 17: an ONNX inference graph names what its blocks are. The page and the JSON carry `blocks`
+ * An ONNX inference graph names what its blocks are. The page and the JSON carry `blocks`
  * (src/core/model/blocks-basis.ts): for PP-OCRv4, whose weights are p2o.MatMul/linear_N and say nothing,
  * the 2 layers are the blocks the graph shows, listed by weight; for stories260K the names' blocks; for a
  * model with no block, that there are none and how matrices then stand.

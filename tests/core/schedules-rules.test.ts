@@ -1,5 +1,5 @@
 /**
- * The three trainer rules of issue 18 (LoRA ranks, AlphaPruning sparsity, TempBalance learning rates)
+ * The three trainer rules (LoRA ranks, AlphaPruning sparsity, TempBalance learning rates)
  * against numbers worked out by hand in the comments: ties, equal α in every layer, one layer, and the
  * budgets no rank can come from.
  */

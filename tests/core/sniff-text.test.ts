@@ -1,5 +1,5 @@
 /**
- * A text file under a weights extension is called a text file, in one message (issue 14), instead of a
+ * A text file under a weights extension is called a text file, in one message, instead of a
  * reader's misreading of its first bytes (a README as model.safetensors reads as a 2.3e18-byte header).
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Generated model pairs for the compare tests (issue 19): LLaMA-shaped weights from the seeded generator,
+ * Generated model pairs for the compare tests: LLaMA-shaped weights from the seeded generator,
  * written as an F32 safetensors (HF names) or as a GGUF (llama.cpp names, F32 or F16), so that one set of
  * weights can be compared across formats. The F16 rounding here is written out bit by bit, independently
  * of src/core/formats/dtypes.ts, so that the tests' expected values do not come from the code under test.

@@ -1,5 +1,5 @@
 /**
- * Hostile and odd checkpoints (issue 15), generated in memory: nothing large is checked in. Each builder
+ * Hostile and odd checkpoints, generated in memory: nothing large is checked in. Each builder
  * makes the smallest file that shows one problem; the tests say what each must produce.
  */
 import { concat, f32Bytes, pb, pickle, safetensors, zip } from './broken';

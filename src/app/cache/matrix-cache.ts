@@ -74,7 +74,7 @@ export async function loadCachedMatrices(
 
 /**
  * Entries stored before spectra carried a `method`: a CPU one was a float64 Gram ('gram'); a WebGPU one
- * was an fp32 Gram, which can be wrong on near-singular matrices (issue 13), so it is dropped and the
+ * was an fp32 Gram, which can be wrong on near-singular matrices, so it is dropped and the
  * matrix analysed again.
  */
 function withMethod(entry: CachedMatrix): CachedMatrix[] {

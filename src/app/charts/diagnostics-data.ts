@@ -1,5 +1,5 @@
 /**
- * Chart model of a matrix's diagnostics (issue 20), pure: the ESD in WeightWatcher's mean-1 units with the
+ * Chart model of a matrix's diagnostics, pure: the ESD in WeightWatcher's mean-1 units with the
  * fitted Marchenko–Pastur density (the quarter circle on singular values for a square W, as WeightWatcher
  * fits it), the randomised ESD as a second histogram, the bulk edge, the detX cut and the top eigenvalues
  * that finger clipping removed.

@@ -1,5 +1,5 @@
 /**
- * The "Diagnostics" section of the selected matrix (issue 20): WeightWatcher's MP fit drawn on the ESD (in
+ * The "Diagnostics" section of the selected matrix: WeightWatcher's MP fit drawn on the ESD (in
  * its mean-1 units), the randomised ESD overlaid when computed, the detX cut, the fingers finger clipping
  * removed, the numbers, and WeightWatcher's warnings in words. Everything comes from `matrix.diagnostics`
  * (src/core/diagnostics), the same fields the CSV and JSON write.

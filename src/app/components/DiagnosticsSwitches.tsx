@@ -1,5 +1,5 @@
 /**
- * The diagnostics switches (issue 20), off by default: the randomised ESD (one more spectrum per matrix,
+ * The diagnostics switches, off by default: the randomised ESD (one more spectrum per matrix,
  * five under 100 wide) and FARMS (α from pooled fixed-shape windows, with its three parameters). Each change
  * re-plans like the role selection; results of other settings are cached apart (workers/analysis-service).
  */

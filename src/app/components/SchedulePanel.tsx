@@ -1,6 +1,6 @@
 /**
  * "Use it for": the same layer α as experts (the allocation above), per-layer LoRA ranks for PEFT,
- * AlphaPruning sparsity or TempBalance learning rates (issue 18). Each use has its parameters, its chart per
+ * AlphaPruning sparsity or TempBalance learning rates. Each use has its parameters, its chart per
  * layer, its formula in one line and its download and copy buttons. The numbers are the core's
  * (`useSchedule` -> `scheduleStageOf` -> `computeSchedule`, the CLI's `--for`/`--format`), from the
  * allocation outcome the page shows, so β, mode and target modules are the allocation panel's. App holds

@@ -25,7 +25,7 @@ export function estimatePlan(
   const items = summary.tensors.flatMap((t) =>
     t.work !== undefined && !done.has(t.name) ? [{ ...t.work, bytes: t.byteLength }] : [],
   );
-  // The randomised ESD and FARMS windows are more spectra per matrix (issue 20).
+  // The randomised ESD and FARMS windows are more spectra per matrix.
   const extras = summary.plan.extras;
   const withExtras = withExtraSpectra(items, {
     randomize: extras?.randomize === true,

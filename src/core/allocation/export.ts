@@ -1,5 +1,5 @@
 /**
- * Exports of an analysis: the allocation JSON (schema fixed in issue 3: fields may be added, never
+ * Exports of an analysis: the allocation JSON (a fixed schema: fields may be added, never
  * removed or renamed), the MoLA/AlphaLoRA command-line flags, and a CSV of the per-matrix table.
  *
  * JSON has no NaN: a number that is not finite (a failed fit) is written as null.
@@ -131,7 +131,7 @@ export interface AllocationJson {
     /** Extra: 'analysis' (computed from the weights) or 'imported' (α read from a file). */
     source: 'analysis' | 'imported';
     adapter?: string;
-    /** Extra: α (layer α, allocation) is FARMS α over windows of these parameters (spec diagnostics.md §6). */
+    /** Extra: α (layer α, allocation) is FARMS α over windows of these parameters (docs/specs/diagnostics.md §6). */
     farms?: FarmsParams & { note: string };
   };
   /** The allocated layers (those with an α), ascending; allocation.experts[i] belongs to layers[i]. */

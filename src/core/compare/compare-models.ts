@@ -1,5 +1,5 @@
 /**
- * The compare pipeline (issue 19): analyse model A and model B with the ordinary analysis
+ * The compare pipeline: analyse model A and model B with the ordinary analysis
  * (pipeline/analyze.ts, any backend), then walk the matched pairs one at a time: read W_A and W_B, sum
  * ‖W_A‖², ‖W_B‖², ‖W_B − W_A‖² in float64, and with `deltaWeights` take the spectrum and fits of
  * W_B − W_A through the same spectrum path an analysis uses. Shared by the CLI (`alphalora compare`) and

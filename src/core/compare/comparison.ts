@@ -1,5 +1,5 @@
 /**
- * The comparison of two analysed models (issue 19): layer α of both with Δα = B − A, per matched matrix
+ * The comparison of two analysed models: layer α of both with Δα = B − A, per matched matrix
  * α A, α B, Δα and the relative Frobenius distance ‖W_B − W_A‖_F / ‖W_A‖_F, optionally the fit of ΔW, and
  * every matrix that has no counterpart. One pure function builds it (`buildComparison`), and the page, the
  * CLI's JSON (`comparisonJson`) and the CSV (`comparisonCsv`) all write that one object, so they cannot

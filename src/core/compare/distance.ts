@@ -1,5 +1,5 @@
 /**
- * What changed between two matched matrices (issue 19): the relative Frobenius distance
+ * What changed between two matched matrices: the relative Frobenius distance
  * ‖W_B − W_A‖_F / ‖W_A‖_F, and W_B − W_A itself for the ΔW analysis (WeightWatcher's `base_model`).
  * Sums are float64 whatever the stored dtype, so a distance of 1e-4 between two bf16 checkpoints is not
  * lost in rounding. Values come decoded from the tensor handles (formats/dtypes.ts behind every reader).

@@ -1,5 +1,5 @@
 /**
- * Which matrix of model B is the counterpart of which matrix of model A (issue 19, compare).
+ * Which matrix of model B is the counterpart of which matrix of model A (compare).
  *
  * 1. By name: the same tensor name in both (two safetensors checkpoints of one architecture).
  * 2. By layer and role: names differ between formats (GGUF `blk.0.attn_q.weight` vs safetensors

@@ -1,5 +1,5 @@
 /**
- * WeightWatcher's `fix_fingers='clip_xmax'` with its defaults (spec diagnostics.md §4): refit with the 2…9
+ * WeightWatcher's `fix_fingers='clip_xmax'` with its defaults (docs/specs/diagnostics.md §4): refit with the 2…9
  * largest eigenvalues removed and accept the first fit whose α drops by more than finger_thresh = 1.
  * `numFingers` is WeightWatcher's count (one less than the values removed: its off-by-one, kept so the
  * numbers compare).

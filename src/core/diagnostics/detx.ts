@@ -1,5 +1,5 @@
 /**
- * WeightWatcher's detX (spec diagnostics.md §3): the smallest tail of the mean-1 spectrum whose product is
+ * WeightWatcher's detX (docs/specs/diagnostics.md §3): the smallest tail of the mean-1 spectrum whose product is
  * still below 1. Each tail product is a fresh ascending float64 product, like numpy.prod: its underflow to 0
  * and overflow to +∞ decide the answer on large matrices, so log-sums or an incremental product would not
  * reproduce WeightWatcher (4096² Gaussian: 2952 here and in WW, 2995 in exact arithmetic).

@@ -1,5 +1,5 @@
 /**
- * The FARMS α of a matrix (spec diagnostics.md §6.9, §6.12): each estimator fitted on the pooled window ESD.
+ * The FARMS α of a matrix (docs/specs/diagnostics.md §6.9, §6.12): each estimator fitted on the pooled window ESD.
  * With `alphalora` this is FARMS's own xmin_peak fit; with `weightwatcher` it is WeightWatcher's default fit
  * on the same ESD (FARMS does not offer that; the pooled ESD does not depend on the estimator).
  */

@@ -1,5 +1,5 @@
 /**
- * FARMS fixed sampling (spec diagnostics.md §6): an α biased by the matrix's aspect ratio is replaced by the
+ * FARMS fixed sampling (docs/specs/diagnostics.md §6): an α biased by the matrix's aspect ratio is replaced by the
  * α of the pooled eigenvalues of equal-shape windows W[r0 : r0+rows, c0 : c0+cols] on a regular grid. The
  * plan reproduces FARMS's `fixed_sampling` exactly, Python slice semantics and all; the windows' spectra are
  * computed by whichever engine computes whole matrices.

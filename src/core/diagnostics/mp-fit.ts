@@ -1,5 +1,5 @@
 /**
- * WeightWatcher 0.7.5.5's Marchenko–Pastur fit (`analyze(mp_fit=True)`), spec diagnostics.md §1: rescale the
+ * WeightWatcher 0.7.5.5's Marchenko–Pastur fit (`analyze(mp_fit=True)`), docs/specs/diagnostics.md §1: rescale the
  * eigenvalues to mean 1, a linear-kernel density on a fixed 1000-point grid, a grid search over σ (scipy
  * `brute`) and a one-variable Nelder–Mead polish (scipy `fmin` defaults), then the bulk edges and the spikes
  * above the Tracy–Widom margin. Every step reproduces the reference's arithmetic order, because the result is

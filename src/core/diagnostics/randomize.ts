@@ -1,5 +1,5 @@
 /**
- * WeightWatcher 0.7.5.5's randomised-ESD columns (spec diagnostics.md §2): the spectrum of the
+ * WeightWatcher 0.7.5.5's randomised-ESD columns (docs/specs/diagnostics.md §2): the spectrum of the
  * element-shuffled W against the real one. A shuffle destroys every correlation, so a real spectrum far
  * from its shuffle has learned structure; spikes of the shuffled spectrum above its own MP bulk are
  * "correlation traps" (large single weights that survive shuffling).

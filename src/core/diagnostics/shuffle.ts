@@ -1,5 +1,5 @@
 /**
- * The seeded element shuffle behind the randomised ESD (spec diagnostics.md §2.1). WeightWatcher uses the
+ * The seeded element shuffle behind the randomised ESD (docs/specs/diagnostics.md §2.1). WeightWatcher uses the
  * unseeded global numpy shuffle; any uniform permutation is equally valid, and a seed makes runs
  * reproducible: the same matrix name and seed give the same shuffles on every engine and in every order.
  */

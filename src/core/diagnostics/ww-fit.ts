@@ -1,5 +1,5 @@
 /**
- * WeightWatcher's `WWFit` (spec diagnostics.md §0) on an ascending list: every value but the last is a
+ * WeightWatcher's `WWFit` (docs/specs/diagnostics.md §0) on an ascending list: every value but the last is a
  * candidate xmin, first argmin of the KS distance D. Built on the project's exact scan (spectral/powerlaw-scan),
  * plus the one case the scan leaves out: when no candidate has α̂ > 1 every D is 1 and WWFit returns
  * index 0's α̂ (the scan reports "no fit" instead).

@@ -50,7 +50,7 @@ export interface AnalyzeOptions {
    * finished, with its wall time. Reads run ahead of the computation, so these overlap other stages.
    */
   onRead?: (read: ReadTiming) => void;
-  /** WeightWatcher's diagnostics per matrix (spec diagnostics.md §1–§4; §2's shuffles when `randomize`). */
+  /** WeightWatcher's diagnostics per matrix (docs/specs/diagnostics.md §1–§4; §2's shuffles when `randomize`). */
   diagnostics?: DiagnosticsOptions;
   /** FARMS: every matrix's fits become those of its pooled fixed-shape windows (spec §6). */
   farms?: FarmsParams;

@@ -1,6 +1,6 @@
 /**
- * The extra spectra of the diagnostics in a time estimate (issue 20): the randomised ESD costs R + 1 more
- * spectra of the matrix's own shape (R = 5 under 100 wide, spec diagnostics.md §2), FARMS one spectrum per
+ * The extra spectra of the diagnostics in a time estimate: the randomised ESD costs R + 1 more
+ * spectra of the matrix's own shape (R = 5 under 100 wide, docs/specs/diagnostics.md §2), FARMS one spectrum per
  * window (§6). Convolutions get neither (they keep their pooled whole-matrix spectrum).
  */
 import { farmsPlan, type FarmsParams } from '../diagnostics/farms';

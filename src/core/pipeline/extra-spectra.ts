@@ -1,7 +1,7 @@
 /**
  * The spectra beyond a matrix's own that the diagnostics need, and attaching their results to a
  * MatrixResult. Both need W itself (an element shuffle, windows of W), so they run where the matrix is
- * loaded (analyzeModel), on the same engine as the matrix: the randomised ESD (spec diagnostics.md §2: R
+ * loaded (analyzeModel), on the same engine as the matrix: the randomised ESD (docs/specs/diagnostics.md §2: R
  * shuffles pooled, R = 5 under 100 wide, plus one) and the FARMS windows (§6).
  */
 import { throwIfAborted } from '../errors';

@@ -31,9 +31,9 @@ export interface PlanOptions {
   extras?: AnalysisExtras;
 }
 
-/** The diagnostics settings of a run (issue 20). */
+/** The diagnostics settings of a run. */
 export interface AnalysisExtras {
-  /** Compute the shuffled spectra (spec diagnostics.md §2). */
+  /** Compute the shuffled spectra (docs/specs/diagnostics.md §2). */
   randomize?: boolean;
   /** Seed of the shuffles; default 0. */
   seed?: number;

@@ -1,5 +1,5 @@
 /**
- * Defaults of the trainer schedules derived from layer α (issue 18), in one place: the page and the CLI
+ * Defaults of the trainer schedules derived from layer α, in one place: the page and the CLI
  * both start from these, and the CLI's `--help` quotes them.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The files a trainer takes from a schedule (issue 18), written from `computeSchedule`'s result only, so
+ * The files a trainer takes from a schedule, written from `computeSchedule`'s result only, so
  * that the page and the CLI hand over the same bytes for the same inputs:
  *   - PEFT: a `LoraConfig` JSON (and the same as a Python snippet). PEFT resolves a module's rank with
  *     `re.match(rf"(.*\.)?({key})$", name)` over the `rank_pattern` keys in order; the keys are

@@ -1,5 +1,5 @@
 /**
- * The one function behind each trainer schedule a person sees or takes away (issue 18): the page's chart,
+ * The one function behind each trainer schedule a person sees or takes away: the page's chart,
  * formula and downloads, and the CLI's `--for`/`--format`, are all built from `computeSchedule`'s result,
  * never by computing again. It starts from an allocation outcome (the layers with an α, β, mode and target
  * modules) and the per-matrix rows of the allocation JSON (names, roles, shapes, matrix α).

@@ -1,5 +1,5 @@
 /**
- * Power-law fits of an ascending eigenvalue list (GUIDE §3):
+ * Power-law fits of an ascending eigenvalue list (docs/specs/estimators.md §2):
  *   - `alphalora`: the released AlphaLoRA estimator (WeightWatcher's `xmin_peak`), over all N values,
  *     candidates restricted to the histogram-peak window (see xmin-peak.ts, quirks included);
  *   - `weightwatcher`: WeightWatcher 0.7.5.5's default fit: values ≤ 1e-5 dropped, every remaining value

@@ -52,7 +52,7 @@ export const MIN_TAIL_FRACTION = 0.05;
 
 /**
  * xmin in the lowest XMIN_LOW_BINS of XMIN_HISTOGRAM_BINS log-spaced bins (the alphalora estimator's own
- * 100-bin log10 histogram, GUIDE §3) means the "tail" starts at the bottom of the spectrum: the power law
+ * 100-bin log10 histogram, docs/specs/estimators.md §2) means the "tail" starts at the bottom of the spectrum: the power law
  * was fitted over the bulk, not a tail. 5 of 100 bins is our stated threshold.
  */
 export const XMIN_HISTOGRAM_BINS = 100;
