@@ -1,5 +1,5 @@
 /**
- * The trainer-schedule options (issue 18: `--for`, `--format peft|alphapruning|tempbalance` and each
+ * The trainer-schedule options (`--for`, `--format peft|alphapruning|tempbalance` and each
  * schedule's parameters), described and parsed once for `analyze`, `allocate` and `merge`, and the one
  * writer of their results. The numbers come from the core (`computeSchedule`, schedules/export.ts), the
  * same functions the page calls.
@@ -7,7 +7,7 @@
 import type { OptionSpec, CommandSpec, ParsedCommand } from './args';
 import { choiceOption, EXIT_OK, EXIT_USAGE, intOption, numberOption, stringOption, UsageError } from './args';
 import type { CliIo } from './io';
-import { isStudioError } from '../core/errors';
+import { isStudioError, messageOf } from '../core/errors';
 import type { AllocationJson } from '../core/allocation/export';
 import type { AllocationOutcome } from '../core/allocation/outcome';
 import {
@@ -157,7 +157,7 @@ export function scheduleChoice(spec: CommandSpec, parsed: ParsedCommand, format:
   } catch (err) {
     const flag = (m: string): string =>
       m.replace(/^ε/, '--epsilon').replace('The target sparsity S', '--sparsity').replace(/^lr-/, '--lr-');
-    throw new UsageError(flag(err instanceof Error ? err.message : String(err)), spec);
+    throw new UsageError(flag(messageOf(err)), spec);
   }
   return { use, params };
 }

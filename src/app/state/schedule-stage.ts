@@ -1,10 +1,11 @@
 /**
- * The trainer-schedule stage of the page (issue 18): from the allocation outcome the page shows (its β,
+ * The trainer-schedule stage of the page: from the allocation outcome the page shows (its β,
  * mode, target modules and layers) and the basis' per-matrix rows, the core's `computeSchedule` and the
  * exports the CLI writes (`scheduleExportText`, `loraConfigPython`). Pure, so a test can pin the page's
  * files to the CLI's for the same inputs; moving a parameter recomputes only this (microseconds).
  */
 import { useMemo, useState } from 'react';
+import { messageOf } from '../../core/errors';
 import type { AllocationOutcome } from '../../core/allocation/outcome';
 import {
   DEFAULT_SCHEDULE_PARAMS,
@@ -41,10 +42,6 @@ export function formatFor(use: Schedule['use']): ScheduleFormat {
   return SCHEDULE_FORMATS.find((f) => FORMAT_USE[f] === use) ?? 'peft';
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 export function scheduleStageOf(
   use: Schedule['use'],
   outcome: AllocationOutcome,
@@ -65,7 +62,7 @@ export function scheduleStageOf(
   try {
     schedule = computeSchedule(use, outcome, rows, params);
   } catch (err) {
-    return { ...base, schedule: null, text: null, python: null, chart: null, error: message(err) };
+    return { ...base, schedule: null, text: null, python: null, chart: null, error: messageOf(err) };
   }
   const chart = scheduleChartModel(schedule);
   // The file can be refused where the schedule exists (a rank of 0 for PEFT, no module names).
@@ -74,7 +71,7 @@ export function scheduleStageOf(
     const python = schedule.use === 'ranks' ? loraConfigPython(schedule) : null;
     return { ...base, schedule, text, python, chart, error: null };
   } catch (err) {
-    return { ...base, schedule, text: null, python: null, chart, error: message(err) };
+    return { ...base, schedule, text: null, python: null, chart, error: messageOf(err) };
   }
 }
 

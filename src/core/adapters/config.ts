@@ -5,7 +5,7 @@
  * (GPT-2 Conv1D weights stored [in, out]) and `use_dora`. Anything malformed is a StudioError naming the
  * file and the field, so that a bad config never turns into silently wrong scales.
  */
-import { StudioError } from '../errors';
+import { StudioError, messageOf } from '../errors';
 
 export interface AdapterConfig {
   /** The file the config was read from (errors name it). */
@@ -80,7 +80,7 @@ export function parseAdapterConfig(text: string, file: string): AdapterConfig {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw bad(file, `not JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw bad(file, `not JSON (${messageOf(err)})`);
   }
   return adapterConfigFrom(json, file);
 }

@@ -4,6 +4,7 @@
  * own allocation, and Spearman's ρ between every pair (layer α, and experts). ρ near 1: the estimators
  * rank the layers alike and AlphaLoRA's allocation does not hinge on the estimator; low or negative: it does.
  */
+import { messageOf } from '../errors';
 import type { AnalysisResult } from '../result';
 import { spearman } from '../spectral/rank-correlation';
 import { ESTIMATORS, type EstimatorName } from '../spectral/types';
@@ -51,7 +52,7 @@ export function estimatorAgreement(
       outcome.layers.forEach((l, i) => (experts[l.index] = outcome.experts[i]!));
       return { estimator, alphas, experts, error: null };
     } catch (err) {
-      return { estimator, alphas, experts: null, error: err instanceof Error ? err.message : String(err) };
+      return { estimator, alphas, experts: null, error: messageOf(err) };
     }
   });
   const size = columns.reduce((n, c) => Math.max(n, c.alphas.length), 0);
