@@ -59,8 +59,9 @@ describe('a CNN (convolutions only)', () => {
     const noCsv = await runCli(['analyze', cnn, '--quiet', '--include-other']);
     expect(noCsv.code).toBe(3);
     expect(noCsv.stderr).toContain(
-      'error: 2 matrices outside attention/MLP blocks were analysed: no layer α, so no allocation JSON; add --csv <file> for their per-matrix table',
+      'error: 2 matrices outside attention/MLP blocks were analysed: no layer α, so no allocation JSON; add --csv <file> for their per-matrix table.',
     );
+    expect(noCsv.stderr).toContain('No transformer blocks: no tensor name places a matrix in a block');
 
     const csv = path.join(dir, 'cnn.csv');
     const run = await runCli(['analyze', cnn, '--quiet', '--include-other', '--csv', csv]);

@@ -201,12 +201,14 @@ async function analyzeInputs(
   // 5. Layer α and allocation, written as the allocation JSON. With --include-other a model may have
   //    matrices but no attention/MLP block (a CNN): then only the per-matrix table can be written.
   if (blocksOf(result).length === 0) {
-    const what = `${result.matrices.length} matrices outside attention/MLP blocks were analysed: no layer α, so no allocation JSON${result.model.blocks ? ` (${result.model.blocks.description})` : ''}`;
+    const what = `${result.matrices.length} matrices outside attention/MLP blocks were analysed: no layer α, so no allocation JSON`;
+    // What the layers are (blocks-basis.ts): why there are none, in words, after the error itself.
+    const why = result.model.blocks ? ` ${result.model.blocks.description}` : '';
     if (csvFile === undefined) {
-      io.stderr(`error: ${what}; add --csv <file> for their per-matrix table\n`);
+      io.stderr(`error: ${what}; add --csv <file> for their per-matrix table.${why}\n`);
       return EXIT_INPUT;
     }
-    warn(io, what);
+    warn(io, `${what}.${why}`);
     await io.writeText(csvFile, matrixCsv(result, estimator));
     io.stderr(`wrote ${csvFile}\n`);
     return inputErrors.length > 0 || tensorErrors > 0 ? EXIT_INPUT : EXIT_OK;
