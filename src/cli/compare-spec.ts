@@ -1,5 +1,5 @@
 /**
- * `alphalora compare`'s options and help (issue 19). Apart from specs.ts so that the compare command adds
+ * `alphalora compare`'s options and help. Apart from specs.ts so that the compare command adds
  * a file rather than edits the shared one; the options it shares with `analyze` are taken from
  * analyzeSpec, so their help text cannot drift apart.
  */
@@ -13,7 +13,7 @@ export const compareSpec: CommandSpec = {
   name: 'compare',
   summary: 'compare two checkpoints: α per layer and per matrix of both, Δα, relative distances, ΔW spectra',
   synopsis:
-    '<A> <B> [--delta] [--out comparison.json] [--csv matrices.csv] [--estimator alphalora|weightwatcher|hill-mid] ' +
+    '<A> <B> [--delta] [--merged] [--out comparison.json] [--csv matrices.csv] [--estimator alphalora|weightwatcher|hill-mid] ' +
     '[--roles q_proj,...] [--layers 0-15] [--include-other] [--jobs N]',
   positionals: {
     value: '<A> <B>',
@@ -28,6 +28,12 @@ export const compareSpec: CommandSpec = {
       type: 'boolean',
       description:
         'Also analyse ΔW = W_B − W_A of every matched pair (WeightWatcher\'s base_model): its spectrum and fits, in float64 on the CPU, as "deltaWeights" of each matrix. One more spectrum per pair.',
+    },
+    {
+      name: 'merged',
+      type: 'boolean',
+      description:
+        "B is a PEFT adapter (its folder) of A: compare A with A + B, the adapter merged into A's weights in float64 in memory (as analyze --base), which is the adapter's effect on its base. Without it an adapter as B is its ΔW alone.",
     },
     {
       name: 'out',

@@ -25,13 +25,15 @@ export interface OpenedInputs {
 }
 
 /**
- * `basePaths` (analyze --base): the base checkpoint a PEFT adapter given in `paths` is merged into
- * (src/core/adapters). Without it, an adapter folder in `paths` opens alone, or merged into base weights
- * given beside it.
+ * `basePaths` (analyze --base, compare --merged): the base checkpoint a PEFT adapter given in `paths` is
+ * merged into (src/core/adapters); `baseOption` names that option in the error when `paths` holds no
+ * adapter. Without it, an adapter folder in `paths` opens alone, or merged into base weights given beside
+ * it.
  */
 export async function openInputs(
   paths: readonly string[],
   basePaths: readonly string[] = [],
+  baseOption = '--base',
 ): Promise<OpenedInputs> {
   const sources: ByteSource[] = [];
   const baseSources: ByteSource[] = [];
@@ -61,7 +63,7 @@ export async function openInputs(
     errors.push({
       name: 'StudioError',
       code: 'BAD_INPUT',
-      message: `--base needs a PEFT adapter to merge: no adapter_config.json with adapter_model.safetensors or adapter_model.bin in ${paths.join(', ')}`,
+      message: `${baseOption} needs a PEFT adapter to merge: no adapter_config.json with adapter_model.safetensors or adapter_model.bin in ${paths.join(', ')}`,
       file: paths[0],
     });
     return { model: null, errors, close };

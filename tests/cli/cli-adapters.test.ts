@@ -1,5 +1,5 @@
 /**
- * `alphalora analyze` on PEFT LoRA adapters (issue 19): an adapter folder alone (ΔW per module), with
+ * `alphalora analyze` on PEFT LoRA adapters: an adapter folder alone (ΔW per module), with
  * `--base` (W + ΔW), and an adapter whose factor shapes contradict its config (exit 3 naming the module).
  * The files are generated (tests/fixtures-gen/peft-adapter.ts); the numbers are checked against the
  * dense float64 products in tests/core/adapters.test.ts, here the CLI's wiring and its JSON.
@@ -99,5 +99,62 @@ describe('alphalora analyze on a LoRA adapter', () => {
     ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('--base needs a PEFT adapter');
+  });
+
+  it('compare --merged compares the base with base + adapter: distances of ΔW alone, Δα 0 elsewhere', async () => {
+    const out = path.join(dir, 'compare-merged.json');
+    const run = await runCli([
+      'compare',
+      path.join(dir, 'tiny-llama'),
+      path.join(dir, 'tiny-lora'),
+      '--merged',
+      '--out',
+      out,
+      '--quiet',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(out, 'utf8')) as {
+      b: { model: { name: string } };
+      matrices: { name: string; delta: number | null; relativeDistance: number | null }[];
+      unmatched: unknown[];
+    };
+    expect(json.b.model.name).toBe('generated/tiny-llama + tiny-lora');
+    expect(json.unmatched).toEqual([]);
+    expect(json.matrices).toHaveLength(14);
+    // Independent expectation: ‖scale·B·A‖_F / ‖W‖_F from the generator's factors, dense, in float64
+    // (rsLoRA: scale = alpha / √r). The merged side is read back as float32, hence 1e-5 relative.
+    for (const m of gen.modules) {
+      const w = gen.weights.get(m.baseTensor)!;
+      const scale = m.alpha / Math.sqrt(m.r);
+      let dd = 0;
+      let ww = 0;
+      for (let o = 0; o < m.out; o++) {
+        for (let i = 0; i < m.in; i++) {
+          let d = 0;
+          for (let k = 0; k < m.r; k++) d += m.b[o * m.r + k]! * m.a[k * m.in + i]!;
+          dd += (scale * d) ** 2;
+          ww += w[o * m.in + i]! ** 2;
+        }
+      }
+      const row = json.matrices.find((x) => x.name === m.baseTensor)!;
+      expect(Math.abs(row.relativeDistance! / Math.sqrt(dd / ww) - 1)).toBeLessThan(1e-5);
+    }
+    const adapted = new Set(gen.modules.map((m) => m.baseTensor));
+    for (const row of json.matrices.filter((x) => !adapted.has(x.name))) {
+      expect(row.relativeDistance).toBe(0);
+      expect(row.delta).toBe(0);
+    }
+  });
+
+  it('compare --merged exits 3 when B is not an adapter', async () => {
+    const run = await runCli([
+      'compare',
+      path.join(dir, 'tiny-llama'),
+      path.join(dir, 'tiny-llama'),
+      '--merged',
+      '--quiet',
+    ]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('--merged needs a PEFT adapter');
   });
 });

@@ -47,13 +47,15 @@ export async function runCompare(parsed: ParsedCommand, io: CliIo): Promise<numb
   const outFile = stringOption(parsed, 'out');
   const csvFile = stringOption(parsed, 'csv');
   const delta = flagOption(parsed, 'delta');
+  const merged = flagOption(parsed, 'merged');
   const quiet = flagOption(parsed, 'quiet');
   const includeOther = flagOption(parsed, 'include-other');
   const [pathA, pathB] = parsed.positionals as [string, string];
 
   // 2. Open both; either one unreadable ends the command with exit 3, naming its files.
   const inputA = await openInputs([pathA]);
-  const inputB = await openInputs([pathB]);
+  // With --merged, B is an adapter of A: its side is A + B (adapters and compare combine).
+  const inputB = merged ? await openInputs([pathB], [pathA], '--merged') : await openInputs([pathB]);
   try {
     let unreadable = false;
     for (const [label, input, where] of [
