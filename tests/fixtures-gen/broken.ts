@@ -16,12 +16,12 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function u64(n: number): Uint8Array {
+export function u64(n: number): Uint8Array {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
   return b;
 }
-function u32(n: number): Uint8Array {
+export function u32(n: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n, true);
   return b;
@@ -79,7 +79,7 @@ export function goodSafetensors(
   return safetensors({ [name]: { dtype: 'F32', shape, data_offsets: [0, n * 4] } }, f32Bytes(v));
 }
 
-function ggufString(s: string): Uint8Array {
+export function ggufString(s: string): Uint8Array {
   const b = enc.encode(s);
   return concat(u64(b.byteLength), b);
 }

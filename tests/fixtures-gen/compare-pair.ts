@@ -4,7 +4,7 @@
  * weights can be compared across formats. The F16 rounding here is written out bit by bit, independently
  * of src/core/formats/dtypes.ts, so that the tests' expected values do not come from the code under test.
  */
-import { concat, f32Safetensors } from './broken';
+import { concat, f32Safetensors, ggufString, u32, u64 } from './broken';
 import { mulberry32 } from './rng';
 
 const enc = new TextEncoder();
@@ -170,19 +170,4 @@ export function halfValue(h: number): number {
 /** x rounded to binary16 and back. */
 export function f16Round(x: number): number {
   return halfValue(halfBits(x));
-}
-
-function ggufString(s: string): Uint8Array {
-  const b = enc.encode(s);
-  return concat(u64(b.byteLength), b);
-}
-function u64(n: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
-  return b;
-}
-function u32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
 }
