@@ -25,6 +25,7 @@ import { detectArchitecture, fusedParts, parseLayerIndex, placeTensorList } from
 import { selectHubCacheFiles } from '../hf-cache';
 import { modelDisplayName } from '../model-name';
 import type { FusedPart } from '../model/architecture';
+import { isBlockMatrix } from '../model/block-matrix';
 import { blocksBasis } from '../model/blocks-basis';
 import { newArray, toHandle, withTiedTo, type ReaderResult, type TensorEntry } from './entry';
 import { formatNamed, formatsByRank } from './registry';
@@ -388,7 +389,7 @@ function placeTensors(
   // The graph places weights only when no name was recognised as a block matrix: where names give the
   // blocks, their numbering is the model's (the graph would count e.g. a Whisper decoder's self- and
   // cross-attention as two blocks).
-  const namesGiveBlocks = placements.some((p) => p.kind === 'attention' || p.kind === 'mlp');
+  const namesGiveBlocks = placements.some(isBlockMatrix);
   const byGraph = namesGiveBlocks ? new Map<string, TensorPlacement>() : merged.graphPlacements;
   const tensors: TensorHandle[] = [];
   const reasons = new Map<string, string>();
