@@ -72,5 +72,8 @@ function notAnalysed(
 ): Pick<TensorSummary, 'reason' | 'reasonCode'> {
   if (analysed) return { reason: null, reasonCode: null };
   if (skip !== undefined) return { reason: skip.reason, reasonCode: skip.code };
-  return { reason: readerReason ?? 'not planned', reasonCode: readerReason !== null ? 'unreadable' : null };
+  return {
+    reason: readerReason ?? 'not planned',
+    reasonCode: readerReason !== null ? 'not-analysable' : null,
+  };
 }

@@ -8,8 +8,8 @@ import type { TensorHandle } from '../formats/types';
 import { tensorGroup } from '../model/block-matrix';
 
 export type SkipCode =
-  /** The reader or openModel could not take it as a matrix (dtype, shape, missing data): its words. */
-  | 'unreadable'
+  /** The tensor itself cannot be analysed (its dtype, its shape, missing data): the reader's words. */
+  | 'not-analysable'
   /** The same weights as another tensor, analysed once under that name. */
   | 'tied'
   /** 1-D or otherwise no matrix. */
@@ -44,7 +44,7 @@ export interface Selection {
 
 /** Why a tensor is not analysed under these options, or null when it is. */
 export function skipReasonOf(tensor: TensorHandle, opts: Selection): SkipReason | null {
-  if (tensor.skipReason !== null) return { code: 'unreadable', reason: tensor.skipReason };
+  if (tensor.skipReason !== null) return { code: 'not-analysable', reason: tensor.skipReason };
   if (tensor.tiedTo !== undefined)
     return {
       code: 'tied',
