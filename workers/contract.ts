@@ -13,10 +13,12 @@
  * into that call and terminates the worker when the loop does not stop in time.
  */
 import type { LoraModelInfo } from '../src/core/adapters/types';
+import type { TensorGroup } from '../src/core/model/block-matrix';
 import type { BlocksBasis } from '../src/core/model/blocks-basis';
 import type { StudioErrorData } from '../src/core/errors';
 import type { FormatName, ModelFileInfo, TensorKind } from '../src/core/formats/types';
 import type { PlanOptions } from '../src/core/pipeline/plan';
+import type { SkipCode } from '../src/core/pipeline/skip-reason';
 import type { MatrixResult } from '../src/core/result';
 import type { SpectrumBackendName } from '../src/core/spectral/types';
 
@@ -86,6 +88,10 @@ export interface TensorSummary {
   work?: { rows: number; cols: number; matrices: number; flops: number };
   /** Why it is not analysed, or null when it is. */
   reason: string | null;
+  /** The same as a code (src/core/pipeline/skip-reason.ts); null when analysed. */
+  reasonCode: SkipCode | null;
+  /** What it is to the analysis, which says the option that includes it (src/core/model/block-matrix.ts). */
+  group: TensorGroup;
 }
 
 /** What was recognised in the opened files: shown at once, before any spectrum is computed. */

@@ -2,9 +2,10 @@
  * The serialisable summary of an opened model that the page shows at once: what was recognised, what will
  * be analysed and what not (with the reason), and the plan's fixed totals.
  */
-import type { AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
 import type { ModelDescription } from '../src/core/formats/types';
+import { tensorGroup } from '../src/core/model/block-matrix';
 import { parameterCount, parametersByDtype } from '../src/core/parameters';
+import type { AnalysisPlan, PlanOptions, SkippedTensor } from '../src/core/pipeline/plan';
 import type { ModelSummary, TensorSummary } from './contract';
 
 export function summarizeModel(
@@ -13,7 +14,7 @@ export function summarizeModel(
   options: PlanOptions = {},
 ): Omit<ModelSummary, 'fingerprint'> {
   const planned = new Map(plan.items.map((i) => [i.name, i]));
-  const reasons = new Map(plan.skipped.map((s) => [s.name, s.reason]));
+  const skips = new Map(plan.skipped.map((s) => [s.name, s]));
   const tensors: TensorSummary[] = model.tensors.map((t) => {
     const item = planned.get(t.name);
     const analysed = item !== undefined;
@@ -39,7 +40,8 @@ export function summarizeModel(
             },
           }
         : {}),
-      reason: analysed ? null : (reasons.get(t.name) ?? t.skipReason ?? 'not planned'),
+      group: tensorGroup(t),
+      ...notAnalysed(analysed, skips.get(t.name), t.skipReason),
     };
   });
   return {
@@ -59,5 +61,19 @@ export function summarizeModel(
     warnings: [...model.warnings],
     plan: { ...options },
     ...(model.lora !== undefined ? { lora: { ...model.lora, ranks: [...model.lora.ranks] } } : {}),
+  };
+}
+
+/** Why a tensor is not analysed: the plan's code and words (a tensor the plan did not list: the reader's). */
+function notAnalysed(
+  analysed: boolean,
+  skip: SkippedTensor | undefined,
+  readerReason: string | null,
+): Pick<TensorSummary, 'reason' | 'reasonCode'> {
+  if (analysed) return { reason: null, reasonCode: null };
+  if (skip !== undefined) return { reason: skip.reason, reasonCode: skip.code };
+  return {
+    reason: readerReason ?? 'not planned',
+    reasonCode: readerReason !== null ? 'not-analysable' : null,
   };
 }

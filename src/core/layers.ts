@@ -9,6 +9,7 @@
  * producing a list that is one layer short. Failed fits inside an otherwise usable layer are left out
  * of its mean, also with a warning.
  */
+import { isBlockMatrix } from './model/block-matrix';
 import type { MatrixResult } from './result';
 import type { EstimatorName } from './spectral/types';
 
@@ -114,7 +115,5 @@ export function layerAlphas(rows: LayerRow[]): number[] {
   return rows.map((r) => r.alpha);
 }
 
-/** A block's Linear matrix (attention or MLP, in a layer): what layer α and the adapters are made of. */
-export function isBlockMatrix(m: Pick<MatrixResult, 'layer' | 'kind'>): boolean {
-  return m.layer !== null && (m.kind === 'attention' || m.kind === 'mlp');
-}
+// The one block-matrix predicate, re-exported for the callers that group results into layers.
+export { isBlockMatrix };

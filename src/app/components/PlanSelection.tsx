@@ -19,8 +19,7 @@ interface PlanSelectionProps {
 function blockRoles(summary: ModelSummary): string[] {
   const roles: string[] = [];
   for (const t of summary.tensors) {
-    if (t.layer === null || t.matrixShape === null) continue;
-    if ((t.kind === 'attention' || t.kind === 'mlp') && !roles.includes(t.role)) roles.push(t.role);
+    if (t.group === 'block' && !roles.includes(t.role)) roles.push(t.role);
   }
   return sortRoles(roles);
 }

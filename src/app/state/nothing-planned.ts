@@ -1,14 +1,15 @@
 /**
  * What the page says when the plan holds no matrix: which option would include which of the tensors
- * listed as not analysed, or that there is no weight matrix at all. It follows the plan's rules
- * (src/core/pipeline/plan.ts): embeddings and heads need "embeddings and output heads"; convolutions
- * (pooled over their kernel positions) and matrices outside the attention/MLP blocks need "other
- * matrices"; block matrices are left out only by the roles and layers chosen.
+ * listed as not analysed, or that there is no weight matrix at all. Each tensor's group (decided in
+ * src/core/model/block-matrix.ts, whose groups the plan's rules follow) says which option includes it:
+ * embeddings and heads need "embeddings and output heads"; convolutions (pooled over their kernel
+ * positions) and matrices outside the attention/MLP blocks need "other matrices"; block matrices are left
+ * out only by the roles and layers chosen.
  */
 import type { PlanOptions, TensorSummary } from '../../../workers/contract';
 import { countOf } from '../util/format';
 
-type Tensor = Pick<TensorSummary, 'kind' | 'layer' | 'matrixShape' | 'kernelMatrices' | 'analysed'>;
+type Tensor = Pick<TensorSummary, 'group' | 'analysed'>;
 
 const EMBEDDINGS_OPTION = '"embeddings and output heads"';
 const OTHER_OPTION = '"other matrices"';
@@ -18,18 +19,11 @@ export const NO_BLOCKS_SENTENCE =
   'This model has no transformer blocks: AlphaLoRA allocates LoRA experts over transformer blocks, so it gets no expert allocation; the spectra and α of its other matrices can still be analysed.';
 
 export function nothingPlannedMessage(tensors: readonly Tensor[], plan: PlanOptions): string {
-  let embeddings = 0;
-  let convolutions = 0;
-  let others = 0;
-  let blocks = 0;
-  for (const t of tensors) {
-    if (t.analysed || t.kind === 'norm') continue;
-    if (t.matrixShape === null && t.kernelMatrices === undefined) continue; // no spectrum to compute
-    if (t.kind === 'embedding' || t.kind === 'head') embeddings++;
-    else if (t.kernelMatrices !== undefined) convolutions++;
-    else if ((t.kind !== 'attention' && t.kind !== 'mlp') || t.layer === null) others++;
-    else blocks++;
-  }
+  // Each tensor left out, by its group (the core's, which the plan's rules follow): norms and tensors
+  // with no spectrum to compute are not counted.
+  const left = { block: 0, embedding: 0, convolution: 0, other: 0, norm: 0, none: 0 };
+  for (const t of tensors) if (!t.analysed) left[t.group]++;
+  const { embedding: embeddings, convolution: convolutions, other: others, block: blocks } = left;
   // No tensor at all: there is no list to point to.
   if (tensors.length === 0) return 'Nothing to analyse: the opened files hold no tensor.';
   if (embeddings + convolutions + others + blocks === 0)

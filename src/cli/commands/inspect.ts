@@ -101,7 +101,7 @@ async function writeInspectJson(
   io: CliIo,
 ): Promise<void> {
   const planned = new Set(plan.items.map((i) => i.name));
-  const skipReason = new Map(plan.skipped.map((s) => [s.name, s.reason]));
+  const skips = new Map(plan.skipped.map((s) => [s.name, s]));
   const tensor = (t: ModelDescription['tensors'][number]): unknown => ({
     name: t.name,
     file: t.file,
@@ -114,7 +114,9 @@ async function writeInspectJson(
     matrixShape: t.matrixShape,
     tiedTo: t.tiedTo ?? null,
     analysed: planned.has(t.name),
-    skipReason: skipReason.get(t.name) ?? null,
+    skipReason: skips.get(t.name)?.reason ?? null,
+    // The reason as a code (src/core/pipeline/skip-reason.ts), for programs that act on it.
+    skipCode: skips.get(t.name)?.code ?? null,
   });
   // A member's value as JSON.stringify(…, null, 2) writes it `depth` levels deep.
   const nested = (value: unknown, depth: number): string =>

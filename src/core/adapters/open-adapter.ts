@@ -69,7 +69,10 @@ export function splitAdapterSources(
 
 /**
  * The one entry for a dropped or given file set: an adapter with base weights beside it opens merged,
- * an adapter alone opens as its ΔW, anything else as `openModel`'s model.
+ * an adapter alone opens as its ΔW, anything else as `openModel`'s model. It sits above openModel rather
+ * than in the format registry (src/core/formats/registry.ts): an adapter is recognised by a set of files
+ * (adapter_config.json beside adapter_model.*), not by one file's bytes, and its weights are read by the
+ * registry's safetensors and PyTorch readers.
  */
 export async function openModelOrAdapter(
   sources: ByteSource[],

@@ -226,6 +226,22 @@ function kernelMatrices(
 export interface ReaderResult {
   tensors: TensorEntry[];
   metadata: Record<string, string>;
-  /** Extra files consumed (index, external data), for the file list. */
   warnings: string[];
+  /** Other dropped files this file's tensors are read from (ONNX external data), for the file list. */
+  usedFiles?: string[];
+  /** What the file's structure says beyond the tensor names (ONNX: its graph); absent when nothing. */
+  structure?: ReaderStructure;
+}
+
+/**
+ * A format with a computation graph can say more than the names do; openModel uses each of these only
+ * where the names are silent (see open.ts).
+ */
+export interface ReaderStructure {
+  /** Tensor name -> the name the architecture map should place instead (the node that consumes it). */
+  placementNames: ReadonlyMap<string, string>;
+  /** Block placements the structure gives (src/core/model/graph-blocks.ts), by tensor name. */
+  placements: ReadonlyMap<string, TensorPlacement>;
+  /** 2-D weights stored [in, out] (multiplied from the right): a fused one's parts are column ranges. */
+  storedInOut: ReadonlySet<string>;
 }

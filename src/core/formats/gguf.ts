@@ -11,6 +11,7 @@ import { rangeEntry, type ReaderResult, type TensorEntry } from './entry';
 import { GGML_TYPES } from './gguf-dequant';
 import { Cursor, decodeUtf8 } from './io';
 import type { RawTensor } from './types';
+import type { FormatDescriptor } from './descriptor';
 
 const MAX_STRING = 1 << 26;
 
@@ -249,3 +250,12 @@ export async function readGguf(source: ByteSource, signal?: AbortSignal): Promis
   }
   return { tensors, metadata, warnings: [] };
 }
+
+/** The registry's entry (registry.ts): the magic "GGUF". */
+export const ggufFormat: FormatDescriptor = {
+  name: 'gguf',
+  extensions: ['gguf'],
+  rank: 1,
+  match: (head) => decodeUtf8(head.subarray(0, 4)) === 'GGUF',
+  open: (source, _all, signal) => readGguf(source, signal),
+};

@@ -10,6 +10,7 @@ import type { ByteSource } from '../source';
 import { decodeF32 } from './dtypes';
 import { rangeEntry, type ReaderResult, type TensorEntry } from './entry';
 import { readRange } from './io';
+import type { FormatDescriptor } from './descriptor';
 
 export interface Llama2cConfig {
   dim: number;
@@ -140,3 +141,15 @@ export async function readLlama2c(source: ByteSource, signal?: AbortSignal): Pro
   };
   return { tensors, metadata, warnings: [] };
 }
+
+/**
+ * The registry's entry (registry.ts): a header whose sizes add up to the file's size. No extension of its
+ * own (llama2.c writes .bin, which the sniffer explains when neither PyTorch nor llama2.c matches).
+ */
+export const llama2cFormat: FormatDescriptor = {
+  name: 'llama2c',
+  extensions: [],
+  rank: 4,
+  match: (head, file) => parseLlama2cHeader(head, file.size) !== null,
+  open: (source, _all, signal) => readLlama2c(source, signal),
+};

@@ -18,10 +18,11 @@ import {
   numElements,
   type Decoder,
 } from './dtypes';
-import { newArray, rangeEntry, type ReaderResult, type TensorEntry } from './entry';
+import type { FormatDescriptor } from './descriptor';
+import { newArray, rangeEntry, type ReaderResult, type ReaderStructure, type TensorEntry } from './entry';
 import { blockCachedSource, readRange } from './io';
 import { fields, pbString, unpackVarints, type PbField } from './protobuf';
-import type { RawTensor, TensorPlacement } from './types';
+import type { RawTensor } from './types';
 import { placeByGraph } from '../model/graph-blocks';
 
 const ONNX_TYPES: Record<
@@ -194,7 +195,11 @@ export function locationLeavesFolder(location: string): string | null {
 }
 
 /** Finds the dropped file an external-data `location` refers to (same folder, or by base name). */
-function findExternal(location: string, onnxName: string, others: ByteSource[]): ByteSource | undefined {
+function findExternal(
+  location: string,
+  onnxName: string,
+  others: readonly ByteSource[],
+): ByteSource | undefined {
   const wanted = (baseDir(onnxName) + location).replace(/^\.\//, '');
   const base = location.split('/').pop();
   return others.find((s) => s.name === wanted) ?? others.find((s) => s.name.split('/').pop() === base);
@@ -228,31 +233,38 @@ function placementNames(walk: Walk): Map<string, string> {
   return out;
 }
 
-export interface OnnxReaderResult extends ReaderResult {
-  /** Tensor name -> the name the architecture map should place (its MatMul/Gemm node). */
-  placementNames: Map<string, string>;
-  /** Gemm weights stored [out, in] (transB = 1), for display. */
-  transposed: Set<string>;
-  /**
-   * 2-D weights multiplied from the right (MatMul B, Gemm without transB): stored [in, out], so the parts
-   * of a fused one are column ranges.
-   */
-  storedInOut: Set<string>;
-  /** Block placements the graph structure gives (src/core/model/graph-blocks.ts), by weight name. */
-  graphPlacements: Map<string, TensorPlacement>;
-  /** External data files this model used. */
-  externalFiles: string[];
-}
-
+/**
+ * Reads an ONNX model:
+ *
+ * 1. Walk the ModelProto (producer, metadata, the graph and its subgraphs) for initializers and nodes.
+ * 2. Turn each tensor into an entry: its bytes inline, in an external data file, or as repeated values.
+ * 3. Read the graph's structure: the node names that place weights, weights stored [in, out], and the
+ *    transformer blocks the graph shows.
+ */
 export async function readOnnx(
   file: ByteSource,
-  others: ByteSource[],
+  others: readonly ByteSource[],
   signal?: AbortSignal,
-): Promise<OnnxReaderResult> {
-  // The walk makes many small nested reads: serve them from a block cache. Tensor data is read later
-  // from the file directly (`file`), never through the cache.
-  const source = blockCachedSource(file);
-  // 1. ModelProto top level: producer, metadata, the graph.
+): Promise<ReaderResult> {
+  // 1. The walk makes many small nested reads: serve them from a block cache. Tensor data is read later
+  //    from the file directly (`file`), never through the cache.
+  const walk = await walkModel(blockCachedSource(file), signal);
+  // 2. Tensor entries.
+  const warnings: string[] = [];
+  const externalFiles = new Set<string>();
+  const tensors = walk.tensors.map((t) => tensorEntry(t, { file, others, warnings, externalFiles }));
+  // 3. Structure.
+  return {
+    tensors,
+    metadata: walk.metadata,
+    warnings,
+    usedFiles: [...externalFiles],
+    structure: graphStructure(walk),
+  };
+}
+
+/** Step 1: the ModelProto's top level (producer, metadata), and the graph with its subgraphs. */
+async function walkModel(source: ByteSource, signal?: AbortSignal): Promise<Walk> {
   const walk: Walk = { tensors: [], nodes: [], metadata: {} };
   let sawGraph = false;
   for await (const f of fields(source, 0, source.size)) {
@@ -275,166 +287,181 @@ export async function readOnnx(
     }
   }
   if (!sawGraph) throw new StudioError('INVALID_HEADER', 'this ONNX file has no graph', source.name);
-  // 2. Tensor entries.
-  const warnings: string[] = [];
-  const externalFiles = new Set<string>();
-  const tensors: TensorEntry[] = [];
-  const transposed = new Set<string>();
-  for (const n of walk.nodes) if (n.opType === 'Gemm' && n.transB && n.inputs[1]) transposed.add(n.inputs[1]);
-  for (const t of walk.tensors) {
-    const type = ONNX_TYPES[t.dataType];
-    const dtype = type?.name ?? `type ${t.dataType}`;
-    const numel = numElements(t.dims);
-    if (!Number.isSafeInteger(numel) || t.dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-      throw new StudioError('INVALID_HEADER', `tensor ${t.name} has an invalid shape`, file.name);
-    }
-    const byteLength = numel * (type?.width ?? 0);
-    const list = (skipReason: string): void => {
-      tensors.push(
-        rangeEntry({
-          name: t.name,
-          source: file,
-          offset: 0,
-          byteLength: 0,
-          shape: t.dims,
-          dtype,
-          decoder: null,
-          skipReason,
-        }),
-      );
-    };
-    if (!type || !type.decoder) {
-      list(`dtype ${dtype} is not a float weight: not analysed`);
-      continue;
-    }
-    const checkLength = (len: number, what: string): void => {
-      if (len !== byteLength) {
-        throw new StudioError(
-          'BAD_OFFSETS',
-          `tensor ${t.name} (${dtype} ${JSON.stringify(t.dims)}) needs ${byteLength} bytes but its ${what} holds ${len}`,
-          file.name,
-        );
-      }
-    };
-    if (t.dataLocation === 1 || t.external.location !== undefined) {
-      const location = t.external.location ?? '';
-      // onnx's checker and onnxruntime refuse a location outside the model's folder (an absolute path or
-      // a `..` step): such a file is never looked up, let alone opened.
-      const outside = locationLeavesFolder(location);
-      if (outside !== null) {
-        throw new StudioError(
-          'INVALID_HEADER',
-          `tensor ${t.name} points at external data "${location}", ${outside}: ONNX allows only a relative path inside the model's folder, so the model is refused (the file was not opened)`,
-          file.name,
-        );
-      }
-      const ext = findExternal(location, file.name, others);
-      if (!ext) {
-        warnings.push(
-          `${file.name}: tensor ${t.name} is stored in the external file "${location}", which was not dropped with the model: drop it too`,
-        );
-        list(`external data file "${location}" missing`);
-        continue;
-      }
-      externalFiles.add(ext.name);
-      const offset = Number(t.external.offset ?? '0');
-      const length = t.external.length !== undefined ? Number(t.external.length) : byteLength;
-      checkLength(length, 'external data length');
-      if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > ext.size) {
-        throw new StudioError(
-          'TRUNCATED',
-          `tensor ${t.name} needs bytes ${offset}..${offset + length} of ${ext.name}, which has ${ext.size}: the data file is truncated or does not match`,
-          ext.name,
-        );
-      }
-      tensors.push(
-        rangeEntry({
-          name: t.name,
-          source: ext,
-          offset,
-          byteLength,
-          shape: t.dims,
-          dtype,
-          decoder: type.decoder,
-          rawDtype: type.raw,
-        }),
-      );
-      continue;
-    }
-    const range = t.raw ?? t.packed;
-    if (range) {
-      checkLength(range.length, t.raw ? 'raw_data' : 'packed data');
-      tensors.push(
-        rangeEntry({
-          name: t.name,
-          source: file,
-          offset: range.offset,
-          byteLength,
-          shape: t.dims,
-          dtype,
-          decoder: type.decoder,
-          rawDtype: type.raw,
-        }),
-      );
-      continue;
-    }
-    if (t.int32Packed && (t.dataType === 10 || t.dataType === 16)) {
-      // 16-bit floats as varints in int32_data: decoded on read.
-      const field = t.int32Packed;
-      const toFloat = t.dataType === 10 ? halfToFloat : bf16ToFloat;
-      tensors.push({
-        name: t.name,
-        file: file.name,
-        shape: t.dims,
-        dtype,
-        byteLength: field.length,
-        skipReason: null,
-        async decode(kind, sig) {
-          const bits = unpackVarints(
-            await readRange(file, field.offset, field.length, `tensor ${t.name}`, sig),
-          );
-          if (bits.length !== numel)
-            throw new StudioError(
-              'BAD_OFFSETS',
-              `tensor ${t.name} holds ${bits.length} values, not ${numel}`,
-              file.name,
-            );
-          const out = newArray(kind, numel);
-          for (let i = 0; i < numel; i++) out[i] = toFloat(bits[i]!);
-          return out;
-        },
-      });
-      continue;
-    }
-    if (t.values.length === numel && numel > 0) {
-      const values = t.values;
-      const toFloat = t.dataType === 10 ? halfToFloat : t.dataType === 16 ? bf16ToFloat : (x: number) => x;
-      tensors.push({
-        name: t.name,
-        file: file.name,
-        shape: t.dims,
-        dtype,
-        byteLength,
-        skipReason: null,
-        async decode(kind) {
-          const out = newArray(kind, numel);
-          for (let i = 0; i < numel; i++) out[i] = toFloat(values[i]!);
-          return out;
-        },
-      });
-      continue;
-    }
-    if (numel === 0) {
-      list('empty tensor');
-      continue;
-    }
+  return walk;
+}
+
+interface EntryContext {
+  /** The .onnx file (tensor data is read from it directly, not through the walk's cache). */
+  file: ByteSource;
+  others: readonly ByteSource[];
+  warnings: string[];
+  externalFiles: Set<string>;
+}
+
+type OnnxType = NonNullable<(typeof ONNX_TYPES)[number]>;
+
+/** Step 2, one tensor: where its values are, checked against its shape and dtype. */
+function tensorEntry(t: OnnxTensor, ctx: EntryContext): TensorEntry {
+  const { file } = ctx;
+  const type = ONNX_TYPES[t.dataType];
+  const dtype = type?.name ?? `type ${t.dataType}`;
+  const numel = numElements(t.dims);
+  if (!Number.isSafeInteger(numel) || t.dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new StudioError('INVALID_HEADER', `tensor ${t.name} has an invalid shape`, file.name);
+  }
+  if (!type || !type.decoder)
+    return listed(t, file, dtype, `dtype ${dtype} is not a float weight: not analysed`);
+  const byteLength = numel * type.width;
+  if (t.dataLocation === 1 || t.external.location !== undefined)
+    return externalEntry(t, type, byteLength, ctx);
+  const range = t.raw ?? t.packed;
+  if (range) {
+    checkLength(t, dtype, byteLength, range.length, t.raw ? 'raw_data' : 'packed data', file);
+    return rangeEntry({
+      name: t.name,
+      source: file,
+      offset: range.offset,
+      byteLength,
+      shape: t.dims,
+      dtype,
+      decoder: type.decoder,
+      rawDtype: type.raw,
+    });
+  }
+  if (t.int32Packed && (t.dataType === 10 || t.dataType === 16))
+    return varintEntry(t, t.int32Packed, numel, file);
+  if (t.values.length === numel && numel > 0) return valuesEntry(t, numel, byteLength, file);
+  if (numel === 0) return listed(t, file, dtype, 'empty tensor');
+  throw new StudioError(
+    'INVALID_HEADER',
+    `tensor ${t.name} has no data (${numel} values expected)`,
+    file.name,
+  );
+}
+
+/** A tensor listed with the reason it is not analysed (no bytes to read). */
+function listed(t: OnnxTensor, file: ByteSource, dtype: string, skipReason: string): TensorEntry {
+  return rangeEntry({
+    name: t.name,
+    source: file,
+    offset: 0,
+    byteLength: 0,
+    shape: t.dims,
+    dtype,
+    decoder: null,
+    skipReason,
+  });
+}
+
+function checkLength(
+  t: OnnxTensor,
+  dtype: string,
+  byteLength: number,
+  len: number,
+  what: string,
+  file: ByteSource,
+): void {
+  if (len !== byteLength) {
     throw new StudioError(
-      'INVALID_HEADER',
-      `tensor ${t.name} has no data (${numel} values expected)`,
+      'BAD_OFFSETS',
+      `tensor ${t.name} (${dtype} ${JSON.stringify(t.dims)}) needs ${byteLength} bytes but its ${what} holds ${len}`,
       file.name,
     );
   }
+}
+
+/** A tensor stored in an external data file dropped with the model (`location`/`offset`/`length`). */
+function externalEntry(t: OnnxTensor, type: OnnxType, byteLength: number, ctx: EntryContext): TensorEntry {
+  const { file } = ctx;
+  const location = t.external.location ?? '';
+  // onnx's checker and onnxruntime refuse a location outside the model's folder (an absolute path or
+  // a `..` step): such a file is never looked up, let alone opened.
+  const outside = locationLeavesFolder(location);
+  if (outside !== null) {
+    throw new StudioError(
+      'INVALID_HEADER',
+      `tensor ${t.name} points at external data "${location}", ${outside}: ONNX allows only a relative path inside the model's folder, so the model is refused (the file was not opened)`,
+      file.name,
+    );
+  }
+  const ext = findExternal(location, file.name, ctx.others);
+  if (!ext) {
+    ctx.warnings.push(
+      `${file.name}: tensor ${t.name} is stored in the external file "${location}", which was not dropped with the model: drop it too`,
+    );
+    return listed(t, file, type.name, `external data file "${location}" missing`);
+  }
+  ctx.externalFiles.add(ext.name);
+  const offset = Number(t.external.offset ?? '0');
+  const length = t.external.length !== undefined ? Number(t.external.length) : byteLength;
+  checkLength(t, type.name, byteLength, length, 'external data length', file);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > ext.size) {
+    throw new StudioError(
+      'TRUNCATED',
+      `tensor ${t.name} needs bytes ${offset}..${offset + length} of ${ext.name}, which has ${ext.size}: the data file is truncated or does not match`,
+      ext.name,
+    );
+  }
+  return rangeEntry({
+    name: t.name,
+    source: ext,
+    offset,
+    byteLength,
+    shape: t.dims,
+    dtype: type.name,
+    decoder: type.decoder,
+    rawDtype: type.raw,
+  });
+}
+
+/** 16-bit floats as varints in int32_data: decoded on read. */
+function varintEntry(t: OnnxTensor, field: PbField, numel: number, file: ByteSource): TensorEntry {
+  const toFloat = t.dataType === 10 ? halfToFloat : bf16ToFloat;
+  return {
+    name: t.name,
+    file: file.name,
+    shape: t.dims,
+    dtype: ONNX_TYPES[t.dataType]!.name,
+    byteLength: field.length,
+    skipReason: null,
+    async decode(kind, sig) {
+      const bits = unpackVarints(await readRange(file, field.offset, field.length, `tensor ${t.name}`, sig));
+      if (bits.length !== numel)
+        throw new StudioError(
+          'BAD_OFFSETS',
+          `tensor ${t.name} holds ${bits.length} values, not ${numel}`,
+          file.name,
+        );
+      const out = newArray(kind, numel);
+      for (let i = 0; i < numel; i++) out[i] = toFloat(bits[i]!);
+      return out;
+    },
+  };
+}
+
+/** Values a writer stored one by one (unpacked repeated fields), already in memory. */
+function valuesEntry(t: OnnxTensor, numel: number, byteLength: number, file: ByteSource): TensorEntry {
+  const values = t.values;
+  const toFloat = t.dataType === 10 ? halfToFloat : t.dataType === 16 ? bf16ToFloat : (x: number) => x;
+  return {
+    name: t.name,
+    file: file.name,
+    shape: t.dims,
+    dtype: ONNX_TYPES[t.dataType]!.name,
+    byteLength,
+    skipReason: null,
+    async decode(kind) {
+      const out = newArray(kind, numel);
+      for (let i = 0; i < numel; i++) out[i] = toFloat(values[i]!);
+      return out;
+    },
+  };
+}
+
+/** Step 3: what the graph says about the weights beyond their names. */
+function graphStructure(walk: Walk): ReaderStructure {
   const matrices = new Set(walk.tensors.filter((t) => t.dims.length === 2).map((t) => t.name));
+  // 2-D weights multiplied from the right (MatMul B, Gemm without transB) are stored [in, out].
   const storedInOut = new Set<string>();
   for (const n of walk.nodes) {
     const b = n.inputs[1];
@@ -442,13 +469,20 @@ export async function readOnnx(
       storedInOut.add(b);
   }
   return {
-    tensors,
-    metadata: walk.metadata,
-    warnings,
     placementNames: placementNames(walk),
-    transposed,
     storedInOut,
-    graphPlacements: placeByGraph(walk.nodes, matrices),
-    externalFiles: [...externalFiles],
+    placements: placeByGraph(walk.nodes, matrices),
   };
 }
+
+/**
+ * The registry's entry (registry.ts): a ModelProto's first bytes, under .onnx, .pb or no extension (other
+ * files can start the same way: protobuf is not self-describing).
+ */
+export const onnxFormat: FormatDescriptor = {
+  name: 'onnx',
+  extensions: ['onnx'],
+  rank: 2,
+  match: (head, file) => looksLikeOnnx(head) && (file.ext === 'onnx' || file.ext === 'pb' || file.ext === ''),
+  open: readOnnx,
+};

@@ -1,31 +1,35 @@
 /**
  * openModel: a set of dropped files in, one ModelDescription out.
  *
- * 1. Sniff every file (sniff.ts); recognisably wrong files become errors naming the file.
- * 2. Parse config.json and *.index.json; check every shard an index names was dropped.
- * 3. Run one reader per weight file; a file that fails becomes an error, the others go on.
- * 4. If several formats were dropped together, keep the one with the most tensors (ties: safetensors,
- *    gguf, onnx, pytorch, llama2c) and list the others in `warnings`.
+ * 0. A Hugging Face cache folder is narrowed to its snapshot (hf-cache.ts).
+ * 1. Sniff every file (sniff.ts, each format's `match` in registry.ts); recognisably wrong files become
+ *    errors naming the file.
+ * 2. Parse config.json and *.index.json; check every shard an index names was dropped (side-files.ts).
+ * 3. Run each weight file's format reader (its descriptor's `open`); a file that fails becomes an error,
+ *    the others go on.
+ * 4. If several formats were dropped together, keep the one with the most tensors (ties: the lowest
+ *    `rank`) and list the others in `warnings`; merge its files' tensors, a name given twice once.
  * 5. Detect the architecture, place every tensor, decide which are matrices, optionally split fused ones.
+ * 6. Count the blocks and list the files.
  *
  * It never throws for a bad file. It throws StudioError('UNKNOWN_FORMAT') only when the set holds no
  * weight file at all (e.g. only a config.json or a README); when weight files were dropped but none could
  * be read, it returns a description with no tensors and every file's error in `errors`.
+ *
+ * A PEFT LoRA adapter folder is recognised one level up (src/core/adapters/open-adapter.ts,
+ * `openModelOrAdapter`), which calls this for the base model.
  */
-import { StudioError, throwIfAborted, toErrorData, type StudioErrorData, messageOf } from '../errors';
+import { StudioError, throwIfAborted, toErrorData, type StudioErrorData } from '../errors';
 import type { ByteSource } from '../source';
 import { detectArchitecture, fusedParts, parseLayerIndex, placeTensorList } from '../model/architecture';
 import { selectHubCacheFiles } from '../hf-cache';
 import { modelDisplayName } from '../model-name';
 import type { FusedPart } from '../model/architecture';
+import { isBlockMatrix } from '../model/block-matrix';
 import { blocksBasis } from '../model/blocks-basis';
 import { newArray, toHandle, withTiedTo, type ReaderResult, type TensorEntry } from './entry';
-import { decodeUtf8, readRange } from './io';
-import { readGguf } from './gguf';
-import { readLlama2c } from './llama2c';
-import { readOnnx } from './onnx';
-import { readPytorch } from './pytorch';
-import { readSafetensors } from './safetensors';
+import { formatNamed, formatsByRank } from './registry';
+import { baseName, readSideFiles } from './side-files';
 import { sniff, type Sniffed } from './sniff';
 import type { FormatName, ModelDescription, ModelFileInfo, TensorHandle, TensorPlacement } from './types';
 
@@ -35,17 +39,10 @@ export interface OpenOptions {
   signal?: AbortSignal;
 }
 
-const FORMAT_PRIORITY: FormatName[] = ['safetensors', 'gguf', 'onnx', 'pytorch', 'llama2c'];
-const MAX_JSON = 64 << 20;
-
 interface Opened {
   format: FormatName;
   source: ByteSource;
   result: ReaderResult;
-  placementNames?: Map<string, string>;
-  /** ONNX: placements from the graph structure, and weights stored [in, out]. */
-  graphPlacements?: Map<string, TensorPlacement>;
-  storedInOut?: Set<string>;
 }
 
 /** Notes listed one by one for skipped matrix-shaped tensors before the rest are counted in one line. */
@@ -75,131 +72,6 @@ function sidesOfTwoOrMore(shape: readonly number[]): number {
   let n = 0;
   for (const d of shape) if (d >= 2) n++;
   return n;
-}
-
-function baseName(name: string): string {
-  return name.split('/').pop() ?? name;
-}
-function dirName(name: string): string {
-  const i = name.lastIndexOf('/');
-  return i < 0 ? '' : name.slice(0, i + 1);
-}
-
-async function readJson(source: ByteSource, signal?: AbortSignal): Promise<unknown> {
-  if (source.size > MAX_JSON)
-    throw new StudioError('HEADER_TOO_LARGE', `this JSON file is over ${MAX_JSON >> 20} MB`, source.name);
-  const bytes = await readRange(source, 0, source.size, 'the JSON file', signal);
-  try {
-    return JSON.parse(decodeUtf8(bytes));
-  } catch (err) {
-    throw new StudioError('INVALID_HEADER', `invalid JSON: ${messageOf(err)}`, source.name);
-  }
-}
-
-function runReader(s: Sniffed, all: ByteSource[], signal?: AbortSignal): Promise<Opened> {
-  const source = s.source;
-  switch (s.kind) {
-    case 'safetensors':
-      return readSafetensors(source, signal).then((result) => ({ format: 'safetensors', source, result }));
-    case 'gguf':
-      return readGguf(source, signal).then((result) => ({ format: 'gguf', source, result }));
-    case 'pytorch':
-      return readPytorch(source, signal).then((result) => ({ format: 'pytorch', source, result }));
-    case 'llama2c':
-      return readLlama2c(source, signal).then((result) => ({ format: 'llama2c', source, result }));
-    case 'onnx':
-      return readOnnx(source, all, signal).then((result) => ({
-        format: 'onnx',
-        source,
-        result,
-        placementNames: result.placementNames,
-        graphPlacements: result.graphPlacements,
-        storedInOut: result.storedInOut,
-      }));
-    default:
-      return Promise.reject(new StudioError('INTERNAL', `no reader for ${s.kind}`, source.name));
-  }
-}
-
-/**
- * Shard names an index's weight_map refers to, relative to the index's folder. `declared` receives the
- * block index of every tensor the index places in a missing shard: those layers belong to the model even
- * though no given file holds them (the model's layer count must not shrink to what was given).
- */
-function checkIndex(
-  index: ByteSource,
-  json: unknown,
-  present: Set<string>,
-  declared: Set<number>,
-): StudioErrorData[] {
-  const map = (json as { weight_map?: unknown } | null)?.weight_map;
-  if (typeof map !== 'object' || map === null) {
-    return [toErrorData(new StudioError('INVALID_HEADER', 'this index has no weight_map', index.name))];
-  }
-  const shards = new Set<string>();
-  for (const v of Object.values(map as Record<string, unknown>)) if (typeof v === 'string') shards.add(v);
-  const errors: StudioErrorData[] = [];
-  const isMissing = (shard: string): boolean =>
-    !present.has(dirName(index.name) + shard) && !present.has(baseName(shard));
-  for (const [tensor, shard] of Object.entries(map as Record<string, unknown>)) {
-    const layer = typeof shard === 'string' && isMissing(shard) ? parseLayerIndex(tensor) : null;
-    if (layer !== null) declared.add(layer);
-  }
-  for (const shard of [...shards].sort()) {
-    if (isMissing(shard)) {
-      errors.push(
-        toErrorData(
-          new StudioError(
-            'MISSING_SHARD',
-            `missing shard ${shard}: drop it together with the other files`,
-            index.name,
-          ),
-        ),
-      );
-    }
-  }
-  return errors;
-}
-
-/** Without an index, shard names like model-00001-of-00004.safetensors still say how many there are. */
-function checkShardNames(names: string[], reported: Set<string>): StudioErrorData[] {
-  const errors: StudioErrorData[] = [];
-  const groups = new Map<
-    string,
-    { total: number; have: Set<number>; width: number; ext: string; example: string }
-  >();
-  for (const n of names) {
-    const m = /^(.*)-(\d+)-of-(\d+)(\.[a-z]+)$/i.exec(baseName(n));
-    if (!m) continue;
-    const key = `${m[1]}|${m[3]}|${m[4]}`;
-    const g = groups.get(key) ?? {
-      total: Number(m[3]),
-      have: new Set<number>(),
-      width: m[2]!.length,
-      ext: m[4]!,
-      example: n,
-    };
-    g.have.add(Number(m[2]));
-    groups.set(key, g);
-  }
-  for (const [key, g] of groups) {
-    const prefix = key.split('|')[0]!;
-    for (let i = 1; i <= g.total; i++) {
-      if (g.have.has(i)) continue;
-      const missing = `${baseName(prefix)}-${String(i).padStart(g.width, '0')}-of-${String(g.total).padStart(g.width, '0')}${g.ext}`;
-      if (reported.has(missing)) continue;
-      errors.push(
-        toErrorData(
-          new StudioError(
-            'MISSING_SHARD',
-            `missing shard ${missing}: drop it together with the other files`,
-            g.example,
-          ),
-        ),
-      );
-    }
-  }
-  return errors;
 }
 
 function matrixOf(entry: TensorEntry): { matrixShape: [number, number] | null; skipReason: string | null } {
@@ -341,74 +213,90 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     sniffed.push(await sniff(s));
   }
   for (const s of sniffed) if (s.error) errors.push(toErrorData(s.error));
-  const presentNames = new Set(sources.flatMap((s) => [s.name, baseName(s.name)]));
-
   // 2. JSON: config and shard indexes.
-  let config: Record<string, unknown> | undefined;
-  const fileKinds = new Map<string, ModelFileInfo['format']>();
-  const missingReported = new Set<string>();
-  const declaredLayers = new Set<number>();
-  for (const s of sniffed.filter((x) => x.kind === 'json' && !x.error)) {
-    const isIndex = /\.index\.json$/i.test(s.source.name);
-    const isConfig = baseName(s.source.name) === 'config.json';
-    if (!isIndex && !isConfig) {
-      fileKinds.set(s.source.name, 'unknown');
-      continue;
-    }
-    try {
-      const json = await readJson(s.source, signal);
-      if (isIndex) {
-        fileKinds.set(s.source.name, 'index');
-        const errs = checkIndex(s.source, json, presentNames, declaredLayers);
-        for (const e of errs) missingReported.add(/missing shard (\S+?):/.exec(e.message)?.[1] ?? '');
-        for (const e of errs) errors.push(e);
-      } else {
-        fileKinds.set(s.source.name, 'config');
-        if (typeof json === 'object' && json !== null && !Array.isArray(json))
-          config = json as Record<string, unknown>;
-      }
-    } catch (err) {
-      errors.push(toErrorData(err));
-    }
-  }
-  for (const e of checkShardNames(
-    sources.map((s) => s.name),
-    missingReported,
-  ))
-    errors.push(e);
-
+  const json = sniffed.filter((x) => x.kind === 'json' && !x.error).map((x) => x.source);
+  const side = await readSideFiles(json, sources, signal);
+  for (const e of side.errors) errors.push(e);
   // 3. Readers.
   const weightFiles = sniffed.filter(
     (s) => !s.error && s.kind !== 'json' && s.kind !== 'unknown' && s.kind !== 'external-data',
   );
-  const hadWeightCandidates = weightFiles.length > 0 || sniffed.some((s) => s.error);
-  if (!hadWeightCandidates) {
+  if (weightFiles.length === 0 && !sniffed.some((s) => s.error)) {
     throw new StudioError(
       'UNKNOWN_FORMAT',
       `no model weights among the dropped files (${sources.map((s) => s.name).join(', ') || 'none'}): drop .safetensors, .gguf, .onnx, pytorch_model.bin or llama2.c .bin files`,
     );
   }
+  const opened = await runReaders(weightFiles, sources, errors, signal);
+  // 4. One format, its files merged.
+  const format = chooseFormat(opened, weightFiles, sniffed, warnings);
+  const chosen = opened.filter((o) => o.format === format);
+  const merged = mergeFiles(chosen, warnings);
+  // 5. Architecture and placement.
+  const placed = placeTensors(merged, side.config, options.splitFused === true);
+  noteSkippedMatrices(placed.tensors, warnings);
+  // 6. Blocks and files.
+  const numLayers = countBlocks(placed.tensors, side.declaredLayers);
+  const files = fileList(sniffed, side.kinds, merged.usedFiles);
+  return {
+    // The page's rule (config, folder, shard names, metadata, file name): the CLI and the app agree.
+    name: modelDisplayName({ files, config: side.config, metadata: merged.metadata }).name,
+    format,
+    architecture: placed.architecture,
+    numLayers,
+    blocks: blocksBasis(placed.tensors, numLayers, placed.byGraph),
+    files,
+    tensors: placed.tensors,
+    config: side.config,
+    metadata: merged.metadata,
+    errors,
+    warnings,
+  };
+}
+
+/** Step 3: each weight file through its format's reader; a file that fails is an error, the rest go on. */
+async function runReaders(
+  weightFiles: readonly Sniffed[],
+  all: readonly ByteSource[],
+  errors: StudioErrorData[],
+  signal?: AbortSignal,
+): Promise<Opened[]> {
   const opened: Opened[] = [];
   for (const s of weightFiles) {
     throwIfAborted(signal);
+    const format = s.kind as FormatName;
     try {
-      opened.push(await runReader(s, sources, signal));
+      opened.push({
+        format,
+        source: s.source,
+        result: await formatNamed(format).open(s.source, all, signal),
+      });
     } catch (err) {
       if ((err as { code?: string }).code === 'ABORTED') throw err;
       errors.push(toErrorData(err));
     }
   }
+  return opened;
+}
 
-  // 4. One format.
+/**
+ * Step 4: the format analysed when several were dropped together: the most tensors, ties to the lowest
+ * rank; with nothing read, the first weight file's (or safetensors). Each format left out is a warning.
+ */
+function chooseFormat(
+  opened: readonly Opened[],
+  weightFiles: readonly Sniffed[],
+  sniffed: readonly Sniffed[],
+  warnings: string[],
+): FormatName {
   const counts = new Map<FormatName, number>();
   for (const o of opened) counts.set(o.format, (counts.get(o.format) ?? 0) + o.result.tensors.length);
-  const guessed = (weightFiles[0]?.kind ??
-    sniffed.find((s) => s.kind !== 'unknown' && s.kind !== 'json')?.kind) as FormatName | undefined;
-  let format: FormatName = FORMAT_PRIORITY.includes(guessed as FormatName)
-    ? (guessed as FormatName)
-    : 'safetensors';
+  const ranked = formatsByRank().map((f) => f.name);
+  const guessed =
+    weightFiles[0]?.kind ?? sniffed.find((s) => s.kind !== 'unknown' && s.kind !== 'json')?.kind;
+  let format: FormatName = ranked.find((f) => f === guessed) ?? 'safetensors';
   let best = -1;
-  for (const f of FORMAT_PRIORITY) {
+  for (const f of ranked) {
     const n = counts.get(f);
     if (n !== undefined && n > best) {
       best = n;
@@ -423,19 +311,42 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
       );
     }
   }
-  const chosen = opened.filter((o) => o.format === format);
-  const metadata: Record<string, string> = {};
-  const entries: TensorEntry[] = [];
-  const placementNames = new Map<string, string>();
-  const graphPlacements = new Map<string, TensorPlacement>();
-  const storedInOut = new Set<string>();
-  // The file each tensor name was first taken from; names met again are counted per pair of files and
-  // reported once per pair (a second download "model (1).safetensors" repeats every tensor).
+  return format;
+}
+
+/** The chosen format's files as one tensor list, with what their structure says (step 4). */
+interface Merged {
+  entries: TensorEntry[];
+  metadata: Record<string, string>;
+  /** Tensor name -> the name to place it by, where the structure names it better (see mergeFiles). */
+  placementNames: Map<string, string>;
+  graphPlacements: Map<string, TensorPlacement>;
+  storedInOut: Set<string>;
+  usedFiles: Set<string>;
+}
+
+/**
+ * Step 4, merge: every tensor of the chosen files, originals before second copies; a name met again is
+ * counted per pair of files and reported once per pair (a second download "model (1).safetensors"
+ * repeats every tensor).
+ */
+function mergeFiles(chosen: Opened[], warnings: string[]): Merged {
+  const merged: Merged = {
+    entries: [],
+    metadata: {},
+    placementNames: new Map(),
+    graphPlacements: new Map(),
+    storedInOut: new Set(),
+    usedFiles: new Set(),
+  };
+  // The file each tensor name was first taken from.
   const seen = new Map<string, string>();
   const repeats = new Map<string, { used: string; ignored: string; count: number; example: string }>();
   for (const o of preferOriginals(chosen)) {
-    Object.assign(metadata, o.result.metadata);
+    Object.assign(merged.metadata, o.result.metadata);
     for (const w of o.result.warnings) warnings.push(w);
+    for (const f of o.result.usedFiles ?? []) merged.usedFiles.add(f);
+    const structure = o.result.structure;
     for (const t of o.result.tensors) {
       const first = seen.get(t.name);
       if (first !== undefined) {
@@ -446,33 +357,40 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
         continue;
       }
       seen.set(t.name, t.file);
-      entries.push(t);
+      merged.entries.push(t);
+      if (structure === undefined) continue;
       // Use the consuming node's name only when it carries structure (an exporter path such as
       // /model/layers.0/self_attn/q_proj/MatMul); names like p2o.MatMul.0 say nothing.
-      const alias = o.placementNames?.get(t.name);
+      const alias = structure.placementNames.get(t.name);
       if (alias && (alias.includes('/') || parseLayerIndex(alias) !== null))
-        placementNames.set(t.name, alias);
-      const byGraph = o.graphPlacements?.get(t.name);
-      if (byGraph) graphPlacements.set(t.name, byGraph);
-      if (o.storedInOut?.has(t.name)) storedInOut.add(t.name);
+        merged.placementNames.set(t.name, alias);
+      const byGraph = structure.placements.get(t.name);
+      if (byGraph) merged.graphPlacements.set(t.name, byGraph);
+      if (structure.storedInOut.has(t.name)) merged.storedInOut.add(t.name);
     }
   }
   for (const r of repeats.values()) warnings.push(repeatWarning(r, chosen));
-  const externalUsed = new Set(
-    chosen.flatMap((o) =>
-      'externalFiles' in o.result ? (o.result as { externalFiles: string[] }).externalFiles : [],
-    ),
-  );
+  return merged;
+}
 
-  // 5. Architecture and placement.
-  const placeNames = entries.map((t) => placementNames.get(t.name) ?? t.name);
-  const architecture = detectArchitecture(placeNames, config, metadata);
+/**
+ * Step 5: the architecture from the names (config and metadata too), each tensor's placement and matrix
+ * verdict, fused matrices split when asked, tied weights marked.
+ */
+function placeTensors(
+  merged: Merged,
+  config: Record<string, unknown> | undefined,
+  splitFused: boolean,
+): { architecture: string; tensors: TensorHandle[]; byGraph: ReadonlyMap<string, TensorPlacement> } {
+  const { entries } = merged;
+  const placeNames = entries.map((t) => merged.placementNames.get(t.name) ?? t.name);
+  const architecture = detectArchitecture(placeNames, config, merged.metadata);
   const placements = placeTensorList(placeNames, architecture);
   // The graph places weights only when no name was recognised as a block matrix: where names give the
   // blocks, their numbering is the model's (the graph would count e.g. a Whisper decoder's self- and
   // cross-attention as two blocks).
-  const namesGiveBlocks = placements.some((p) => p.kind === 'attention' || p.kind === 'mlp');
-  const byGraph = namesGiveBlocks ? new Map<string, TensorPlacement>() : graphPlacements;
+  const namesGiveBlocks = placements.some(isBlockMatrix);
+  const byGraph = namesGiveBlocks ? new Map<string, TensorPlacement>() : merged.graphPlacements;
   const tensors: TensorHandle[] = [];
   const reasons = new Map<string, string>();
   // Readers share one shape array among tensors of the same shape: the previous tensor's verdict is then
@@ -488,8 +406,8 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     const skipReason =
       reason === null ? null : (reasons.get(reason) ?? (reasons.set(reason, reason), reason));
     const parts =
-      options.splitFused && matrixShape
-        ? fusedPartsAsStored(placement.role, entry.shape, config, storedInOut.has(entry.name))
+      splitFused && matrixShape
+        ? fusedPartsAsStored(placement.role, entry.shape, config, merged.storedInOut.has(entry.name))
         : null;
     if (parts) {
       for (const part of parts) {
@@ -502,8 +420,14 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     tensors.push(toHandle(entry, placement, matrixShape, skipReason));
   }
   markTied(tensors, entries, config);
-  // Skipped tensors that look like matrices are worth a note each, up to a point: a header listing a
-  // million of them must not make a million notes (inspect lists every tensor and its reason anyway).
+  return { architecture, tensors, byGraph };
+}
+
+/**
+ * Skipped tensors that look like matrices are worth a note each, up to a point: a header listing a
+ * million of them must not make a million notes (inspect lists every tensor and its reason anyway).
+ */
+function noteSkippedMatrices(tensors: readonly TensorHandle[], warnings: string[]): void {
   let skippedMatrices = 0;
   for (const t of tensors) {
     if (!(t.skipReason && t.matrixShape === null && t.shape.length >= 2)) continue;
@@ -513,40 +437,39 @@ export async function openModel(sources: ByteSource[], options: OpenOptions = {}
     warnings.push(
       `… and ${skippedMatrices - MAX_SKIP_NOTES} more tensors of 2 or more dimensions that are not analysed (\`alphalora inspect\` lists each with its reason)`,
     );
+}
 
-  // Blocks that hold a weight matrix (2-D or more, two sides ≥ 2; also when its dtype is not analysed):
-  // a block index seen only on scalars or norms (the mobile_one_block_N scalars of a CNN backbone) is not
-  // a block of the model's layer α.
+/**
+ * Step 6: blocks that hold a weight matrix (2-D or more, two sides ≥ 2; also when its dtype is not
+ * analysed): a block index seen only on scalars or norms (the mobile_one_block_N scalars of a CNN
+ * backbone) is not a block of the model's layer α. Blocks an index places in a shard that was not given
+ * count too: the model declares them.
+ */
+function countBlocks(tensors: readonly TensorHandle[], declaredLayers: ReadonlySet<number>): number {
   let numLayers = 0;
   for (const t of tensors) {
     const layer = t.placement.layer;
     if (layer !== null && layer + 1 > numLayers && sidesOfTwoOrMore(t.shape) >= 2) numLayers = layer + 1;
   }
-  // Blocks an index places in a shard that was not given count too: the model declares them.
   for (const layer of declaredLayers) numLayers = Math.max(numLayers, layer + 1);
-  const files: ModelFileInfo[] = sniffed.map((s) => ({
+  return numLayers;
+}
+
+/** Step 6: every dropped file with what it turned out to be. */
+function fileList(
+  sniffed: readonly Sniffed[],
+  jsonKinds: ReadonlyMap<string, ModelFileInfo['format']>,
+  usedFiles: ReadonlySet<string>,
+): ModelFileInfo[] {
+  return sniffed.map((s) => ({
     name: s.source.name,
     bytes: s.source.size,
     format:
-      fileKinds.get(s.source.name) ??
-      (externalUsed.has(s.source.name)
+      jsonKinds.get(s.source.name) ??
+      (usedFiles.has(s.source.name)
         ? 'external-data'
         : s.kind === 'json' || s.kind === 'external-data' || s.error
           ? 'unknown'
           : s.kind),
   }));
-  return {
-    // The page's rule (config, folder, shard names, metadata, file name): the CLI and the app agree.
-    name: modelDisplayName({ files, config, metadata }).name,
-    format,
-    architecture,
-    numLayers,
-    blocks: blocksBasis(tensors, numLayers, byGraph),
-    files,
-    tensors,
-    config,
-    metadata,
-    errors,
-    warnings,
-  };
 }

@@ -12,6 +12,7 @@ import { readRange } from './io';
 import { PDict, PTensor, parseStateDictPickle, type PValue } from './pickle';
 import type { RawTensor } from './types';
 import { entryDataOffset, readZipDirectory, type ZipEntry } from './zip';
+import type { FormatDescriptor } from './descriptor';
 
 const MAX_PICKLE = 256 << 20;
 
@@ -204,3 +205,28 @@ export async function readPytorch(source: ByteSource, signal?: AbortSignal): Pro
   }
   return { tensors, metadata: { 'pytorch.archive': prefix.replace(/\/$/, '') }, warnings: [] };
 }
+
+/** The registry's entry (registry.ts): a zip (torch.save since 1.6) whose data.pkl holds the state dict. */
+export const pytorchFormat: FormatDescriptor = {
+  name: 'pytorch',
+  extensions: ['pt', 'pth', 'ckpt'],
+  rank: 3,
+  match: (head) =>
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    (head[2] === 3 || head[2] === 5) &&
+    (head[3] === 4 || head[3] === 6),
+  // A pickle protocol 2-5 opcode at byte 0: torch.save's format before the zip (PyTorch 1.6).
+  refuse: (head, file) =>
+    head[0] === 0x80 &&
+    head[1]! >= 2 &&
+    head[1]! <= 5 &&
+    (file.ext === 'bin' || file.ext === 'pt' || file.ext === 'pth')
+      ? new StudioError(
+          'UNKNOWN_FORMAT',
+          'this is a legacy (pre-1.6, non-zip) PyTorch pickle, which is not supported: re-save it with a current torch.save or convert it to safetensors',
+          file.name,
+        )
+      : null,
+  open: (source, _all, signal) => readPytorch(source, signal),
+};

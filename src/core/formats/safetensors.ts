@@ -21,6 +21,7 @@ import { rangeEntry, type ReaderResult, type TensorEntry } from './entry';
 import { decodeUtf8, readRange } from './io';
 import { forEachMember, JsonSyntaxError } from './json-members';
 import type { RawTensor } from './types';
+import type { FormatDescriptor } from './descriptor';
 
 export const SAFETENSORS_MAX_HEADER = 100_000_000;
 const MAX_SHARED_SHAPES = 10_000;
@@ -277,3 +278,12 @@ export async function readSafetensors(source: ByteSource, signal?: AbortSignal):
   });
   return { tensors, metadata, warnings: [] };
 }
+
+/** The registry's entry (registry.ts): an 8-byte header length, then the JSON header. */
+export const safetensorsFormat: FormatDescriptor = {
+  name: 'safetensors',
+  extensions: ['safetensors'],
+  rank: 0,
+  match: (head) => looksLikeSafetensors(head),
+  open: (source, _all, signal) => readSafetensors(source, signal),
+};

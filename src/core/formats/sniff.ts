@@ -1,14 +1,15 @@
 /**
- * Cheap magic-byte sniffing (Netron-style): decides which reader opens a file, and recognises the common
- * wrong files before any reader runs (empty, all zeros, Git LFS pointer, HTML page saved instead of the
- * file, legacy pickle). Reads at most the first 512 bytes, plus up to 1 MB more to confirm "all zeros".
+ * Cheap magic-byte sniffing (Netron-style): decides which format's reader opens a file (each format's
+ * `match`, registry.ts), and recognises the common wrong files before any reader runs (empty, all zeros,
+ * Git LFS pointer, HTML page saved instead of the file, text under a weights extension, and what a
+ * format's `refuse` explains, such as a legacy pickle). Reads at most the first 512 bytes, plus up to
+ * 1 MB more to confirm "all zeros".
  */
 import { StudioError } from '../errors';
 import type { ByteSource } from '../source';
 import { readRange, decodeUtf8 } from './io';
-import { parseLlama2cHeader } from './llama2c';
-import { looksLikeOnnx } from './onnx';
-import { looksLikeSafetensors } from './safetensors';
+import type { SniffedFile } from './descriptor';
+import { FORMATS } from './registry';
 import type { FormatName } from './types';
 
 export type SniffedKind = FormatName | 'json' | 'external-data' | 'unknown';
@@ -21,15 +22,6 @@ export interface Sniffed {
 }
 
 const HEAD = 512;
-const WEIGHT_EXTENSIONS: Record<string, FormatName | 'bin'> = {
-  safetensors: 'safetensors',
-  gguf: 'gguf',
-  onnx: 'onnx',
-  pt: 'pytorch',
-  pth: 'pytorch',
-  ckpt: 'pytorch',
-  bin: 'bin',
-};
 
 export function extensionOf(name: string): string {
   const base = name.split('/').pop() ?? name;
@@ -91,20 +83,10 @@ export async function sniff(source: ByteSource): Promise<Sniffed> {
   }
   if (ext === 'json') return { source, kind: 'json' };
 
-  // 2. Magic bytes.
-  const magic = decodeUtf8(head.subarray(0, 4));
-  if (magic === 'GGUF') return { source, kind: 'gguf' };
-  if (
-    head[0] === 0x50 &&
-    head[1] === 0x4b &&
-    (head[2] === 3 || head[2] === 5) &&
-    (head[3] === 4 || head[3] === 6)
-  ) {
-    return { source, kind: 'pytorch' };
-  }
-  if (looksLikeSafetensors(head)) return { source, kind: 'safetensors' };
-  if (parseLlama2cHeader(head, source.size)) return { source, kind: 'llama2c' };
-  if (looksLikeOnnx(head) && (ext === 'onnx' || ext === 'pb' || ext === '')) return { source, kind: 'onnx' };
+  // 2. Magic bytes, in the registry's order.
+  const file: SniffedFile = { name, ext, size: source.size };
+  const matched = FORMATS.find((f) => f.match(head, file));
+  if (matched) return { source, kind: matched.name };
 
   // 3. Recognisably broken files.
   if (await allZeros(source, head)) {
@@ -116,26 +98,16 @@ export async function sniff(source: ByteSource): Promise<Sniffed> {
       ),
     );
   }
-  if (
-    head[0] === 0x80 &&
-    head[1]! >= 2 &&
-    head[1]! <= 5 &&
-    (ext === 'bin' || ext === 'pt' || ext === 'pth')
-  ) {
-    return fail(
-      new StudioError(
-        'UNKNOWN_FORMAT',
-        'this is a legacy (pre-1.6, non-zip) PyTorch pickle, which is not supported: re-save it with a current torch.save or convert it to safetensors',
-        name,
-      ),
-    );
+  for (const f of FORMATS) {
+    const refused = f.refuse?.(head, file);
+    if (refused) return fail(refused);
   }
 
   // 4. By extension: let the reader explain what is wrong (bad header length, bad magic, truncated...),
   //    except for a text file under a weights extension, which readers would misread as a header (a
   //    README saved as model.safetensors reads as a 2.3e18-byte header length).
-  const byExt = WEIGHT_EXTENSIONS[ext];
-  if (byExt !== undefined && looksLikeText(head)) {
+  const byExt = FORMATS.find((f) => f.extensions.includes(ext));
+  if ((byExt !== undefined || ext === 'bin') && looksLikeText(head)) {
     const start = text.slice(0, 40).replace(/\s+/g, ' ').trim();
     return fail(
       new StudioError(
@@ -145,10 +117,10 @@ export async function sniff(source: ByteSource): Promise<Sniffed> {
       ),
     );
   }
-  if (byExt === 'safetensors' || byExt === 'gguf' || byExt === 'onnx' || byExt === 'pytorch')
-    return { source, kind: byExt };
+  if (byExt !== undefined) return { source, kind: byExt.name };
   if (/\.(onnx\.data|onnx_data|data)$/i.test(name)) return { source, kind: 'external-data' };
-  if (byExt === 'bin') {
+  // .bin is PyTorch's and llama2.c's: neither matched, so neither reader could say more.
+  if (ext === 'bin') {
     return fail(
       new StudioError(
         'UNKNOWN_FORMAT',

@@ -1,10 +1,13 @@
 /**
  * Stage 2 of the pipeline (files -> reader -> PLAN -> spectrum -> fit -> layers -> allocation): decide
  * which tensors are analysed, how big each job is, and what the whole run costs, before any weight is
- * read. Every tensor that is not analysed gets a reason, so nothing disappears silently.
+ * read. Every tensor that is not analysed gets a reason (skip-reason.ts: a code and the words), so nothing
+ * disappears silently.
  */
 import type { FarmsParams } from '../diagnostics/farms';
 import type { ModelDescription, TensorHandle, TensorKind } from '../formats/types';
+import { analysedKind } from '../model/block-matrix';
+import { skipReasonOf, type SkipReason } from './skip-reason';
 import type { SpectrumMethod } from '../spectral/types';
 
 export interface PlanOptions {
@@ -78,9 +81,8 @@ export interface PlanTotals {
   flops: number;
 }
 
-export interface SkippedTensor {
+export interface SkippedTensor extends SkipReason {
   name: string;
-  reason: string;
 }
 
 export interface AnalysisPlan {
@@ -126,58 +128,15 @@ export function methodFlops(rows: number, cols: number, method: SpectrumMethod):
   return method === 'gram' ? f.gram + f.reduction + f.tridiagonal : f.bidiagonal + f.singular;
 }
 
-const LINEAR_KINDS: readonly TensorKind[] = ['attention', 'mlp'];
-
-/** Why a tensor is not analysed under these options, or null when it is. */
-function skipReasonFor(tensor: TensorHandle, opts: PlanOptions): string | null {
-  if (tensor.skipReason !== null) return tensor.skipReason;
-  if (tensor.tiedTo !== undefined)
-    return `tied to ${tensor.tiedTo} (the same weights): analysed once, as ${tensor.tiedTo}`;
-  const conv = tensor.kernelMatrices;
-  if (tensor.matrixShape === null && conv === undefined)
-    return `not a matrix (shape [${tensor.shape.join(', ')}])`;
-  const { kind, layer, role } = tensor.placement;
-  if (kind === 'norm') return 'normalisation weight, not a Linear matrix';
-  if (kind === 'embedding' || kind === 'head') {
-    if (!opts.includeEmbeddings) {
-      return `${kind} matrix: not analysed by default (AlphaLoRA allocates over the decoder blocks)`;
-    }
-    // Roles and the layer range select decoder-block matrices; embeddings and heads have their own switch.
-    return null;
-  }
-  // A convolution is never a block's Linear matrix, even when its name matches a block rule (timm's
-  // stages.0.blocks.1.mlp.fc1.weight may be a 1×1 conv): it is an "other" matrix.
-  const inBlock = LINEAR_KINDS.includes(kind) && layer !== null && conv === undefined;
-  if (!inBlock) {
-    if (!opts.includeOther) {
-      if (conv !== undefined)
-        return `convolution weight (${conv.count} kernel ${conv.count === 1 ? 'matrix' : 'matrices'} [${conv.shape.join(', ')}], pooled as WeightWatcher does): not analysed by default; include other matrices (app option, CLI --include-other) to analyse it`;
-      return layer === null
-        ? 'outside the decoder blocks: not analysed by default'
-        : 'not an attention or MLP Linear matrix: not analysed by default';
-    }
-  }
-  // Roles select decoder-block matrices (the app lists only their roles); "other" matrices have their own
-  // switch, and the layer range applies to those that sit in a layer.
-  if (inBlock && opts.roles !== undefined && !opts.roles.includes(role)) {
-    return `role ${role} not selected (roles: ${opts.roles.join(',')})`;
-  }
-  if (opts.layers !== undefined && layer !== null) {
-    const [first, last] = opts.layers;
-    if (layer < first || layer > last) return `layer ${layer} outside the selected layers ${first}-${last}`;
-  }
-  return null;
-}
-
 export function planAnalysis(model: ModelDescription, opts: PlanOptions = {}): AnalysisPlan {
   const items: PlanItem[] = [];
   const skipped: SkippedTensor[] = [];
   for (const tensor of model.tensors) {
-    const reason = skipReasonFor(tensor, opts);
+    const skip = skipReasonOf(tensor, opts);
     const conv = tensor.kernelMatrices;
     const shape = tensor.matrixShape ?? conv?.shape ?? null;
-    if (reason !== null || shape === null) {
-      skipped.push({ name: tensor.name, reason: reason ?? 'not a matrix' });
+    if (skip !== null || shape === null) {
+      skipped.push({ name: tensor.name, ...(skip ?? { code: 'not-a-matrix', reason: 'not a matrix' }) });
       continue;
     }
     const [rows, cols] = shape;
@@ -189,7 +148,7 @@ export function planAnalysis(model: ModelDescription, opts: PlanOptions = {}): A
       layer: tensor.placement.layer,
       role: tensor.placement.role,
       // A convolution placed by a block rule is planned as "other", so that it stays out of layer α.
-      kind: conv !== undefined ? 'other' : tensor.placement.kind,
+      kind: analysedKind(tensor),
       rows,
       cols,
       ...(pooled !== undefined ? { pooledMatrices: pooled } : {}),
