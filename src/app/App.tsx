@@ -450,6 +450,7 @@ export function App(): ReactNode {
                 notice={
                   <WeakFitNotice
                     weak={layers.weak}
+                    unknown={layers.qualityUnknown}
                     roles={layers.roles}
                     onDropRole={(role) => setAlphaRoles(layers.roles.filter((r) => r !== role))}
                   />
