@@ -59,6 +59,7 @@ const ESTIMATOR_LABELS: Record<EstimatorName, string> = {
   alphalora: 'alphalora (AlphaLoRA code)',
   weightwatcher: 'weightwatcher (WW default)',
   'hill-mid': 'hill-mid (TempBalance median)',
+  'clip-xmax': 'clip-xmax (WW clip_xmax)',
 };
 
 /** The AnalysisResult the export functions take, from the session (what the worker streamed). */
