@@ -1,7 +1,8 @@
 /**
- * "Estimator agreement": the layer α of every estimator (clip-xmax included) on one chart, the allocation each gives at
- * the current T, β and mode, and Spearman's ρ between them (core/allocation/estimator-agreement.ts). The
- * chart is plain SVG drawn by React from d3 scales (no effect needed: it redraws with its props).
+ * "Estimator agreement": the layer α of every estimator (clip-xmax included) on one chart, the
+ * allocation each gives at the current T, β and mode, and Spearman's ρ between them
+ * (core/allocation/estimator-agreement.ts). The chart is plain SVG drawn by React from d3 scales (no
+ * effect needed: it redraws with its props).
  */
 import * as d3 from 'd3';
 import { useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
