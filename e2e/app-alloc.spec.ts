@@ -11,6 +11,7 @@ import {
   downloadJson,
   dropFiles,
   fixtureFile,
+  screenshot,
   setSlider,
   waitForComplete,
 } from './helpers/app';
@@ -137,6 +138,10 @@ test('α import keeps per-matrix α, estimator, model and settings: export → i
   await page.getByLabel('Safe (every layer').check();
   const first = await downloadJson(page, 'Export allocation JSON');
   const firstText = readFileSync(await first.download.path(), 'utf8');
+  // The weak-fit notice of the analysis (issue 17): the import, which carries quality, shows the same.
+  const weakItems = page.getByRole('region', { name: 'Layers resting on weak fits' }).locator('li');
+  const weakBefore = await weakItems.allInnerTexts();
+  expect(weakBefore.length).toBeGreaterThan(0);
 
   await page.getByLabel('Import α').setInputFiles({
     name: 'sample.alphalora.json',
@@ -145,6 +150,9 @@ test('α import keeps per-matrix α, estimator, model and settings: export → i
   });
   await expect(page.getByRole('status')).toHaveText(/^Imported/);
   await expect(page.getByTestId('budget-value')).toHaveText('T = 17');
+  expect(await weakItems.allInnerTexts()).toEqual(weakBefore);
+  await expect(page.getByTestId('quality-unknown')).toHaveCount(0);
+  await screenshot(page, 'imported-weak-fits', '.weak-fits');
   const again = await downloadJson(page, 'Export allocation JSON');
   const againText = readFileSync(await again.download.path(), 'utf8');
   const created = (first.json as Json).createdAt;

@@ -149,7 +149,7 @@ test('the "Layers" table: one row per layer, sortable from the keyboard, exporte
   expect(download.suggestedFilename()).toMatch(/\.layers\.csv$/);
 });
 
-test('"Estimator agreement": three α lines, each estimator’s allocation at the current T and β, and ρ', async ({
+test('"Estimator agreement": an α line per estimator, each estimator’s allocation at the current T and β, and ρ', async ({
   page,
 }) => {
   await page.goto('/');
@@ -160,7 +160,7 @@ test('"Estimator agreement": three α lines, each estimator’s allocation at th
   await expect(view).toContainText('xmin_peak');
   await expect(view).toContainText('default');
   // One line per estimator, 5 points each.
-  for (const est of ['alphalora', 'weightwatcher', 'hill-mid']) {
+  for (const est of ['alphalora', 'weightwatcher', 'hill-mid', 'clip-xmax']) {
     await expect(
       view.locator(`[data-testid="agreement-chart"] g[data-estimator="${est}"] circle`),
     ).toHaveCount(5);
@@ -170,6 +170,7 @@ test('"Estimator agreement": three α lines, each estimator’s allocation at th
   await expect(experts('alphalora')).toHaveText('3, 5, 5, 9, 3');
   await expect(experts('weightwatcher')).toHaveText('9, 2, 2, 4, 8');
   await expect(experts('hill-mid')).toHaveText('5, 5, 5, 5, 5');
+  await expect(experts('clip-xmax')).toHaveText('6, 5, 5, 4, 5'); // worked out in tests/core/export-quality
   // ρ(experts) alphalora vs weightwatcher = −6/√85.5 = −0.65 (hand-worked in the unit test).
   await expect(view.locator('tr[data-pair="alphalora/weightwatcher"] td').nth(1)).toHaveText('-0.65');
   await expect(view.locator('tr[data-pair="alphalora/hill-mid"] td').nth(1)).toContainText('undefined');

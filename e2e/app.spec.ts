@@ -193,6 +193,7 @@ test('moving "Expert budget" changes the bars and the export, never the spectra'
   expect(Math.min(...(await chartExperts(page)))).toBeGreaterThanOrEqual(1); // safe: every layer ≥ 1
   // Beta and the estimator switch re-fit from cached spectra.
   await setSlider(page, 'Beta', 1);
+  // The radios by role: the estimator-agreement chart's points are labelled with estimator names too.
   await page.getByRole('radio', { name: /weightwatcher/ }).check();
   await page.getByRole('radio', { name: /hill-mid/ }).check();
   await page.getByRole('radio', { name: /alphalora/ }).check();
@@ -288,12 +289,17 @@ test('"Import α": precomputed layer α go straight to the allocation', async ({
     buffer: Buffer.from(JSON.stringify(expected.layerAlpha)),
   });
   await expect(page.getByRole('status')).toHaveText(/Imported 5 layer α from stories260K-alpha.json/);
+  // Layer α only: nothing to judge a fit by, and the page says so rather than showing no warning.
+  await expect(page.getByTestId('quality-unknown')).toHaveText(
+    /^Fit quality is unknown for these imported α/,
+  );
   await setSlider(page, 'Expert budget', 35);
   expect(await chartExperts(page)).toEqual(expected.allocation['35'].faithful);
   const { json } = await downloadJson(page, 'Export allocation JSON');
   expect((json as AllocationJson).allocation.experts).toEqual(expected.allocation['35'].faithful);
   expect(await spectraComputed(page)).toBe(0);
   await screenshot(page, '09-imported-alpha');
+  await screenshot(page, 'imported-quality-unknown', '[data-testid="quality-unknown"]');
 });
 
 test('charts export as SVG and PNG, the table as CSV', async ({ page }) => {

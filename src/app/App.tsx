@@ -59,6 +59,7 @@ const ESTIMATOR_LABELS: Record<EstimatorName, string> = {
   alphalora: 'alphalora (AlphaLoRA code)',
   weightwatcher: 'weightwatcher (WW default)',
   'hill-mid': 'hill-mid (TempBalance median)',
+  'clip-xmax': 'clip-xmax (WW clip_xmax)',
 };
 
 /** The AnalysisResult the export functions take, from the session (what the worker streamed). */
@@ -450,6 +451,7 @@ export function App(): ReactNode {
                 notice={
                   <WeakFitNotice
                     weak={layers.weak}
+                    unknown={layers.qualityUnknown}
                     roles={layers.roles}
                     onDropRole={(role) => setAlphaRoles(layers.roles.filter((r) => r !== role))}
                   />

@@ -13,7 +13,7 @@ export const compareSpec: CommandSpec = {
   name: 'compare',
   summary: 'compare two checkpoints: α per layer and per matrix of both, Δα, relative distances, ΔW spectra',
   synopsis:
-    '<A> <B> [--delta] [--merged] [--out comparison.json] [--csv matrices.csv] [--estimator alphalora|weightwatcher|hill-mid] ' +
+    '<A> <B> [--delta] [--merged] [--out comparison.json] [--csv matrices.csv] [--estimator alphalora|weightwatcher|hill-mid|clip-xmax] ' +
     '[--roles q_proj,...] [--layers 0-15] [--include-other] [--jobs N]',
   positionals: {
     value: '<A> <B>',

@@ -66,7 +66,7 @@ export const analyzeSpec: CommandSpec = {
   name: 'analyze',
   summary: 'compute the spectra, layer α and the AlphaLoRA allocation of a checkpoint',
   synopsis:
-    '<file|folder>... [--base folder] [--estimator alphalora|weightwatcher|hill-mid] [--budget T] [--beta 2.5] ' +
+    '<file|folder>... [--base folder] [--estimator alphalora|weightwatcher|hill-mid|clip-xmax] [--budget T] [--beta 2.5] ' +
     '[--mode faithful|safe] [--roles q_proj,k_proj,...] [--rank 8] [--layers 0-15] [--include-other] [--jobs N] [--for experts|ranks|sparsity|lr] [--format json|mola|csv|peft|alphapruning|tempbalance] [--out result.json] ' +
     '[--diagnostics [--randomize]] [--farms [--farms-rows N --farms-q-ratio Q --farms-ops K]]',
   positionals: {
@@ -88,7 +88,7 @@ export const analyzeSpec: CommandSpec = {
       type: 'string',
       value: 'name',
       description:
-        'Power-law fit behind each matrix α: alphalora (the released AlphaLoRA code, WeightWatcher xmin_peak), weightwatcher (WeightWatcher 0.7.5.5 default) or hill-mid (Hill estimate at the median).',
+        'Power-law fit behind each matrix α: alphalora (the released AlphaLoRA code, WeightWatcher xmin_peak), weightwatcher (WeightWatcher 0.7.5.5 default), hill-mid (Hill estimate at the median) or clip-xmax (WeightWatcher fix_fingers=clip_xmax: the weightwatcher fit refitted without 2 to 9 outlying top eigenvalues when that lowers α by more than 1; the JSON and CSV then carry numFingers and rawAlpha).',
       default: 'alphalora',
     },
     ...ALLOCATION_OPTIONS,
@@ -231,7 +231,7 @@ export const inspectSpec: CommandSpec = {
 export const fitSpec: CommandSpec = {
   name: 'fit',
   summary: 'fit the power-law tail of an eigenvalue list computed elsewhere',
-  synopsis: '--eigenvalues <file.json|-> [--estimator alphalora|weightwatcher|hill-mid]',
+  synopsis: '--eigenvalues <file.json|-> [--estimator alphalora|weightwatcher|hill-mid|clip-xmax]',
   positionals: null,
   options: [
     {
@@ -247,12 +247,12 @@ export const fitSpec: CommandSpec = {
       type: 'string',
       value: 'name',
       description:
-        'alphalora (the released AlphaLoRA fit, WeightWatcher xmin_peak), weightwatcher (WeightWatcher 0.7.5.5 default) or hill-mid (Hill estimate at the median).',
+        'alphalora (the released AlphaLoRA fit, WeightWatcher xmin_peak), weightwatcher (WeightWatcher 0.7.5.5 default), hill-mid (Hill estimate at the median) or clip-xmax (WeightWatcher fix_fingers=clip_xmax: the weightwatcher fit refitted without 2 to 9 outlying top eigenvalues when that lowers α by more than 1; the JSON and CSV then carry numFingers and rawAlpha).',
       default: 'alphalora',
     },
   ],
   notes: [
-    'Prints { alpha, xmin, xminIndex, D, tail, sigma } as JSON (plus "failed" with the reason when no fit exists).',
+    'Prints { alpha, xmin, xminIndex, D, tail, sigma } as JSON (plus "failed" with the reason when no fit exists; with clip-xmax also numFingers and rawAlpha).',
   ],
 };
 

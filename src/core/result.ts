@@ -115,7 +115,7 @@ export interface DiagnosticsOptions {
   seed: number;
 }
 
-/** Runs the three estimators and the metrics on one spectrum. */
+/** Runs every estimator (ESTIMATORS) and the metrics on one spectrum. */
 export function summarizeMatrix(info: MatrixInfo, spectrum: SpectrumResult): MatrixResult {
   const t0 = performance.now();
   const fits = {} as Record<EstimatorName, FitResult>;

@@ -194,6 +194,16 @@ describe('WebGPU spectrum on generated matrices', () => {
     for (const estimator of ['alphalora', 'weightwatcher', 'hill-mid'] as const) {
       expectSameFit('ill-conditioned', res.eigenvalues, estimator, fitPowerLaw(reference, estimator));
     }
+    // clip-xmax: the same fingers and xmin index (its tail ends below the clipped values: no N − tail).
+    const clipRef = fitPowerLaw(reference, 'clip-xmax');
+    const clip = fitPowerLaw(res.eigenvalues, 'clip-xmax');
+    expect(clipRef.failed).toBeNull();
+    expect([clip.failed, clip.numFingers, clip.xminIndex]).toEqual([
+      null,
+      clipRef.numFingers,
+      clipRef.xminIndex,
+    ]);
+    expect(Math.abs(clip.alpha - clipRef.alpha)).toBeLessThanOrEqual(ALPHA_TOL);
   });
 
   it('handles n = 1, all-zero matrices and sizes off the 64-tile grid', async () => {

@@ -82,12 +82,24 @@ function expectFit(label: string, gpu: Float64Array, estimator: EstimatorName, e
   ).toBeLessThanOrEqual(ALPHA_TOL);
 }
 
-/** The three fits of the GPU spectrum equal those of the float64 spectrum. */
+/**
+ * Every estimator's fit of the GPU spectrum equals that of the float64 spectrum. clip-xmax: the same
+ * fingers removed and the same xmin index (its tail stops below the clipped values, so the index is
+ * compared directly rather than as N − tail).
+ */
 function expectSameFits(label: string, gpu: Float64Array, reference: Float64Array): void {
   for (const estimator of ESTIMATORS) {
     const ref = fitPowerLaw(reference, estimator);
     expect(ref.failed, `${label} ${estimator} reference`).toBeNull();
-    expectFit(label, gpu, estimator, ref);
+    if (estimator !== 'clip-xmax') {
+      expectFit(label, gpu, estimator, ref);
+      continue;
+    }
+    const fit = fitPowerLaw(gpu, estimator);
+    expect(fit.failed, `${label} ${estimator}`).toBeNull();
+    expect(fit.numFingers, `${label} ${estimator} fingers`).toBe(ref.numFingers);
+    expect(fit.xminIndex, `${label} ${estimator} xmin index`).toBe(ref.xminIndex);
+    expect(Math.abs(fit.alpha - ref.alpha), `${label} ${estimator} α`).toBeLessThanOrEqual(ALPHA_TOL);
   }
 }
 

@@ -186,3 +186,15 @@ it('matrices stored before spectra carried a method: CPU ones read as gram, WebG
     ['v', 'gram'],
   ]);
 });
+
+it('a matrix stored before the clip-xmax estimator existed is analysed again, not shown without that fit', async () => {
+  await deleteDb();
+  const old = matrix('q');
+  const fits: Partial<typeof old.fits> = { ...old.fits };
+  delete fits['clip-xmax'];
+  await saveCachedMatrix('F', { ...old, fits: fits as typeof old.fits }, CPU);
+  await saveCachedMatrix('F', matrix('k'), CPU);
+  const loaded = await loadCachedMatrices('F', ['q', 'k']);
+  expect(loaded.map((m) => m.name)).toEqual(['k']);
+  expect(loaded[0]!.matrix.fits['clip-xmax'].estimator).toBe('clip-xmax');
+});

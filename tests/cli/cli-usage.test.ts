@@ -64,7 +64,7 @@ describe('usage errors exit with code 2 and the usage', () => {
     [
       'a bad estimator',
       ['fit', '--eigenvalues', '-', '--estimator', 'hill'],
-      '--estimator must be one of alphalora, weightwatcher, hill-mid',
+      '--estimator must be one of alphalora, weightwatcher, hill-mid, clip-xmax',
     ],
     ['a bad mode', ['analyze', model, '--mode', 'exact'], '--mode must be one of faithful, safe'],
     ['a bad layer range', ['analyze', model, '--layers', '5-2'], "--layers range is backwards: '5-2'"],

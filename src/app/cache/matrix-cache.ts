@@ -5,6 +5,7 @@
  * Every failure is swallowed (logged): resuming is a convenience, the analysis never depends on it.
  */
 import type { MatrixResult } from '../../core/result';
+import { ESTIMATORS } from '../../core/spectral/types';
 import type { BackendInfo } from '../../../workers/contract';
 import { hasIndexedDb, MATRICES, request, SAVED_AT, transaction } from './db';
 
@@ -78,6 +79,8 @@ export async function loadCachedMatrices(
  * matrix analysed again.
  */
 function withMethod(entry: CachedMatrix): CachedMatrix[] {
+  // Stored before an estimator existed (clip-xmax): no fit to show under it, so analyse the matrix again.
+  if (ESTIMATORS.some((e) => entry.matrix.fits[e] === undefined)) return [];
   if (entry.matrix.method !== undefined) return [entry];
   if (entry.matrix.backend !== 'cpu') return [];
   return [{ ...entry, matrix: { ...entry.matrix, method: 'gram' } }];

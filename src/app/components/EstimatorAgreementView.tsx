@@ -1,7 +1,8 @@
 /**
- * "Estimator agreement": the layer α of the three estimators on one chart, the allocation each gives at
- * the current T, β and mode, and Spearman's ρ between them (core/allocation/estimator-agreement.ts). The
- * chart is plain SVG drawn by React from d3 scales (no effect needed: it redraws with its props).
+ * "Estimator agreement": the layer α of every estimator (clip-xmax included) on one chart, the
+ * allocation each gives at the current T, β and mode, and Spearman's ρ between them
+ * (core/allocation/estimator-agreement.ts). The chart is plain SVG drawn by React from d3 scales (no
+ * effect needed: it redraws with its props).
  */
 import * as d3 from 'd3';
 import { useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
@@ -18,6 +19,7 @@ const STYLE: Record<EstimatorName, { color: string; dash: string; label: string 
   alphalora: { color: '#0072B2', dash: '', label: 'alphalora (AlphaLoRA code, default)' },
   weightwatcher: { color: '#D55E00', dash: '6 3', label: 'weightwatcher (WW default)' },
   'hill-mid': { color: '#009E73', dash: '2 3', label: 'hill-mid (TempBalance median)' },
+  'clip-xmax': { color: '#CC79A7', dash: '8 3 2 3', label: 'clip-xmax (WW clip_xmax: fingers removed)' },
 };
 
 const HEIGHT = 260;
@@ -72,8 +74,9 @@ export function EstimatorAgreementView({ result, roles, settings }: Props): Reac
       <p className="note">
         The released AlphaLoRA code (<code>expert_number.py</code>) fits α with WeightWatcher&apos;s{' '}
         <code>xmin_peak</code> method — the <strong>alphalora</strong> estimator here — so it is the default:
-        only with it does faithful mode reproduce the paper&apos;s allocations. The other two are for
-        comparison: if they rank the layers differently, the allocation depends on how the tail is chosen.
+        only with it does faithful mode reproduce the paper&apos;s allocations. The others are for comparison
+        (clip-xmax is the weightwatcher fit without its outlying top eigenvalues, WeightWatcher&apos;s finger
+        clipping): if they rank the layers differently, the allocation depends on how the tail is chosen.
       </p>
       <div className="chart-body" ref={bodyRef}>
         <svg
@@ -82,7 +85,7 @@ export function EstimatorAgreementView({ result, roles, settings }: Props): Reac
           viewBox={`0 0 ${width} ${HEIGHT}`}
           // Not 'img': its points are focusable, and an image's children are presentational.
           role="group"
-          aria-label={`Layer α of the three estimators over ${agreement.layers.length} layers`}
+          aria-label={`Layer α of the ${agreement.columns.length} estimators over ${agreement.layers.length} layers`}
           data-testid="agreement-chart"
         >
           <g transform={`translate(${M.left},${M.top})`}>

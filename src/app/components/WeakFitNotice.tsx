@@ -13,12 +13,21 @@ interface WeakFitNoticeProps {
   /** The roles averaged now: the last one cannot be dropped (a mean of nothing is no α). */
   roles: readonly string[];
   onDropRole(role: string): void;
+  /** Imported α without per-matrix quality: that fit quality is unknown, in words (else null). */
+  unknown?: string | null;
 }
 
-export function WeakFitNotice({ weak, roles, onDropRole }: WeakFitNoticeProps): ReactNode {
-  if (weak.length === 0) return null;
+export function WeakFitNotice({ weak, roles, onDropRole, unknown }: WeakFitNoticeProps): ReactNode {
+  // Imported α without quality: no list of weak layers would read as "every fit is good"; say so instead.
+  const unknownNote = unknown ? (
+    <p className="note" data-testid="quality-unknown">
+      {unknown}
+    </p>
+  ) : null;
+  if (weak.length === 0) return unknownNote;
   return (
     <div className="weak-fits" role="region" aria-label="Layers resting on weak fits">
+      {unknownNote}
       <p>
         <strong>{weak.length === 1 ? '1 layer rests' : `${weak.length} layers rest`} on a weak fit.</strong>{' '}
         Its α, and so its experts, may move a lot with a small change of the tail.

@@ -21,6 +21,7 @@ import {
 import type { StudioErrorData } from '../../core/errors';
 import { defaultRoles } from '../../core/layers';
 import { matrixQuality, weakLayers, type WeakLayer } from '../../core/layer-quality';
+import { importedQuality } from '../../core/allocation/imported-quality';
 import { isWeakFit } from '../../core/spectral/fit-quality';
 import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
@@ -51,8 +52,10 @@ export interface LayerStage {
   alphas: number[];
   /** The estimator whose α these are (an import's own). */
   estimator: EstimatorName;
-  /** Layers whose α averages a weak fit (analysed matrices only; an import carries no spectra). */
+  /** Layers whose α averages a weak fit (an import: from the per-matrix quality its file carries). */
   weak: WeakLayer[];
+  /** Imported α without per-matrix quality: that fit quality is unknown, in words; else null. */
+  qualityUnknown: string | null;
 }
 
 /** Every role α can be averaged over (and adapters put on). */
@@ -70,6 +73,7 @@ export function layerStageOf(
 ): LayerStage {
   if (source.kind === 'imported') {
     const basis = importedBasis(source.imported, source.fileName, roles ?? undefined, targets);
+    const quality = importedQuality(source.imported, basis.roles);
     return {
       basis,
       rows: basis.layers.map((l) => ({ index: l.index, alpha: l.alpha })),
@@ -78,7 +82,8 @@ export function layerStageOf(
       warnings: basis.layerWarnings,
       alphas: basis.layers.map((l) => l.alpha),
       estimator: basis.estimator,
-      weak: [],
+      weak: quality.weak,
+      qualityUnknown: quality.unknown,
     };
   }
   const all = [...source.matrices];
@@ -103,6 +108,7 @@ export function layerStageOf(
     alphas: basis.layers.map((l) => l.alpha),
     estimator,
     weak: weakLayers(basis.rows, estimator),
+    qualityUnknown: null,
   };
 }
 

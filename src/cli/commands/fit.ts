@@ -3,6 +3,7 @@
  * as the analysis, and print the fit as JSON.
  */
 import { StudioError, messageOf } from '../../core/errors';
+import { fingersJson } from '../../core/allocation/fingers-export';
 import { fitPowerLaw } from '../../core/spectral/estimators';
 import type { ParsedCommand } from '../args';
 import { fitSpec } from '../specs';
@@ -24,6 +25,7 @@ export async function runFit(parsed: ParsedCommand, io: CliIo): Promise<number> 
     D: fit.D,
     tail: fit.tail,
     sigma: fit.sigma,
+    ...fingersJson(fit),
   };
   if (fit.failed !== null) {
     out.failed = fit.failed;

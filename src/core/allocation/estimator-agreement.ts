@@ -1,8 +1,10 @@
 /**
- * The three estimators side by side: each one's layer α and the allocation it gives at the same settings
- * (T, β, mode, rank, targets), through the same `analysisBasis` -> `computeAllocation` path as the page's
- * own allocation, and Spearman's ρ between every pair (layer α, and experts). ρ near 1: the estimators
- * rank the layers alike and AlphaLoRA's allocation does not hinge on the estimator; low or negative: it does.
+ * Every estimator side by side (clip-xmax too: whether WeightWatcher's finger clipping moves the
+ * allocation is exactly what a user choosing it needs to see): each one's layer α and the allocation it
+ * gives at the same settings (T, β, mode, rank, targets), through the same `analysisBasis` ->
+ * `computeAllocation` path as the page's own allocation, and Spearman's ρ between every pair (layer α,
+ * and experts). ρ near 1: the estimators rank the layers alike and AlphaLoRA's allocation does not hinge
+ * on the estimator; low or negative: it does.
  */
 import { messageOf } from '../errors';
 import type { AnalysisResult } from '../result';

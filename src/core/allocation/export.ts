@@ -31,6 +31,7 @@ import {
   type MissingFile,
 } from './outcome';
 import type { ModuleShape } from './params';
+import { FINGERS_CSV_COLUMNS, fingersCsvCells, fingersJson, hasFingers } from './fingers-export';
 import {
   DIAGNOSTIC_CSV_COLUMNS,
   diagnosticsCsvCells,
@@ -57,6 +58,9 @@ export interface AllocationMatrixJson {
   logSpectralNorm: number | null;
   alphaWeighted: number | null;
   negativeEigs: number | null;
+  /** Extra, clip-xmax only: WeightWatcher's num_fingers and the unclipped α (fingers-export.ts). */
+  numFingers?: number;
+  rawAlpha?: number | null;
   /** Extra: why the fit failed, when it did. */
   failed?: string;
   /** Extra: the engine that computed this matrix's spectrum (absent for imported α). */
@@ -367,6 +371,7 @@ export function matrixJson(m: MatrixResult, estimator: EstimatorName): Allocatio
     xmin: finite(fit.xmin),
     D: finite(fit.D),
     tail: fit.failed === null ? fit.tail : null,
+    ...fingersJson(fit),
     numEigs: metrics.numEigs,
     lambdaMax: finite(metrics.lambdaMax),
     stableRank: finite(metrics.stableRank),
@@ -440,8 +445,14 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
   const extra = result.matrices.some((m) => m.diagnostics !== undefined || m.farms !== undefined);
   // LoRA columns last and only for an adapter's result, so that other CSVs keep their columns.
   const lora = result.matrices.some((m) => m.source !== undefined);
+  const fingers = hasFingers(estimator);
   const lines = [
-    [...CSV_COLUMNS, ...(extra ? DIAGNOSTIC_CSV_COLUMNS : []), ...(lora ? LORA_CSV_COLUMNS : [])].join(','),
+    [
+      ...CSV_COLUMNS,
+      ...(extra ? DIAGNOSTIC_CSV_COLUMNS : []),
+      ...(fingers ? FINGERS_CSV_COLUMNS : []),
+      ...(lora ? LORA_CSV_COLUMNS : []),
+    ].join(','),
   ];
   for (const m of result.matrices) {
     const fit = m.fits[estimator];
@@ -481,6 +492,7 @@ export function matrixCsv(result: AnalysisResult, estimator: EstimatorName): str
       fit.failed,
       q.flags.join(';'),
       ...(extra ? diagnosticsCsvCells(m, estimator) : []),
+      ...(fingers ? fingersCsvCells(fit) : []),
       ...(lora ? [m.source ?? null, m.rank ?? null, m.scale ?? null] : []),
     ];
     lines.push(cells.map(csvCell).join(','));

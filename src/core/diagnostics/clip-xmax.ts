@@ -4,8 +4,8 @@
  * `numFingers` is WeightWatcher's count (one less than the values removed: its off-by-one, kept so the
  * numbers compare).
  */
-import { WW_EVALS_THRESH } from '../spectral/estimators';
-import { wwFit, type WwFit } from './ww-fit';
+import { WW_EVALS_THRESH } from '../spectral/thresholds';
+import { wwFit, type WwFit, type WwScan } from './ww-fit';
 
 export interface ClipXmax {
   alpha: number;
@@ -18,6 +18,10 @@ export interface ClipXmax {
   numFingers: number;
   /** α of the unclipped fit. */
   rawAlpha: number;
+  /** Tail size k of the accepted fit, counted inside the clipped data (σ's k). */
+  tail: number;
+  /** Largest values removed before the accepted fit (numFingers + 1, or 0 when none was accepted). */
+  clipped: number;
   /** 'over-trained' (α < 2), 'under-trained' (α > 6) or null. */
   warning: 'over-trained' | 'under-trained' | null;
   failed: string | null;
@@ -26,7 +30,8 @@ export interface ClipXmax {
 const MAX_FINGERS = 10;
 const FINGER_THRESH = 1.0;
 
-export function clipXmax(evals: Float64Array): ClipXmax {
+/** `scan`: the xmin scan every WWFit uses (the fast exact one unless a test passes the literal oracle). */
+export function clipXmax(evals: Float64Array, scan?: WwScan): ClipXmax {
   // 1. The floored values (a suffix of the ascending list).
   let lo = 0;
   while (lo < evals.length && !(evals[lo]! > WW_EVALS_THRESH)) lo++;
@@ -34,17 +39,19 @@ export function clipXmax(evals: Float64Array): ClipXmax {
   const len = x.length;
   if (len < 2) return failed(`only ${len} eigenvalues above 1e-5`);
   // 3. The unclipped fit.
-  const first = wwFit(x);
+  const first = wwFit(x, scan);
   // 4. Remove idx = 2 … 9 largest values until α drops by more than the threshold, or reaches 2.
   let best: WwFit = first;
   let numFingers = 0;
+  let clipped = 0;
   let idx = 2;
   for (; idx <= MAX_FINGERS - 1; idx++) {
     if (len - idx < 2) return failed(`too few eigenvalues (${len}) to clip ${idx} fingers`);
-    const fit = wwFit(x.subarray(0, len - idx));
+    const fit = wwFit(x.subarray(0, len - idx), scan);
     if (fit.alpha + FINGER_THRESH < first.alpha) {
       best = fit;
       numFingers = idx - 1;
+      clipped = idx;
       break;
     }
     if (fit.alpha <= 2.0) break;
@@ -63,6 +70,8 @@ export function clipXmax(evals: Float64Array): ClipXmax {
     numPlSpikes,
     numFingers,
     rawAlpha: first.alpha,
+    tail: best.k,
+    clipped,
     warning: best.alpha < 2 ? 'over-trained' : best.alpha > 6 ? 'under-trained' : null,
     failed: null,
   };
@@ -78,6 +87,8 @@ function failed(reason: string): ClipXmax {
     numPlSpikes: -1,
     numFingers: 0,
     rawAlpha: -1,
+    tail: 0,
+    clipped: 0,
     warning: null,
     failed: reason,
   };

@@ -5,7 +5,7 @@
  * index 0's α̂ (the scan reports "no fit" instead).
  */
 import { StudioError } from '../errors';
-import { scanPowerLaw } from '../spectral/powerlaw-scan';
+import { scanPowerLaw, type ScanResult } from '../spectral/powerlaw-scan';
 
 export interface WwFit {
   alpha: number;
@@ -17,11 +17,14 @@ export interface WwFit {
   sigma: number;
 }
 
+/** An xmin scan over candidates lo..hi: the fast exact one, or the literal O(N²) oracle in tests. */
+export type WwScan = (values: Float64Array, lo: number, hi: number) => ScanResult | null;
+
 /** WWFit(x); throws (as WeightWatcher does) for fewer than 2 values. */
-export function wwFit(x: Float64Array): WwFit {
+export function wwFit(x: Float64Array, scan: WwScan = scanPowerLaw): WwFit {
   const n = x.length;
   if (n < 2) throw new StudioError('BAD_INPUT', `a power-law fit needs at least 2 eigenvalues, got ${n}`);
-  const s = scanPowerLaw(x, 0, n - 2);
+  const s = scan(x, 0, n - 2);
   let index = 0;
   let alpha: number;
   let D = 1;

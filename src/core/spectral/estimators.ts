@@ -4,7 +4,11 @@
  *     candidates restricted to the histogram-peak window (see xmin-peak.ts, quirks included);
  *   - `weightwatcher`: WeightWatcher 0.7.5.5's default fit: values ≤ 1e-5 dropped, every remaining value
  *     but the largest a candidate;
- *   - `hill-mid`: TempBalance's "median" Hill estimate at i = ⌊N/2⌋, no search (D is NaN).
+ *   - `hill-mid`: TempBalance's "median" Hill estimate at i = ⌊N/2⌋, no search (D is NaN);
+ *   - `clip-xmax`: WeightWatcher's `fix_fingers='clip_xmax'` (spec diagnostics.md §4): the weightwatcher
+ *     fit refitted without its 2…9 largest eigenvalues when that lowers α by more than 1; α, xmin, D and
+ *     the tail k are the clipped fit's; `numFingers` (WeightWatcher's count: values removed − 1) and
+ *     `rawAlpha` (the unclipped fit's α) say what the clipping did.
  *
  * Indices: `xminIndex` always points into the ORIGINAL ascending array passed in. For weightwatcher the
  * dropped values are the smallest ones, so the kept values are a suffix of the array and the tail of a
@@ -16,9 +20,10 @@
 import type { EstimatorName, FitResult } from './types';
 import { referenceScanPowerLaw, scanPowerLaw, type ScanResult } from './powerlaw-scan';
 import { xminPeakWindow } from './xmin-peak';
+import { WW_EVALS_THRESH } from './thresholds';
+import { clipXmax } from '../diagnostics/clip-xmax';
 
-/** WeightWatcher's EVALS_THRESH: eigenvalues at or below it are dropped before its fit. */
-export const WW_EVALS_THRESH = 1e-5;
+export { WW_EVALS_THRESH };
 
 type Scan = (values: Float64Array, lo: number, hi: number) => ScanResult | null;
 
@@ -97,7 +102,33 @@ function fitWith(eigenvalues: Float64Array, estimator: EstimatorName, scan: Scan
     }
     case 'hill-mid':
       return hillMid(eigenvalues);
+    case 'clip-xmax':
+      return clipXmaxFit(eigenvalues, scan);
   }
+}
+
+/**
+ * clip_xmax as a FitResult: xminIndex into the array passed in, tail = k inside the clipped data (σ's k,
+ * as WeightWatcher counts it), plus WeightWatcher's numFingers and the unclipped α.
+ */
+function clipXmaxFit(eigenvalues: Float64Array, scan: Scan): FitResult {
+  const c = clipXmax(eigenvalues, scan);
+  if (c.failed !== null) return { ...failedFit('clip-xmax', c.failed), numFingers: 0, rawAlpha: NaN };
+  // The fit ran on the floored values (a suffix) without their `clipped` largest: xmin is `tail` below
+  // the last value kept.
+  const xminIndex = eigenvalues.length - c.clipped - c.tail;
+  return {
+    estimator: 'clip-xmax',
+    alpha: c.alpha,
+    xmin: c.xmin,
+    xminIndex,
+    D: c.D,
+    tail: c.tail,
+    sigma: c.sigma,
+    failed: null,
+    numFingers: c.numFingers,
+    rawAlpha: c.rawAlpha,
+  };
 }
 
 function fromScan(estimator: EstimatorName, eigenvalues: Float64Array, s: ScanResult | null): FitResult {

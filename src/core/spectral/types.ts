@@ -1,7 +1,8 @@
 /** Shared result types of the spectral stage (eigenvalues -> fit -> metrics). */
 
-export type EstimatorName = 'alphalora' | 'weightwatcher' | 'hill-mid';
-export const ESTIMATORS: readonly EstimatorName[] = ['alphalora', 'weightwatcher', 'hill-mid'];
+export type EstimatorName = 'alphalora' | 'weightwatcher' | 'hill-mid' | 'clip-xmax';
+/** Every estimator a matrix is fitted with; clip-xmax is WeightWatcher's clip_xmax (diagnostics.md §4). */
+export const ESTIMATORS: readonly EstimatorName[] = ['alphalora', 'weightwatcher', 'hill-mid', 'clip-xmax'];
 
 /** One power-law fit of an ascending eigenvalue list. */
 export interface FitResult {
@@ -18,6 +19,12 @@ export interface FitResult {
   /** (alpha - 1) / sqrt(tail). */
   sigma: number;
   failed: string | null;
+  /**
+   * clip-xmax only: WeightWatcher's num_fingers (one less than the top eigenvalues removed, its
+   * off-by-one; 0 when none were) and raw_alpha, the α of the unclipped fit (NaN when the fit failed).
+   */
+  numFingers?: number;
+  rawAlpha?: number;
 }
 
 /** What a spectrum backend (CPU float64 or WebGPU fp32) returns for one matrix. */
