@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { openModelOrAdapter } from '../src/core/adapters/open-adapter';
 import { compareModels } from '../src/core/compare/compare-models';
@@ -18,7 +19,14 @@ import { bytesSource } from '../src/core/source';
 import { changed, llamaWeights, pareto, toSafetensors } from '../tests/fixtures-gen/compare-pair';
 import { generateAdapter, writeGenerated, type GeneratedFile } from '../tests/fixtures-gen/peft-adapter';
 import { mulberry32 } from '../tests/fixtures-gen/rng';
-import { screenshot, uploadFiles, waitForComplete, WITHOUT_WEBGPU, type FileSpec } from './helpers/app';
+import {
+  dropFiles,
+  screenshot,
+  uploadFiles,
+  waitForComplete,
+  WITHOUT_WEBGPU,
+  type FileSpec,
+} from './helpers/app';
 
 // Comparing two models in the page (issue 19): the second model is analysed through the same worker seam,
 // the pairs measured by the worker, and the comparison built by the core's buildComparison. Expected
@@ -88,6 +96,14 @@ function expectSame(actual: unknown, expected: unknown, where = '$'): void {
   } else {
     expect(actual, where).toEqual(expected);
   }
+}
+
+/** axe-core's serious or critical findings inside the comparison section. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).include('section.compare').analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
 }
 
 async function comparisonDone(page: Page): Promise<void> {
@@ -229,6 +245,7 @@ test('compare two models: overlay charts, Δ table against the core, unmatched l
   expect(jsonDelta.deltaWeights).toBe(true);
 
   // 7. Screenshots for review: wide and narrow, light and dark; no sideways scroll at 390 px.
+  expect(await seriousViolations(page)).toEqual([]);
   await screenshot(page, 'compare-1280', 'section.compare');
   await page.setViewportSize({ width: 390, height: 844 });
   await expect(page.locator('#compare-alpha-chart svg')).toHaveAttribute('width', /^\d+$/);
@@ -236,9 +253,13 @@ test('compare two models: overlay charts, Δ table against the core, unmatched l
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
   expect(overflow).toBeLessThanOrEqual(0);
+  expect(await seriousViolations(page)).toEqual([]);
   await screenshot(page, 'compare-390', 'section.compare');
+  await screenshot(page, 'compare-390-charts', '.comparison > .grid.two');
+  await screenshot(page, 'compare-390-table', '.comparison-table');
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.setViewportSize({ width: 1280, height: 800 });
+  expect(await seriousViolations(page)).toEqual([]);
   await screenshot(page, 'compare-1280-dark', 'section.compare');
 });
 
@@ -273,4 +294,22 @@ test("base vs base + adapter: only the adapter's target modules change", async (
   }
   expect(expected.unmatched).toEqual([]);
   await expect(page.locator('ul.unmatched')).toHaveCount(0);
+});
+
+test('a drop onto "Compare with…" is the second model; a drop elsewhere would have replaced the first', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await uploadFiles(page, [FILE_A]);
+  await waitForComplete(page);
+  await dropFiles(page, [FILE_B], '.compare-drop');
+  await comparisonDone(page);
+  // A is still the shown model, and the comparison is A = base, B = tuned.
+  await expect(page.locator('.model-name')).toHaveText('base');
+  await expect(page.locator('.comparison h2')).toHaveText('Comparison: A = base, B = tuned');
+  // A new first model closes the comparison.
+  await dropFiles(page, [FILE_B]);
+  await waitForComplete(page);
+  await expect(page.locator('.model-name')).toHaveText('tuned');
+  await expect(page.getByTestId('comparison')).toHaveCount(0);
 });

@@ -209,6 +209,19 @@ function ComparisonView({ comparison, a, b, estimator, roles, settings, chartA }
     );
     return layers.basis.layers.length > 0 ? allocationStageOf(layers.basis, settings, 'none') : null;
   }, [b, estimator, roles, settings]);
+  // Side by side on one expert axis, so that equal bar heights mean equal counts.
+  const chartB = allocB?.chart ?? null;
+  const [sharedA, sharedB] = useMemo(() => {
+    if (!chartA || !chartB) return [chartA, chartB];
+    const yDomain: [number, number] = [
+      Math.min(chartA.yDomain[0], chartB.yDomain[0]),
+      Math.max(chartA.yDomain[1], chartB.yDomain[1]),
+    ];
+    return [
+      { ...chartA, yDomain },
+      { ...chartB, yDomain },
+    ];
+  }, [chartA, chartB]);
   const stem = `${fileStem(a.model.name)}-vs-${fileStem(b.model.name)}`;
 
   return (
@@ -249,9 +262,11 @@ function ComparisonView({ comparison, a, b, estimator, roles, settings, chartA }
         )}
       </div>
       <div className="grid two">
-        {chartA && <AllocationChart model={chartA} id="compare-allocation-a" title="Experts per layer, A" />}
-        {allocB?.chart && (
-          <AllocationChart model={allocB.chart} id="compare-allocation-b" title="Experts per layer, B" />
+        {sharedA && (
+          <AllocationChart model={sharedA} id="compare-allocation-a" title="Experts per layer, A" />
+        )}
+        {sharedB && (
+          <AllocationChart model={sharedB} id="compare-allocation-b" title="Experts per layer, B" />
         )}
         {allocB?.error && <p className="inline-error">B: {allocB.error}</p>}
       </div>
