@@ -302,6 +302,14 @@ test('a drop onto "Compare with…" is the second model; a drop elsewhere would 
   await page.goto('/');
   await uploadFiles(page, [FILE_A]);
   await waitForComplete(page);
+  // A file that is no model: the comparison says why, and A stays.
+  await dropFiles(
+    page,
+    [{ name: 'notes.safetensors', bytes: Buffer.from('# my notes\nnot weights\n') }],
+    '.compare-drop',
+  );
+  await expect(page.getByTestId('compare-status')).toHaveAttribute('data-status', 'failed');
+  await expect(page.getByTestId('compare-status')).toContainText('notes.safetensors');
   await dropFiles(page, [FILE_B], '.compare-drop');
   await comparisonDone(page);
   // A is still the shown model, and the comparison is A = base, B = tuned.
