@@ -193,9 +193,9 @@ test('moving "Expert budget" changes the bars and the export, never the spectra'
   expect(Math.min(...(await chartExperts(page)))).toBeGreaterThanOrEqual(1); // safe: every layer ≥ 1
   // Beta and the estimator switch re-fit from cached spectra.
   await setSlider(page, 'Beta', 1);
-  await page.getByLabel(/weightwatcher/).check();
-  await page.getByLabel(/hill-mid/).check();
-  await page.getByLabel(/alphalora/).check();
+  await page.getByRole('radio', { name: /weightwatcher/ }).check();
+  await page.getByRole('radio', { name: /hill-mid/ }).check();
+  await page.getByRole('radio', { name: /alphalora/ }).check();
   // Layer α over q_proj only: each layer's α is then its q_proj α (the float64 references).
   const rolesBox = page.getByRole('group', { name: 'Layer α averages' });
   for (const role of ['k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']) {
