@@ -11,6 +11,7 @@ import { openModelOrAdapter } from '../src/core/adapters/open-adapter';
 import type { ModelDescription } from '../src/core/formats/types';
 import type { SpectrumBackend } from '../src/core/linalg/backend';
 import { analyzeModel } from '../src/core/pipeline/analyze';
+import { compareModels } from '../src/core/compare/compare-models';
 import { extrasKey, planAnalysis, remainingPlan } from '../src/core/pipeline/plan';
 import type { AnalysisExtras, AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
 import type { Progress } from '../src/core/pipeline/progress';
@@ -269,6 +270,34 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
     }
   };
 
+  const compare: AnalysisWorkerApi['compare'] = async (id, refA, refB, analyses, options, onPair) => {
+    const { signal } = startRequest(id);
+    try {
+      const [a, b] = [await modelOf(refA, signal), await modelOf(refB, signal)];
+      const selected = await selector.get();
+      // Both analyses are given, so only the pair walk runs; its comparison object is the page's to build
+      // (with the estimator and roles on screen), so only the measures travel back.
+      const measured = await compareModels(a.model, b.model, selected.backend, {
+        estimator: 'alphalora',
+        plan: refA.plan,
+        deltaWeights: options.deltaWeights,
+        analysisA: analyses.a,
+        analysisB: analyses.b,
+        signal,
+        onProgress: (p) => {
+          if (p.stage === 'pairs' && !signal.aborted) onPair(p.done, p.total);
+        },
+      });
+      const { distances, deltas, deltaErrors } = measured;
+      const buffers = [...deltas.values()].map((m) => m.eigenvalues.buffer);
+      return Comlink.transfer({ ok: true, pairs: { distances, deltas, deltaErrors } }, buffers);
+    } catch (err) {
+      return { ok: false, error: signal.aborted ? cancelledError() : toErrorData(err) };
+    } finally {
+      requests.delete(id);
+    }
+  };
+
   return {
     configure(options: WorkerOptions): void {
       selector.options = { ...options };
@@ -276,6 +305,7 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
     backend,
     open,
     analyse,
+    compare,
     cancel(id: RequestId): void {
       requests.get(id)?.abort();
     },

@@ -18,8 +18,9 @@ import type { BlocksBasis } from '../src/core/model/blocks-basis';
 import type { StudioErrorData } from '../src/core/errors';
 import type { FormatName, ModelFileInfo, TensorKind } from '../src/core/formats/types';
 import type { PlanOptions } from '../src/core/pipeline/plan';
+import type { PairDistance } from '../src/core/compare/comparison';
 import type { SkipCode } from '../src/core/pipeline/skip-reason';
-import type { MatrixResult } from '../src/core/result';
+import type { AnalysisResult, MatrixResult } from '../src/core/result';
 import type { SpectrumBackendName } from '../src/core/spectral/types';
 
 export type { PlanOptions };
@@ -179,6 +180,19 @@ export interface AnalyseOutcome {
   elapsedMs: number;
 }
 
+/**
+ * What `compare` measures of the matched pairs of two analysed models, keyed by A's matrix name (the
+ * inputs of core compare's `buildComparison`, which the page calls: Δα and the table come from there).
+ */
+export interface PairMeasures {
+  distances: Map<string, PairDistance>;
+  /** ΔW = W_B − W_A analysed per pair, when asked for. */
+  deltas: Map<string, MatrixResult>;
+  deltaErrors: Map<string, StudioErrorData>;
+}
+
+export type CompareOutcome = { ok: true; pairs: PairMeasures } | { ok: false; error: StudioErrorData };
+
 /** Worker settings; set before the first `backend()` call. */
 export interface WorkerOptions {
   /**
@@ -223,6 +237,20 @@ export interface AnalysisWorkerApi {
     callbacks: AnalysisCallbacks,
     done?: readonly string[],
   ): Promise<AnalyseOutcome>;
+  /**
+   * Reads the matched weight matrices of `a` and `b` pair by pair (core compare's `compareModels`, never
+   * more than one pair in memory): their relative Frobenius distance, and with `deltaWeights` the spectrum
+   * and fits of W_B − W_A. `analyses` are the page's results of both (not analysed again); `onPair` counts
+   * the pairs done of a fixed total.
+   */
+  compare(
+    request: RequestId,
+    a: ModelRef,
+    b: ModelRef,
+    analyses: { a: AnalysisResult; b: AnalysisResult },
+    options: { deltaWeights: boolean },
+    onPair: (done: number, total: number) => void,
+  ): Promise<CompareOutcome>;
   /** Aborts a running request; results it produces afterwards are not sent. */
   cancel(request: RequestId): void;
   /** Forgets an opened model (frees its file handles); a later request naming it opens it again. */

@@ -52,8 +52,11 @@ export function fixtureFile(relative: string, name = path.basename(relative)): F
   return { name, bytes: readFileSync(path.join(STORIES, relative)) };
 }
 
-/** Drops files onto the page: builds File objects in the page and fires dragenter/dragover/drop. */
-export async function dropFiles(page: Page, files: FileSpec[]): Promise<void> {
+/**
+ * Drops files onto the page (or onto the element `selector` names): builds File objects in the page and
+ * fires dragenter/dragover/drop.
+ */
+export async function dropFiles(page: Page, files: FileSpec[], selector = '.app'): Promise<void> {
   const payload = files.map((f) => ({ name: f.name, b64: Buffer.from(f.bytes).toString('base64') }));
   const dataTransfer = await page.evaluateHandle((items) => {
     const dt = new DataTransfer();
@@ -65,7 +68,7 @@ export async function dropFiles(page: Page, files: FileSpec[]): Promise<void> {
     }
     return dt;
   }, payload);
-  const target = page.locator('.app');
+  const target = page.locator(selector);
   await target.dispatchEvent('dragenter', { dataTransfer });
   await target.dispatchEvent('dragover', { dataTransfer });
   await target.dispatchEvent('drop', { dataTransfer });

@@ -38,6 +38,9 @@ import { ProgressPanel } from './components/ProgressPanel';
 import { filesFromDataTransfer } from './open/collect-files';
 import type { SessionState } from './state/session';
 import { useAnalysis } from './state/use-analysis';
+import { useComparison } from './state/use-comparison';
+import { ComparePanel } from './components/ComparePanel';
+import { analysisResultOfSummary } from './state/analysis-result';
 import { panelsOf } from './state/panels';
 import { useSchedule } from './state/schedule-stage';
 import {
@@ -64,29 +67,9 @@ const ESTIMATOR_LABELS: Record<EstimatorName, string> = {
 
 /** The AnalysisResult the export functions take, from the session (what the worker streamed). */
 function analysisResultOf(state: SessionState): AnalysisResult | null {
-  const s = state.summary;
-  if (!s) return null;
-  return {
-    model: {
-      name: s.name,
-      architecture: s.architecture,
-      format: s.format,
-      files: s.files.map((f) => ({ name: f.name, bytes: f.bytes })),
-      numLayers: s.numLayers,
-      ...(s.lora !== undefined ? { lora: s.lora } : {}),
-      ...(s.blocks ? { blocks: s.blocks } : {}),
-    },
-    backend: state.runBackend?.name ?? 'cpu',
-    adapter: state.runBackend?.adapter,
-    matrices: state.matrices,
-    // What leaves the result incomplete: the open errors (kept in the summary) and the failed matrices,
-    // never the dismissible alert's list.
-    errors: [...s.errors, ...state.failures],
-    warnings: s.warnings,
-    // What the worker ran with (workers/analysis-service.ts): the page always computes the diagnostics.
-    diagnostics: { randomize: s.plan.extras?.randomize === true, seed: s.plan.extras?.seed ?? 0 },
-    ...(s.plan.extras?.farms !== undefined ? { farms: s.plan.extras.farms } : {}),
-  };
+  return state.summary
+    ? analysisResultOfSummary(state.summary, state.matrices, state.failures, state.runBackend)
+    : null;
 }
 
 export function App(): ReactNode {
@@ -145,6 +128,12 @@ export function App(): ReactNode {
     complete || (panels.cancelled && allLayersReady),
   );
   const schedule = useSchedule(alloc.outcome, layers.basis.matrixRows);
+  const comparison = useComparison({
+    client: analysis.client,
+    modelRef: analysis.modelRef,
+    resultA: state.imported ? null : result,
+    runA: state.run,
+  });
   // Whether the result covers what the files declare (also when no allocation could be made).
   const completeness = useMemo(
     () =>
@@ -486,6 +475,17 @@ export function App(): ReactNode {
                 estimator={estimator}
                 selected={selectedName}
                 onSelect={setSelected}
+              />
+            )}
+            {!state.imported && result && complete && (
+              <ComparePanel
+                controls={comparison}
+                resultA={result}
+                estimator={estimator}
+                roles={layers.roles}
+                settings={coreSettings}
+                chartA={alloc.chart}
+                ready={!running}
               />
             )}
           </div>

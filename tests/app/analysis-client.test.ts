@@ -175,6 +175,12 @@ class FakeWorker implements WorkerEndpoint {
         await cb.onDone(outcome);
         return outcome;
       },
+      // Not exercised here (tests/browser/analysis-compare.test.ts runs the real one).
+      compare: () =>
+        Promise.resolve({
+          ok: false as const,
+          error: { name: 'StudioError', code: 'INTERNAL', message: 'the fake worker does not compare' },
+        }),
       cancel: (id: number) => {
         this.cancelled.push(id);
         seen(id);

@@ -12,9 +12,17 @@ const M = { top: 28, right: 16, bottom: 44, left: 56 };
 interface AllocationChartProps {
   model: AllocationChartModel;
   controls?: ReactNode;
+  /** Another id and title where several show (the comparison's side-by-side allocations). */
+  id?: string;
+  title?: string;
 }
 
-export function AllocationChart({ model, controls }: AllocationChartProps): ReactNode {
+export function AllocationChart({
+  model,
+  controls,
+  id = 'allocation-chart',
+  title = 'Experts per layer',
+}: AllocationChartProps): ReactNode {
   const frame = useChartFrame();
   const { svgRef, bodyRef, width, setTooltip } = frame;
 
@@ -76,12 +84,12 @@ export function AllocationChart({ model, controls }: AllocationChartProps): Reac
   const experts = model.bars.map((b) => b.experts);
   return (
     <ChartFrame
-      id="allocation-chart"
-      title="Experts per layer"
-      exportName="expert-allocation"
+      id={id}
+      title={title}
+      exportName={id === 'allocation-chart' ? 'expert-allocation' : id}
       frame={frame}
       svg={{
-        label: `Experts per layer: ${experts.join(', ')}`,
+        label: `${title}: ${experts.join(', ')}`,
         height: HEIGHT,
         data: { 'data-experts': experts.join(',') },
       }}

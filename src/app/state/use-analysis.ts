@@ -79,6 +79,10 @@ export interface AnalysisControls {
   importAlphas(imported: ImportedAlphas): void;
   reportError(message: string, file?: string): void;
   dismissErrors(): void;
+  /** The worker client, for requests about the shown model (a comparison with a second model). */
+  client(): AnalysisClient;
+  /** The shown model as the worker names it (null before any opened); the worker reopens it on request. */
+  modelRef(): ModelRef | null;
 }
 
 export function useAnalysis(): AnalysisControls {
@@ -374,6 +378,14 @@ export function useAnalysis(): AnalysisControls {
 
   const dismissErrors = useCallback(() => dispatch({ type: 'dismiss-errors' }), []);
 
+  const modelRef = useCallback((): ModelRef | null => {
+    const request = runRef.current.request;
+    const summary = stateRef.current.summary;
+    return request && summary
+      ? { files: request.files, plan: request.plan, fingerprint: summary.fingerprint }
+      : null;
+  }, []);
+
   return {
     state,
     backend,
@@ -387,5 +399,7 @@ export function useAnalysis(): AnalysisControls {
     importAlphas,
     reportError,
     dismissErrors,
+    client,
+    modelRef,
   };
 }

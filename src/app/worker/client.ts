@@ -8,11 +8,13 @@
  * matrices already delivered, so that they are not analysed twice).
  */
 import * as Comlink from 'comlink';
+import type { AnalysisResult } from '../../core/result';
 import type {
   AnalyseOutcome,
   AnalysisCallbacks,
   AnalysisWorkerApi,
   BackendInfo,
+  CompareOutcome,
   ModelRef,
   OpenOutcome,
   PlanOptions,
@@ -229,6 +231,36 @@ export class AnalysisClient {
         (err: unknown) => settle(() => reject(err instanceof Error ? err : new Error(String(err)))),
       );
     });
+  }
+
+  /**
+   * Measures the matched pairs of two analysed models (see the contract's `compare`); null when `signal`
+   * aborted first. Sent again to a new worker when the one it ran on was terminated under it.
+   */
+  async compare(
+    signal: AbortSignal,
+    a: ModelRef,
+    b: ModelRef,
+    analyses: { a: AnalysisResult; b: AnalysisResult },
+    options: { deltaWeights: boolean },
+    onPair: (done: number, total: number) => void,
+  ): Promise<CompareOutcome | null> {
+    const id = this.nextRequest++;
+    const onAbort = (): void => void this.api.cancel(id);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const restarted = this.restarted();
+    const live = (done: number, total: number): void => {
+      if (!signal.aborted) onPair(done, total);
+    };
+    try {
+      const call = this.api.compare(id, a, b, analyses, options, Comlink.proxy(live));
+      const outcome = await Promise.race([call, restarted.promise]);
+      if (signal.aborted) return null;
+      return outcome === RESTARTED ? this.compare(signal, a, b, analyses, options, onPair) : outcome;
+    } finally {
+      restarted.stop();
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Frees the model's file handles in the worker (a later request naming it opens it again). */
