@@ -13,7 +13,7 @@ import { createGpuContext } from '../src/gpu/device';
 import type { GpuMemoryCounter } from '../src/gpu/memory';
 import { createGpuBackend } from '../src/gpu/spectrum-gpu';
 import type { BackendInfo, WorkerOptions } from './contract';
-import { createCpuPoolBackend } from './cpu-pool';
+import { createCpuPoolBackend } from './worker-pool';
 import { SMALL_MATRIX_MAX_SIDE, smallOnCpu } from './small-on-cpu';
 
 export interface SelectedBackend {

@@ -12,7 +12,7 @@
  * app cancels it with `cancel(id)`; the app-side client (src/app/worker/client.ts) turns a real AbortSignal
  * into that call and terminates the worker when the loop does not stop in time.
  */
-import type { LoraModelInfo } from '../src/core/adapters/types';
+import type { LoraModelInfo } from '../src/core/adapters/lora-types';
 import type { TensorGroup } from '../src/core/model/block-matrix';
 import type { BlocksBasis } from '../src/core/model/blocks-basis';
 import type { StudioErrorData } from '../src/core/errors';

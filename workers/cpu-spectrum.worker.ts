@@ -1,5 +1,5 @@
 /**
- * A CPU worker of the browser pool (cpu-pool.ts), one job at a time, buffers transferred back:
+ * A CPU worker of the browser pool (worker-pool.ts), one job at a time, buffers transferred back:
  * - `spectrum`: a whole float64 eigen-solve (the CPU backend, and small matrices under WebGPU);
  * - `finish`: the float64 CPU stage of a matrix the GPU reduced (σ² of its bidiagonal);
  * - `summarize`: the fits and metrics of a spectrum.

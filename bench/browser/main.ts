@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-web/webgpu';
 import { createCpuBackend } from '../../src/core/linalg/backend';
 import { fitPowerLaw } from '../../src/core/spectral/estimators';
 import { createGpuContext, readBackF32, type GpuContext } from '../../src/gpu/device';
-import { GramKernel, gramShape } from '../../src/gpu/gram';
+import { GramKernel, gramShape } from '../../src/gpu/gram-gpu';
 import { bidiagonalFlops } from '../../src/gpu/bidiagonalize';
 import { createGpuBackend, type GpuSpectrumBackend } from '../../src/gpu/spectrum-gpu';
 import { gramMatMulModel } from './onnx-gram-model';

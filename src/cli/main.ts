@@ -8,8 +8,8 @@ import type { CommandSpec, ParsedCommand } from './args';
 import { EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, formatHelp, parseCommand, UsageError } from './args';
 import { allocateSpec, analyzeSpec, fitSpec, inspectSpec, mergeSpec } from './specs';
 import { compareSpec } from './compare-spec';
-import type { CliIo } from './io';
-import { nodeIo } from './io';
+import type { CliIo } from './cli-io';
+import { nodeIo } from './cli-io';
 import { maxOf } from '../core/array';
 
 type Run = (parsed: ParsedCommand, io: CliIo) => Promise<number>;

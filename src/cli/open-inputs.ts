@@ -12,7 +12,7 @@ import type { ModelDescription } from '../core/formats/types';
 import { modelDisplayName } from '../core/model-name';
 import type { ByteSource } from '../core/source';
 import { expandPaths } from './file-source';
-import { systemMessage } from './io';
+import { systemMessage } from './cli-io';
 import { pushAll } from '../core/array';
 
 export interface OpenedInputs {

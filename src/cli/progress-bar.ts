@@ -4,7 +4,7 @@
  * line of their own. The rendering functions are pure; only `createProgressReporter` writes.
  */
 import type { Progress } from '../core/pipeline/progress';
-import type { CliIo } from './io';
+import type { CliIo } from './cli-io';
 import { CLEAR_LINE } from './printable';
 
 /** 3.2 s -> "0:03", 3723 s -> "1:02:03". */

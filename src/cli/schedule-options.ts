@@ -1,12 +1,12 @@
 /**
  * The trainer-schedule options (`--for`, `--format peft|alphapruning|tempbalance` and each
  * schedule's parameters), described and parsed once for `analyze`, `allocate` and `merge`, and the one
- * writer of their results. The numbers come from the core (`computeSchedule`, schedules/export.ts), the
+ * writer of their results. The numbers come from the core (`computeSchedule`, schedules/schedule-files.ts), the
  * same functions the page calls.
  */
 import type { OptionSpec, CommandSpec, ParsedCommand } from './args';
 import { choiceOption, EXIT_OK, EXIT_USAGE, intOption, numberOption, stringOption, UsageError } from './args';
-import type { CliIo } from './io';
+import type { CliIo } from './cli-io';
 import { isStudioError, messageOf } from '../core/errors';
 import type { AllocationJson } from '../core/allocation/export';
 import type { AllocationOutcome } from '../core/allocation/outcome';
@@ -17,14 +17,14 @@ import {
   SCHEDULE_USES,
   type ScheduleParams,
   type ScheduleUse,
-} from '../core/schedules/defaults';
+} from '../core/schedules/schedule-defaults';
 import {
   FORMAT_USE,
   SCHEDULE_FORMATS,
   scheduleExportText,
   withSchedule,
   type ScheduleFormat,
-} from '../core/schedules/export';
+} from '../core/schedules/schedule-files';
 import { computeSchedule, type MatrixRowsOf } from '../core/schedules/schedule';
 import { checkSparsityOptions } from '../core/schedules/sparsity';
 import { checkLrRange } from '../core/schedules/lr';

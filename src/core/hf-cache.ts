@@ -5,7 +5,7 @@
  * the whole `models--org--name` folder must analyse the snapshot once: the blobs are the same files again
  * (read twice, every tensor would be a duplicate), and of several snapshots only the one `main` names.
  */
-import { decodeUtf8, readRange } from './formats/io';
+import { decodeUtf8, readRange } from './formats/bounded-read';
 import type { ByteSource } from './source';
 
 /** `<root>snapshots/<rev>/<file>`: the cache root (empty, or a path ending in "/") and the revision. */

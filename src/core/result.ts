@@ -19,7 +19,7 @@ import { DEFAULT_ESTIMATOR } from './allocation/defaults';
 import type { MatrixDiagnostics } from './diagnostics/matrix-diagnostics';
 import type { FarmsParams } from './diagnostics/farms';
 import type { FarmsResult } from './diagnostics/farms-fit';
-import type { LoraModelInfo, LoraSource } from './adapters/types';
+import type { LoraModelInfo, LoraSource } from './adapters/lora-types';
 
 /** The estimator whose α drives `MatrixResult.metrics` (AlphaLoRA's own; allocation/defaults.ts). */
 export { DEFAULT_ESTIMATOR };

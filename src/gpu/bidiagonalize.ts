@@ -14,8 +14,8 @@ import type { Bidiagonal } from '../core/linalg/bidiagonal';
 import { StudioError, abortError } from '../core/errors';
 import type { GpuContext } from './device';
 import { createComputePipeline, createTrackedBuffer, destroyTrackedBuffer, readBackF32 } from './device';
-import type { GpuDtype, GramInput } from './gram';
-import { bytesPerElement } from './gram';
+import type { GpuDtype, GramInput } from './gram-gpu';
+import { bytesPerElement } from './gram-gpu';
 import bidiagonalizeWgsl from './kernels/bidiagonalize.wgsl?raw';
 import loadWgsl from './kernels/load-matrix.wgsl?raw';
 

@@ -23,8 +23,8 @@ import type { SpectrumMethod, SpectrumResult } from '../core/spectral/types';
 import { BidiagonalKernel } from './bidiagonalize';
 import type { GpuContext } from './device';
 import { createGpuContext, createTrackedBuffer, destroyTrackedBuffer } from './device';
-import type { GramInput, GramOptions } from './gram';
-import { GramKernel, bytesPerElement, gramShape } from './gram';
+import type { GramInput, GramOptions } from './gram-gpu';
+import { GramKernel, bytesPerElement, gramShape } from './gram-gpu';
 import { TridiagonalKernel } from './tridiagonalize';
 
 // The first-method rule lives in core: the time estimate prices the method the GPU will use. The CPU stage
@@ -63,7 +63,7 @@ export interface GpuBackendOptions {
   finish?: SpectrumFinisher;
 }
 
-/** The CPU stage of one matrix, off this thread (workers/cpu-pool.ts). */
+/** The CPU stage of one matrix, off this thread (workers/worker-pool.ts). */
 export type SpectrumFinisher = (
   method: SpectrumMethod,
   d: Float64Array,

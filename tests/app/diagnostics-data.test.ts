@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diagnosticsChartModel } from '../../src/app/charts/diagnostics-data';
-import { layerDiagnostics } from '../../src/core/diagnostics/layer-summary';
+import { layerDiagnostics } from '../../src/core/diagnostics/layer-totals';
 import { matrixDiagnostics } from '../../src/core/diagnostics/matrix-diagnostics';
 import type { MatrixResult } from '../../src/core/result';
 

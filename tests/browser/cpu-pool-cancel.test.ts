@@ -1,5 +1,5 @@
 /**
- * The browser's CPU worker pool (workers/cpu-pool.ts), cancel paths, on fake workers whose solves the test
+ * The browser's CPU worker pool (workers/worker-pool.ts), cancel paths, on fake workers whose solves the test
  * finishes by hand (a MessageChannel per worker, the real Comlink wiring): a job cancelled while it waits
  * for a worker leaves the line at once; a cancelled running job takes its worker with it (terminated, never
  * handed out again) and a fresh one takes its place; every job settles once, as the first event decides.
@@ -10,7 +10,7 @@ import type { SpectrumInput } from '../../src/core/linalg/backend';
 import { finishReduced } from '../../src/core/linalg/finish';
 import { summarizeMatrix } from '../../src/core/result';
 import type { SpectrumResult } from '../../src/core/spectral/types';
-import { createCpuPoolBackend } from '../../workers/cpu-pool';
+import { createCpuPoolBackend } from '../../workers/worker-pool';
 import type { CpuSpectrumWorkerApi } from '../../workers/cpu-spectrum.worker';
 import { codeOf } from '../fixtures-gen/error-code';
 

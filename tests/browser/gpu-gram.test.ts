@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuContext, readBackF32, type GpuContext } from '../../src/gpu/device';
-import { GramKernel, gramShape, planSlabLength, type GramInput } from '../../src/gpu/gram';
+import { GramKernel, gramShape, planSlabLength, type GramInput } from '../../src/gpu/gram-gpu';
 import { gaussian, toBf16 } from './gpu-fixtures';
 
 let ctx: GpuContext;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summarizeMatrix, type MatrixInfo } from '../../src/core/result';
 import { createGpuBackend, type GpuSpectrumBackend } from '../../src/gpu/spectrum-gpu';
-import { createCpuPoolBackend, type CpuPoolBackend } from '../../workers/cpu-pool';
+import { createCpuPoolBackend, type CpuPoolBackend } from '../../workers/worker-pool';
 import { gaussian } from './gpu-fixtures';
 
 let inThread: GpuSpectrumBackend;

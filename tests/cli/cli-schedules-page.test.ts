@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocationJson } from '../../src/core/allocation/export';
 import { parseAlphaFile } from '../../src/core/allocation/import-alpha';
 import { importedProvenance } from '../../src/core/allocation/imported';
-import { withSchedule } from '../../src/core/schedules/export';
-import { DEFAULT_SCHEDULE_PARAMS, type ScheduleParams } from '../../src/core/schedules/defaults';
+import { withSchedule } from '../../src/core/schedules/schedule-files';
+import { DEFAULT_SCHEDULE_PARAMS, type ScheduleParams } from '../../src/core/schedules/schedule-defaults';
 import type { Schedule } from '../../src/core/schedules/schedule';
 import {
   allocationStageOf,

@@ -1,6 +1,6 @@
 /** The stderr progress rendering: a redrawn bar on a terminal, plain lines otherwise. */
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io';
+import type { CliIo } from '../../src/cli/cli-io';
 import { createProgressReporter, formatBar, formatDuration, formatLine } from '../../src/cli/progress-bar';
 import type { Progress } from '../../src/core/pipeline/progress';
 

@@ -8,11 +8,11 @@
 import { describe, expect, it } from 'vitest';
 import { adapterConfigFrom, parseAdapterConfig } from '../../src/core/adapters/config';
 import { lowRankEigenvalues } from '../../src/core/adapters/low-rank-spectrum';
-import { mergeLora } from '../../src/core/adapters/merge';
+import { mergeLora } from '../../src/core/adapters/merge-lora';
 import { openAdapter, openAdapterWithBase, openModelOrAdapter } from '../../src/core/adapters/open-adapter';
 import { loraFactor, pairLoraTensors } from '../../src/core/adapters/pairs';
 import { patternKey, resolveModule } from '../../src/core/adapters/patterns';
-import { loraLabel } from '../../src/core/adapters/types';
+import { loraLabel } from '../../src/core/adapters/lora-types';
 import { matrixCsv, matrixJson } from '../../src/core/allocation/export';
 import { createCpuBackend } from '../../src/core/linalg/backend';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';

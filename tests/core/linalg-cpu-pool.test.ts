@@ -1,5 +1,5 @@
 /**
- * The Node worker-thread pool of the CPU backend (src/cli/cpu-pool.ts): results identical to the in-thread
+ * The Node worker-thread pool of the CPU backend (src/cli/thread-pool.ts): results identical to the in-thread
  * spectrum, buffers transferred, errors keep their code across the thread boundary, cancellation of queued
  * and running jobs (the running worker is replaced and the pool keeps working), close().
  */
@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createCpuPool } from '../../src/cli/cpu-pool';
+import { createCpuPool } from '../../src/cli/thread-pool';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
 import { isStudioError } from '../../src/core/errors';
 import { codeOf } from '../fixtures-gen/error-code';
@@ -180,7 +180,7 @@ describe('createCpuPool', () => {
     const tsxApi = pathToFileURL(
       path.resolve(path.dirname(manifest), exportsMap['./esm/api'].import.default),
     ).href;
-    const poolUrl = pathToFileURL(path.resolve('src/cli/cpu-pool.ts')).href;
+    const poolUrl = pathToFileURL(path.resolve('src/cli/thread-pool.ts')).href;
     const script = [
       `const { register } = await import(${JSON.stringify(tsxApi)}); register();`,
       `const { createCpuPool } = await import(${JSON.stringify(poolUrl)});`,

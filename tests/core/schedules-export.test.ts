@@ -6,13 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import type { AllocationMatrixJson } from '../../src/core/allocation/export';
 import { computeAllocation, type AllocationOutcome } from '../../src/core/allocation/outcome';
-import { DEFAULT_SCHEDULE_PARAMS, type ScheduleParams } from '../../src/core/schedules/defaults';
+import { DEFAULT_SCHEDULE_PARAMS, type ScheduleParams } from '../../src/core/schedules/schedule-defaults';
 import {
   loraConfigPython,
   peftConfig,
   scheduleExportText,
   scheduleSection,
-} from '../../src/core/schedules/export';
+} from '../../src/core/schedules/schedule-files';
 import { computeSchedule, type RankSchedule } from '../../src/core/schedules/schedule';
 
 const ROLES: [string, [number, number]][] = [

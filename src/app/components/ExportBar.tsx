@@ -15,7 +15,7 @@ import {
   type AllocationProvenance,
 } from '../../core/allocation/export';
 import type { AllocationOutcome } from '../../core/allocation/outcome';
-import { withSchedule } from '../../core/schedules/export';
+import { withSchedule } from '../../core/schedules/schedule-files';
 import type { Schedule } from '../../core/schedules/schedule';
 import type { AnalysisResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';

@@ -1,6 +1,6 @@
 /** Per-layer totals of the diagnostics: MP spikes, correlation traps, fingers, WeightWatcher's warnings. */
 import { useMemo, type ReactNode } from 'react';
-import { layerDiagnostics } from '../../core/diagnostics/layer-summary';
+import { layerDiagnostics } from '../../core/diagnostics/layer-totals';
 import type { MatrixResult } from '../../core/result';
 import { ScrollRegion } from './table-parts';
 

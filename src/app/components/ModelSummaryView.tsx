@@ -2,7 +2,7 @@
  * What was recognised in the opened files, shown before any spectrum is computed, with the selection
  * (roles, layer range, embeddings/heads) and the plan's totals and time estimate.
  */
-import { loraLabel, loraTitle } from '../../core/adapters/types';
+import { loraLabel, loraTitle } from '../../core/adapters/lora-types';
 import { memo, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { formatEstimate } from '../../core/pipeline/estimate';
 import type { BackendInfo, ModelSummary, PlanOptions } from '../../../workers/contract';

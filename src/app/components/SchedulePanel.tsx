@@ -7,7 +7,7 @@
  * the choice, so that "Export allocation JSON" adds the schedule's section.
  */
 import { useState, type ReactNode } from 'react';
-import type { RankGranularity, ScheduleParams, ScheduleUse } from '../../core/schedules/defaults';
+import type { RankGranularity, ScheduleParams, ScheduleUse } from '../../core/schedules/schedule-defaults';
 import { ScheduleChart } from '../charts/ScheduleChart';
 import type { ScheduleState } from '../state/schedule-stage';
 import { downloadText } from '../util/download';

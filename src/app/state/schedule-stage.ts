@@ -12,14 +12,14 @@ import {
   defaultRankBudget,
   type ScheduleParams,
   type ScheduleUse,
-} from '../../core/schedules/defaults';
+} from '../../core/schedules/schedule-defaults';
 import {
   loraConfigPython,
   SCHEDULE_FORMATS,
   scheduleExportText,
   FORMAT_USE,
   type ScheduleFormat,
-} from '../../core/schedules/export';
+} from '../../core/schedules/schedule-files';
 import { computeSchedule, type MatrixRowsOf, type Schedule } from '../../core/schedules/schedule';
 import { scheduleChartModel, type ScheduleChartModel } from '../charts/schedule-data';
 

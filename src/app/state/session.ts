@@ -2,7 +2,7 @@
  * The state of one analysis session (open -> analyse -> results) as a reducer: every worker event is an
  * action, so the order of events alone decides what the page shows, and stale jobs are filtered by `run`.
  */
-import { loraLabel } from '../../core/adapters/types';
+import { loraLabel } from '../../core/adapters/lora-types';
 import type { ImportedExport, ImportedMatrixAlpha } from '../../core/allocation/import-alpha';
 import type { StudioErrorData } from '../../core/errors';
 import type { MatrixResult } from '../../core/result';

@@ -10,7 +10,7 @@ import { computeAllocation } from '../../core/allocation/outcome';
 import type { ParsedCommand } from '../args';
 import { allocateSpec } from '../specs';
 import { choiceOption, EXIT_INPUT, EXIT_OK, EXIT_USAGE, intOption, stringOption, UsageError } from '../args';
-import type { CliIo } from '../io';
+import type { CliIo } from '../cli-io';
 import { FORMATS } from './analyze';
 import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
 import { scheduleChoice, writeSchedule } from '../schedule-options';

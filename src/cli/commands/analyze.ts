@@ -33,17 +33,17 @@ import {
 } from '../args';
 import { FARMS_DEFAULTS, type FarmsParams } from '../../core/diagnostics/farms';
 import type { DiagnosticsOptions } from '../../core/result';
-import { createCpuPool } from '../cpu-pool';
-import { SCHEDULE_FORMATS } from '../../core/schedules/export';
+import { createCpuPool } from '../thread-pool';
+import { SCHEDULE_FORMATS } from '../../core/schedules/schedule-files';
 import { scheduleChoice, writeSchedule, type ScheduleChoice } from '../schedule-options';
-import type { CliIo } from '../io';
+import type { CliIo } from '../cli-io';
 import { openInputs } from '../open-inputs';
 import type { OpenedInputs } from '../open-inputs';
 import { createProgressReporter } from '../progress-bar';
 import { compactRanges } from '../ranges';
 import { blocksOf } from '../result-json';
 import { analyzeSpec } from '../specs';
-import { loraLabel } from '../../core/adapters/types';
+import { loraLabel } from '../../core/adapters/lora-types';
 import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
 import type { AllocationSettings } from './shared';
 

@@ -23,8 +23,8 @@ import {
   UsageError,
 } from '../args';
 import { compareSpec } from '../compare-spec';
-import { createCpuPool } from '../cpu-pool';
-import type { CliIo } from '../io';
+import { createCpuPool } from '../thread-pool';
+import type { CliIo } from '../cli-io';
 import { openInputs } from '../open-inputs';
 import type { OpenedInputs } from '../open-inputs';
 import { createProgressReporter } from '../progress-bar';

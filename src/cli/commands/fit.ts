@@ -8,7 +8,7 @@ import { fitPowerLaw } from '../../core/spectral/estimators';
 import type { ParsedCommand } from '../args';
 import { fitSpec } from '../specs';
 import { EXIT_OK, estimatorOption, stringOption, UsageError } from '../args';
-import type { CliIo } from '../io';
+import type { CliIo } from '../cli-io';
 
 export async function runFit(parsed: ParsedCommand, io: CliIo): Promise<number> {
   const file = stringOption(parsed, 'eigenvalues');

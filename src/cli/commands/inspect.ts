@@ -10,7 +10,7 @@ import type { AnalysisPlan } from '../../core/pipeline/plan';
 import type { ParsedCommand } from '../args';
 import { inspectSpec } from '../specs';
 import { EXIT_INPUT, EXIT_OK, flagOption, layersOption, rolesOption } from '../args';
-import type { CliIo } from '../io';
+import type { CliIo } from '../cli-io';
 import { openInputs } from '../open-inputs';
 import { printable } from '../printable';
 import { formatBytes } from '../progress-bar';

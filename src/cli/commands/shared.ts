@@ -1,7 +1,7 @@
 /** Options and helpers shared by the commands that allocate experts (analyze, allocate, merge). */
 import type { CommandSpec, OptionSpec, ParsedCommand } from '../args';
 import { choiceOption, intOption, numberOption, stringOption, UsageError } from '../args';
-import type { CliIo } from '../io';
+import type { CliIo } from '../cli-io';
 import type { AllocationMode } from '../../core/allocation/alphalora';
 import {
   DEFAULT_BETA,

@@ -13,7 +13,7 @@
  * A against B, B·A against the base weight) throws a StudioError naming the module and the file.
  */
 import { StudioError, throwIfAborted } from '../errors';
-import { decodeUtf8, readRange } from '../formats/io';
+import { decodeUtf8, readRange } from '../formats/bounded-read';
 import { readPytorch } from '../formats/pytorch';
 import { readSafetensors } from '../formats/safetensors';
 import type { TensorEntry } from '../formats/entry';
@@ -29,10 +29,10 @@ import { modelDisplayName } from '../model-name';
 import type { ByteSource } from '../source';
 import { parseAdapterConfig, type AdapterConfig } from './config';
 import { lowRankEigenvalues } from './low-rank-spectrum';
-import { denseDelta, mergeLora } from './merge';
+import { denseDelta, mergeLora } from './merge-lora';
 import { pairLoraTensors, type LoraPair } from './pairs';
 import { resolveModule } from './patterns';
-import type { LoraInput, LoraMatrix, LoraModelInfo } from './types';
+import type { LoraInput, LoraMatrix, LoraModelInfo } from './lora-types';
 import { openModel, type OpenOptions } from '../formats/open';
 
 export const ADAPTER_CONFIG_NAME = 'adapter_config.json';

@@ -8,7 +8,7 @@ import type { BlocksBasis } from '../model/blocks-basis';
 import type { SpectrumMethod } from '../spectral/types';
 import { matrixQuality } from '../layer-quality';
 import type { QualityFlag } from '../spectral/fit-quality';
-import type { LoraModelInfo, LoraSource } from '../adapters/types';
+import type { LoraModelInfo, LoraSource } from '../adapters/lora-types';
 import type { FormatName } from '../formats/types';
 import {
   backendCounts,
@@ -38,7 +38,7 @@ import {
   diagnosticsJson,
   type DiagnosticsJson,
   type FarmsJson,
-} from '../diagnostics/export';
+} from '../diagnostics/export-fields';
 import type { FarmsParams } from '../diagnostics/farms';
 
 export const ALLOCATION_FORMAT = 'alphalora-studio/allocation';

@@ -5,7 +5,7 @@
 import { StudioError } from '../errors';
 import type { ByteSource } from '../source';
 import { firstNonFinite, numElements, type Decoder, type FloatArray } from './dtypes';
-import { readRange } from './io';
+import { readRange } from './bounded-read';
 import type { KernelMatrices, RawTensor, TensorHandle, TensorPlacement } from './types';
 
 export type FloatKind = 'f32' | 'f64';

@@ -9,7 +9,7 @@ import { StudioError } from '../errors';
 import type { ByteSource } from '../source';
 import { rangeEntry, type ReaderResult, type TensorEntry } from './entry';
 import { GGML_TYPES } from './gguf-dequant';
-import { Cursor, decodeUtf8 } from './io';
+import { Cursor, decodeUtf8 } from './bounded-read';
 import type { RawTensor } from './types';
 import type { FormatDescriptor } from './descriptor';
 

@@ -9,7 +9,7 @@ import { StudioError } from '../errors';
 import type { ByteSource } from '../source';
 import { decodeF32 } from './dtypes';
 import { rangeEntry, type ReaderResult, type TensorEntry } from './entry';
-import { readRange } from './io';
+import { readRange } from './bounded-read';
 import type { FormatDescriptor } from './descriptor';
 
 export interface Llama2cConfig {

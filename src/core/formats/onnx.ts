@@ -20,7 +20,7 @@ import {
 } from './dtypes';
 import type { FormatDescriptor } from './descriptor';
 import { newArray, rangeEntry, type ReaderResult, type ReaderStructure, type TensorEntry } from './entry';
-import { blockCachedSource, readRange } from './io';
+import { blockCachedSource, readRange } from './bounded-read';
 import { fields, pbString, unpackVarints, type PbField } from './protobuf';
 import type { RawTensor } from './types';
 import { placeByGraph } from '../model/graph-blocks';

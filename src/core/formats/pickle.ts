@@ -6,7 +6,7 @@
  * UNSAFE_PICKLE error: nothing is ever executed or imported.
  */
 import { StudioError } from '../errors';
-import { decodeUtf8 } from './io';
+import { decodeUtf8 } from './bounded-read';
 
 export class PGlobal {
   constructor(

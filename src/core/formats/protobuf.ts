@@ -5,7 +5,7 @@
  */
 import { StudioError } from '../errors';
 import type { ByteSource } from '../source';
-import { Cursor, decodeUtf8 } from './io';
+import { Cursor, decodeUtf8 } from './bounded-read';
 
 export interface PbField {
   field: number;

@@ -8,7 +8,7 @@ import { StudioError } from '../errors';
 import type { ByteSource } from '../source';
 import { decodeBF16, decodeF16, decodeF32, decodeF64, type Decoder, type FloatArray } from './dtypes';
 import { newArray, type ReaderResult, type TensorEntry } from './entry';
-import { readRange } from './io';
+import { readRange } from './bounded-read';
 import { PDict, PTensor, parseStateDictPickle, type PValue } from './pickle';
 import type { RawTensor } from './types';
 import { entryDataOffset, readZipDirectory, type ZipEntry } from './zip';

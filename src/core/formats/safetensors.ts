@@ -18,7 +18,7 @@ import {
   type Decoder,
 } from './dtypes';
 import { rangeEntry, type ReaderResult, type TensorEntry } from './entry';
-import { decodeUtf8, readRange } from './io';
+import { decodeUtf8, readRange } from './bounded-read';
 import { forEachMember, JsonSyntaxError } from './json-members';
 import type { RawTensor } from './types';
 import type { FormatDescriptor } from './descriptor';

@@ -8,7 +8,7 @@
 import { StudioError, toErrorData, messageOf, type StudioErrorData } from '../errors';
 import { parseLayerIndex } from '../model/architecture';
 import type { ByteSource } from '../source';
-import { decodeUtf8, readRange } from './io';
+import { decodeUtf8, readRange } from './bounded-read';
 import type { ModelFileInfo } from './types';
 
 const MAX_JSON = 64 << 20;

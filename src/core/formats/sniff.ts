@@ -7,7 +7,7 @@
  */
 import { StudioError } from '../errors';
 import type { ByteSource } from '../source';
-import { readRange, decodeUtf8 } from './io';
+import { readRange, decodeUtf8 } from './bounded-read';
 import type { SniffedFile } from './descriptor';
 import { FORMATS } from './registry';
 import type { FormatName } from './types';

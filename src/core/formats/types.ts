@@ -4,7 +4,7 @@
  */
 import type { BlocksBasis } from '../model/blocks-basis';
 import type { StudioErrorData } from '../errors';
-import type { LoraMatrix, LoraModelInfo } from '../adapters/types';
+import type { LoraMatrix, LoraModelInfo } from '../adapters/lora-types';
 
 export type FormatName = 'safetensors' | 'gguf' | 'onnx' | 'pytorch' | 'llama2c';
 

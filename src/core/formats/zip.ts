@@ -5,7 +5,7 @@
  */
 import { StudioError } from '../errors';
 import type { ByteSource } from '../source';
-import { decodeUtf8, readRange } from './io';
+import { decodeUtf8, readRange } from './bounded-read';
 
 export interface ZipEntry {
   name: string;

@@ -23,7 +23,7 @@ import type { AnalysisPlan, PlanItem } from './plan';
 import { readPooledInput, spectrumOf } from './pooled-spectrum';
 import type { PooledInput } from './pooled-spectrum';
 import { ProgressTracker } from './progress';
-import type { LoraInput } from '../adapters/types';
+import type { LoraInput } from '../adapters/lora-types';
 import type { Progress } from './progress';
 
 export interface AnalyzeOptions {

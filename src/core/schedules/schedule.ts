@@ -10,7 +10,7 @@ import type { AllocationOutcome } from '../allocation/outcome';
 import { allocateRanks } from './ranks';
 import { alphaPruningRatios } from './sparsity';
 import { tempBalanceMultipliers } from './lr';
-import { defaultRankBudget, type RankGranularity, type ScheduleParams } from './defaults';
+import { defaultRankBudget, type RankGranularity, type ScheduleParams } from './schedule-defaults';
 
 /** AlphaPruning lists a block's matrices in this order (its `find_layers` walk of a LLaMA block). */
 const BLOCK_ORDER = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
