@@ -138,7 +138,7 @@ test('α import keeps per-matrix α, estimator, model and settings: export → i
   await page.getByLabel('Safe (every layer').check();
   const first = await downloadJson(page, 'Export allocation JSON');
   const firstText = readFileSync(await first.download.path(), 'utf8');
-  // The weak-fit notice of the analysis (issue 17): the import, which carries quality, shows the same.
+  // The weak-fit notice of the analysis: the import, which carries quality, shows the same.
   const weakItems = page.getByRole('region', { name: 'Layers resting on weak fits' }).locator('li');
   const weakBefore = await weakItems.allInnerTexts();
   expect(weakBefore.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 /**
- * Issue 20: WeightWatcher's `fix_fingers='clip_xmax'` (spec diagnostics.md §4) as the `clip-xmax` estimator.
+ * WeightWatcher's `fix_fingers='clip_xmax'` (docs/specs/diagnostics.md §4) as the `clip-xmax` estimator.
  * Expectations come from outside the code under test: the spec's own numbers (Gaussian 512×256), the
  * reference file written by the literal Python loop (tests/fixtures-gen/diagnostics_reference.py), the
  * stories260K fixture's weightwatcher α (raw α is the unclipped WW fit), and a literal WWFit/clip loop

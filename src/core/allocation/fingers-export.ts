@@ -1,6 +1,6 @@
 /**
  * What the clip-xmax estimator adds to a matrix's row in the exports: WeightWatcher's `num_fingers` and
- * `raw_alpha` (spec diagnostics.md §4), so that an α after finger clipping is never read without what
+ * `raw_alpha` (docs/specs/diagnostics.md §4), so that an α after finger clipping is never read without what
  * the clipping did. Only under clip-xmax: the other estimators' JSON and CSV keep their fields and columns.
  */
 import type { EstimatorName, FitResult } from '../spectral/types';

@@ -5,7 +5,7 @@
  *   - `weightwatcher`: WeightWatcher 0.7.5.5's default fit: values ≤ 1e-5 dropped, every remaining value
  *     but the largest a candidate;
  *   - `hill-mid`: TempBalance's "median" Hill estimate at i = ⌊N/2⌋, no search (D is NaN);
- *   - `clip-xmax`: WeightWatcher's `fix_fingers='clip_xmax'` (spec diagnostics.md §4): the weightwatcher
+ *   - `clip-xmax`: WeightWatcher's `fix_fingers='clip_xmax'` (docs/specs/diagnostics.md §4): the weightwatcher
  *     fit refitted without its 2…9 largest eigenvalues when that lowers α by more than 1; α, xmin, D and
  *     the tail k are the clipped fit's; `numFingers` (WeightWatcher's count: values removed − 1) and
  *     `rawAlpha` (the unclipped fit's α) say what the clipping did.
