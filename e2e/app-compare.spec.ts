@@ -28,7 +28,7 @@ import {
   type FileSpec,
 } from './helpers/app';
 
-// Comparing two models in the page (issue 19): the second model is analysed through the same worker seam,
+// Comparing two models in the page: the second model is analysed through the same worker seam,
 // the pairs measured by the worker, and the comparison built by the core's buildComparison. Expected
 // values come from the core run in Node on the same generated files (compareModels, float64 CPU path).
 // The page runs without WebGPU here, so both sides take the float64 CPU path: every number must agree to

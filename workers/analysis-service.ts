@@ -19,7 +19,7 @@ import type { MatrixResult } from '../src/core/result';
 import { blobSource } from './blob-source';
 import { BackendSelector } from './backend-select';
 import type {
-  AnalyseOutcome,
+  AnalyzeOutcome,
   AnalysisCallbacks,
   AnalysisWorkerApi,
   BackendInfo,
@@ -140,21 +140,21 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
     }
   };
 
-  const analyse = async (
+  const analyze = async (
     id: RequestId,
     ref: ModelRef,
     callbacks: AnalysisCallbacks,
     done: readonly string[] = [],
-  ): Promise<AnalyseOutcome> => {
+  ): Promise<AnalyzeOutcome> => {
     const ctrl = startRequest(id);
     const signal = ctrl.signal;
     const started = performance.now();
     let selected = await selector.get();
     const outcome = (
-      status: AnalyseOutcome['status'],
+      status: AnalyzeOutcome['status'],
       done: number,
       error: StudioErrorData | null,
-    ): AnalyseOutcome => {
+    ): AnalyzeOutcome => {
       const result = {
         status,
         matricesDone: done,
@@ -304,7 +304,7 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
     },
     backend,
     open,
-    analyse,
+    analyze,
     compare,
     cancel(id: RequestId): void {
       requests.get(id)?.abort();

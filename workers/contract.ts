@@ -167,10 +167,10 @@ export interface AnalysisCallbacks {
    * The last call of a run, on the same channel as the matrices (so after every one of them: the return
    * value of `analyse` travels on another port and may overtake them).
    */
-  onDone(outcome: AnalyseOutcome): void;
+  onDone(outcome: AnalyzeOutcome): void;
 }
 
-export interface AnalyseOutcome {
+export interface AnalyzeOutcome {
   status: 'complete' | 'cancelled' | 'failed';
   /** Matrices of the plan finished, the ones named done in the request included. */
   matricesDone: number;
@@ -231,12 +231,12 @@ export interface AnalysisWorkerApi {
    * others are analysed, while the progress totals stay those of the whole plan and its counters start at
    * the done ones.
    */
-  analyse(
+  analyze(
     request: RequestId,
     model: ModelRef,
     callbacks: AnalysisCallbacks,
     done?: readonly string[],
-  ): Promise<AnalyseOutcome>;
+  ): Promise<AnalyzeOutcome>;
   /**
    * Reads the matched weight matrices of `a` and `b` pair by pair (core compare's `compareModels`, never
    * more than one pair in memory): their relative Frobenius distance, and with `deltaWeights` the spectrum

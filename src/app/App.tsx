@@ -260,7 +260,7 @@ export function App(): ReactNode {
       progress={state.progress}
       totals={state.summary.totals}
       backend={state.runBackend}
-      running={panels.analysing}
+      running={panels.analyzing}
       onCancel={analysis.cancel}
     />
   );

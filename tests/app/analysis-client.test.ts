@@ -9,7 +9,7 @@ import {
 } from '../../src/app/worker/client';
 import { summarizeMatrix, type MatrixResult } from '../../src/core/result';
 import type {
-  AnalyseOutcome,
+  AnalyzeOutcome,
   AnalysisCallbacks,
   AnalysisWorkerApi,
   BackendInfo,
@@ -110,12 +110,12 @@ class FakeWorker implements WorkerEndpoint {
         this.hold(summary().fingerprint, plan);
         return Promise.resolve({ ok: true, summary: summary() });
       },
-      analyse: async (
+      analyze: async (
         id: number,
         model: ModelRef,
         cb: AnalysisCallbacks,
         done: readonly string[] = [],
-      ): Promise<AnalyseOutcome> => {
+      ): Promise<AnalyzeOutcome> => {
         // Like the real service: a model this worker does not hold is opened from the request.
         if (!this.held.has(`${model.fingerprint} ${JSON.stringify(model.plan)}`)) {
           this.hold(model.fingerprint, model.plan);
@@ -123,7 +123,7 @@ class FakeWorker implements WorkerEndpoint {
         if (this.behaviour === 'return-first') {
           await cb.onMatrix(matrix('m0'), 1);
           const released = new Promise<void>((resolve) => (this.release = resolve));
-          const outcome: AnalyseOutcome = {
+          const outcome: AnalyzeOutcome = {
             status: 'complete',
             matricesDone: 3,
             error: null,
@@ -141,7 +141,7 @@ class FakeWorker implements WorkerEndpoint {
           for (const name of PLAN.filter((n) => !done.includes(n))) {
             await cb.onMatrix(matrix(name), 1);
           }
-          const outcome: AnalyseOutcome = {
+          const outcome: AnalyzeOutcome = {
             status: 'complete',
             matricesDone: PLAN.length,
             error: null,
@@ -157,7 +157,7 @@ class FakeWorker implements WorkerEndpoint {
         await cb.onMatrix(matrix('m0'), 1);
         await cb.onMatrix(matrix('m1'), 1);
         // A stuck loop (a long synchronous eigen-solve) never sees the cancel: it never returns.
-        if (this.behaviour === 'stuck') return new Promise<AnalyseOutcome>(() => undefined);
+        if (this.behaviour === 'stuck') return new Promise<AnalyzeOutcome>(() => undefined);
         // The cancel may overtake the replies to onMatrix (they travel on another port).
         await new Promise<void>((resolve) => {
           if (this.cancelled.includes(id)) resolve();
@@ -165,7 +165,7 @@ class FakeWorker implements WorkerEndpoint {
         });
         // A cooperative loop finishes the matrix in hand (a late result the client must drop), then stops.
         await cb.onMatrix(matrix('late'), 1);
-        const outcome: AnalyseOutcome = {
+        const outcome: AnalyzeOutcome = {
           status: 'cancelled',
           matricesDone: 3,
           error: null,
@@ -235,7 +235,7 @@ async function analyseUntilTwoMatrices(client: AnalysisClient, signal: AbortSign
   const received: string[] = [];
   let twoArrived: () => void = () => undefined;
   const arrived = new Promise<void>((resolve) => (twoArrived = resolve));
-  const done = client.analyse(signal, opened, {
+  const done = client.analyze(signal, opened, {
     onProgress: () => undefined,
     onMatrix: (m) => {
       received.push(m.name);
@@ -269,7 +269,7 @@ test('a loop that ignores cancel is terminated after the grace period; results s
   clients.push(client);
   const ctrl = new AbortController();
   const { opened, received, done } = await analyseUntilTwoMatrices(client, ctrl.signal);
-  let outcome: AnalyseOutcome | null = null;
+  let outcome: AnalyzeOutcome | null = null;
   void done.then((o) => (outcome = o));
 
   ctrl.abort();
@@ -348,8 +348,8 @@ function recorder(): { received: string[]; callbacks: AnalysisCallbacks } {
 }
 
 /** The outcome, or 'hung' when it has not settled once every pending message was delivered. */
-async function settledOrHung(p: Promise<AnalyseOutcome>): Promise<AnalyseOutcome | 'hung'> {
-  let result: AnalyseOutcome | 'hung' = 'hung';
+async function settledOrHung(p: Promise<AnalyzeOutcome>): Promise<AnalyzeOutcome | 'hung'> {
+  let result: AnalyzeOutcome | 'hung' = 'hung';
   void p.then((o) => (result = o));
   for (let i = 0; i < 10; i++) await flushMessages();
   return result;
@@ -367,7 +367,7 @@ test('a run killed with a stuck superseded job is reopened on the new worker and
   ctrlA.abort();
   await workers[0]!.cancelSeen;
   const b = recorder();
-  const doneB = client.analyse(new AbortController().signal, openedB, b.callbacks);
+  const doneB = client.analyze(new AbortController().signal, openedB, b.callbacks);
   await flushMessages();
   vi.advanceTimersByTime(CANCEL_GRACE_MS);
 
@@ -396,7 +396,7 @@ test('a model opened in a worker that was terminated since is reopened before it
   expect(workers[1]!.heldOpen).toEqual([]);
 
   const b = recorder();
-  const result = await settledOrHung(client.analyse(new AbortController().signal, openedB, b.callbacks));
+  const result = await settledOrHung(client.analyze(new AbortController().signal, openedB, b.callbacks));
   expect(result !== 'hung' && result.status).toBe('complete');
   expect(workers[1]!.openedPlans).toEqual([plan]);
   expect(b.received).toEqual(['m0', 'm1', 'm2']);
@@ -410,7 +410,7 @@ test('a run cancelled after the worker returned but before its last matrices arr
   const opened = await openModel(client);
   const ctrl = new AbortController();
   const r = recorder();
-  const done = client.analyse(ctrl.signal, opened, r.callbacks);
+  const done = client.analyze(ctrl.signal, opened, r.callbacks);
   await flushMessages(); // m0 and the worker's return value have arrived
   expect(r.received).toEqual(['m0']);
   ctrl.abort();

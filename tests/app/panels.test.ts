@@ -45,12 +45,12 @@ test('a fresh run: opening, then the estimate without a progress bar at 0, then 
   expect(shown(panelsOf(opened))).toEqual(['compact', 'estimate']);
   const analysing = after(
     { type: 'opened', run: 1, summary },
-    { type: 'analyse-start', run: 1, backend: cpu },
+    { type: 'analyze-start', run: 1, backend: cpu },
     { type: 'matrix', run: 1, matrix: matrix('m0'), newSpectra: 1 },
   );
   expect(shown(panelsOf(analysing))).toEqual([
     'running',
-    'analysing',
+    'analyzing',
     'compact',
     'progress:above',
     'results',
@@ -98,7 +98,7 @@ test('cancelled: the note and "Analyse again" once a summary exists, never while
   expect(panelsOf(cancelledOpening).cancelledNote).toBe(false);
   const cancelled = after(
     { type: 'opened', run: 1, summary },
-    { type: 'analyse-start', run: 1, backend: cpu },
+    { type: 'analyze-start', run: 1, backend: cpu },
     { type: 'finished', run: 1, status: 'cancelled', error: null, elapsedMs: 0 },
   );
   expect(shown(panelsOf(cancelled))).toEqual(['cancelled', 'compact', 'progress:above', 'cancelledNote']);

@@ -10,14 +10,14 @@ test('session reducer: a superseded run cannot change the page; cancel keeps wha
   const backend: BackendInfo = { name: 'cpu', adapter: 'CPU (float64)', reason: 'test', software: false };
   const matrix = (name: string): MatrixResult => ({ name }) as unknown as MatrixResult;
   let s: SessionState = sessionReducer(initialSession, { type: 'open-start', run: 1, what: 'a' });
-  s = sessionReducer(s, { type: 'analyse-start', run: 1, backend });
+  s = sessionReducer(s, { type: 'analyze-start', run: 1, backend });
   s = sessionReducer(s, { type: 'matrix', run: 1, matrix: matrix('m1'), newSpectra: 1 });
   // A second open supersedes run 1: run 1's late matrix is dropped.
   s = sessionReducer(s, { type: 'open-start', run: 2, what: 'b' });
   s = sessionReducer(s, { type: 'matrix', run: 1, matrix: matrix('late'), newSpectra: 1 });
   expect(s.matrices).toEqual([]);
   expect(s.spectraComputed).toBe(1); // spectra already computed stay counted
-  s = sessionReducer(s, { type: 'analyse-start', run: 2, backend });
+  s = sessionReducer(s, { type: 'analyze-start', run: 2, backend });
   s = sessionReducer(s, { type: 'matrix', run: 2, matrix: matrix('m2'), newSpectra: 1 });
   s = sessionReducer(s, { type: 'finished', run: 2, status: 'cancelled', error: null, elapsedMs: 5 });
   expect(s.status).toBe('cancelled');
@@ -32,7 +32,7 @@ test('session reducer: the completion message names the engines that computed th
     ({ name, backend: engine }) as unknown as MatrixResult;
   const finish = (engines: ('webgpu' | 'cpu')[]): string => {
     let s: SessionState = sessionReducer(initialSession, { type: 'open-start', run: 1, what: 'a' });
-    s = sessionReducer(s, { type: 'analyse-start', run: 1, backend: gpu });
+    s = sessionReducer(s, { type: 'analyze-start', run: 1, backend: gpu });
     engines.forEach((e, i) => {
       s = sessionReducer(s, { type: 'matrix', run: 1, matrix: matrix(`m${i}`, e), newSpectra: 1 });
     });
@@ -56,7 +56,7 @@ test('session reducer: a resumed run counts the resumed matrices; a full cache h
   const matrix = (name: string): MatrixResult => ({ name, backend: 'cpu' }) as unknown as MatrixResult;
   let s: SessionState = sessionReducer(initialSession, { type: 'open-start', run: 1, what: 'a' });
   s = sessionReducer(s, { type: 'resumed', run: 1, matrices: [matrix('m0'), matrix('m1')], backend: cpu });
-  s = sessionReducer(s, { type: 'analyse-start', run: 1, backend: cpu });
+  s = sessionReducer(s, { type: 'analyze-start', run: 1, backend: cpu });
   s = sessionReducer(s, { type: 'matrix', run: 1, matrix: matrix('m2'), newSpectra: 1 });
   s = sessionReducer(s, { type: 'finished', run: 1, status: 'complete', error: null, elapsedMs: 500 });
   expect(s.message).toBe('Analysis complete: 3 matrices on the CPU in 0.5 s; 2 resumed from the cache.');
@@ -74,7 +74,7 @@ test('session reducer: failed matrices stay after the alert is dismissed; a stat
     message: 'a.safetensors: w has NaN',
   } as const;
   let s: SessionState = sessionReducer(initialSession, { type: 'open-start', run: 1, what: 'a' });
-  s = sessionReducer(s, { type: 'analyse-start', run: 1, backend });
+  s = sessionReducer(s, { type: 'analyze-start', run: 1, backend });
   s = sessionReducer(s, { type: 'matrix-error', run: 1, error: nan });
   s = sessionReducer(s, { type: 'dismiss-errors' });
   // The alert is gone; the result is still incomplete (the page's banner and exports read `failures`).

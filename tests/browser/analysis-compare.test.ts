@@ -31,7 +31,7 @@ async function analysed(f: File): Promise<{ ref: ModelRef; result: AnalysisResul
     onBackend: () => undefined,
     onDone: () => undefined,
   };
-  await service.analyse(2, ref, callbacks);
+  await service.analyze(2, ref, callbacks);
   const s = opened.summary;
   const result: AnalysisResult = {
     model: {

@@ -45,7 +45,7 @@ describe('analysis service: models named by the request', () => {
     // Another service instance: what a restarted worker is.
     const fresh = createAnalysisService(new InThreadCpuSelector());
     const run = collect();
-    const outcome = await fresh.analyse(7, ref, run.callbacks);
+    const outcome = await fresh.analyze(7, ref, run.callbacks);
     expect(outcome.status).toBe('complete');
     expect(outcome.matricesDone).toBe(4);
     expect(run.matrices.map((m) => m.name).sort()).toEqual([
@@ -68,13 +68,13 @@ describe('analysis service: models named by the request', () => {
     const runB = collect();
     const refA = { files: [a], plan: {}, fingerprint: openedA.summary.fingerprint };
     const refB = { files: [b], plan: {}, fingerprint: openedB.summary.fingerprint };
-    await Promise.all([service.analyse(3, refA, runA.callbacks), service.analyse(4, refB, runB.callbacks)]);
+    await Promise.all([service.analyze(3, refA, runA.callbacks), service.analyze(4, refB, runB.callbacks)]);
     const lambdaMax = (ms: MatrixResult[]): number[] =>
       [...ms].sort((x, y) => x.name.localeCompare(y.name)).map((m) => m.metrics.lambdaMax);
     // Different weights (other seeds): the spectra differ; each equals a run of its own file alone.
     expect(lambdaMax(runA.matrices)).not.toEqual(lambdaMax(runB.matrices));
     const alone = collect();
-    await createAnalysisService(new InThreadCpuSelector()).analyse(5, refB, alone.callbacks);
+    await createAnalysisService(new InThreadCpuSelector()).analyze(5, refB, alone.callbacks);
     expect(lambdaMax(runB.matrices)).toEqual(lambdaMax(alone.matrices));
   });
 
@@ -84,7 +84,7 @@ describe('analysis service: models named by the request', () => {
     const changed = { ...ref, files: [file('a.safetensors', 3)] };
     // Same name and size, other bytes: a restarted worker must not analyse them under the old identity.
     const fresh = createAnalysisService(new InThreadCpuSelector());
-    const outcome = await fresh.analyse(2, changed, collect().callbacks);
+    const outcome = await fresh.analyze(2, changed, collect().callbacks);
     expect(outcome.status).toBe('failed');
     expect(outcome.error?.code).toBe('BAD_INPUT');
     expect(outcome.error?.message).toContain('a.safetensors: the files changed since they were opened');

@@ -7,7 +7,7 @@ import type { MatrixResult } from '../../src/core/result';
 import { createAnalysisService } from '../../workers/analysis-service';
 import { BackendSelector, type SelectedBackend } from '../../workers/backend-select';
 import type {
-  AnalyseOutcome,
+  AnalyzeOutcome,
   AnalysisCallbacks,
   BackendInfo,
   ProgressEvent,
@@ -35,7 +35,7 @@ export interface Recorded {
   /** Each backend change, with how many matrices had arrived before it. */
   switches: { info: BackendInfo; after: number }[];
   newSpectra: number;
-  outcome: AnalyseOutcome;
+  outcome: AnalyzeOutcome;
 }
 
 /** Opens `file` and analyses it; `done` are matrices finished earlier (a resume). A matrix error throws. */
@@ -70,6 +70,6 @@ export async function runService(
     onDone: () => undefined,
   };
   const model = { files: [file], plan: {}, fingerprint: opened.summary.fingerprint };
-  const outcome = await service.analyse(2, model, callbacks, done);
+  const outcome = await service.analyze(2, model, callbacks, done);
   return { ...rec, outcome };
 }

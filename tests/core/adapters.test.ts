@@ -49,7 +49,7 @@ function closeRel(actual: number, expected: number, rel: number): void {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rel * Math.abs(expected));
 }
 
-async function analyse(files: ByteSource[]): Promise<AnalysisResult> {
+async function analyze(files: ByteSource[]): Promise<AnalysisResult> {
   const model = await openModelOrAdapter(files);
   return analyzeModel(model, planAnalysis(model), createCpuBackend('node'));
 }
@@ -195,7 +195,7 @@ describe('an adapter alone', () => {
     expect(model.lora).toMatchObject({ r: 8, ranks: [8, 12], useRslora: true, merged: false, modules: 6 });
     expect(loraLabel(model.lora!)).toBe('LoRA adapter (r=8–12)');
     expect(model.numLayers).toBe(2);
-    const result = await analyse(sources(gen.adapter));
+    const result = await analyze(sources(gen.adapter));
     expect(result.model.lora?.merged).toBe(false);
     expect(result.matrices.map((m) => m.name).sort()).toEqual(gen.modules.map((m) => m.baseTensor).sort());
     for (const g of gen.modules) {
@@ -235,8 +235,8 @@ describe('an adapter alone', () => {
 describe('an adapter with its base', () => {
   it('analyses W + ΔW for the target modules (α equal to float64 of the dense sum, 1e-6) and the base elsewhere', async () => {
     const gen = generateAdapter();
-    const merged = await analyse([...sources(gen.base), ...sources(gen.adapter)]);
-    const base = await analyse(sources(gen.base));
+    const merged = await analyze([...sources(gen.base), ...sources(gen.adapter)]);
+    const base = await analyze(sources(gen.base));
     expect(merged.model.lora).toMatchObject({ merged: true, modules: 6 });
     expect(merged.model.name).toBe('generated/tiny-llama + tiny-lora');
     expect(merged.matrices.length).toBe(base.matrices.length);

@@ -1,5 +1,5 @@
 /**
- * Pure transforms for the comparison's charts (issue 19): α per layer of both models with Δα, and the
+ * Pure transforms for the comparison's charts: α per layer of both models with Δα, and the
  * ESDs of a matched pair overlaid. The numbers come from the comparison (src/core/compare: Δα is never
  * recomputed here) and from the core's ESD histogram; d3 only draws what these return.
  */

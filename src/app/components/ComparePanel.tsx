@@ -1,5 +1,5 @@
 /**
- * "Compare with…" and the Comparison section (issue 19). The control takes a second model (files, a
+ * "Compare with…" and the Comparison section. The control takes a second model (files, a
  * folder, or a drop onto it: an adapter folder dropped with its base's files is base + adapter); the
  * section shows both models' layer α with Δα, the overlaid ESDs of one matched pair, both allocations at
  * the current T and β, the per-matrix table and the unmatched matrices, and exports the comparison
@@ -51,7 +51,7 @@ export function ComparePanel(props: ComparePanelProps): ReactNode {
   const { controls, resultA, estimator, roles, settings, chartA, ready } = props;
   const { state } = controls;
   const [over, setOver] = useState(false);
-  const busy = state.status === 'opening' || state.status === 'analysing' || state.status === 'measuring';
+  const busy = state.status === 'opening' || state.status === 'analyzing' || state.status === 'measuring';
 
   const take = (e: ChangeEvent<HTMLInputElement>): void => {
     const files = filesFromInput(e.currentTarget.files);

@@ -14,7 +14,7 @@ export interface Panels {
   /** Opening or analysing: the open controls and the selection are busy. */
   running: boolean;
   /** Spectra are being computed: the progress panel's Cancel button shows. */
-  analysing: boolean;
+  analyzing: boolean;
   /** A finished result (analysed to the end, or imported α) the allocation may be made from. */
   finished: boolean;
   /** A cancelled run: it still allocates when every layer has an α. */
@@ -47,8 +47,8 @@ export function panelsOf(s: PanelState): Panels {
     // A result shown from the cache computed nothing: no progress to show.
     (s.status !== 'complete' || !s.fromCache);
   return {
-    running: s.status === 'opening' || s.status === 'analysing',
-    analysing: s.status === 'analysing',
+    running: s.status === 'opening' || s.status === 'analyzing',
+    analyzing: s.status === 'analyzing',
     finished: s.status === 'complete' || s.status === 'imported',
     cancelled: s.status === 'cancelled',
     compact: s.status !== 'idle',

@@ -11,7 +11,7 @@ import { engineParts } from '../util/backend-summary';
 import { countOf, matrixCount } from '../util/format';
 
 export type RunStatus =
-  'idle' | 'opening' | 'opened' | 'analysing' | 'complete' | 'cancelled' | 'failed' | 'imported';
+  'idle' | 'opening' | 'opened' | 'analyzing' | 'complete' | 'cancelled' | 'failed' | 'imported';
 
 /** Layer α imported from a file (no weights, straight to the allocation). */
 export interface ImportedAlphas {
@@ -76,7 +76,7 @@ export type SessionAction =
   | { type: 'open-failed'; run: number; errors: StudioErrorData[] }
   | { type: 'resumed'; run: number; matrices: MatrixResult[]; backend: BackendInfo }
   | { type: 'await-start'; run: number; message: string }
-  | { type: 'analyse-start'; run: number; backend: BackendInfo }
+  | { type: 'analyze-start'; run: number; backend: BackendInfo }
   | { type: 'progress'; run: number; event: ProgressEvent }
   | { type: 'matrix'; run: number; matrix: MatrixResult; newSpectra: number }
   | { type: 'matrix-error'; run: number; error: StudioErrorData }
@@ -174,11 +174,11 @@ export function sessionReducer(s: SessionState, a: SessionAction): SessionState 
     }
     case 'await-start':
       return { ...s, awaitingStart: true, message: a.message };
-    case 'analyse-start': {
+    case 'analyze-start': {
       const total = s.summary?.totals.matrices ?? 0;
       return {
         ...s,
-        status: 'analysing',
+        status: 'analyzing',
         runBackend: a.backend,
         awaitingStart: false,
         progress: resumedProgress(s, a.backend),

@@ -146,7 +146,7 @@ export function useAnalysis(): AnalysisControls {
     return runRef.current;
   }, [client]);
 
-  const analyse = useCallback(
+  const analyze = useCallback(
     async (
       { id: run, ctrl: { signal } }: CurrentRun,
       model: ModelRef,
@@ -163,7 +163,7 @@ export function useAnalysis(): AnalysisControls {
           dispatch({ type: 'finished', run, status: 'cancelled', error: null, elapsedMs: 0 });
           return;
         }
-        dispatch({ type: 'analyse-start', run, backend: info });
+        dispatch({ type: 'analyze-start', run, backend: info });
         // New results are about to be stored: make room by dropping the least recently analysed files'.
         void pruneCachedModels(summary.fingerprint);
         let current = info;
@@ -182,7 +182,7 @@ export function useAnalysis(): AnalysisControls {
           },
           onDone: () => undefined, // the client resolves with this outcome
         };
-        const outcome = await c.analyse(
+        const outcome = await c.analyze(
           signal,
           model,
           callbacks,
@@ -292,14 +292,14 @@ export function useAnalysis(): AnalysisControls {
         // 5. Analyse, streaming matrices as they finish (analyse() releases the files).
         const analysed = model;
         model = null;
-        await analyse(current, analysed, summary, resumed, info);
+        await analyze(current, analysed, summary, resumed, info);
       } catch (err) {
         if (!ctrl.signal.aborted) dispatch({ type: 'open-failed', run: runId, errors: [toErrorData(err)] });
       } finally {
         if (model !== null) client().close(model);
       }
     },
-    [analyse, client, supersede],
+    [analyze, client, supersede],
   );
 
   const start = useCallback(() => {
@@ -307,8 +307,8 @@ export function useAnalysis(): AnalysisControls {
     const waiting = current.waiting;
     if (!waiting || current.ctrl.signal.aborted) return;
     current.waiting = null;
-    void analyse(current, waiting.model, waiting.summary, stateRef.current.matrices, client().backend());
-  }, [analyse, client]);
+    void analyze(current, waiting.model, waiting.summary, stateRef.current.matrices, client().backend());
+  }, [analyze, client]);
 
   const openFiles = useCallback(
     (files: File[]) => {

@@ -1,5 +1,5 @@
 /**
- * The comparison hook (issue 19): a second model taken after the first was analysed ("Compare with…"),
+ * The comparison hook: a second model taken after the first was analysed ("Compare with…"),
  * analysed through the same worker seam with the same plan (so the same backend and matrix selection),
  * then its matched pairs measured by the worker's `compare` request (relative distance, ΔW on request).
  * Every model is named to the worker by its ModelRef, so nothing here assumes one open model: the shown
@@ -21,7 +21,7 @@ import { analysisResultOfSummary } from './analysis-result';
 import { inPlanOrder } from './plan-order';
 
 export type ComparisonStatus =
-  'idle' | 'opening' | 'analysing' | 'measuring' | 'complete' | 'failed' | 'cancelled';
+  'idle' | 'opening' | 'analyzing' | 'measuring' | 'complete' | 'failed' | 'cancelled';
 
 export interface ComparisonState {
   status: ComparisonStatus;
@@ -181,7 +181,7 @@ export function useComparison({ client, modelRef, resultA, runA }: Deps): Compar
               b: analysisResultOfSummary(summary, inPlanOrder([...matrices], summary), failures, backend),
             }));
           show(
-            'analysing',
+            'analyzing',
             `Analysing ${summary.name} to compare: 0 of ${matrixCount(summary.totals.matrices)}…`,
           );
           const callbacks: AnalysisCallbacks = {
@@ -189,7 +189,7 @@ export function useComparison({ client, modelRef, resultA, runA }: Deps): Compar
             onMatrix: (m) => {
               matrices.push(m);
               show(
-                'analysing',
+                'analyzing',
                 `Analysing ${summary.name} to compare: ${matrices.length} of ${matrixCount(summary.totals.matrices)}…`,
               );
             },
@@ -200,7 +200,7 @@ export function useComparison({ client, modelRef, resultA, runA }: Deps): Compar
             onDone: () => undefined,
           };
           if (!opened) return;
-          const run = await c.analyse(signal, opened, callbacks);
+          const run = await c.analyze(signal, opened, callbacks);
           if (signal.aborted) return;
           if (run.status === 'failed') {
             const error = run.error ?? toErrorData(new Error(`${summary.name} could not be analysed`));
@@ -239,7 +239,7 @@ export function useComparison({ client, modelRef, resultA, runA }: Deps): Compar
       setState((s) => ({ ...s, withDelta: on }));
       const b = stateRef.current.b;
       // While B is analysed, its run measures with the box as it is then; afterwards, measure again.
-      if (b === null || refB.current === null || stateRef.current.status === 'analysing') return;
+      if (b === null || refB.current === null || stateRef.current.status === 'analyzing') return;
       if (stateRef.current.status === 'opening') return;
       void measure(supersede(), b, on);
     },

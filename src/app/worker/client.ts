@@ -10,7 +10,7 @@
 import * as Comlink from 'comlink';
 import type { AnalysisResult } from '../../core/result';
 import type {
-  AnalyseOutcome,
+  AnalyzeOutcome,
   AnalysisCallbacks,
   AnalysisWorkerApi,
   BackendInfo,
@@ -125,12 +125,12 @@ export class AnalysisClient {
    * request's cancel did it), the request goes to the new worker, which opens the model again, with the
    * matrices received so far added to `done`.
    */
-  async analyse(
+  async analyze(
     signal: AbortSignal,
     model: ModelRef,
     callbacks: AnalysisCallbacks,
     done: readonly string[] = [],
-  ): Promise<AnalyseOutcome> {
+  ): Promise<AnalyzeOutcome> {
     const received = new Set(done);
     // The backend the run last reported: what a run cut short by a terminate ended on.
     let backend: BackendInfo | null = null;
@@ -150,7 +150,7 @@ export class AnalysisClient {
       },
     };
     const started = performance.now();
-    const cancelled = (): AnalyseOutcome => ({
+    const cancelled = (): AnalyzeOutcome => ({
       status: 'cancelled',
       matricesDone: received.size,
       error: null,
@@ -159,7 +159,7 @@ export class AnalysisClient {
     });
     for (let segment = 0; ; segment++) {
       if (signal.aborted) return cancelled();
-      const outcome = await this.analyseOnce(signal, model, recording, [...received], cancelled);
+      const outcome = await this.analyzeOnce(signal, model, recording, [...received], cancelled);
       // The worker's own time covers its segment only: after a restart, the time since the call.
       if (outcome !== RESTARTED) {
         return segment === 0 ? outcome : { ...outcome, elapsedMs: performance.now() - started };
@@ -168,19 +168,19 @@ export class AnalysisClient {
   }
 
   /** One analyse request to the current worker; RESTARTED when that worker was terminated under it. */
-  private analyseOnce(
+  private analyzeOnce(
     signal: AbortSignal,
     model: ModelRef,
     callbacks: AnalysisCallbacks,
     done: readonly string[],
-    cancelled: () => AnalyseOutcome,
-  ): Promise<AnalyseOutcome | typeof RESTARTED> {
+    cancelled: () => AnalyzeOutcome,
+  ): Promise<AnalyzeOutcome | typeof RESTARTED> {
     const id = this.nextRequest++;
     const live = (): boolean => !signal.aborted;
     // The outcome is taken from `onDone`, which arrives on the callbacks' channel after every matrix; the
     // return value of `analyse` travels on the worker's own port and can overtake the last matrices.
-    let resolveDone: (o: AnalyseOutcome) => void = () => undefined;
-    const doneSignal = new Promise<AnalyseOutcome>((resolve) => {
+    let resolveDone: (o: AnalyzeOutcome) => void = () => undefined;
+    const doneSignal = new Promise<AnalyzeOutcome>((resolve) => {
       resolveDone = resolve;
     });
     const guarded: AnalysisCallbacks = {
@@ -193,8 +193,8 @@ export class AnalysisClient {
         if (live()) callbacks.onDone(o);
       },
     };
-    const run = this.api.analyse(id, model, Comlink.proxy(guarded), [...done]);
-    return new Promise<AnalyseOutcome | typeof RESTARTED>((resolve, reject) => {
+    const run = this.api.analyze(id, model, Comlink.proxy(guarded), [...done]);
+    return new Promise<AnalyzeOutcome | typeof RESTARTED>((resolve, reject) => {
       let settled = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
       // Terminated by another request's cancel (this one's own terminate settles it first, as cancelled).
@@ -208,7 +208,7 @@ export class AnalysisClient {
         signal.removeEventListener('abort', onAbort);
         then();
       };
-      const finish = (outcome: AnalyseOutcome | typeof RESTARTED): void => settle(() => resolve(outcome));
+      const finish = (outcome: AnalyzeOutcome | typeof RESTARTED): void => settle(() => resolve(outcome));
       const onAbort = (): void => {
         if (settled) return;
         void this.api.cancel(id);

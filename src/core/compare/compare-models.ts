@@ -98,7 +98,7 @@ export async function compareModels(
   const planB = planAnalysis(modelB, opts.plan ?? {});
 
   // 1. Each model's analysis, one after the other (each already fills the backend).
-  const analyse = async (
+  const analyze = async (
     side: 'a' | 'b',
     model: ModelDescription,
     plan: AnalysisPlan,
@@ -111,8 +111,8 @@ export async function compareModels(
       onProgress: (progress) => opts.onProgress?.({ stage: 'analyze', side, progress }),
       onMatrix: (m) => opts.onMatrix?.(side, m),
     });
-  const a = await analyse('a', modelA, planA, opts.analysisA);
-  const b = await analyse('b', modelB, planB, opts.analysisB);
+  const a = await analyze('a', modelA, planA, opts.analysisA);
+  const b = await analyze('b', modelB, planB, opts.analysisB);
 
   // 2. The pairs of the plans (what the analyses covered, with their tensor handles), matched as the
   //    comparison matches the results.
