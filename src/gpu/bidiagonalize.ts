@@ -16,6 +16,7 @@ import type { GpuContext } from './device';
 import { createComputePipeline, createTrackedBuffer, destroyTrackedBuffer, readBackF32 } from './device';
 import type { GpuDtype, GramInput } from './gram-gpu';
 import { bytesPerElement } from './gram-gpu';
+import householderCommonWgsl from './kernels/householder-common.wgsl?raw';
 import bidiagonalizeWgsl from './kernels/bidiagonalize.wgsl?raw';
 import loadWgsl from './kernels/load-matrix.wgsl?raw';
 
@@ -112,7 +113,8 @@ export class BidiagonalKernel {
       createComputePipeline(
         device,
         `bidiagonalize-${entry}`,
-        bidiagonalizeWgsl,
+        // The shared reductions and reflector go after the kernel's own lines (see the .wgsl).
+        `${bidiagonalizeWgsl}\n${householderCommonWgsl}`,
         entry,
         undefined,
         pipelineLayout,

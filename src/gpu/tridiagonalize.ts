@@ -6,6 +6,7 @@
 import type { GpuContext } from './device';
 import { createComputePipeline, createTrackedBuffer, destroyTrackedBuffer, readBackF32 } from './device';
 import { abortError } from '../core/errors';
+import householderCommonWgsl from './kernels/householder-common.wgsl?raw';
 import tridiagonalizeWgsl from './kernels/tridiagonalize.wgsl?raw';
 
 /** Uniform slots per step are this far apart (WebGPU's minUniformBufferOffsetAlignment is ≤ 256). */
@@ -75,7 +76,8 @@ export class TridiagonalKernel {
       createComputePipeline(
         device,
         `tridiagonalize-${entry}`,
-        tridiagonalizeWgsl,
+        // The shared reductions and reflector go after the kernel's own lines (see the .wgsl).
+        `${tridiagonalizeWgsl}\n${householderCommonWgsl}`,
         entry,
         undefined,
         pipelineLayout,

@@ -29,36 +29,7 @@ struct Step {
 @group(0) @binding(5) var<storage, read_write> vPrev: array<f32>;
 @group(0) @binding(6) var<storage, read_write> wPrev: array<f32>;
 
-const WG: u32 = 256u;
-var<workgroup> red: array<f32, WG>;
-
-fn reduceMax(li: u32, x: f32) -> f32 {
-  red[li] = x;
-  workgroupBarrier();
-  for (var off = WG / 2u; off > 0u; off >>= 1u) {
-    if (li < off) {
-      red[li] = max(red[li], red[li + off]);
-    }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn reduceSum(li: u32, x: f32) -> f32 {
-  red[li] = x;
-  workgroupBarrier();
-  for (var off = WG / 2u; off > 0u; off >>= 1u) {
-    if (li < off) {
-      red[li] = red[li] + red[li + off];
-    }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+// WG, reduceMax, reduceSum and reflector(): householder-common.wgsl, appended to this text.
 
 /** Row k's entry t (column k+1+t) with the previous step's rank-2 update applied. */
 fn rowK(t: u32) -> f32 {
@@ -88,18 +59,10 @@ fn house(@builtin(local_invocation_index) li: u32) {
   }
   let xnorm = scale * sqrt(reduceSum(li, ss));
 
-  var tau = 0.0;
-  var beta = alpha;
-  var inv = 0.0;
-  if (xnorm > 0.0) {
-    let h = max(abs(alpha), xnorm);
-    let ra = alpha / h;
-    let rx = xnorm / h;
-    let r = h * sqrt(ra * ra + rx * rx);
-    beta = select(-r, r, alpha < 0.0);
-    tau = (beta - alpha) / beta;
-    inv = 1.0 / (alpha - beta);
-  }
+  let h = reflector(alpha, xnorm);
+  let tau = h.tau;
+  let beta = h.beta;
+  let inv = h.inv;
   for (var t = 1u + li; t < m; t += WG) {
     v[t] = rowK(t) * inv;
   }
