@@ -1,21 +1,18 @@
 /**
  * The analysis worker's implementation, separate from `expose` so that it can run (and be tested) outside
  * a worker. It keeps opened models by fingerprint and plan (a cache: a request naming a model it does not
- * hold opens it again from the request's files), runs the pipeline (plan -> spectrum -> fit) on the
- * selected backend, streams matrices and progress to the app, and honours `cancel(request)`.
+ * hold opens it again from the request's files), runs each analyze request (analyze-request.ts: plan ->
+ * spectrum -> fit on the selected backend, matrices and progress streamed to the app) and each compare
+ * request, and honours `cancel(request)`.
  */
 import * as Comlink from 'comlink';
-import { isStudioError, StudioError, toErrorData } from '../src/core/errors';
-import type { StudioErrorData } from '../src/core/errors';
+import { StudioError, toErrorData } from '../src/core/errors';
 import { openModelOrAdapter } from '../src/core/adapters/open-adapter';
-import type { ModelDescription } from '../src/core/formats/types';
-import type { SpectrumBackend } from '../src/core/linalg/backend';
-import { analyzeModel } from '../src/core/pipeline/analyze';
 import { compareModels } from '../src/core/compare/compare-models';
-import { extrasKey, planAnalysis, remainingPlan } from '../src/core/pipeline/plan';
-import type { AnalysisExtras, AnalysisPlan, PlanOptions } from '../src/core/pipeline/plan';
-import type { Progress } from '../src/core/pipeline/progress';
-import type { MatrixResult } from '../src/core/result';
+import { extrasKey, planAnalysis } from '../src/core/pipeline/plan';
+import type { PlanOptions } from '../src/core/pipeline/plan';
+import { analyzeRequest, cancelledError } from './analyze-request';
+import type { OpenedModel } from './analyze-request';
 import { blobSource } from './blob-source';
 import { BackendSelector } from './backend-select';
 import type {
@@ -26,39 +23,11 @@ import type {
   ModelRef,
   ModelSummary,
   OpenOutcome,
-  ProgressEvent,
   RequestId,
   WorkerOptions,
 } from './contract';
 import { filesFingerprint } from './fingerprint';
 import { summarizeModel } from './model-summary';
-
-interface OpenedModel {
-  model: ModelDescription;
-  plan: AnalysisPlan;
-  extras: AnalysisExtras;
-}
-
-/** Counts the spectra a backend computed (the app shows the count so tests can prove caching works). */
-class CountingBackend implements SpectrumBackend {
-  computed = 0;
-  readonly name: SpectrumBackend['name'];
-  readonly adapter: string;
-  constructor(private readonly inner: SpectrumBackend) {
-    this.name = inner.name;
-    this.adapter = inner.adapter;
-  }
-  spectrum(
-    input: Parameters<SpectrumBackend['spectrum']>[0],
-    signal?: AbortSignal,
-  ): ReturnType<SpectrumBackend['spectrum']> {
-    // Counted when it succeeds: an attempt cut short by a lost device or a cancel computed nothing.
-    return this.inner.spectrum(input, signal).then((result) => {
-      this.computed++;
-      return result;
-    });
-  }
-}
 
 /** The key an opened model is held under: its files' fingerprint and the plan it was opened with. */
 function modelKey(fingerprint: string, plan: PlanOptions): string {
@@ -72,10 +41,6 @@ function modelKey(fingerprint: string, plan: PlanOptions): string {
         )
       : v;
   return `${fingerprint}\n${JSON.stringify(stable(plan))}`;
-}
-
-function cancelledError(): StudioErrorData {
-  return { name: 'StudioError', code: 'ABORTED', message: 'The analysis was cancelled.' };
 }
 
 export function createAnalysisService(selector = new BackendSelector()): AnalysisWorkerApi {
@@ -146,125 +111,9 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
     callbacks: AnalysisCallbacks,
     done: readonly string[] = [],
   ): Promise<AnalyzeOutcome> => {
-    const ctrl = startRequest(id);
-    const signal = ctrl.signal;
-    const started = performance.now();
-    let selected = await selector.get();
-    const outcome = (
-      status: AnalyzeOutcome['status'],
-      done: number,
-      error: StudioErrorData | null,
-    ): AnalyzeOutcome => {
-      const result = {
-        status,
-        matricesDone: done,
-        error,
-        backend: selected.info,
-        elapsedMs: performance.now() - started,
-      };
-      if (!signal.aborted) callbacks.onDone(result);
-      return result;
-    };
-    let target: OpenedModel;
+    const { signal } = startRequest(id);
     try {
-      target = await modelOf(ref, signal);
-    } catch (err) {
-      requests.delete(id);
-      if (signal.aborted) return outcome('cancelled', 0, cancelledError());
-      return outcome('failed', 0, toErrorData(err));
-    }
-    const totals = target.plan.totals;
-    // Matrices finished earlier (the app's cache, a segment that lost its GPU device) count as done.
-    const planned = new Set(target.plan.items.map((i) => i.name));
-    const finished = new Set<string>(done.filter((name) => planned.has(name)));
-    // Counters of earlier segments, so the progress totals stay fixed and `done` never decreases.
-    const base = { matrices: 0, bytes: 0 };
-    const skipFinished = (): AnalysisPlan => {
-      base.matrices = finished.size;
-      base.bytes = target.plan.items.filter((i) => finished.has(i.name)).reduce((a, i) => a + i.bytes, 0);
-      return remainingPlan(target.plan, finished);
-    };
-    let plan = skipFinished();
-    let current: string | null = null;
-    // Held in an object: TypeScript does not see assignments made inside the callbacks.
-    const latest: { event: ProgressEvent | null } = { event: null };
-
-    const toEvent = (p: Progress): ProgressEvent => {
-      const counters =
-        p.status === 'start' ? { loadedMatrices: 0, loadedBytes: 0, elapsedMs: 0, etaMs: null } : p;
-      return {
-        phase: 'spectrum',
-        matricesDone: base.matrices + counters.loadedMatrices,
-        matricesTotal: totals.matrices,
-        bytesDone: base.bytes + counters.loadedBytes,
-        bytesTotal: totals.bytes,
-        current,
-        elapsedMs: performance.now() - started,
-        remainingMs: counters.etaMs,
-        backend: selected.info,
-      };
-    };
-
-    try {
-      for (;;) {
-        const counting = new CountingBackend(selected.backend);
-        let reported = 0;
-        try {
-          await analyzeModel(target.model, plan, counting, {
-            signal,
-            concurrency: selected.concurrency,
-            ...(selected.summarize ? { summarize: selected.summarize } : {}),
-            // The page always shows WeightWatcher's diagnostics (cheap: from the spectrum); the shuffles
-            // and FARMS windows (more spectra) only when switched on.
-            diagnostics: { randomize: target.extras.randomize === true, seed: target.extras.seed ?? 0 },
-            ...(target.extras.farms !== undefined ? { farms: target.extras.farms } : {}),
-            onProgress: (p) => {
-              if (signal.aborted) return;
-              if (p.status === 'matrix-start') current = p.name;
-              if (p.status === 'matrix-done' || p.status === 'matrix-error') finished.add(p.name);
-              if (p.status === 'matrix-error') callbacks.onMatrixError(p.error);
-              // The final 'done' is sent once, below, after the fallback decision.
-              if (p.status === 'done') return;
-              latest.event = toEvent(p);
-              callbacks.onProgress(latest.event);
-            },
-            onMatrix: (m: MatrixResult) => {
-              if (signal.aborted) return;
-              const fresh = counting.computed - reported;
-              reported = counting.computed;
-              callbacks.onMatrix(Comlink.transfer(m, [m.eigenvalues.buffer]), fresh);
-            },
-          });
-          current = null;
-          const end = latest.event;
-          callbacks.onProgress({
-            phase: 'done',
-            matricesDone: end?.matricesDone ?? base.matrices,
-            matricesTotal: totals.matrices,
-            bytesDone: end?.bytesDone ?? base.bytes,
-            bytesTotal: totals.bytes,
-            current: null,
-            elapsedMs: performance.now() - started,
-            remainingMs: 0,
-            backend: selected.info,
-          });
-          return outcome('complete', finished.size, null);
-        } catch (err) {
-          if (signal.aborted || (isStudioError(err) && err.code === 'ABORTED')) {
-            return outcome('cancelled', finished.size, cancelledError());
-          }
-          if (isStudioError(err) && err.code === 'GPU_DEVICE_LOST' && selected.info.name === 'webgpu') {
-            // The device is gone: redo the remaining matrices (the ones in flight included) on a new
-            // device, or on the CPU when none can be had; finished ones are kept, the totals stay fixed.
-            selected = await selector.replaceLostDevice(selected, err.message);
-            if (signal.aborted) return outcome('cancelled', finished.size, cancelledError());
-            callbacks.onBackend(selected.info);
-            plan = skipFinished();
-            continue;
-          }
-          return outcome('failed', finished.size, toErrorData(err));
-        }
-      }
+      return await analyzeRequest({ selector, modelOf }, signal, ref, callbacks, done);
     } finally {
       requests.delete(id);
     }
