@@ -15,20 +15,15 @@ import type {
   ModelSummary,
   PlanOptions,
 } from '../../../workers/contract';
-import {
-  deleteCachedMatrices,
-  loadCachedMatrices,
-  pruneCachedModels,
-  saveCachedMatrix,
-} from '../cache/matrix-cache';
+import { pruneCachedModels, saveCachedMatrix } from '../cache/matrix-cache';
 import { fetchSampleModel } from '../open/collect-files';
 import { formatEstimate } from '../../core/pipeline/estimate';
 import { formatBytes, matrixCount } from '../util/format';
 import { AnalysisClient, modelRefOf } from '../worker/client';
 import { estimatePlan } from './plan-estimate';
 import { nothingPlannedMessage } from './nothing-planned';
-import { inPlanOrder } from './plan-order';
 import { initialSession, sessionReducer, type ImportedAlphas, type SessionState } from './session';
+import { storedResults } from './stored-results';
 
 /**
  * When a run waits for "Start analysis": 'auto' when its plan is large (see estimate.ts), 'never' for an
@@ -250,26 +245,14 @@ export function useAnalysis(): AnalysisControls {
           });
           return;
         }
-        // 3. The same files analysed before? Show the stored results at once.
-        let resumed: MatrixResult[] = [];
-        if (req.useCache) {
-          // Matrices finished in an earlier run of these files (any selection): kept, not recomputed; all
-          // of them: the stored result is shown at once. A matrix that failed (NaN) is never stored, so it
-          // is tried, and its error shown, again.
-          const planned = new Set(summary.tensors.filter((t) => t.analysed).map((t) => t.name));
-          const done = await loadCachedMatrices(summary.fingerprint, planned);
-          if (ctrl.signal.aborted) return;
-          const cachedNames = new Set(done.map((d) => d.name));
-          const kept = (req.keep ?? []).filter((m) => planned.has(m.name) && !cachedNames.has(m.name));
-          resumed = inPlanOrder([...done.map((d) => d.matrix), ...kept], summary);
-          if (resumed.length === planned.size) {
-            const backend = done[0]?.backend ?? (await client().backend());
-            dispatch({ type: 'cache-hit', run: runId, matrices: resumed, backend });
-            return;
-          }
-        } else {
-          // Recompute: drop every result stored for these files.
-          await deleteCachedMatrices(summary.fingerprint);
+        // 3. The same files analysed before? Show the stored results at once (stored-results.ts).
+        const stored = await storedResults(summary, req.useCache, req.keep);
+        if (ctrl.signal.aborted) return;
+        const resumed = stored.matrices;
+        if (stored.kind === 'complete') {
+          const backend = stored.backend ?? (await client().backend());
+          dispatch({ type: 'cache-hit', run: runId, matrices: resumed, backend });
+          return;
         }
         const info = await client().backend();
         if (ctrl.signal.aborted) return;
