@@ -74,7 +74,6 @@ async function expectedComparison(
       estimator: 'alphalora',
       roles: defaultRoles(analysisA.matrices),
       deltaWeights,
-      analysisA,
     })
   ).comparison;
 }

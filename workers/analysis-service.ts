@@ -8,7 +8,7 @@
 import * as Comlink from 'comlink';
 import { StudioError, toErrorData } from '../src/core/errors';
 import { openModelOrAdapter } from '../src/core/adapters/open-adapter';
-import { compareModels } from '../src/core/compare/compare-models';
+import { measurePairs } from '../src/core/compare/compare-models';
 import { extrasKey, planAnalysis } from '../src/core/pipeline/plan';
 import type { PlanOptions } from '../src/core/pipeline/plan';
 import { analyzeRequest, cancelledError } from './analyze-request';
@@ -119,19 +119,15 @@ export function createAnalysisService(selector = new BackendSelector()): Analysi
     }
   };
 
-  const compare: AnalysisWorkerApi['compare'] = async (id, refA, refB, analyses, options, onPair) => {
+  const compare: AnalysisWorkerApi['compare'] = async (id, refA, refB, options, onPair) => {
     const { signal } = startRequest(id);
     try {
       const [a, b] = [await modelOf(refA, signal), await modelOf(refB, signal)];
       const selected = await selector.get();
-      // Both analyses are given, so only the pair walk runs; its comparison object is the page's to build
-      // (with the estimator and roles on screen), so only the measures travel back.
-      const measured = await compareModels(a.model, b.model, selected.backend, {
-        estimator: 'alphalora',
-        plan: refA.plan,
+      // Only the pair walk runs: the page holds both analyses and builds the comparison itself (with the
+      // estimator and roles on screen), so only the measures travel back.
+      const measured = await measurePairs(a.plan, b.plan, selected.backend, {
         deltaWeights: options.deltaWeights,
-        analysisA: analyses.a,
-        analysisB: analyses.b,
         signal,
         onProgress: (p) => {
           if (p.stage === 'pairs' && !signal.aborted) onPair(p.done, p.total);

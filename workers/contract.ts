@@ -18,9 +18,9 @@ import type { BlocksBasis } from '../src/core/model/blocks-basis';
 import type { StudioErrorData } from '../src/core/errors';
 import type { FormatName, ModelFileInfo, TensorKind } from '../src/core/formats/types';
 import type { PlanOptions } from '../src/core/pipeline/plan';
-import type { PairDistance } from '../src/core/compare/comparison';
+import type { PairMeasures } from '../src/core/compare/compare-models';
 import type { SkipCode } from '../src/core/pipeline/skip-reason';
-import type { AnalysisResult, MatrixResult } from '../src/core/result';
+import type { MatrixResult } from '../src/core/result';
 import type { SpectrumBackendName } from '../src/core/spectral/types';
 
 export type { PlanOptions };
@@ -180,16 +180,8 @@ export interface AnalyzeOutcome {
   elapsedMs: number;
 }
 
-/**
- * What `compare` measures of the matched pairs of two analysed models, keyed by A's matrix name (the
- * inputs of core compare's `buildComparison`, which the page calls: Δα and the table come from there).
- */
-export interface PairMeasures {
-  distances: Map<string, PairDistance>;
-  /** ΔW = W_B − W_A analysed per pair, when asked for. */
-  deltas: Map<string, MatrixResult>;
-  deltaErrors: Map<string, StudioErrorData>;
-}
+/** What `compare` measures of the matched pairs (core compare's, keyed by A's matrix name). */
+export type { PairMeasures };
 
 export type CompareOutcome = { ok: true; pairs: PairMeasures } | { ok: false; error: StudioErrorData };
 
@@ -238,16 +230,15 @@ export interface AnalysisWorkerApi {
     done?: readonly string[],
   ): Promise<AnalyzeOutcome>;
   /**
-   * Reads the matched weight matrices of `a` and `b` pair by pair (core compare's `compareModels`, never
+   * Reads the matched weight matrices of `a` and `b` pair by pair (core compare's `measurePairs`, never
    * more than one pair in memory): their relative Frobenius distance, and with `deltaWeights` the spectrum
-   * and fits of W_B − W_A. `analyses` are the page's results of both (not analysed again); `onPair` counts
-   * the pairs done of a fixed total.
+   * and fits of W_B − W_A. Nothing is analysed again (the page holds both analyses and builds the
+   * comparison); `onPair` counts the pairs done of a fixed total.
    */
   compare(
     request: RequestId,
     a: ModelRef,
     b: ModelRef,
-    analyses: { a: AnalysisResult; b: AnalysisResult },
     options: { deltaWeights: boolean },
     onPair: (done: number, total: number) => void,
   ): Promise<CompareOutcome>;

@@ -63,13 +63,8 @@ describe('analysis service: compare', () => {
     const [A, B] = [await analysed(fa), await analysed(fb)];
     const pairs: [number, number][] = [];
     const fresh = createAnalysisService(new InThreadCpuSelector());
-    const outcome = await fresh.compare(
-      3,
-      A.ref,
-      B.ref,
-      { a: A.result, b: B.result },
-      { deltaWeights: true },
-      (done, total) => pairs.push([done, total]),
+    const outcome = await fresh.compare(3, A.ref, B.ref, { deltaWeights: true }, (done, total) =>
+      pairs.push([done, total]),
     );
     if (!outcome.ok) throw new Error(outcome.error.message);
     expect(pairs.at(-1)).toEqual([4, 4]);

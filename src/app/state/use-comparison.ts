@@ -90,7 +90,7 @@ export function useComparison({ client, modelRef, resultA, runA }: Deps): Compar
 
   /** Step 3: the pair walk in the worker (A and B reopened there by their refs). */
   const measure = useCallback(
-    async (signal: AbortSignal, b: AnalysisResult, deltaWeights: boolean): Promise<void> => {
+    async (signal: AbortSignal, deltaWeights: boolean): Promise<void> => {
       const refA = modelRef();
       const a = resultARef.current;
       const ref = refB.current;
@@ -102,7 +102,7 @@ export function useComparison({ client, modelRef, resultA, runA }: Deps): Compar
         error: null,
       }));
       try {
-        const outcome = await client().compare(signal, refA, ref, { a, b }, { deltaWeights }, (done, total) =>
+        const outcome = await client().compare(signal, refA, ref, { deltaWeights }, (done, total) =>
           // A count that arrives after the outcome (callbacks and the reply race) must not overwrite it.
           setState((s) =>
             s.status === 'measuring'
@@ -212,7 +212,7 @@ export function useComparison({ client, modelRef, resultA, runA }: Deps): Compar
           refB.current = opened;
           opened = null; // measure() closes it
           // 3. The pairs.
-          await measure(signal, b, stateRef.current.withDelta);
+          await measure(signal, stateRef.current.withDelta);
         } catch (err) {
           if (!signal.aborted) {
             const error = toErrorData(err);
@@ -241,7 +241,7 @@ export function useComparison({ client, modelRef, resultA, runA }: Deps): Compar
       // While B is analysed, its run measures with the box as it is then; afterwards, measure again.
       if (b === null || refB.current === null || stateRef.current.status === 'analyzing') return;
       if (stateRef.current.status === 'opening') return;
-      void measure(supersede(), b, on);
+      void measure(supersede(), on);
     },
     [measure, supersede],
   );

@@ -8,7 +8,6 @@
  * matrices already delivered, so that they are not analysed twice).
  */
 import * as Comlink from 'comlink';
-import type { AnalysisResult } from '../../core/result';
 import type {
   AnalyzeOutcome,
   AnalysisCallbacks,
@@ -241,7 +240,6 @@ export class AnalysisClient {
     signal: AbortSignal,
     a: ModelRef,
     b: ModelRef,
-    analyses: { a: AnalysisResult; b: AnalysisResult },
     options: { deltaWeights: boolean },
     onPair: (done: number, total: number) => void,
   ): Promise<CompareOutcome | null> {
@@ -253,10 +251,10 @@ export class AnalysisClient {
       if (!signal.aborted) onPair(done, total);
     };
     try {
-      const call = this.api.compare(id, a, b, analyses, options, Comlink.proxy(live));
+      const call = this.api.compare(id, a, b, options, Comlink.proxy(live));
       const outcome = await Promise.race([call, restarted.promise]);
       if (signal.aborted) return null;
-      return outcome === RESTARTED ? this.compare(signal, a, b, analyses, options, onPair) : outcome;
+      return outcome === RESTARTED ? this.compare(signal, a, b, options, onPair) : outcome;
     } finally {
       restarted.stop();
       signal.removeEventListener('abort', onAbort);

@@ -43,12 +43,6 @@ export interface CompareModelsOptions {
   /** The engine for ΔW's spectra; default `backend` (the CLI passes the float64 CPU backend). */
   deltaBackend?: SpectrumBackend;
   signal?: AbortSignal;
-  /**
-   * Analyses already made (the page keeps its first model's): that side is not analysed again. It must
-   * be of the same model description and selection.
-   */
-  analysisA?: AnalysisResult;
-  analysisB?: AnalysisResult;
   /** Passed to both analyses (concurrency, prefetch, summarize, diagnostics, farms, ...). */
   analyze?: Omit<AnalyzeOptions, 'signal' | 'onProgress' | 'onMatrix'>;
   onProgress?: (p: CompareProgress) => void;
@@ -68,14 +62,9 @@ export type CompareProgress =
       name: string | null;
     };
 
-export interface ComparedModels {
+export interface ComparedModels extends PairMeasures {
   a: AnalysisResult;
   b: AnalysisResult;
-  /** Keyed by A's matrix name. */
-  distances: Map<string, PairDistance>;
-  /** ΔW analyses (with `deltaWeights`), keyed by A's matrix name. */
-  deltas: Map<string, MatrixResult>;
-  deltaErrors: Map<string, StudioErrorData>;
   comparison: Comparison;
 }
 
@@ -98,24 +87,52 @@ export async function compareModels(
   const planB = planAnalysis(modelB, opts.plan ?? {});
 
   // 1. Each model's analysis, one after the other (each already fills the backend).
-  const analyze = async (
-    side: 'a' | 'b',
-    model: ModelDescription,
-    plan: AnalysisPlan,
-    done: AnalysisResult | undefined,
-  ): Promise<AnalysisResult> =>
-    done ??
+  const analyze = (side: 'a' | 'b', model: ModelDescription, plan: AnalysisPlan): Promise<AnalysisResult> =>
     analyzeModel(model, plan, backend, {
       ...opts.analyze,
       ...(signal !== undefined ? { signal } : {}),
       onProgress: (progress) => opts.onProgress?.({ stage: 'analyze', side, progress }),
       onMatrix: (m) => opts.onMatrix?.(side, m),
     });
-  const a = await analyze('a', modelA, planA, opts.analysisA);
-  const b = await analyze('b', modelB, planB, opts.analysisB);
+  const a = await analyze('a', modelA, planA);
+  const b = await analyze('b', modelB, planB);
 
-  // 2. The pairs of the plans (what the analyses covered, with their tensor handles), matched as the
-  //    comparison matches the results.
+  // 2–3. The matched pairs, one at a time: distances and, when asked, ΔW.
+  const measured = await measurePairs(planA, planB, backend, opts);
+  const { distances, deltas, deltaErrors } = measured;
+
+  // 4. The comparison object every output writes.
+  const comparison = buildComparison({
+    a,
+    b,
+    estimator,
+    ...(opts.roles !== undefined ? { roles: opts.roles } : {}),
+    distances,
+    ...(opts.deltaWeights === true ? { deltas, deltaErrors } : {}),
+  });
+  return { a, b, distances, deltas, deltaErrors, comparison };
+}
+
+/** What the pair walk measures, keyed by A's matrix name. */
+export interface PairMeasures {
+  distances: Map<string, PairDistance>;
+  /** ΔW analyses (with `deltaWeights`). */
+  deltas: Map<string, MatrixResult>;
+  deltaErrors: Map<string, StudioErrorData>;
+}
+
+/**
+ * The pair walk alone: the matched pairs of two plans (what the analyses covered, with their tensor
+ * handles, matched as the comparison matches the results), read one pair at a time. The page's worker
+ * calls it directly (the page builds the comparison with the estimator on screen); compareModels wraps it.
+ */
+export async function measurePairs(
+  planA: AnalysisPlan,
+  planB: AnalysisPlan,
+  backend: SpectrumBackend,
+  opts: Pick<CompareModelsOptions, 'deltaWeights' | 'deltaBackend' | 'signal' | 'onProgress'>,
+): Promise<PairMeasures> {
+  const { signal } = opts;
   const keys = (plan: AnalysisPlan): PlanKey[] =>
     plan.items.map((item) => ({
       name: item.name,
@@ -125,8 +142,6 @@ export async function compareModels(
       item,
     }));
   const { pairs } = matchMatrices(keys(planA), keys(planB));
-
-  // 3. One pair at a time.
   const distances = new Map<string, PairDistance>();
   const deltas = new Map<string, MatrixResult>();
   const deltaErrors = new Map<string, StudioErrorData>();
@@ -141,17 +156,7 @@ export async function compareModels(
     if (result.deltaError !== undefined) deltaErrors.set(pair.a.name, result.deltaError);
     opts.onProgress?.({ stage: 'pairs', done: ++done, total: pairs.length, name: pair.a.name });
   }
-
-  // 4. The comparison object every output writes.
-  const comparison = buildComparison({
-    a,
-    b,
-    estimator,
-    ...(opts.roles !== undefined ? { roles: opts.roles } : {}),
-    distances,
-    ...(opts.deltaWeights === true ? { deltas, deltaErrors } : {}),
-  });
-  return { a, b, distances, deltas, deltaErrors, comparison };
+  return { distances, deltas, deltaErrors };
 }
 
 interface PairOutcome {
