@@ -25,6 +25,10 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['tests/browser/**/*.test.ts'],
+          // Pre-bundled up front: discovered mid-run, React would be bundled twice (two copies, no hooks).
+          deps: {
+            optimizer: { client: { include: ['react', 'react/jsx-dev-runtime', 'react-dom/client'] } },
+          },
           testTimeout: 120_000,
           browser: {
             enabled: true,

@@ -1,5 +1,5 @@
 /** Experts per layer as bars with an optional baseline overlay (dashed steps), zero line, legend. */
-import { useEffect, type ReactNode } from 'react';
+import { useLayoutEffect, type ReactNode } from 'react';
 import type { AllocationChartModel } from './allocation-data';
 import { ChartFrame, useChartFrame } from './ChartFrame';
 import { drawBarValueLabels, drawLayerBars, layerBarFrame } from './layer-bars';
@@ -26,7 +26,7 @@ export function AllocationChart({
   const frame = useChartFrame();
   const { svgRef, bodyRef, width, setTooltip } = frame;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const svgEl = svgRef.current;
     if (!svgEl) return;
     const { svg, g, iw, ih } = plotArea(svgEl, width, HEIGHT, M);

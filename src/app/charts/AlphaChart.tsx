@@ -4,7 +4,7 @@
  * click to select.
  */
 import * as d3 from 'd3';
-import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { useLayoutEffect, useMemo, useRef, type ReactNode } from 'react';
 import { nextPoint } from './alpha-keys';
 import type { AlphaChartModel } from './alpha-data';
 import { ChartFrame, useChartFrame } from './ChartFrame';
@@ -40,7 +40,7 @@ export function AlphaChart(props: AlphaChartProps): ReactNode {
   );
   const height = narrow ? HEIGHT + margin.bottom - M.bottom : HEIGHT;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const svgEl = svgRef.current;
     if (!svgEl) return;
     const { g, iw, ih } = plotArea(svgEl, width, height, margin);

@@ -3,12 +3,17 @@
  * chart draws into, offers the SVG and PNG exports, and hosts the hover tooltip.
  */
 import { messageOf } from '../../core/errors';
-import { useEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { useLayoutEffect, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { exportPng, exportSvg } from './svg-export';
 
+/**
+ * The element's width, measured before the first paint and on every resize. Charts draw in layout effects
+ * for the same reason: the svg's new width and the marks placed for it reach the screen (and any observer)
+ * together, never a frame of labels laid out for the old width.
+ */
 export function useElementWidth(ref: RefObject<HTMLElement | null>, fallback = 640): number {
   const [width, setWidth] = useState(fallback);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;
     const update = (): void => setWidth(Math.max(280, Math.floor(el.clientWidth)));

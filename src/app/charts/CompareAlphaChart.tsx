@@ -4,7 +4,7 @@
  * buildComparison); compare-data.ts only sets the domains.
  */
 import * as d3 from 'd3';
-import { useEffect, type ReactNode } from 'react';
+import { useLayoutEffect, type ReactNode } from 'react';
 import type { ComparisonLayer } from '../../core/compare/comparison';
 import { ChartFrame, useChartFrame } from './ChartFrame';
 import type { CompareAlphaModel } from './compare-data';
@@ -35,7 +35,7 @@ export function CompareAlphaChart({ model }: { model: CompareAlphaModel }): Reac
   const frame = useChartFrame();
   const { svgRef, bodyRef, width, setTooltip } = frame;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const svgEl = svgRef.current;
     if (!svgEl) return;
     const { svg, g, iw, ih } = plotArea(svgEl, width, HEIGHT, M);

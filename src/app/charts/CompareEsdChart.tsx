@@ -3,7 +3,7 @@
  * B dashed) with its xmin marked. Bins and densities come from compare-data.ts (the core's ESD histogram).
  */
 import * as d3 from 'd3';
-import { useEffect, type ReactNode } from 'react';
+import { useLayoutEffect, type ReactNode } from 'react';
 import { ChartFrame, useChartFrame } from './ChartFrame';
 import type { EsdOutline, EsdOverlayModel } from './compare-data';
 import { COMPARE_COLORS } from './CompareAlphaChart';
@@ -34,7 +34,7 @@ export function CompareEsdChart({ model, name, controls }: Props): ReactNode {
   const frame = useChartFrame();
   const { svgRef, width } = frame;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const svgEl = svgRef.current;
     if (!svgEl) return;
     const { svg, g, iw, ih } = plotArea(svgEl, width, HEIGHT, M);

@@ -3,7 +3,7 @@
  * power-law density over the tail, the xmin marker, and the fp32 noise floor when eigenvalues were clamped.
  */
 import * as d3 from 'd3';
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useLayoutEffect, useId, useRef, type ReactNode } from 'react';
 import { nextIndex } from './bar-keys';
 import { ChartFrame, useChartFrame } from './ChartFrame';
 import { esdBinTooltip, type EsdChartModel } from './esd-data';
@@ -28,7 +28,7 @@ export function EsdChart({ model, controls, extra }: EsdChartProps): ReactNode {
   // The bar that has keyboard focus (its index among the drawn bars), kept across redraws.
   const focusedRef = useRef<number | null>(null);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const svgEl = svgRef.current;
     if (!svgEl) return;
     const { svg, g, iw, ih } = plotArea(svgEl, width, HEIGHT, M);

@@ -2,7 +2,7 @@
  * A trainer schedule per layer (rank, sparsity or lr multiplier) as bars, drawn as the expert chart is:
  * grid, axes with titles, flagged values in red, the value on top when there is room, legend above.
  */
-import { useEffect, type ReactNode } from 'react';
+import { useLayoutEffect, type ReactNode } from 'react';
 import type { ScheduleChartModel } from './schedule-data';
 import { ChartFrame, useChartFrame } from './ChartFrame';
 import { drawBarValueLabels, drawLayerBars, layerBarFrame } from './layer-bars';
@@ -20,7 +20,7 @@ export function ScheduleChart({ model }: { model: ScheduleChartModel }): ReactNo
   const frame = useChartFrame();
   const { svgRef, bodyRef, width, setTooltip } = frame;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const svgEl = svgRef.current;
     if (!svgEl) return;
     const { svg, g, iw, ih } = plotArea(svgEl, width, HEIGHT, M);
