@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import { isStudioError, toErrorData } from '../src/core/errors';
 import type { StudioErrorData } from '../src/core/errors';
 import type { ModelDescription } from '../src/core/formats/types';
-import type { SpectrumBackend } from '../src/core/linalg/backend';
+import { spectraOf, type SpectrumBackend } from '../src/core/linalg/backend';
 import { analyzeModel } from '../src/core/pipeline/analyze';
 import { remainingPlan } from '../src/core/pipeline/plan';
 import type { AnalysisExtras, AnalysisPlan } from '../src/core/pipeline/plan';
@@ -42,6 +42,15 @@ class CountingBackend implements SpectrumBackend {
     return this.inner.spectrum(input, signal).then((result) => {
       this.computed++;
       return result;
+    });
+  }
+  spectra(
+    inputs: readonly Parameters<SpectrumBackend['spectrum']>[0][],
+    signal?: AbortSignal,
+  ): Promise<Awaited<ReturnType<SpectrumBackend['spectrum']>>[]> {
+    return spectraOf(this.inner, inputs, signal).then((results) => {
+      this.computed += results.length;
+      return results;
     });
   }
 }

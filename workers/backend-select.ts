@@ -7,7 +7,7 @@
  */
 import { isStudioError, StudioError, messageOf } from '../src/core/errors';
 import type { SpectrumBackend } from '../src/core/linalg/backend';
-import { createCpuBackend } from '../src/core/linalg/backend';
+import { createCpuBackend, spectraOf } from '../src/core/linalg/backend';
 import type { AnalyzeOptions } from '../src/core/pipeline/analyze';
 import { createGpuContext } from '../src/gpu/device';
 import type { GpuMemoryCounter } from '../src/gpu/memory';
@@ -80,6 +80,11 @@ function loseDeviceAfter(gpu: SpectrumBackend, device: GPUDevice, after: number)
       calls++;
       if (calls > after) device.destroy();
       return gpu.spectrum(input, signal);
+    },
+    spectra(inputs, signal) {
+      calls += inputs.length;
+      if (calls > after) device.destroy();
+      return spectraOf(gpu, inputs, signal);
     },
     dispose: () => gpu.dispose?.(),
   };

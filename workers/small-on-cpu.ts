@@ -5,11 +5,13 @@
  *   bench measures the CPU faster on the one adapter measured so far; README "Known limits"). Precision
  *   is no longer the reason: the GPU's SVD path matches float64 on small matrices too
  *   (tests/browser/gpu-svd.test.ts).
+ * - Matrices of one shape given together (`spectra`: FARMS windows, kernel positions) follow the same rule
+ *   as one batch: small ones on the CPU, the others batched on the GPU, all on the CPU if it cannot hold them.
  * - A matrix the device cannot hold (GPU_OUT_OF_MEMORY: W or its Gram over the storage binding limit, or
  *   an allocation the device refused) is redone on the CPU instead of being lost: slower, but exact, and
  *   its record says `backend: "cpu"`. Every other GPU error (a lost device is resumed elsewhere) passes.
  */
-import type { SpectrumBackend, SpectrumInput } from '../src/core/linalg/backend';
+import { spectraOf, type SpectrumBackend, type SpectrumInput } from '../src/core/linalg/backend';
 import { isSmallMatrix } from '../src/core/linalg/small-matrix';
 import { StudioError } from '../src/core/errors';
 import type { SpectrumResult } from '../src/core/spectral/types';
@@ -27,6 +29,18 @@ export function smallOnCpu(gpu: SpectrumBackend, cpu: SpectrumBackend): Spectrum
       } catch (err) {
         if (err instanceof StudioError && err.code === 'GPU_OUT_OF_MEMORY')
           return cpu.spectrum(input, signal);
+        throw err;
+      }
+    },
+    async spectra(inputs: readonly SpectrumInput[], signal?: AbortSignal): Promise<SpectrumResult[]> {
+      const first = inputs[0];
+      if (first === undefined) return [];
+      if (isSmallMatrix(first.rows, first.cols)) return spectraOf(cpu, inputs, signal);
+      try {
+        return await spectraOf(gpu, inputs, signal);
+      } catch (err) {
+        if (err instanceof StudioError && err.code === 'GPU_OUT_OF_MEMORY')
+          return spectraOf(cpu, inputs, signal);
         throw err;
       }
     },

@@ -140,6 +140,10 @@ async function timeOrtGram(w: Float32Array, rows: number, cols: number, repeats:
   return ms;
 }
 
+/** The batched-SVD row: this many matrices at once, for shapes up to FARMS's default window side. */
+const BATCH = 8;
+const BATCH_MAX_SIDE = 2048;
+
 function log(message: string): void {
   console.log(`[bench] ${message}`);
 }
@@ -258,6 +262,31 @@ window.runBench = async (config: BenchConfig): Promise<BenchOutput> => {
         ms: res.timings[stage]!,
         gflops: stage === 'bidiagonal' ? bidiagonalFlops(rows, cols) / res.timings[stage]! / 1e6 : null,
       });
+    }
+    // 3b. The batched SVD path (FARMS windows, kernel positions): BATCH matrices of this shape through
+    // spectra(), wall-clock per matrix; ratio = one matrix alone / per matrix in the batch (> 1: batching
+    // pays). Only for window-sized shapes, and only when even no gain would fit the budget.
+    if (Math.max(rows, cols) <= BATCH_MAX_SIDE && BATCH * res.timings.total! < remaining()) {
+      const batch = Array.from({ length: BATCH }, (_, i) => ({
+        data: randomMatrix(rows * cols, rows * 7919 + cols + i + 1),
+        rows,
+        cols,
+      }));
+      t0 = performance.now();
+      await svd.spectra!(batch);
+      const perMatrix = (performance.now() - t0) / BATCH;
+      records.push({
+        stage: `total ×${BATCH} batched`,
+        rows,
+        cols,
+        backend: 'webgpu',
+        method: 'svd',
+        adapter,
+        ms: perMatrix,
+        gflops: bidiagonalFlops(rows, cols) / perMatrix / 1e6,
+        ratio: res.timings.total! / perMatrix,
+      });
+      log(`${shape} svd batch of ${BATCH}: ${perMatrix.toFixed(0)} ms per matrix`);
     }
     t0 = performance.now();
     for (const estimator of ['alphalora', 'weightwatcher', 'hill-mid'] as const)

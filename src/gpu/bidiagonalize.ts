@@ -34,6 +34,12 @@ const MAX_STEPS_PER_SUBMIT = 128;
 const PASS_L_COLS = 64;
 const ROW_BLOCK = 1024;
 const PASS_R_ROWS = 8;
+/**
+ * Working matrices one batch may hold (A of every matrix side by side): 256 MiB, so sixteen 2000×2000 FARMS
+ * windows or any number up to MAX_BATCH of small ones go through each step's dispatches together.
+ */
+const BATCH_BYTES = 2 ** 28;
+const MAX_BATCH = 64;
 /** Raw bytes per loaded slab: far below any binding limit, and one short dispatch. */
 const MAX_SLAB_BYTES = 2 ** 26;
 const DTYPE_CODE: Record<GpuDtype, number> = { F32: 0, F16: 1, BF16: 2 };
@@ -60,6 +66,8 @@ export function bidiagonalBytes(rows: number, cols: number): number {
 interface Buffers {
   m: number;
   n: number;
+  /** Matrices the buffers have room for. */
+  batch: number;
   a: GPUBuffer;
   u: GPUBuffer;
   v: GPUBuffer;
@@ -139,14 +147,24 @@ export class BidiagonalKernel {
     );
   }
 
-  /** Whether A (m·n f32) fits one storage binding of this device. */
-  fits(rows: number, cols: number): boolean {
-    const size = rows * cols * 4;
+  /** Whether `count` working matrices A (m·n f32 each) fit one storage binding of this device. */
+  fits(rows: number, cols: number, count = 1): boolean {
+    const size = count * rows * cols * 4;
     return size <= this.ctx.limits.maxStorageBufferBindingSize && size <= this.ctx.limits.maxBufferSize;
   }
 
-  private buffersFor(m: number, n: number): Buffers {
-    if (this.bufs && this.bufs.m === m && this.bufs.n === n) return this.bufs;
+  /** How many rows×cols matrices one `runBatch` takes on this device (at least 1). */
+  batchCapacity(rows: number, cols: number): number {
+    const bytes = Math.min(
+      BATCH_BYTES,
+      this.ctx.limits.maxStorageBufferBindingSize,
+      this.ctx.limits.maxBufferSize,
+    );
+    return Math.max(1, Math.min(MAX_BATCH, Math.floor(bytes / (rows * cols * 4))));
+  }
+
+  private buffersFor(m: number, n: number, batch: number): Buffers {
+    if (this.bufs && this.bufs.m === m && this.bufs.n === n && this.bufs.batch >= batch) return this.bufs;
     this.disposeBuffers();
     const { device } = this.ctx;
     const rw = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -169,20 +187,24 @@ export class BidiagonalKernel {
     this.bufs = {
       m,
       n,
-      a: mk('svd matrix', m * n),
-      u: mk('householder u', m),
-      v: mk('householder v', n),
-      p: mk('householder p', n),
-      q: mk('householder q', m),
-      partial: mk('householder partial sums', Math.ceil(m / ROW_BLOCK) * n),
-      out: mk('bidiagonal d/e/tau', 2 * n + 2),
+      batch,
+      a: mk('svd matrix', batch * m * n),
+      u: mk('householder u', batch * m),
+      v: mk('householder v', batch * n),
+      p: mk('householder p', batch * n),
+      q: mk('householder q', batch * m),
+      partial: mk('householder partial sums', batch * Math.ceil(m / ROW_BLOCK) * n),
+      out: mk('bidiagonal d/e/tau', batch * (2 * n + 2)),
       steps,
     };
     return this.bufs;
   }
 
-  /** Queues W's values into A (decoded, transposed when wide), slab by slab of W's rows. */
-  private load(input: GramInput, a: GPUBuffer, transposed: boolean, signal?: AbortSignal): void {
+  /**
+   * Queues W's values into A (decoded, transposed when wide), slab by slab of W's rows; `at` is where this
+   * matrix's slice of A starts (elements).
+   */
+  private load(input: GramInput, a: GPUBuffer, at: number, transposed: boolean, signal?: AbortSignal): void {
     const { device } = this.ctx;
     const { rows, cols, dtype, bytes } = input;
     const bpe = bytesPerElement(dtype);
@@ -210,7 +232,7 @@ export class BidiagonalKernel {
       entries: [
         { binding: 0, resource: { buffer: this.loadParams } },
         { binding: 1, resource: { buffer: this.slab } },
-        { binding: 2, resource: { buffer: a, size: rows * cols * 4 } },
+        { binding: 2, resource: { buffer: a, offset: 0, size: at * 4 + rows * cols * 4 } },
       ],
     });
     for (let r0 = 0; r0 < rows; r0 += rb) {
@@ -223,7 +245,7 @@ export class BidiagonalKernel {
       device.queue.writeBuffer(this.slab, 0, slab);
       const groups = Math.ceil((count * cols) / 256);
       const dispatchX = Math.min(groups, this.ctx.limits.maxComputeWorkgroupsPerDimension);
-      const params = new Uint32Array([cols, r0, count, transposed ? 1 : 0, rows, dispatchX, 0, 0]);
+      const params = new Uint32Array([cols, r0, count, transposed ? 1 : 0, rows, dispatchX, at, 0]);
       device.queue.writeBuffer(this.loadParams, 0, params);
       const enc = device.createCommandEncoder({ label: 'svd load slab' });
       const pass = enc.beginComputePass();
@@ -237,36 +259,58 @@ export class BidiagonalKernel {
 
   /** Loads W and reduces it to upper bidiagonal form on the GPU; reads back (d, e). */
   async run(input: GramInput, signal?: AbortSignal): Promise<Bidiagonal> {
+    const [one] = await this.runBatch([input], signal);
+    return one!;
+  }
+
+  /**
+   * Several matrices of one shape (at most `batchCapacity` of them) reduced together: every step's
+   * dispatches cover the whole batch (the grid's z is the matrix). Returns each one's (d, e), in order.
+   */
+  async runBatch(inputs: readonly GramInput[], signal?: AbortSignal): Promise<Bidiagonal[]> {
     const { device } = this.ctx;
-    const { m, n, transposed } = svdShape(input.rows, input.cols);
-    const bytes = input.rows * input.cols * bytesPerElement(input.dtype);
-    if (input.bytes.byteLength < bytes) {
-      throw new StudioError(
-        'BAD_INPUT',
-        `A ${input.rows}×${input.cols} ${input.dtype} matrix needs ${bytes} bytes, got ${input.bytes.byteLength}.`,
-      );
+    const first = inputs[0];
+    if (first === undefined) return [];
+    const { rows, cols } = first;
+    const { m, n, transposed } = svdShape(rows, cols);
+    const batch = inputs.length;
+    for (const input of inputs) {
+      if (input.rows !== rows || input.cols !== cols) {
+        throw new StudioError(
+          'INTERNAL',
+          `A batch holds matrices of one shape: ${input.rows}×${input.cols} among ${rows}×${cols}.`,
+        );
+      }
+      const bytes = rows * cols * bytesPerElement(input.dtype);
+      if (input.bytes.byteLength < bytes) {
+        throw new StudioError(
+          'BAD_INPUT',
+          `A ${rows}×${cols} ${input.dtype} matrix needs ${bytes} bytes, got ${input.bytes.byteLength}.`,
+        );
+      }
     }
-    if (!this.fits(m, n)) {
+    if (!this.fits(m, n, batch)) {
       throw new StudioError(
         'GPU_OUT_OF_MEMORY',
-        `The ${input.rows}×${input.cols} matrix (${m * n * 4} bytes as f32) exceeds this GPU's storage binding ` +
-          `limit (${this.ctx.limits.maxStorageBufferBindingSize} bytes); use the CPU backend for this matrix.`,
+        `${batch === 1 ? 'The' : `${batch} of the`} ${rows}×${cols} matrix (${batch * m * n * 4} bytes as f32) ` +
+          `exceeds this GPU's storage binding limit (${this.ctx.limits.maxStorageBufferBindingSize} bytes); ` +
+          'use the CPU backend for this matrix.',
       );
     }
-    const bufs = this.buffersFor(m, n);
-    // 1. W into A; no pending right update before step 0.
+    const bufs = this.buffersFor(m, n, batch);
+    // 1. Every W into its slice of A; no pending right update before step 0.
     const init = device.createCommandEncoder();
     init.clearBuffer(bufs.q);
     init.clearBuffer(bufs.v);
     device.queue.submit([init.finish()]);
-    this.load(input, bufs.a, transposed, signal);
+    inputs.forEach((input, z) => this.load(input, bufs.a, z * m * n, transposed, signal));
 
     // 2. The Householder steps, batched into submits of bounded work.
     const bind = device.createBindGroup({
       layout: this.layout,
       entries: [
         { binding: 0, resource: { buffer: bufs.steps, size: 16 } },
-        { binding: 1, resource: { buffer: bufs.a, size: m * n * 4 } },
+        { binding: 1, resource: { buffer: bufs.a, size: batch * m * n * 4 } },
         { binding: 2, resource: { buffer: bufs.u } },
         { binding: 3, resource: { buffer: bufs.v } },
         { binding: 4, resource: { buffer: bufs.p } },
@@ -276,8 +320,8 @@ export class BidiagonalKernel {
       ],
     });
     const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension;
-    // One batch in flight while the next is encoded: the queue never runs dry, and a cancel or a lost
-    // device is noticed within two batches.
+    // One batch of steps in flight while the next is encoded: the queue never runs dry, and a cancel or a
+    // lost device is noticed within two submits.
     let inFlight: Promise<void> | null = null;
     for (let k0 = 0; k0 < n;) {
       if (signal?.aborted) throw abortError();
@@ -287,23 +331,23 @@ export class BidiagonalKernel {
       let k = k0;
       for (; k < n && k - k0 < MAX_STEPS_PER_SUBMIT && touched < ELEMENTS_PER_SUBMIT; k++) {
         const cols = n - k - 1;
-        touched += 2 * (m - k) * cols;
+        touched += 2 * (m - k) * cols * batch;
         pass.setBindGroup(0, bind, [k * STEP_STRIDE]);
         pass.setPipeline(this.pipes.houseL);
-        pass.dispatchWorkgroups(1);
+        pass.dispatchWorkgroups(1, 1, batch);
         if (cols === 0) continue;
         const blocks = Math.ceil((m - k) / ROW_BLOCK);
         pass.setPipeline(this.pipes.passL);
-        pass.dispatchWorkgroups(Math.ceil(cols / PASS_L_COLS), blocks);
+        pass.dispatchWorkgroups(Math.ceil(cols / PASS_L_COLS), blocks, batch);
         if (blocks > 1) {
           pass.setPipeline(this.pipes.pfin);
-          pass.dispatchWorkgroups(Math.ceil(cols / 256));
+          pass.dispatchWorkgroups(Math.ceil(cols / 256), 1, batch);
         }
         pass.setPipeline(this.pipes.houseR);
-        pass.dispatchWorkgroups(1);
+        pass.dispatchWorkgroups(1, 1, batch);
         pass.setPipeline(this.pipes.passR);
         const groups = Math.ceil((m - k - 1) / PASS_R_ROWS);
-        pass.dispatchWorkgroups(Math.min(groups, maxDim), Math.ceil(groups / maxDim));
+        pass.dispatchWorkgroups(Math.min(groups, maxDim), Math.ceil(groups / maxDim), batch);
       }
       k0 = k;
       pass.end();
@@ -314,9 +358,13 @@ export class BidiagonalKernel {
     }
     if (inFlight) await inFlight;
     if (signal?.aborted) throw abortError();
-    // 3. Only the bidiagonal comes back.
-    const de = await readBackF32(device, bufs.out, 0, Math.max(1, 2 * n - 1), this.ctx.memory);
-    return { d: Float64Array.from(de.subarray(0, n)), e: Float64Array.from(de.subarray(n, 2 * n - 1)) };
+    // 3. Only the bidiagonals come back: d = out[0, n), e = out[n, 2n − 1) of each matrix's slice.
+    const stride = 2 * n + 2;
+    const de = await readBackF32(device, bufs.out, 0, batch * stride, this.ctx.memory);
+    return inputs.map((_, z) => ({
+      d: Float64Array.from(de.subarray(z * stride, z * stride + n)),
+      e: Float64Array.from(de.subarray(z * stride + n, z * stride + 2 * n - 1)),
+    }));
   }
 
   private disposeBuffers(): void {

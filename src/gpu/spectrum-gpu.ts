@@ -51,6 +51,8 @@ export function gramKeepsSpectrum(eigenvalues: Float64Array): boolean {
 export interface GpuBackendOptions {
   /** Test hook: caps the Gram's streamed slab length to exercise streaming on small matrices. */
   gram?: GramOptions;
+  /** Test hook: caps how many matrices of one shape the SVD path reduces together. */
+  svdBatch?: number;
   /**
    * Computes every matrix with this method, no check and no fallback (tests and the bench compare the
    * two). Default: chosen per matrix.
@@ -190,29 +192,42 @@ export async function createGpuBackend(
     return { d, e, gram: t1 - t0, reduction: performance.now() - t1 };
   }
 
-  /** W loaded and bidiagonalised on the GPU, (d, e) read back. */
+  /**
+   * Matrices of one shape loaded and bidiagonalised on the GPU, as many together as the device's batch
+   * holds, (d, e) of each read back. A batch's device time is shared evenly among its matrices.
+   */
   async function runSvd(
-    input: SpectrumInput,
+    inputs: readonly SpectrumInput[],
     signal?: AbortSignal,
-  ): Promise<{ d: Float64Array; e: Float64Array; bidiagonal: number }> {
-    const t0 = performance.now();
-    const svdInput = toGramInput(input);
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
-    const run = bidi.run(svdInput, signal);
-    run.catch(() => undefined); // awaited below; a scope error thrown first must not leave it unhandled
-    // The scopes cover what run() encodes before its first await (the load and the first batch).
-    const validation = await device.popErrorScope();
-    const oom = await device.popErrorScope();
-    if (validation) throw new StudioError('INTERNAL', `Bidiagonalisation kernel: ${validation.message}`);
-    if (oom) {
-      throw new StudioError(
-        'GPU_OUT_OF_MEMORY',
-        `The GPU ran out of memory for a ${input.rows}×${input.cols} matrix: ${oom.message}`,
-      );
+  ): Promise<{ d: Float64Array; e: Float64Array; bidiagonal: number }[]> {
+    const out: { d: Float64Array; e: Float64Array; bidiagonal: number }[] = [];
+    const first = inputs[0];
+    if (first === undefined) return out;
+    const capacity = Math.min(bidi.batchCapacity(first.rows, first.cols), options.svdBatch ?? Infinity);
+    for (let at = 0; at < inputs.length; at += capacity) {
+      if (signal?.aborted) throw abortError();
+      const t0 = performance.now();
+      const batch = inputs.slice(at, at + capacity).map(toGramInput);
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+      const run = bidi.runBatch(batch, signal);
+      run.catch(() => undefined); // awaited below; a scope error thrown first must not leave it unhandled
+      // The scopes cover what runBatch() encodes before its first await (the loads and the first submit).
+      const validation = await device.popErrorScope();
+      const oom = await device.popErrorScope();
+      if (validation) throw new StudioError('INTERNAL', `Bidiagonalisation kernel: ${validation.message}`);
+      if (oom) {
+        throw new StudioError(
+          'GPU_OUT_OF_MEMORY',
+          `The GPU ran out of memory for ${batch.length === 1 ? 'a' : batch.length} ${first.rows}×${first.cols} ` +
+            `matri${batch.length === 1 ? 'x' : 'ces'}: ${oom.message}`,
+        );
+      }
+      const reduced = await guard(run);
+      const share = (performance.now() - t0) / batch.length;
+      for (const { d, e } of reduced) out.push({ d, e, bidiagonal: share });
     }
-    const { d, e } = await guard(run);
-    return { d, e, bidiagonal: performance.now() - t0 };
+    return out;
   }
 
   /** Everything that needs the device, by the method chosen for this matrix. */
@@ -241,8 +256,8 @@ export async function createGpuBackend(
       timings.gramRejected = g.gram + g.reduction + tridiagonal;
       if (signal?.aborted) throw abortError();
     }
-    const svd = await runSvd(input, signal);
-    return { method: 'svd', d: svd.d, e: svd.e, timings: { ...timings, bidiagonal: svd.bidiagonal } };
+    const [svd] = await runSvd([input], signal);
+    return { method: 'svd', d: svd!.d, e: svd!.e, timings: { ...timings, bidiagonal: svd!.bidiagonal } };
   }
 
   /**
@@ -295,28 +310,67 @@ export async function createGpuBackend(
   }
 
   let waiting = 0;
+  /** Errors leave as StudioErrors (a device loss already is one, so the caller can resume). */
+  const asStudioError = (err: unknown): never => {
+    if (isStudioError(err)) throw err;
+    throw new StudioError('INTERNAL', `WebGPU spectrum failed: ${messageOf(err)}`);
+  };
+
+  function spectrum(input: SpectrumInput, signal?: AbortSignal): Promise<SpectrumResult> {
+    // One matrix at a time on the device (the Gram buffer and the kernels' scratch are shared), but the
+    // CPU stage of one matrix overlaps the GPU stages of the next: when another matrix is queued, yield a
+    // macrotask first so that its Gram is submitted before this thread runs sterf.
+    waiting++;
+    const gpuPart = queue.then(() => runGpu(input, signal)).catch(asDeviceLost);
+    queue = gpuPart.catch(() => undefined);
+    return gpuPart
+      .finally(() => waiting--)
+      .then(async (part) => {
+        if (waiting > 0 && !options.finish) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+        return finish(part, signal);
+      })
+      .catch(asStudioError);
+  }
+
+  /**
+   * Matrices of one shape (FARMS windows, a convolution's kernel positions, shuffled copies): those that
+   * would go to the SVD path go through it in batches; a shape whose first method is the Gram goes matrix
+   * by matrix (each keeps its own Gram-or-SVD decision).
+   */
+  function spectra(inputs: readonly SpectrumInput[], signal?: AbortSignal): Promise<SpectrumResult[]> {
+    const first = inputs[0];
+    if (first === undefined) return Promise.resolve([]);
+    const method = options.method ?? chooseMethod(first.rows, first.cols);
+    if (inputs.length === 1 || method === 'gram') return Promise.all(inputs.map((i) => spectrum(i, signal)));
+    if (inputs.some((i) => i.rows !== first.rows || i.cols !== first.cols))
+      return Promise.reject(new StudioError('INTERNAL', 'spectra() takes matrices of one shape'));
+    waiting++;
+    const gpuParts = queue
+      .then(async () => {
+        if (lostMessage !== null)
+          throw new StudioError('GPU_DEVICE_LOST', `${lostMessage}. Use the CPU backend.`);
+        const reduced = await runSvd(inputs, signal);
+        return reduced.map((r): GpuPart => ({
+          method: 'svd',
+          d: r.d,
+          e: r.e,
+          timings: { bidiagonal: r.bidiagonal },
+        }));
+      })
+      .catch(asDeviceLost);
+    queue = gpuParts.catch(() => undefined);
+    return gpuParts
+      .finally(() => waiting--)
+      .then((parts) => Promise.all(parts.map((part) => finish(part, signal))))
+      .catch(asStudioError);
+  }
+
   return {
     name: 'webgpu',
     adapter: context.adapterName,
     context,
-    spectrum(input, signal) {
-      // One matrix at a time on the device (the Gram buffer and the kernels' scratch are shared), but
-      // the CPU stage of one matrix overlaps the GPU stages of the next: when another matrix is queued,
-      // yield a macrotask first so that its Gram is submitted before this thread runs sterf.
-      waiting++;
-      const gpuPart = queue.then(() => runGpu(input, signal)).catch(asDeviceLost);
-      queue = gpuPart.catch(() => undefined);
-      return gpuPart
-        .finally(() => waiting--)
-        .then(async (part) => {
-          if (waiting > 0 && !options.finish) await new Promise<void>((resolve) => setTimeout(resolve, 0));
-          return finish(part, signal);
-        })
-        .catch((err: unknown) => {
-          if (isStudioError(err)) throw err;
-          throw new StudioError('INTERNAL', `WebGPU spectrum failed: ${messageOf(err)}`);
-        });
-    },
+    spectrum,
+    spectra,
     dispose() {
       gram.dispose();
       tri.dispose();

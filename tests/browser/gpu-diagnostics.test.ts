@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuBackend, type GpuSpectrumBackend } from '../../src/gpu/spectrum-gpu';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
-import { createCpuBackend } from '../../src/core/linalg/backend';
+import { createCpuBackend, type SpectrumBackend } from '../../src/core/linalg/backend';
 import { matrixDiagnostics, type MatrixDiagnostics } from '../../src/core/diagnostics/matrix-diagnostics';
 import { farmsSpectrum, farmsSpectrumCpu } from '../../src/core/diagnostics/farms-spectrum';
 import { matrixSeed, mulberry32, shuffledCopy } from '../../src/core/diagnostics/shuffle';
@@ -73,7 +73,16 @@ describe('diagnostics from GPU spectra', () => {
     const cols = 96;
     const w = Float32Array.from(gaussian(rows * cols, 33));
     const params = { rows: 96, qRatio: 1, ops: 4 };
-    const g = await farmsSpectrum(gpu, w, rows, cols, params);
+    // The four 96×96 windows go to the device as one batch (one pass per reduction step for all four).
+    const calls: number[] = [];
+    const watched: SpectrumBackend = {
+      name: gpu.name,
+      adapter: gpu.adapter,
+      spectrum: (input, signal) => (calls.push(1), gpu.spectrum(input, signal)),
+      spectra: (inputs, signal) => (calls.push(inputs.length), gpu.spectra!(inputs, signal)),
+    };
+    const g = await farmsSpectrum(watched, w, rows, cols, params);
+    expect(calls).toEqual([4]);
     const c = farmsSpectrumCpu(w, rows, cols, params);
     expect(g.eigenvalues.length).toBe(4 * 96);
     for (const est of ['alphalora', 'weightwatcher'] as const) {

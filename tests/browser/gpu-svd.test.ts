@@ -282,6 +282,50 @@ describe('the SVD path itself', () => {
   });
 });
 
+describe('batched SVD (FARMS windows, kernel positions, shuffles: many matrices of one shape)', () => {
+  it('a batch reduces each matrix exactly as it is reduced alone, and equals float64 within the fp32 bound', async () => {
+    const bidi = await BidiagonalKernel.create(backend.context);
+    // Wide (transposed on load), of three kinds, one of them F16 bytes: the slices must not mix.
+    const rows = 70;
+    const cols = 133;
+    const mats = [
+      Float32Array.from(gaussian(rows * cols, 51)),
+      Float32Array.from(lowRankPlusNoise(rows, cols, 3, 0.02, 52)),
+      toF16(Float32Array.from(studentT(rows * cols, 3, 53))),
+    ] as const;
+    const inputs = [
+      toGramInput({ data: mats[0], rows, cols }),
+      toGramInput({ data: mats[1], rows, cols }),
+      { dtype: 'F16' as const, bytes: mats[2].bytes, rows, cols },
+    ];
+    const together = await bidi.runBatch(inputs);
+    const alone = [];
+    for (const input of inputs) alone.push(await bidi.run(input));
+    // The same arithmetic per matrix whatever the batch: bit for bit.
+    expect(together.map((b) => Array.from(b.d))).toEqual(alone.map((b) => Array.from(b.d)));
+    expect(together.map((b) => Array.from(b.e))).toEqual(alone.map((b) => Array.from(b.e)));
+    bidi.dispose();
+  });
+
+  it('spectra(): batches of a capped size give every matrix its float64 spectrum, in order', async () => {
+    const capped = await createGpuBackend(backend.context, { method: 'svd', svdBatch: 2 });
+    const rows = 96;
+    const cols = 96;
+    const mats = [54, 55, 56, 57, 58].map((seed) =>
+      Float32Array.from(seed % 2 ? gaussian(rows * cols, seed) : lowRankPlusNoise(rows, cols, 2, 0.05, seed)),
+    );
+    // Five matrices through batches of 2, 2 and 1.
+    const results = await capped.spectra!(mats.map((m) => ({ data: m.slice(), rows, cols })));
+    expect(results.length).toBe(5);
+    mats.forEach((m, i) => {
+      expect(results[i]!.method).toBe('svd');
+      expect(results[i]!.backend).toBe('webgpu');
+      expectSpectrum(`matrix ${i}`, results[i]!.eigenvalues, spectrumCpu(m, rows, cols).eigenvalues);
+    });
+    capped.dispose?.();
+  });
+});
+
 describe('method choice', () => {
   it('a tall well-conditioned matrix keeps its Gram; a tall near-singular one is redone by SVD', async () => {
     const good = Float32Array.from(gaussian(512 * 64, 41));

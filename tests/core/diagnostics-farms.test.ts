@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FARMS_DEFAULTS, farmsPlan, windowOf } from '../../src/core/diagnostics/farms';
-import { farmsSpectrumCpu } from '../../src/core/diagnostics/farms-spectrum';
+import { farmsSpectrum, farmsSpectrumCpu } from '../../src/core/diagnostics/farms-spectrum';
+import { createCpuBackend, type SpectrumBackend } from '../../src/core/linalg/backend';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
 import { fitSpectrum } from '../../src/core/spectral/estimators';
 import { ESTIMATORS } from '../../src/core/spectral/types';
@@ -112,6 +113,26 @@ describe('FARMS spectrum and α', () => {
       .sort((a, b) => a - b);
     expect(farms.eigenvalues.length).toBe(4 * 64);
     expect(Array.from(farms.eigenvalues)).toEqual(expected);
+  });
+
+  it('through an engine: the windows go as one batch of one shape, and pool to the float64 path exactly', async () => {
+    const w = gaussian(200, 64, 4);
+    const params = { rows: 64, qRatio: 1, ops: 4 };
+    const cpu = createCpuBackend();
+    const batches: string[] = [];
+    const batching: SpectrumBackend = {
+      ...cpu,
+      spectra: (inputs, signal) => {
+        batches.push(inputs.map((i) => `${i.rows}×${i.cols}`).join(','));
+        return Promise.all(inputs.map((i) => cpu.spectrum(i, signal)));
+      },
+    };
+    const viaBatch = await farmsSpectrum(batching, w, 200, 64, params);
+    expect(batches).toEqual(['64×64,64×64,64×64,64×64']);
+    expect(viaBatch.eigenvalues).toEqual(farmsSpectrumCpu(w, 200, 64, params).eigenvalues);
+    // An engine without a batch (the CLI's pool) gets the same windows one by one, with the same pool.
+    const viaSingles = await farmsSpectrum(cpu, w, 200, 64, params);
+    expect(viaSingles.eigenvalues).toEqual(viaBatch.eigenvalues);
   });
 });
 

@@ -18,7 +18,25 @@ export interface SpectrumBackend {
   /** What runs it: 'node', 'main thread', 'N worker threads', or the GPU adapter's description. */
   readonly adapter: string;
   spectrum(input: SpectrumInput, signal?: AbortSignal): Promise<SpectrumResult>;
+  /**
+   * Several matrices of one shape at once, results in order. Optional: the GPU batches them through one
+   * pass per reduction step; without it, `spectraOf` runs them one by one.
+   */
+  spectra?(inputs: readonly SpectrumInput[], signal?: AbortSignal): Promise<SpectrumResult[]>;
   dispose?(): void;
+}
+
+/**
+ * The spectra of several matrices of one shape: the backend's batch when it has one, else every matrix
+ * through `spectrum` at once (a CPU pool spreads them over its workers; the in-thread CPU runs them in turn).
+ */
+export function spectraOf(
+  backend: SpectrumBackend,
+  inputs: readonly SpectrumInput[],
+  signal?: AbortSignal,
+): Promise<SpectrumResult[]> {
+  if (backend.spectra) return backend.spectra(inputs, signal);
+  return Promise.all(inputs.map((input) => backend.spectrum(input, signal)));
 }
 
 /** The matrix values of an input, decoding raw bytes when needed. */

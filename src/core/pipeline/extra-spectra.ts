@@ -14,7 +14,7 @@ import { randomShuffleCount } from '../diagnostics/randomize';
 import { matrixSeed, mulberry32, shuffledCopy } from '../diagnostics/shuffle';
 import { DEFAULT_ESTIMATOR, type DiagnosticsOptions, type MatrixResult } from '../result';
 import { matrixMetrics } from '../spectral/metrics';
-import { scaledSpectrum } from './pooled-spectrum';
+import { scaledSpectra, type DecodedInput } from './pooled-spectrum';
 
 export interface ExtraOptions {
   diagnostics?: DiagnosticsOptions;
@@ -46,22 +46,21 @@ export async function extraSpectra(
   if (opts.diagnostics?.randomize === true) {
     // 1. R shuffles pooled (rand_evals_1), then one more (rand_evals_2), in that order from one seeded stream.
     const rand = mulberry32(matrixSeed(name, opts.diagnostics.seed));
-    const shuffleSpectrum = async (): Promise<Float64Array> => {
-      const s = await scaledSpectrum(backend, { data: shuffledCopy(data, rand), rows, cols }, signal);
-      throwIfAborted(signal);
-      return s.eigenvalues;
-    };
+    const shuffle = (): DecodedInput => ({ data: shuffledCopy(data, rand), rows, cols });
+    // The R pooled shuffles are one batch (R = 5 only under 100 wide, where copies are small); R = 1 above.
     const R = randomShuffleCount(Math.min(rows, cols));
-    const parts: Float64Array[] = [];
-    for (let i = 0; i < R; i++) parts.push(await shuffleSpectrum());
-    const pooled = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+    const parts = await scaledSpectra(backend, Array.from({ length: R }, shuffle), signal);
+    throwIfAborted(signal);
+    const pooled = new Float64Array(parts.reduce((n, p) => n + p.eigenvalues.length, 0));
     let at = 0;
     for (const p of parts) {
-      pooled.set(p, at);
-      at += p.length;
+      pooled.set(p.eigenvalues, at);
+      at += p.eigenvalues.length;
     }
     pooled.sort();
-    out.random = { pooled, single: await shuffleSpectrum() };
+    const [single] = await scaledSpectra(backend, [shuffle()], signal);
+    throwIfAborted(signal);
+    out.random = { pooled, single: single!.eigenvalues };
   }
   if (opts.farms !== undefined) {
     out.farms = await farmsSpectrum(backend, data, rows, cols, opts.farms, signal);

@@ -26,7 +26,8 @@
  */
 import { StudioError, throwIfAborted } from '../errors';
 import type { TensorHandle } from '../formats/types';
-import type { SpectrumBackend, SpectrumInput } from '../linalg/backend';
+import { maxOf } from '../array';
+import { spectraOf, type SpectrumBackend, type SpectrumInput } from '../linalg/backend';
 import type { SpectrumResult } from '../spectral/types';
 
 /** Every kernel position's matrix of one convolution weight, row-major [rows, cols] each. */
@@ -83,15 +84,26 @@ function timesPow2(x: number, e: number): number {
 
 /** The power of two to divide the values by (0: leave them), from their largest magnitude. */
 export function weightScaleExponent(values: Float32Array | Float64Array): number {
+  return scaleExponentOf(largestMagnitude(values));
+}
+
+function largestMagnitude(values: Float32Array | Float64Array): number {
   let max = 0;
   for (let i = 0; i < values.length; i++) {
     const a = Math.abs(values[i]!);
     if (a > max) max = a;
   }
+  return max;
+}
+
+function scaleExponentOf(max: number): number {
   if (!(max > 0) || !Number.isFinite(max)) return 0;
   const e = Math.floor(Math.log2(max));
   return e > SAFE_EXPONENT || e < -SAFE_EXPONENT ? e : 0;
 }
+
+/** Decoded values, the only kind `scaledSpectra` takes (raw bytes are never scaled). */
+export type DecodedInput = Extract<SpectrumInput, { data: unknown }>;
 
 /**
  * The one place every engine's input passes (CPU float64, the CPU pool, WebGPU): decoded values with an
@@ -107,37 +119,54 @@ export async function scaledSpectrum(
   signal?: AbortSignal,
 ): Promise<SpectrumResult> {
   if (!('data' in input)) return backend.spectrum(input, signal);
-  const k = weightScaleExponent(input.data);
-  if (k === 0) return backend.spectrum(input, signal);
-  const data = input.data;
-  for (let i = 0; i < data.length; i++) data[i] = timesPow2(data[i]!, -k);
-  const result = await backend.spectrum(input, signal);
-  const back = new Float64Array(result.eigenvalues.length);
-  let representable = true;
-  for (let i = 0; i < back.length; i++) {
-    const v = result.eigenvalues[i]!;
-    back[i] = timesPow2(v, 2 * k);
-    if (!Number.isFinite(back[i]!) || (v > 0 && back[i] === 0)) representable = false;
-  }
-  if (!representable) return { ...result, scaleLog2: k };
-  return { ...result, eigenvalues: back, noiseFloor: timesPow2(result.noiseFloor, 2 * k) };
+  const [result] = await scaledSpectra(backend, [input], signal);
+  return result!;
 }
 
 /**
- * The spectra of every matrix on the backend, one after another (each already fills the GPU queue or a
- * CPU worker; the plan runs other items beside this one), pooled.
+ * `scaledSpectrum` for matrices of one shape that are pooled afterwards (FARMS windows, a convolution's
+ * kernel positions, shuffled copies): one power of two for all of them, from their largest magnitude
+ * together, so that their eigenvalues stay in one unit; computed through the backend's batch
+ * (`spectraOf`), the GPU's one pass per step for the whole group.
+ */
+export async function scaledSpectra(
+  backend: SpectrumBackend,
+  inputs: readonly DecodedInput[],
+  signal?: AbortSignal,
+): Promise<SpectrumResult[]> {
+  const k = scaleExponentOf(maxOf([0, ...inputs.map((input) => largestMagnitude(input.data))]));
+  if (k === 0) return spectraOf(backend, inputs, signal);
+  for (const { data } of inputs) for (let i = 0; i < data.length; i++) data[i] = timesPow2(data[i]!, -k);
+  const results = await spectraOf(backend, inputs, signal);
+  return results.map((result) => {
+    const back = new Float64Array(result.eigenvalues.length);
+    let representable = true;
+    for (let i = 0; i < back.length; i++) {
+      const v = result.eigenvalues[i]!;
+      back[i] = timesPow2(v, 2 * k);
+      if (!Number.isFinite(back[i]!) || (v > 0 && back[i] === 0)) representable = false;
+    }
+    if (!representable) return { ...result, scaleLog2: k };
+    return { ...result, eigenvalues: back, noiseFloor: timesPow2(result.noiseFloor, 2 * k) };
+  });
+}
+
+/**
+ * The spectra of every kernel position on the backend (one batch of one shape; the plan runs other items
+ * beside this one), pooled.
  */
 export async function pooledSpectrum(
   backend: SpectrumBackend,
   input: PooledInput,
   signal?: AbortSignal,
 ): Promise<SpectrumResult> {
-  const parts: SpectrumResult[] = [];
-  for (const data of input.matrices) {
-    const one: SpectrumInput = { data, rows: input.rows, cols: input.cols };
-    parts.push(await scaledSpectrum(backend, one, signal));
-    throwIfAborted(signal);
-  }
+  const { rows, cols } = input;
+  const parts = await scaledSpectra(
+    backend,
+    input.matrices.map((data) => ({ data, rows, cols })),
+    signal,
+  );
+  throwIfAborted(signal);
   return poolSpectra(parts);
 }
 

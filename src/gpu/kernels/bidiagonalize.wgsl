@@ -3,7 +3,7 @@
 // twin, with the same reflector convention, is src/core/linalg/bidiagonal.ts.
 //
 // Step k, with the previous step's right update A[k:, k:] −= q·vᵀ still pending (q, v all zero before
-// step 0). Indices are absolute: u[r], q[r] for rows, v[c], p[c] for columns.
+// step 0). Indices are absolute within a matrix's slice: u[r], q[r] for rows, v[c], p[c] for columns.
 //   1. houseL: column k with the pending update, x = A[k:, k] − q·v[k]; its reflector (u[k] = 1, τu), d[k].
 //   2. passL:  over A[k:, k+1:]: apply the pending right update in place and, from the same reads, partial
 //              sums of Aᵀu per block of rows (column sums: rows are long, so a workgroup owns 64 columns
@@ -15,6 +15,11 @@
 //              q = τv·A·v (row sums). (q, v) is the next step's pending update.
 // Each step reads and writes the trailing block twice (the BLAS-2 cost of Golub–Kahan); every scalar stays
 // on the GPU, so a whole batch of steps is encoded without a CPU round trip.
+//
+// Several matrices of one shape go through together (FARMS windows, kernel positions, shuffles): the
+// workgroup grid's z is the matrix, and every buffer holds one slice per matrix (`enter`). A step's
+// dispatches then cover the whole batch, so a small matrix's ~4n short dependent dispatches are paid once
+// per batch instead of once per matrix.
 
 struct Step {
   k: u32,
@@ -37,14 +42,30 @@ struct Step {
 
 // WG, reduceMax, reduceSum and reflector(): householder-common.wgsl, appended to this text.
 
+// Where matrix z of the batch starts in each buffer (set by `enter` at the top of every entry point).
+var<private> ao: u32; // a: m·n per matrix
+var<private> ro: u32; // u and q: m per matrix (rows)
+var<private> co: u32; // v and p: n per matrix (columns)
+var<private> po: u32; // partial: (row blocks at step 0)·n per matrix
+var<private> oo: u32; // out: 2n + 2 per matrix
+
+fn enter(z: u32) {
+  ao = z * s.m * s.n;
+  ro = z * s.m;
+  co = z * s.n;
+  po = z * ((s.m + ROW_BLOCK - 1u) / ROW_BLOCK) * s.n;
+  oo = z * (2u * s.n + 2u);
+}
+
 /** Column k's entry in row r (r ≥ k) with the pending right update applied. */
 fn colK(r: u32) -> f32 {
-  return a[r * s.n + s.k] - q[r] * v[s.k];
+  return a[ao + r * s.n + s.k] - q[ro + r] * v[co + s.k];
 }
 
 // 1. The left reflector of column k: one workgroup.
 @compute @workgroup_size(256)
-fn houseL(@builtin(local_invocation_index) li: u32) {
+fn houseL(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  enter(wg.z);
   let k = s.k;
   let m = s.m;
   var mx = 0.0;
@@ -61,12 +82,12 @@ fn houseL(@builtin(local_invocation_index) li: u32) {
   }
   let h = reflector(colK(k), scale * sqrt(reduceSum(li, ss)));
   for (var r = k + 1u + li; r < m; r += WG) {
-    u[r] = colK(r) * h.inv;
+    u[ro + r] = colK(r) * h.inv;
   }
   if (li == 0u) {
-    u[k] = 1.0;
-    out[k] = h.beta;
-    out[2u * s.n] = h.tau;
+    u[ro + k] = 1.0;
+    out[oo + k] = h.beta;
+    out[oo + 2u * s.n] = h.tau;
   }
 }
 
@@ -78,6 +99,7 @@ const ROW_BLOCK: u32 = 1024u;
 
 @compute @workgroup_size(256)
 fn passL(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  enter(wg.z);
   let k = s.k;
   let n = s.n;
   let col = li % COLS;
@@ -87,11 +109,11 @@ fn passL(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
   let r1 = min(r0 + ROW_BLOCK, s.m);
   var acc = 0.0;
   if (c < n) {
-    let vc = v[c];
+    let vc = v[co + c];
     for (var r = r0 + lane; r < r1; r += LANES) {
-      let x = a[r * n + c] - q[r] * vc;
-      a[r * n + c] = x;
-      acc = fma(x, u[r], acc);
+      let x = a[ao + r * n + c] - q[ro + r] * vc;
+      a[ao + r * n + c] = x;
+      acc = fma(x, u[ro + r], acc);
     }
   }
   red[li] = acc;
@@ -102,9 +124,9 @@ fn passL(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
       sum += red[l * COLS + col];
     }
     if (s.blocks == 1u) {
-      p[c] = out[2u * n] * sum; // one block holds every row: p is final, no pfin dispatch
+      p[co + c] = out[oo + 2u * n] * sum; // one block holds every row: p is final, no pfin dispatch
     } else {
-      partial[wg.y * n + c] = sum;
+      partial[po + wg.y * n + c] = sum;
     }
   }
 }
@@ -112,24 +134,26 @@ fn passL(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
 // 3. p = τu·Σ_b partial[b] over the row blocks, one thread per column.
 @compute @workgroup_size(256)
 fn pfin(@builtin(global_invocation_id) gid: vec3<u32>) {
+  enter(gid.z);
   let c = s.k + 1u + gid.x;
   if (c < s.n) {
     var sum = 0.0;
     for (var b = 0u; b < s.blocks; b++) {
-      sum += partial[b * s.n + c];
+      sum += partial[po + b * s.n + c];
     }
-    p[c] = out[2u * s.n] * sum;
+    p[co + c] = out[oo + 2u * s.n] * sum;
   }
 }
 
 /** Row k's entry in column c (c > k) with the left update applied (u[k] = 1). */
 fn rowK(c: u32) -> f32 {
-  return a[s.k * s.n + c] - p[c];
+  return a[ao + s.k * s.n + c] - p[co + c];
 }
 
 // 4. The right reflector of row k: one workgroup.
 @compute @workgroup_size(256)
-fn houseR(@builtin(local_invocation_index) li: u32) {
+fn houseR(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  enter(wg.z);
   let k = s.k;
   let n = s.n;
   var mx = 0.0;
@@ -146,12 +170,12 @@ fn houseR(@builtin(local_invocation_index) li: u32) {
   }
   let h = reflector(rowK(k + 1u), scale * sqrt(reduceSum(li, ss)));
   for (var c = k + 2u + li; c < n; c += WG) {
-    v[c] = rowK(c) * h.inv;
+    v[co + c] = rowK(c) * h.inv;
   }
   if (li == 0u) {
-    v[k + 1u] = 1.0;
-    out[n + k] = h.beta;
-    out[2u * n + 1u] = h.tau;
+    v[co + k + 1u] = 1.0;
+    out[oo + n + k] = h.beta;
+    out[oo + 2u * n + 1u] = h.tau;
   }
 }
 
@@ -162,6 +186,7 @@ const ROWS: u32 = 8u;
 
 @compute @workgroup_size(256)
 fn passR(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  enter(wg.z);
   let k = s.k;
   let n = s.n;
   let lane = li % RLANES;
@@ -169,12 +194,12 @@ fn passR(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
   let r = k + 1u + (wg.x + wg.y * 65535u) * ROWS + sub;
   var acc = 0.0;
   if (r < s.m) {
-    let ur = u[r];
-    let base = r * n;
+    let ur = u[ro + r];
+    let base = ao + r * n;
     for (var c = k + 1u + lane; c < n; c += RLANES) {
-      let x = a[base + c] - ur * p[c];
+      let x = a[base + c] - ur * p[co + c];
       a[base + c] = x;
-      acc = fma(x, v[c], acc);
+      acc = fma(x, v[co + c], acc);
     }
   }
   red[li] = acc;
@@ -186,6 +211,6 @@ fn passR(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
   }
   if (lane == 0u && r < s.m) {
-    q[r] = out[2u * n + 1u] * red[li];
+    q[ro + r] = out[oo + 2u * n + 1u] * red[li];
   }
 }

@@ -11,7 +11,7 @@ struct Load {
   transposed: u32, // 1: A = Wᵀ (A is cols × rows)
   rowsW: u32, // W's rows (A's row length when transposed)
   dispatchX: u32,
-  _pad0: u32,
+  dstOffset: u32, // where this matrix starts in dst (a batch holds several, bidiagonalize.wgsl)
   _pad1: u32,
 }
 
@@ -42,8 +42,8 @@ fn load(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let x = rawValue(e);
   let r = ld.r0 + i;
   if (ld.transposed == 1u) {
-    dst[j * ld.rowsW + r] = x;
+    dst[ld.dstOffset + j * ld.rowsW + r] = x;
   } else {
-    dst[r * ld.cols + j] = x;
+    dst[ld.dstOffset + r * ld.cols + j] = x;
   }
 }
