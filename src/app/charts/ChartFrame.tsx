@@ -26,12 +26,12 @@ export function useElementWidth(ref: RefObject<HTMLElement | null>, fallback = 6
 }
 
 /**
- * A title with line-break opportunities after the dots, underscores and slashes of tensor names, so that at
+ * A title with line-break opportunities after the dots and slashes of tensor names, so that at
  * 390 px "model.layers.2.self_attn.q_proj.weight" wraps between its parts rather than mid-word (the CSS
  * `overflow-wrap: anywhere` stays the last resort). <wbr> adds no text: the accessible name is unchanged.
  */
 function withNameBreaks(title: string): ReactNode[] {
-  return title.split(/(?<=[._/])/).flatMap((part, i) => (i === 0 ? [part] : [<wbr key={i} />, part]));
+  return title.split(/(?<=[./])/).flatMap((part, i) => (i === 0 ? [part] : [<wbr key={i} />, part]));
 }
 
 export interface TooltipState {
