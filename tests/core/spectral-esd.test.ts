@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { esdHistogram, powerLawLine, xminMarker } from '../../src/core/spectral/esd';
 import { failedFit, fitPowerLaw } from '../../src/core/spectral/estimators';
 import type { FitResult } from '../../src/core/spectral/types';
@@ -67,6 +69,24 @@ describe('powerLawLine', () => {
     expect(line.y[0]).toBeCloseTo((7 / 10) * (1 / 4), 12);
     expect(line.y[4]).toBeCloseTo((7 / 10) * (1 / 4) * (4 / 10) ** 2, 12);
     expect(powerLawLine(eigs, failedFit('alphalora', 'x'))).toEqual({ x: [], y: [] });
+  });
+
+  it('clip-xmax: ends at the largest eigenvalue fitted, not over the removed fingers', () => {
+    // The spec's Gaussian 512×256 case (diagnostics.md §4.9): 5 top values clipped, 4 "fingers" reported.
+    const ref = JSON.parse(readFileSync(path.join(__dirname, 'diagnostics-reference.json'), 'utf8')) as {
+      cases: { name: string; evals: number[] }[];
+    };
+    const eigs = Float64Array.from(ref.cases.find((c) => c.name === 'gaussian-512x256')!.evals);
+    const fit = fitPowerLaw(eigs, 'clip-xmax');
+    expect(fit.failed).toBeNull();
+    // The fingers removed (WeightWatcher's num_fingers is one less than the values clipped).
+    const removed = eigs.length - fit.xminIndex - fit.tail;
+    expect(removed).toBe(5);
+    const line = powerLawLine(eigs, fit, 20);
+    expect(line.x[0]).toBe(fit.xmin);
+    expect(line.x.at(-1)).toBe(eigs[eigs.length - 1 - removed]);
+    // Any other estimator on the same list still spans to λmax.
+    expect(powerLawLine(eigs, fitPowerLaw(eigs, 'weightwatcher'), 20).x.at(-1)).toBe(eigs[eigs.length - 1]);
   });
 });
 

@@ -67,6 +67,12 @@ export function powerLawLine(eigs: Float64Array, fit: FitResult, points = 50): {
   if (fit.failed !== null || !(fit.alpha > 1) || !(fit.xmin > 0) || N === 0) return { x: [], y: [] };
   let lambdaMax = fit.xmin;
   for (const v of eigs) if (v > lambdaMax) lambdaMax = v;
+  // clip-xmax fitted without its top "fingers": the line ends at the largest eigenvalue it was fitted to,
+  // xminIndex + tail − 1 of this (ascending) list — when the fit is of this list (a FARMS fit is of the
+  // pooled windows, and keeps λmax).
+  const lastFitted = eigs[fit.xminIndex + fit.tail - 1];
+  if (fit.estimator === 'clip-xmax' && eigs[fit.xminIndex] === fit.xmin && lastFitted !== undefined)
+    lambdaMax = Math.max(fit.xmin, lastFitted);
   const n = Math.max(2, Math.floor(points));
   const a = Math.log10(fit.xmin);
   const b = Math.log10(lambdaMax);
