@@ -14,14 +14,12 @@ import type { Bidiagonal } from '../core/linalg/bidiagonal';
 import { StudioError, abortError } from '../core/errors';
 import type { GpuContext } from './device';
 import { createComputePipeline, createTrackedBuffer, destroyTrackedBuffer, readBackF32 } from './device';
+import { STEP_STRIDE, createStepPipelines, createStepTable, runSteps } from './householder-driver';
 import type { GpuDtype, GramInput } from './gram-gpu';
 import { bytesPerElement } from './gram-gpu';
-import householderCommonWgsl from './kernels/householder-common.wgsl?raw';
 import bidiagonalizeWgsl from './kernels/bidiagonalize.wgsl?raw';
 import loadWgsl from './kernels/load-matrix.wgsl?raw';
 
-/** Uniform slots per step are this far apart (WebGPU's minUniformBufferOffsetAlignment is ≤ 256). */
-const STEP_STRIDE = 256;
 /**
  * Element visits per submit (each step's two passes each read and write their block once: 16 bytes per
  * element and step). 2²⁹ ≈ 8 GiB of traffic: ≈ 2 ms on an H200, ≈ 35 ms at 250 GB/s, far below what a
@@ -98,53 +96,21 @@ export class BidiagonalKernel {
 
   static async create(ctx: GpuContext): Promise<BidiagonalKernel> {
     const { device } = ctx;
-    const storage = (binding: number): GPUBindGroupLayoutEntry => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: 'storage' },
-    });
-    // The step number comes in through a dynamic uniform offset: every step of a matrix shares one bind
-    // group and one table of per-step parameters written once.
-    const layout = device.createBindGroupLayout({
-      label: 'bidiagonalize',
-      entries: [
-        {
-          binding: 0,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: 16 },
-        },
-        ...[1, 2, 3, 4, 5, 6, 7].map(storage),
-      ],
-    });
-    const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-    const make = (entry: string) =>
-      createComputePipeline(
-        device,
-        `bidiagonalize-${entry}`,
-        // The shared reductions and reflector go after the kernel's own lines (see the .wgsl).
-        `${bidiagonalizeWgsl}\n${householderCommonWgsl}`,
-        entry,
-        undefined,
-        pipelineLayout,
-      );
     const load = (dtype: GpuDtype) =>
       createComputePipeline(device, `load-matrix-${dtype}`, loadWgsl, 'load', { DTYPE: DTYPE_CODE[dtype] });
-    const [houseL, passL, pfin, houseR, passR, f32, f16, bf16] = await Promise.all([
-      make('houseL'),
-      make('passL'),
-      make('pfin'),
-      make('houseR'),
-      make('passR'),
+    const [{ layout, pipes }, f32, f16, bf16] = await Promise.all([
+      createStepPipelines(device, 'bidiagonalize', bidiagonalizeWgsl, 7, [
+        'houseL',
+        'passL',
+        'pfin',
+        'houseR',
+        'passR',
+      ]),
       load('F32'),
       load('F16'),
       load('BF16'),
     ]);
-    return new BidiagonalKernel(
-      ctx,
-      layout,
-      { houseL, passL, pfin, houseR, passR },
-      { F32: f32, F16: f16, BF16: bf16 },
-    );
+    return new BidiagonalKernel(ctx, layout, pipes, { F32: f32, F16: f16, BF16: bf16 });
   }
 
   /** Whether `count` working matrices A (m·n f32 each) fit one storage binding of this device. */
@@ -166,24 +132,15 @@ export class BidiagonalKernel {
   private buffersFor(m: number, n: number, batch: number): Buffers {
     if (this.bufs && this.bufs.m === m && this.bufs.n === n && this.bufs.batch >= batch) return this.bufs;
     this.disposeBuffers();
-    const { device } = this.ctx;
     const rw = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const mk = (label: string, floats: number, usage = rw) =>
+    const mk = (label: string, floats: number, usage: number = rw) =>
       createTrackedBuffer(this.ctx, { label, size: Math.max(16, floats * 4), usage });
-    const steps = mk(
-      'bidiagonalize steps',
-      (n * STEP_STRIDE) / 4,
-      GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    );
-    const table = new Uint32Array((n * STEP_STRIDE) / 4);
-    for (let k = 0; k < n; k++) {
-      const o = (k * STEP_STRIDE) / 4;
-      table[o] = k;
-      table[o + 1] = m;
-      table[o + 2] = n;
-      table[o + 3] = Math.ceil((m - k) / ROW_BLOCK);
-    }
-    device.queue.writeBuffer(steps, 0, table);
+    const steps = createStepTable(this.ctx, 'bidiagonalize steps', n, (k) => [
+      k,
+      m,
+      n,
+      Math.ceil((m - k) / ROW_BLOCK),
+    ]);
     this.bufs = {
       m,
       n,
@@ -320,47 +277,42 @@ export class BidiagonalKernel {
       ],
     });
     const maxDim = this.ctx.limits.maxComputeWorkgroupsPerDimension;
-    // One batch of steps in flight while the next is encoded: the queue never runs dry, and a cancel or a
-    // lost device is noticed within two submits.
-    let inFlight: Promise<void> | null = null;
-    for (let k0 = 0; k0 < n;) {
-      if (signal?.aborted) throw abortError();
-      const enc = device.createCommandEncoder({ label: 'bidiagonalize batch' });
-      const pass = enc.beginComputePass();
-      let touched = 0;
-      let k = k0;
-      for (; k < n && k - k0 < MAX_STEPS_PER_SUBMIT && touched < ELEMENTS_PER_SUBMIT; k++) {
-        const cols = n - k - 1;
-        touched += 2 * (m - k) * cols * batch;
-        pass.setBindGroup(0, bind, [k * STEP_STRIDE]);
-        pass.setPipeline(this.pipes.houseL);
-        pass.dispatchWorkgroups(1, 1, batch);
-        if (cols === 0) continue;
-        const blocks = Math.ceil((m - k) / ROW_BLOCK);
-        pass.setPipeline(this.pipes.passL);
-        pass.dispatchWorkgroups(Math.ceil(cols / PASS_L_COLS), blocks, batch);
-        if (blocks > 1) {
-          pass.setPipeline(this.pipes.pfin);
-          pass.dispatchWorkgroups(Math.ceil(cols / 256), 1, batch);
-        }
-        pass.setPipeline(this.pipes.houseR);
-        pass.dispatchWorkgroups(1, 1, batch);
-        pass.setPipeline(this.pipes.passR);
-        const groups = Math.ceil((m - k - 1) / PASS_R_ROWS);
-        pass.dispatchWorkgroups(Math.min(groups, maxDim), Math.ceil(groups / maxDim), batch);
-      }
-      k0 = k;
-      pass.end();
-      device.queue.submit([enc.finish()]);
-      const done = device.queue.onSubmittedWorkDone();
-      if (inFlight) await inFlight;
-      inFlight = done;
-    }
-    if (inFlight) await inFlight;
+    await runSteps(
+      device,
+      {
+        steps: n,
+        maxSteps: MAX_STEPS_PER_SUBMIT,
+        elementsPerSubmit: ELEMENTS_PER_SUBMIT,
+        encodeStep: (pass, k) => {
+          const cols = n - k - 1;
+          pass.setBindGroup(0, bind, [k * STEP_STRIDE]);
+          pass.setPipeline(this.pipes.houseL);
+          pass.dispatchWorkgroups(1, 1, batch);
+          if (cols === 0) return 0;
+          const blocks = Math.ceil((m - k) / ROW_BLOCK);
+          pass.setPipeline(this.pipes.passL);
+          pass.dispatchWorkgroups(Math.ceil(cols / PASS_L_COLS), blocks, batch);
+          if (blocks > 1) {
+            pass.setPipeline(this.pipes.pfin);
+            pass.dispatchWorkgroups(Math.ceil(cols / 256), 1, batch);
+          }
+          pass.setPipeline(this.pipes.houseR);
+          pass.dispatchWorkgroups(1, 1, batch);
+          pass.setPipeline(this.pipes.passR);
+          const groups = Math.ceil((m - k - 1) / PASS_R_ROWS);
+          pass.dispatchWorkgroups(Math.min(groups, maxDim), Math.ceil(groups / maxDim), batch);
+          return 2 * (m - k) * cols * batch;
+        },
+      },
+      'bidiagonalize batch',
+      signal,
+    );
     if (signal?.aborted) throw abortError();
     // 3. Only the bidiagonals come back: d = out[0, n), e = out[n, 2n − 1) of each matrix's slice.
     const stride = 2 * n + 2;
-    const de = await readBackF32(device, bufs.out, 0, batch * stride, this.ctx.memory);
+    // Up to the last matrix's e (its τ slots are not needed): a lone matrix reads its 2n − 1 numbers.
+    const count = (batch - 1) * stride + Math.max(1, 2 * n - 1);
+    const de = await readBackF32(device, bufs.out, 0, count, this.ctx.memory);
     return inputs.map((_, z) => ({
       d: Float64Array.from(de.subarray(z * stride, z * stride + n)),
       e: Float64Array.from(de.subarray(z * stride + n, z * stride + 2 * n - 1)),

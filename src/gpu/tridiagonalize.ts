@@ -4,13 +4,9 @@
  * matrix buffer in place and reads back only the diagonal d and off-diagonal e.
  */
 import type { GpuContext } from './device';
-import { createComputePipeline, createTrackedBuffer, destroyTrackedBuffer, readBackF32 } from './device';
-import { abortError } from '../core/errors';
-import householderCommonWgsl from './kernels/householder-common.wgsl?raw';
+import { createTrackedBuffer, destroyTrackedBuffer, readBackF32 } from './device';
+import { STEP_STRIDE, createStepPipelines, createStepTable, runSteps } from './householder-driver';
 import tridiagonalizeWgsl from './kernels/tridiagonalize.wgsl?raw';
-
-/** Uniform slots per step are this far apart (WebGPU's minUniformBufferOffsetAlignment is ≤ 256). */
-const STEP_STRIDE = 256;
 /**
  * Elements of the trailing block touched per submit (each read and written once): 2²⁷ floats ≈ 1 GiB of
  * traffic, a few ms on a discrete GPU. Bounds one command buffer's run time and lets a cancel land in
@@ -41,71 +37,25 @@ export class TridiagonalKernel {
   private constructor(
     private readonly ctx: GpuContext,
     private readonly layout: GPUBindGroupLayout,
-    private readonly house: GPUComputePipeline,
-    private readonly update: GPUComputePipeline,
-    private readonly wvec: GPUComputePipeline,
+    private readonly pipes: Record<'house' | 'update' | 'wvec', GPUComputePipeline>,
   ) {}
 
   static async create(ctx: GpuContext): Promise<TridiagonalKernel> {
-    const { device } = ctx;
-    const storage = (binding: number): GPUBindGroupLayoutEntry => ({
-      binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: 'storage' },
-    });
-    // An explicit layout: the step number comes in through a dynamic uniform offset, so all steps of a
-    // batch share one bind group and one buffer of per-step parameters written once.
-    const layout = device.createBindGroupLayout({
-      label: 'tridiagonalize',
-      entries: [
-        {
-          binding: 0,
-          visibility: GPUShaderStage.COMPUTE,
-          buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: 16 },
-        },
-        storage(1),
-        storage(2),
-        storage(3),
-        storage(4),
-        storage(5),
-        storage(6),
-      ],
-    });
-    const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-    const make = (entry: string) =>
-      createComputePipeline(
-        device,
-        `tridiagonalize-${entry}`,
-        // The shared reductions and reflector go after the kernel's own lines (see the .wgsl).
-        `${tridiagonalizeWgsl}\n${householderCommonWgsl}`,
-        entry,
-        undefined,
-        pipelineLayout,
-      );
-    const [house, update, wvec] = await Promise.all([make('house'), make('update'), make('wvec')]);
-    return new TridiagonalKernel(ctx, layout, house, update, wvec);
+    const { layout, pipes } = await createStepPipelines(ctx.device, 'tridiagonalize', tridiagonalizeWgsl, 6, [
+      'house',
+      'update',
+      'wvec',
+    ]);
+    return new TridiagonalKernel(ctx, layout, pipes);
   }
 
   private buffersFor(n: number) {
     if (this.vectors && this.vectors.n === n) return this.vectors;
     this.disposeVectors();
-    const { device } = this.ctx;
     const mk = (label: string, size: number, usage: number) =>
       createTrackedBuffer(this.ctx, { label, size, usage });
     const rw = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const steps = mk(
-      'tridiagonalize steps',
-      Math.max(1, n) * STEP_STRIDE,
-      GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    );
-    const table = new Uint32Array((Math.max(1, n) * STEP_STRIDE) / 4);
-    for (let k = 0; k + 1 < n; k++) {
-      const o = (k * STEP_STRIDE) / 4;
-      table[o] = k;
-      table[o + 1] = n;
-      table[o + 2] = n - k - 1;
-    }
-    device.queue.writeBuffer(steps, 0, table);
+    const steps = createStepTable(this.ctx, 'tridiagonalize steps', n, (k) => [k, n, n - k - 1]);
     this.vectors = {
       n,
       v: [mk('householder v even', Math.max(4, n * 4), rw), mk('householder v odd', Math.max(4, n * 4), rw)],
@@ -150,37 +100,30 @@ export class TridiagonalKernel {
       enc.copyBufferToBuffer(a, 0, bufs.out, 0, 4);
       device.queue.submit([enc.finish()]);
     }
-    // Keep one batch in flight while the next is encoded: the queue never runs dry, and a cancel or a
-    // lost device is still noticed within two batches.
-    let inFlight: Promise<void> | null = null;
-    for (let k0 = 0; k0 + 1 < n;) {
-      if (signal?.aborted) throw abortError();
-      const enc = device.createCommandEncoder({ label: 'tridiagonalize batch' });
-      const pass = enc.beginComputePass();
-      let touched = 0;
-      let k = k0;
-      for (; k + 1 < n && k - k0 < MAX_STEPS_PER_SUBMIT && touched < ELEMENTS_PER_SUBMIT; k++) {
-        const m = n - k - 1;
-        touched += m * m;
-        pass.setBindGroup(0, binds[k % 2]!, [k * STEP_STRIDE]);
-        pass.setPipeline(this.house);
-        pass.dispatchWorkgroups(1);
-        if (m > 1) {
-          pass.setPipeline(this.update);
-          const groups = Math.ceil(m / UPDATE_ROWS_PER_WORKGROUP);
-          pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
-          pass.setPipeline(this.wvec);
+    await runSteps(
+      device,
+      {
+        steps: n - 1,
+        maxSteps: MAX_STEPS_PER_SUBMIT,
+        elementsPerSubmit: ELEMENTS_PER_SUBMIT,
+        encodeStep: (pass, k) => {
+          const m = n - k - 1;
+          pass.setBindGroup(0, binds[k % 2]!, [k * STEP_STRIDE]);
+          pass.setPipeline(this.pipes.house);
           pass.dispatchWorkgroups(1);
-        }
-      }
-      k0 = k;
-      pass.end();
-      device.queue.submit([enc.finish()]);
-      const done = device.queue.onSubmittedWorkDone();
-      if (inFlight) await inFlight;
-      inFlight = done;
-    }
-    if (inFlight) await inFlight;
+          if (m > 1) {
+            pass.setPipeline(this.pipes.update);
+            const groups = Math.ceil(m / UPDATE_ROWS_PER_WORKGROUP);
+            pass.dispatchWorkgroups(Math.min(groups, 65535), Math.ceil(groups / 65535));
+            pass.setPipeline(this.pipes.wvec);
+            pass.dispatchWorkgroups(1);
+          }
+          return m * m;
+        },
+      },
+      'tridiagonalize batch',
+      signal,
+    );
     const de = await readBackF32(device, bufs.out, 0, 2 * n, this.ctx.memory);
     return { d: Float64Array.from(de.subarray(0, n)), e: Float64Array.from(de.subarray(n, 2 * n - 1)) };
   }
