@@ -23,6 +23,11 @@ export interface AllocationSettings {
   targets: string[];
 }
 
+const MODES: { mode: AllocationMode; label: string }[] = [
+  { mode: 'faithful', label: 'Faithful (the released AlphaLoRA code)' },
+  { mode: 'safe', label: 'Safe (every layer ≥ 1; a deviation from the paper code)' },
+];
+
 interface AllocationPanelProps {
   settings: AllocationSettings;
   onChange(next: Partial<AllocationSettings>): void;
@@ -78,26 +83,18 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
         />
         <fieldset className="mode">
           <legend>Mode</legend>
-          <label>
-            <input
-              type="radio"
-              name="mode"
-              value="faithful"
-              checked={settings.mode === 'faithful'}
-              onChange={() => onChange({ mode: 'faithful' })}
-            />
-            Faithful (the released AlphaLoRA code)
-          </label>
-          <label>
-            <input
-              type="radio"
-              name="mode"
-              value="safe"
-              checked={settings.mode === 'safe'}
-              onChange={() => onChange({ mode: 'safe' })}
-            />
-            Safe (every layer ≥ 1; a deviation from the paper code)
-          </label>
+          {MODES.map(({ mode, label }) => (
+            <label key={mode}>
+              <input
+                type="radio"
+                name="mode"
+                value={mode}
+                checked={settings.mode === mode}
+                onChange={() => onChange({ mode })}
+              />
+              {label}
+            </label>
+          ))}
         </fieldset>
         <div className="field">
           <label htmlFor="baseline">Baseline overlay</label>
