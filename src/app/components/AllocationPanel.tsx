@@ -11,6 +11,7 @@ import { AllocationChart } from '../charts/AllocationChart';
 import type { AllocationChartModel } from '../charts/allocation-data';
 import { formatCount } from '../util/format';
 import { sortRoles } from '../charts/theme';
+import { RadioGroup } from './RadioGroup';
 import { RangeSlider } from './RangeSlider';
 
 export interface AllocationSettings {
@@ -23,9 +24,9 @@ export interface AllocationSettings {
   targets: string[];
 }
 
-const MODES: { mode: AllocationMode; label: string }[] = [
-  { mode: 'faithful', label: 'Faithful (the released AlphaLoRA code)' },
-  { mode: 'safe', label: 'Safe (every layer ≥ 1; a deviation from the paper code)' },
+const MODES: { value: AllocationMode; label: string }[] = [
+  { value: 'faithful', label: 'Faithful (the released AlphaLoRA code)' },
+  { value: 'safe', label: 'Safe (every layer ≥ 1; a deviation from the paper code)' },
 ];
 
 interface AllocationPanelProps {
@@ -81,21 +82,13 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
           hint="β sets how strongly α drives the share: 0 gives every layer the same, larger β gives high-α (less well trained) layers more."
           onChange={(beta) => onChange({ beta })}
         />
-        <fieldset className="mode">
-          <legend>Mode</legend>
-          {MODES.map(({ mode, label }) => (
-            <label key={mode}>
-              <input
-                type="radio"
-                name="mode"
-                value={mode}
-                checked={settings.mode === mode}
-                onChange={() => onChange({ mode })}
-              />
-              {label}
-            </label>
-          ))}
-        </fieldset>
+        <RadioGroup
+          name="mode"
+          legend="Mode"
+          choices={MODES}
+          value={settings.mode}
+          onChange={(mode) => onChange({ mode })}
+        />
         <div className="field">
           <label htmlFor="baseline">Baseline overlay</label>
           <select
