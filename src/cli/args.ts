@@ -212,3 +212,8 @@ export function rolesOption(spec: CommandSpec, parsed: ParsedCommand): string[] 
   if (roles.length === 0) throw new UsageError(`--roles needs at least one role, got '${text}'`, spec);
   return roles;
 }
+
+/** `--jobs N` (≥ 1), or undefined when not given: the command then chooses from the work (`defaultJobs`). */
+export function jobsOption(spec: CommandSpec, parsed: ParsedCommand): number | undefined {
+  return stringOption(parsed, 'jobs') === undefined ? undefined : intOption(spec, parsed, 'jobs', 1, 1);
+}

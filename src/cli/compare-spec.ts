@@ -4,7 +4,7 @@
  * analyzeSpec, so their help text cannot drift apart.
  */
 import type { CommandSpec } from './args';
-import { analyzeSpec } from './specs';
+import { analyzeSpec, fileOption } from './specs';
 
 /** analyze's options that mean the same here (the selection of matrices, the estimator, the workers). */
 const SHARED = ['estimator', 'roles', 'layers', 'include-other', 'jobs', 'quiet'];
@@ -35,19 +35,11 @@ export const compareSpec: CommandSpec = {
       description:
         "B is a PEFT adapter (its folder) of A: compare A with A + B, the adapter merged into A's weights in float64 in memory (as analyze --base), which is the adapter's effect on its base. Without it an adapter as B is its ΔW alone.",
     },
-    {
-      name: 'out',
-      type: 'string',
-      value: 'file',
-      description: 'Write the comparison JSON to this file instead of standard output.',
-    },
-    {
-      name: 'csv',
-      type: 'string',
-      value: 'file',
-      description:
-        'Also write the matrix table as CSV (one row per pair, then each unmatched matrix with the reason).',
-    },
+    fileOption('out', 'Write the comparison JSON to this file instead of standard output.'),
+    fileOption(
+      'csv',
+      'Also write the matrix table as CSV (one row per pair, then each unmatched matrix with the reason).',
+    ),
   ],
   notes: [
     'The result is the comparison JSON (format "alphalora-studio/comparison", version 1): "a" and "b" describe each model as the allocation JSON does (completeness included), "layers" holds each layer\'s α of both and delta = B − A, "matrices" each matched pair (alphaA, alphaB, delta, relativeDistance = ‖W_B − W_A‖_F / ‖W_A‖_F summed in float64, and how it was matched), "unmatched" every matrix without a counterpart and why. The models are analysed one after the other, then read pair by pair: only a few matrices are in memory at once.',

@@ -2,7 +2,7 @@
  * The description of every command: options, help text. Kept apart from the commands themselves so that
  * `--help` and argument errors need no heavy imports, and each command loads only what it uses.
  */
-import type { CommandSpec } from './args';
+import type { CommandSpec, OptionSpec } from './args';
 import { DEFAULTS_TEXT } from '../core/allocation/defaults';
 import { ALLOCATION_OPTIONS } from './commands/shared';
 import { SCHEDULE_FORMAT_DESCRIPTION, SCHEDULE_OPTIONS } from './schedule-options';
@@ -11,6 +11,35 @@ const FORMAT_DESCRIPTION =
   'json: the allocation JSON; mola: the paste-ready MoLA/AlphaLoRA flags (--number_experts "…" --top_k "…" --lora_r "…" --lora_target_modules "…"), refused (no flags printed) when the result is incomplete (exit 3) or a layer gets 0 or fewer experts (exit 2); csv: one row per layer (layer,alpha,experts,top_k,lora_r); ' +
   SCHEDULE_FORMAT_DESCRIPTION;
 const DEFAULTS_NOTE = `Defaults (the same as the page's): ${DEFAULTS_TEXT}.`;
+
+/** The allocation settings every allocating command takes, in the order their synopses list them. */
+const ALLOCATION_SYNOPSIS =
+  '[--budget T] [--beta 2.5] [--mode faithful|safe] [--rank 8] [--for experts|ranks|sparsity|lr]';
+
+/** --format of the commands that write an allocation in every format (analyze, allocate). */
+const ALLOCATION_FORMAT_OPTION: OptionSpec = {
+  name: 'format',
+  type: 'string',
+  value: 'json|mola|csv|peft|alphapruning|tempbalance',
+  description: FORMAT_DESCRIPTION,
+  default: 'json',
+};
+
+/** An option naming a file the command writes (--out, --csv); only what it writes differs. */
+export function fileOption(name: string, description: string): OptionSpec {
+  return { name, type: 'string', value: 'file', description };
+}
+
+/** --estimator, introduced as each command's reader needs; what each fit is, is said once. */
+function estimatorOptionSpec(intro: string, alphalora: string): OptionSpec {
+  return {
+    name: 'estimator',
+    type: 'string',
+    value: 'name',
+    description: `${intro}alphalora (${alphalora}, WeightWatcher xmin_peak), weightwatcher (WeightWatcher 0.7.5.5 default), hill-mid (Hill estimate at the median) or clip-xmax (WeightWatcher fix_fingers=clip_xmax: the weightwatcher fit refitted without 2 to 9 outlying top eigenvalues when that lowers α by more than 1; the JSON and CSV then carry numFingers and rawAlpha).`,
+    default: 'alphalora',
+  };
+}
 
 /** WeightWatcher diagnostics and FARMS (docs/specs/diagnostics.md; README "Diagnostics and FARMS"). */
 const DIAGNOSTICS_OPTIONS: CommandSpec['options'] = [
@@ -83,14 +112,7 @@ export const analyzeSpec: CommandSpec = {
       description:
         'With a PEFT adapter as input: the base checkpoint (file or folder) it is merged into; the adapted matrices are analysed as W + ΔW (float64, in memory), the others as in the base.',
     },
-    {
-      name: 'estimator',
-      type: 'string',
-      value: 'name',
-      description:
-        'Power-law fit behind each matrix α: alphalora (the released AlphaLoRA code, WeightWatcher xmin_peak), weightwatcher (WeightWatcher 0.7.5.5 default), hill-mid (Hill estimate at the median) or clip-xmax (WeightWatcher fix_fingers=clip_xmax: the weightwatcher fit refitted without 2 to 9 outlying top eigenvalues when that lowers α by more than 1; the JSON and CSV then carry numFingers and rawAlpha).',
-      default: 'alphalora',
-    },
+    estimatorOptionSpec('Power-law fit behind each matrix α: ', 'the released AlphaLoRA code'),
     ...ALLOCATION_OPTIONS,
     ...SCHEDULE_OPTIONS,
     {
@@ -123,25 +145,9 @@ export const analyzeSpec: CommandSpec = {
       default:
         'the number of CPU cores, at most 8 (1 for models small enough that starting threads would cost more than it saves)',
     },
-    {
-      name: 'format',
-      type: 'string',
-      value: 'json|mola|csv|peft|alphapruning|tempbalance',
-      description: FORMAT_DESCRIPTION,
-      default: 'json',
-    },
-    {
-      name: 'out',
-      type: 'string',
-      value: 'file',
-      description: 'Write the result (see --format) to this file instead of standard output.',
-    },
-    {
-      name: 'csv',
-      type: 'string',
-      value: 'file',
-      description: 'Also write the per-matrix table (every metric) as CSV to this file.',
-    },
+    ALLOCATION_FORMAT_OPTION,
+    fileOption('out', 'Write the result (see --format) to this file instead of standard output.'),
+    fileOption('csv', 'Also write the per-matrix table (every metric) as CSV to this file.'),
     {
       name: 'quiet',
       type: 'boolean',
@@ -160,8 +166,7 @@ export const analyzeSpec: CommandSpec = {
 export const allocateSpec: CommandSpec = {
   name: 'allocate',
   summary: 'allocate LoRA experts from precomputed layer α (no weights needed)',
-  synopsis:
-    '--alphas <alphas.json|alphas.csv|result.json|-> [--budget T] [--beta 2.5] [--mode faithful|safe] [--rank 8] [--for experts|ranks|sparsity|lr] [--format json|mola|csv|peft|alphapruning|tempbalance] [--out file]',
+  synopsis: `--alphas <alphas.json|alphas.csv|result.json|-> ${ALLOCATION_SYNOPSIS} [--format json|mola|csv|peft|alphapruning|tempbalance] [--out file]`,
   positionals: null,
   options: [
     {
@@ -173,19 +178,8 @@ export const allocateSpec: CommandSpec = {
     },
     ...ALLOCATION_OPTIONS,
     ...SCHEDULE_OPTIONS,
-    {
-      name: 'format',
-      type: 'string',
-      value: 'json|mola|csv|peft|alphapruning|tempbalance',
-      description: FORMAT_DESCRIPTION,
-      default: 'json',
-    },
-    {
-      name: 'out',
-      type: 'string',
-      value: 'file',
-      description: 'Write the result to this file instead of standard output.',
-    },
+    ALLOCATION_FORMAT_OPTION,
+    fileOption('out', 'Write the result to this file instead of standard output.'),
   ],
   notes: [
     DEFAULTS_NOTE,
@@ -242,14 +236,7 @@ export const fitSpec: CommandSpec = {
         'A JSON array of eigenvalues (λ = squared singular values), or an object with an "eigenvalues" array; ' +
         '"-" reads standard input. Any order: the list is sorted ascending first (xminIndex refers to the sorted list).',
     },
-    {
-      name: 'estimator',
-      type: 'string',
-      value: 'name',
-      description:
-        'alphalora (the released AlphaLoRA fit, WeightWatcher xmin_peak), weightwatcher (WeightWatcher 0.7.5.5 default), hill-mid (Hill estimate at the median) or clip-xmax (WeightWatcher fix_fingers=clip_xmax: the weightwatcher fit refitted without 2 to 9 outlying top eigenvalues when that lowers α by more than 1; the JSON and CSV then carry numFingers and rawAlpha).',
-      default: 'alphalora',
-    },
+    estimatorOptionSpec('', 'the released AlphaLoRA fit'),
   ],
   notes: [
     'Prints { alpha, xmin, xminIndex, D, tail, sigma } as JSON (plus "failed" with the reason when no fit exists; with clip-xmax also numFingers and rawAlpha).',
@@ -259,8 +246,7 @@ export const fitSpec: CommandSpec = {
 export const mergeSpec: CommandSpec = {
   name: 'merge',
   summary: 'join results computed separately (layer ranges, shards) and recompute the allocation',
-  synopsis:
-    '<part.json>... [--budget T] [--beta 2.5] [--mode faithful|safe] [--rank 8] [--for experts|ranks|sparsity|lr] [--format json|peft|alphapruning|tempbalance] --out all.json',
+  synopsis: `<part.json>... ${ALLOCATION_SYNOPSIS} [--format json|peft|alphapruning|tempbalance] --out all.json`,
   positionals: {
     value: '<part.json>...',
     description:
@@ -280,12 +266,7 @@ export const mergeSpec: CommandSpec = {
       description: 'json: the merged allocation JSON; ' + SCHEDULE_FORMAT_DESCRIPTION,
       default: 'json',
     },
-    {
-      name: 'out',
-      type: 'string',
-      value: 'file',
-      description: 'Write the merged allocation JSON to this file (standard output when omitted).',
-    },
+    fileOption('out', 'Write the merged allocation JSON to this file (standard output when omitted).'),
   ],
   notes: [
     'Parts from different models (name, architecture, layer count, matrix shapes per role) or estimators are refused, and so is the same matrix in two parts. A layer split across parts (a block spread over two shards) is joined, its α recomputed as the mean of its matrices.',

@@ -157,7 +157,7 @@ describe('the low-rank spectrum', () => {
         b: Float32Array.from(b),
       };
       const dense = spectrumCpu(denseDelta(m), outDim, inDim).eigenvalues;
-      const ours = lowRankEigenvalues(m.a, m.b, r, inDim, outDim, 2);
+      const ours = lowRankEigenvalues({ a: m.a, b: m.b, r, inDim, outDim, scale: 2 });
       expect(ours.length).toBe(r);
       const top = dense.slice(dense.length - r);
       for (let i = 0; i < r; i++) closeRel(ours[i]!, top[i]!, 1e-10);
@@ -166,9 +166,11 @@ describe('the low-rank spectrum', () => {
 
   it('gives zeros for an untrained adapter (B = 0) and a rank-deficient A', () => {
     const a = Float64Array.from({ length: 3 * 5 }, (_, i) => (i < 5 ? i + 1 : 0));
-    expect([...lowRankEigenvalues(a, new Float64Array(4 * 3), 3, 5, 4, 1)]).toEqual([0, 0, 0]);
+    expect([
+      ...lowRankEigenvalues({ a, b: new Float64Array(4 * 3), r: 3, inDim: 5, outDim: 4, scale: 1 }),
+    ]).toEqual([0, 0, 0]);
     const b = Float64Array.from({ length: 4 * 3 }, (_, i) => i % 2);
-    const eig = lowRankEigenvalues(a, b, 3, 5, 4, 1);
+    const eig = lowRankEigenvalues({ a, b, r: 3, inDim: 5, outDim: 4, scale: 1 });
     expect(eig[0]).toBeLessThan(1e-20);
     expect(eig[1]).toBeLessThan(1e-20);
     // One nonzero: ‖b₀‖²·‖a₀‖² (ΔW = b₀·a₀ᵀ with b₀ B's first column, a₀ A's first row).

@@ -11,6 +11,7 @@ import { AllocationChart } from '../charts/AllocationChart';
 import type { AllocationChartModel } from '../charts/allocation-data';
 import { formatCount } from '../util/format';
 import { sortRoles } from '../charts/theme';
+import { RadioGroup } from './RadioGroup';
 import { RangeSlider } from './RangeSlider';
 
 export interface AllocationSettings {
@@ -22,6 +23,11 @@ export interface AllocationSettings {
   /** LoRA target modules (roles); trainable parameters count these. */
   targets: string[];
 }
+
+const MODES: { value: AllocationMode; label: string }[] = [
+  { value: 'faithful', label: 'Faithful (the released AlphaLoRA code)' },
+  { value: 'safe', label: 'Safe (every layer ≥ 1; a deviation from the paper code)' },
+];
 
 interface AllocationPanelProps {
   settings: AllocationSettings;
@@ -76,29 +82,13 @@ export function AllocationPanel(props: AllocationPanelProps): ReactNode {
           hint="β sets how strongly α drives the share: 0 gives every layer the same, larger β gives high-α (less well trained) layers more."
           onChange={(beta) => onChange({ beta })}
         />
-        <fieldset className="mode">
-          <legend>Mode</legend>
-          <label>
-            <input
-              type="radio"
-              name="mode"
-              value="faithful"
-              checked={settings.mode === 'faithful'}
-              onChange={() => onChange({ mode: 'faithful' })}
-            />
-            Faithful (the released AlphaLoRA code)
-          </label>
-          <label>
-            <input
-              type="radio"
-              name="mode"
-              value="safe"
-              checked={settings.mode === 'safe'}
-              onChange={() => onChange({ mode: 'safe' })}
-            />
-            Safe (every layer ≥ 1; a deviation from the paper code)
-          </label>
-        </fieldset>
+        <RadioGroup
+          name="mode"
+          legend="Mode"
+          choices={MODES}
+          value={settings.mode}
+          onChange={(mode) => onChange({ mode })}
+        />
         <div className="field">
           <label htmlFor="baseline">Baseline overlay</label>
           <select

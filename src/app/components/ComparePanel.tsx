@@ -6,7 +6,7 @@
  * through the CLI's writers. The Comparison is the core's `buildComparison` of both analyses with the
  * estimator and roles on screen: the page, its JSON and its CSV are one object.
  */
-import { useMemo, useState, type ChangeEvent, type DragEvent, type ReactNode } from 'react';
+import { useMemo, useState, type DragEvent, type ReactNode } from 'react';
 import type { AllocationSettings } from '../../core/allocation/outcome';
 import {
   buildComparison,
@@ -22,15 +22,13 @@ import type { AllocationChartModel } from '../charts/allocation-data';
 import { CompareAlphaChart } from '../charts/CompareAlphaChart';
 import { CompareEsdChart } from '../charts/CompareEsdChart';
 import { compareAlphaModel, esdOverlayModel } from '../charts/compare-data';
-import { filesFromDataTransfer, filesFromInput } from '../open/collect-files';
+import { filesFromDataTransfer } from '../open/collect-files';
+import { FilesPicker } from './FilesPicker';
 import type { ComparisonControls } from '../state/use-comparison';
 import { allocationStageOf, layerStageOf } from '../state/use-stages';
 import { downloadText } from '../util/download';
 import { ComparisonTable } from './ComparisonTable';
 import { fileStem } from './ExportBar';
-
-// React's types do not know `webkitdirectory`; this spreads it onto the input without `any`.
-const folderAttrs = { webkitdirectory: '', directory: '' } as Record<string, string>;
 
 interface ComparePanelProps {
   controls: ComparisonControls;
@@ -53,11 +51,6 @@ export function ComparePanel(props: ComparePanelProps): ReactNode {
   const [over, setOver] = useState(false);
   const busy = state.status === 'opening' || state.status === 'analyzing' || state.status === 'measuring';
 
-  const take = (e: ChangeEvent<HTMLInputElement>): void => {
-    const files = filesFromInput(e.currentTarget.files);
-    e.currentTarget.value = '';
-    if (files.length > 0) controls.compareWith(files);
-  };
   // A drop here is the second model, not a new first one: the page's own drop handler must not see it.
   const onDragOver = (e: DragEvent<HTMLElement>): void => {
     if (!Array.from(e.dataTransfer.types).includes('Files')) return;
@@ -77,6 +70,7 @@ export function ComparePanel(props: ComparePanelProps): ReactNode {
     );
   };
 
+  const pickerClass = `button${ready && !busy ? '' : ' disabled'}`;
   const b = state.b;
   const measures = state.measures;
   const comparison = useMemo<Comparison | null>(() => {
@@ -105,29 +99,20 @@ export function ComparePanel(props: ComparePanelProps): ReactNode {
           same estimator, roles and backend. Drop its files or folder here, or:
         </p>
         <div className="open-actions">
-          <label className={`button${ready && !busy ? '' : ' disabled'}`}>
-            Compare with files
-            <input
-              type="file"
-              multiple
-              className="visually-hidden"
-              aria-label="Compare with model files"
-              disabled={!ready || busy}
-              onChange={take}
-            />
-          </label>
-          <label className={`button${ready && !busy ? '' : ' disabled'}`}>
-            Compare with folder
-            <input
-              type="file"
-              multiple
-              className="visually-hidden"
-              aria-label="Compare with folder"
-              disabled={!ready || busy}
-              onChange={take}
-              {...folderAttrs}
-            />
-          </label>
+          <FilesPicker
+            label="Compare with files"
+            ariaLabel="Compare with model files"
+            className={pickerClass}
+            disabled={!ready || busy}
+            onFiles={(files) => controls.compareWith(files)}
+          />
+          <FilesPicker
+            label="Compare with folder"
+            folder
+            className={pickerClass}
+            disabled={!ready || busy}
+            onFiles={(files) => controls.compareWith(files)}
+          />
           <label className="delta-switch">
             <input
               type="checkbox"

@@ -4,7 +4,7 @@
  * removed, the numbers, and WeightWatcher's warnings in words. Everything comes from `matrix.diagnostics`
  * (src/core/diagnostics), the same fields the CSV and JSON write.
  */
-import { useMemo, type ReactNode } from 'react';
+import { useMemo, type ReactNode, type SVGProps } from 'react';
 import { diagnosticWarnings } from '../../core/diagnostics/matrix-diagnostics';
 import type { MatrixResult } from '../../core/result';
 import type { EstimatorName } from '../../core/spectral/types';
@@ -113,6 +113,9 @@ function DiagnosticsChart({ model }: { model: DiagnosticsChartModel }): ReactNod
       )}
     </g>
   );
+  // A vertical line at x (the bulk edge, detX) when it lies on the plotted range.
+  const cut = (x: number | null, style: SVGProps<SVGLineElement> & { 'data-testid'?: string }): ReactNode =>
+    x !== null && x <= model.xDomain[1] && <line x1={sx(x)} x2={sx(x)} y1={0} y2={ih} {...style} />;
   const ticks = Array.from({ length: 6 }, (_, k) => (k / 5) * model.xDomain[1]);
   const curve = model.curve?.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
   const unit =
@@ -132,27 +135,8 @@ function DiagnosticsChart({ model }: { model: DiagnosticsChartModel }): ReactNod
           {curve && (
             <polyline points={curve} fill="none" stroke={MP_COLOR} strokeWidth={2} data-testid="mp-curve" />
           )}
-          {model.bulkMax !== null && model.bulkMax <= model.xDomain[1] && (
-            <line
-              x1={sx(model.bulkMax)}
-              x2={sx(model.bulkMax)}
-              y1={0}
-              y2={ih}
-              stroke={MP_COLOR}
-              strokeDasharray="4 3"
-            />
-          )}
-          {model.detX !== null && model.detX <= model.xDomain[1] && (
-            <line
-              x1={sx(model.detX)}
-              x2={sx(model.detX)}
-              y1={0}
-              y2={ih}
-              stroke={DETX_COLOR}
-              strokeWidth={2}
-              data-testid="detx-marker"
-            />
-          )}
+          {cut(model.bulkMax, { stroke: MP_COLOR, strokeDasharray: '4 3' })}
+          {cut(model.detX, { stroke: DETX_COLOR, strokeWidth: 2, 'data-testid': 'detx-marker' })}
           {model.fingers.map((x, i) => (
             <path
               key={i}

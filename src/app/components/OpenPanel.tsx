@@ -3,7 +3,7 @@
  * folders anywhere on the page is handled by the App.)
  */
 import type { ChangeEvent, ReactNode } from 'react';
-import { filesFromInput } from '../open/collect-files';
+import { FilesPicker } from './FilesPicker';
 
 interface OpenPanelProps {
   busy: boolean;
@@ -14,15 +14,7 @@ interface OpenPanelProps {
   onImportAlpha(file: File): void;
 }
 
-// React's types do not know `webkitdirectory`; this spreads it onto the input without `any`.
-const folderAttrs = { webkitdirectory: '', directory: '' } as Record<string, string>;
-
 export function OpenPanel({ busy, compact, onFiles, onSample, onImportAlpha }: OpenPanelProps): ReactNode {
-  const take = (e: ChangeEvent<HTMLInputElement>): void => {
-    const files = filesFromInput(e.currentTarget.files);
-    e.currentTarget.value = ''; // the same files can be chosen again (e.g. to recompute)
-    if (files.length > 0) onFiles(files);
-  };
   const takeAlpha = (e: ChangeEvent<HTMLInputElement>): void => {
     const file = e.currentTarget.files?.[0];
     e.currentTarget.value = '';
@@ -36,27 +28,8 @@ export function OpenPanel({ busy, compact, onFiles, onSample, onImportAlpha }: O
         PyTorch .bin, llama2.c), or:
       </p>
       <div className="open-actions">
-        <label className="button primary">
-          Open model files
-          <input
-            type="file"
-            multiple
-            className="visually-hidden"
-            aria-label="Open model files"
-            onChange={take}
-          />
-        </label>
-        <label className="button">
-          Open folder
-          <input
-            type="file"
-            multiple
-            className="visually-hidden"
-            aria-label="Open folder"
-            onChange={take}
-            {...folderAttrs}
-          />
-        </label>
+        <FilesPicker label="Open model files" className="button primary" onFiles={onFiles} />
+        <FilesPicker label="Open folder" folder className="button" onFiles={onFiles} />
         <button type="button" onClick={onSample} disabled={busy}>
           Try the sample model
         </button>

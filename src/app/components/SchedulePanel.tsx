@@ -11,13 +11,20 @@ import type { RankGranularity, ScheduleParams, ScheduleUse } from '../../core/sc
 import { ScheduleChart } from '../charts/ScheduleChart';
 import type { ScheduleState } from '../state/schedule-stage';
 import { downloadText } from '../util/download';
+import { fileStem } from './ExportBar';
+import { RadioGroup } from './RadioGroup';
 import { RangeSlider } from './RangeSlider';
 
-const USES: { use: ScheduleUse; label: string }[] = [
-  { use: 'experts', label: 'experts' },
-  { use: 'ranks', label: 'ranks' },
-  { use: 'sparsity', label: 'sparsity' },
-  { use: 'lr', label: 'learning rates' },
+const USES: { value: ScheduleUse; label: string }[] = [
+  { value: 'experts', label: 'experts' },
+  { value: 'ranks', label: 'ranks' },
+  { value: 'sparsity', label: 'sparsity' },
+  { value: 'lr', label: 'learning rates' },
+];
+
+const GRANULARITIES: { value: RankGranularity; label: string }[] = [
+  { value: 'layer', label: 'per layer (layer α)' },
+  { value: 'module', label: 'per module (its own α)' },
 ];
 
 const FILE_SUFFIX = {
@@ -28,10 +35,6 @@ const FILE_SUFFIX = {
 
 interface SchedulePanelProps extends ScheduleState {
   modelName: string;
-}
-
-function fileStem(name: string): string {
-  return name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
 }
 
 export function SchedulePanel(props: SchedulePanelProps): ReactNode {
@@ -60,23 +63,16 @@ export function SchedulePanel(props: SchedulePanelProps): ReactNode {
   return (
     <section className="allocation schedule" aria-labelledby="schedule-title">
       <h2 id="schedule-title">Use it for</h2>
-      <fieldset className="mode" aria-label="Use it for">
-        {USES.map((u) => (
-          <label key={u.use}>
-            <input
-              type="radio"
-              name="use-for"
-              value={u.use}
-              checked={use === u.use}
-              onChange={() => {
-                setCopied(null);
-                props.setUse(u.use);
-              }}
-            />
-            {u.label}
-          </label>
-        ))}
-      </fieldset>
+      <RadioGroup
+        name="use-for"
+        ariaLabel="Use it for"
+        choices={USES}
+        value={use}
+        onChange={(u) => {
+          setCopied(null);
+          props.setUse(u);
+        }}
+      />
       {use === 'experts' && (
         <p className="note">MoLA experts: the allocation above, exported as JSON and MoLA flags below.</p>
       )}
@@ -117,21 +113,13 @@ export function SchedulePanel(props: SchedulePanelProps): ReactNode {
               ))}
             </select>
           </div>
-          <fieldset className="mode">
-            <legend>Granularity</legend>
-            {(['layer', 'module'] as RankGranularity[]).map((g) => (
-              <label key={g}>
-                <input
-                  type="radio"
-                  name="granularity"
-                  value={g}
-                  checked={params.granularity === g}
-                  onChange={() => set({ granularity: g, rankBudget: null })}
-                />
-                {g === 'layer' ? 'per layer (layer α)' : 'per module (its own α)'}
-              </label>
-            ))}
-          </fieldset>
+          <RadioGroup
+            name="granularity"
+            legend="Granularity"
+            choices={GRANULARITIES}
+            value={params.granularity}
+            onChange={(g) => set({ granularity: g, rankBudget: null })}
+          />
           <div className="field">
             <label htmlFor="lora-alpha-factor">lora_alpha = f × r, f</label>
             <input

@@ -3,16 +3,15 @@
  * an earlier `analyze`), no weights needed. The same core chain as `analyze` and the page:
  * basis -> computeAllocation -> the exports of that one outcome.
  */
-import { allocationJson, layerCsv } from '../../core/allocation/export';
+import { allocationJson } from '../../core/allocation/export';
 import { parseAlphaFile } from '../../core/allocation/import-alpha';
 import { importedBasis, importedProvenance } from '../../core/allocation/imported';
-import { computeAllocation } from '../../core/allocation/outcome';
 import type { ParsedCommand } from '../args';
 import { allocateSpec } from '../specs';
-import { choiceOption, EXIT_INPUT, EXIT_OK, EXIT_USAGE, intOption, stringOption, UsageError } from '../args';
+import { choiceOption, intOption, stringOption, UsageError } from '../args';
 import type { CliIo } from '../cli-io';
 import { FORMATS } from './analyze';
-import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
+import { allocateOver, allocationSettings, DEFAULT_RANK, warn, writeAllocation, writeResult } from './shared';
 import { scheduleChoice, writeSchedule } from '../schedule-options';
 
 export async function runAllocate(parsed: ParsedCommand, io: CliIo): Promise<number> {
@@ -33,16 +32,7 @@ export async function runAllocate(parsed: ParsedCommand, io: CliIo): Promise<num
   for (const w of imported.warnings) warn(io, w);
   const modelName = fileName.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '');
   const basis = importedBasis(imported, fileName, undefined, undefined);
-  const outcome = computeAllocation({
-    ...basis,
-    settings: {
-      mode: settings.mode,
-      beta: settings.beta,
-      budget: budgetFor(settings, Math.max(basis.declaredLayers, basis.layers.length)),
-      rank,
-      targets: basis.targets,
-    },
-  });
+  const outcome = allocateOver(basis, settings, rank);
   for (const w of outcome.warnings) warn(io, w);
 
   const json = allocationJson(outcome, basis, importedProvenance(imported, basis, modelName));
@@ -51,19 +41,5 @@ export async function runAllocate(parsed: ParsedCommand, io: CliIo): Promise<num
     writeResult(io, outFile, t),
   );
   if (scheduled !== null) return scheduled;
-  let text: string;
-  if (format === 'mola') {
-    const refusal = outcome.mola.refusal;
-    if (refusal !== null || outcome.mola.flags === null) {
-      io.stderr(`error: ${refusal?.message ?? 'no MoLA flags'}\n`);
-      return refusal?.kind === 'non-positive' ? EXIT_USAGE : EXIT_INPUT;
-    }
-    text = outcome.mola.flags + '\n';
-  } else if (format === 'csv') {
-    text = layerCsv(outcome);
-  } else {
-    text = JSON.stringify(json, null, 2) + '\n';
-  }
-  await writeResult(io, outFile, text);
-  return EXIT_OK;
+  return writeAllocation(io, outFile, format, outcome, json);
 }

@@ -3,16 +3,7 @@
  * AlphaLoRA allocation, written as the allocation JSON. Progress on stderr, the result on stdout or --out.
  */
 import { availableParallelism } from 'node:os';
-import {
-  allocationJson,
-  analysisBasis,
-  analysisProvenance,
-  layerCsv,
-  matrixCsv,
-} from '../../core/allocation/export';
-import { computeAllocation } from '../../core/allocation/outcome';
-import { createCpuBackend } from '../../core/linalg/backend';
-import type { SpectrumBackend } from '../../core/linalg/backend';
+import { allocationJson, analysisBasis, analysisProvenance, matrixCsv } from '../../core/allocation/export';
 import { analyzeModel } from '../../core/pipeline/analyze';
 import { planAnalysis } from '../../core/pipeline/plan';
 import type { EstimatorName } from '../../core/spectral/types';
@@ -25,6 +16,7 @@ import {
   estimatorOption,
   flagOption,
   intOption,
+  jobsOption,
   layersOption,
   numberOption,
   rolesOption,
@@ -33,7 +25,7 @@ import {
 } from '../args';
 import { FARMS_DEFAULTS, type FarmsParams } from '../../core/diagnostics/farms';
 import type { DiagnosticsOptions } from '../../core/result';
-import { createCpuPool } from '../thread-pool';
+import { withCpuBackend } from '../cpu-run';
 import { SCHEDULE_FORMATS } from '../../core/schedules/schedule-files';
 import { scheduleChoice, writeSchedule, type ScheduleChoice } from '../schedule-options';
 import type { CliIo } from '../cli-io';
@@ -44,7 +36,15 @@ import { compactRanges } from '../ranges';
 import { blocksOf } from '../result-json';
 import { analyzeSpec } from '../specs';
 import { loraLabel } from '../../core/adapters/lora-types';
-import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
+import {
+  allocateOver,
+  allocationSettings,
+  DEFAULT_RANK,
+  nothingToAnalyse,
+  warn,
+  writeAllocation,
+  writeResult,
+} from './shared';
 import type { AllocationSettings } from './shared';
 
 /**
@@ -107,8 +107,7 @@ export async function runAnalyze(parsed: ParsedCommand, io: CliIo): Promise<numb
   const allocation = allocationSettings(analyzeSpec, parsed, {});
   const roles = rolesOption(analyzeSpec, parsed);
   const layers = layersOption(analyzeSpec, parsed);
-  const jobs =
-    stringOption(parsed, 'jobs') === undefined ? undefined : intOption(analyzeSpec, parsed, 'jobs', 1, 1);
+  const jobs = jobsOption(analyzeSpec, parsed);
   const rank = intOption(analyzeSpec, parsed, 'rank', DEFAULT_RANK, 1);
   const outFile = stringOption(parsed, 'out');
   const csvFile = stringOption(parsed, 'csv');
@@ -160,38 +159,26 @@ async function analyzeInputs(
   const plan = planAnalysis(model, { roles, layers, includeOther });
   if (plan.items.length === 0) {
     const narrowed = roles !== undefined || layers !== undefined;
-    io.stderr(
-      `error: no matrix to analyse in ${model.name}` +
-        (narrowed
-          ? ' with the selected --roles/--layers'
-          : ' (no attention or MLP Linear matrices were recognised)') +
-        '; `alphalora inspect` lists the tensors and why each is skipped\n',
+    return nothingToAnalyse(
+      io,
+      model.name,
+      narrowed,
+      ' (no attention or MLP Linear matrices were recognised)',
     );
-    return narrowed ? EXIT_USAGE : EXIT_INPUT;
   }
 
   // 4. Spectra on the CPU: worker threads when more than one job, else in this thread.
   const workers = Math.min(jobs ?? defaultJobs(plan.totals.flops), plan.items.length);
-  const pool = workers > 1 ? createCpuPool(workers) : null;
-  const backend: SpectrumBackend = pool ?? createCpuBackend('node');
-  const controller = new AbortController();
-  const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
   const reporter = createProgressReporter(io, quiet);
-  let result;
-  try {
-    result = await analyzeModel(model, plan, backend, {
-      signal: controller.signal,
+  const result = await withCpuBackend(workers, (backend, signal) =>
+    analyzeModel(model, plan, backend, {
+      signal,
       concurrency: workers,
       onProgress: (p) => reporter.onProgress(p),
       ...(opts.diagnostics !== undefined ? { diagnostics: opts.diagnostics } : {}),
       ...(opts.farms !== undefined ? { farms: opts.farms } : {}),
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-    await pool?.close();
-    backend.dispose?.();
-  }
+    }),
+  );
   const tensorErrors = result.errors.length - model.errors.length;
   if (result.matrices.length === 0) {
     io.stderr('error: no matrix could be analysed\n');
@@ -215,16 +202,7 @@ async function analyzeInputs(
   }
   // The one core chain the page uses too: basis -> computeAllocation -> exports of that outcome.
   const basis = analysisBasis(result, estimator, roles, undefined);
-  const outcome = computeAllocation({
-    ...basis,
-    settings: {
-      mode: allocation.mode,
-      beta: allocation.beta,
-      budget: budgetFor(allocation, Math.max(basis.declaredLayers, basis.layers.length)),
-      rank,
-      targets: basis.targets,
-    },
-  });
+  const outcome = allocateOver(basis, allocation, rank);
   const json = allocationJson(outcome, basis, analysisProvenance(result, estimator, basis.roles));
   // A --layers part is incomplete on purpose: say how to make it whole.
   const partOnly = layers !== undefined && outcome.completeness.missing.files.length === 0;
@@ -241,17 +219,9 @@ async function analyzeInputs(
   );
   if (scheduled === EXIT_USAGE) return scheduled;
   // --for experts (null): the command writes its own formats.
-  if (scheduled === null && format === 'mola') {
-    const refusal = outcome.mola.refusal;
-    if (refusal !== null || outcome.mola.flags === null) {
-      io.stderr(`error: ${refusal?.message ?? 'no MoLA flags'}\n`);
-      return refusal?.kind === 'non-positive' ? EXIT_USAGE : EXIT_INPUT;
-    }
-    await writeResult(io, outFile, outcome.mola.flags + '\n');
-  } else if (scheduled === null && format === 'csv') {
-    await writeResult(io, outFile, layerCsv(outcome));
-  } else if (scheduled === null) {
-    await writeResult(io, outFile, JSON.stringify(json, null, 2) + '\n');
+  if (scheduled === null) {
+    const written = await writeAllocation(io, outFile, format, outcome, json);
+    if (written !== EXIT_OK) return written;
   }
   if (csvFile !== undefined) {
     await io.writeText(csvFile, matrixCsv(result, estimator));

@@ -5,31 +5,27 @@
 import { comparisonCsv, comparisonJsonText } from '../../core/compare/comparison';
 import type { ComparisonSide } from '../../core/compare/comparison';
 import { compareModels } from '../../core/compare/compare-models';
-import type { ComparedModels } from '../../core/compare/compare-models';
-import { createCpuBackend } from '../../core/linalg/backend';
-import type { SpectrumBackend } from '../../core/linalg/backend';
 import { planAnalysis } from '../../core/pipeline/plan';
 import type { ParsedCommand } from '../args';
 import {
   EXIT_INPUT,
   EXIT_OK,
-  EXIT_USAGE,
   estimatorOption,
   flagOption,
-  intOption,
+  jobsOption,
   layersOption,
   rolesOption,
   stringOption,
   UsageError,
 } from '../args';
 import { compareSpec } from '../compare-spec';
-import { createCpuPool } from '../thread-pool';
+import { withCpuBackend } from '../cpu-run';
 import type { CliIo } from '../cli-io';
 import { openInputs } from '../open-inputs';
 import type { OpenedInputs } from '../open-inputs';
 import { createProgressReporter } from '../progress-bar';
 import { defaultJobs } from './analyze';
-import { warn, writeResult } from './shared';
+import { nothingToAnalyse, warn, writeResult } from './shared';
 
 export async function runCompare(parsed: ParsedCommand, io: CliIo): Promise<number> {
   // 1. Options first: a usage error must not wait for files to open.
@@ -42,8 +38,7 @@ export async function runCompare(parsed: ParsedCommand, io: CliIo): Promise<numb
   const estimator = estimatorOption(compareSpec, parsed);
   const roles = rolesOption(compareSpec, parsed);
   const layers = layersOption(compareSpec, parsed);
-  const jobs =
-    stringOption(parsed, 'jobs') === undefined ? undefined : intOption(compareSpec, parsed, 'jobs', 1, 1);
+  const jobs = jobsOption(compareSpec, parsed);
   const outFile = stringOption(parsed, 'out');
   const csvFile = stringOption(parsed, 'csv');
   const delta = flagOption(parsed, 'delta');
@@ -81,12 +76,7 @@ export async function runCompare(parsed: ParsedCommand, io: CliIo): Promise<numb
     ] as const) {
       if (plan.items.length === 0) {
         const narrowed = roles !== undefined || layers !== undefined;
-        io.stderr(
-          `error: no matrix to analyse in model ${label} (${model.name})` +
-            (narrowed ? ' with the selected --roles/--layers' : '') +
-            '; `alphalora inspect` lists the tensors and why each is skipped\n',
-        );
-        return narrowed ? EXIT_USAGE : EXIT_INPUT;
+        return nothingToAnalyse(io, `model ${label} (${model.name})`, narrowed, '');
       }
     }
     const flops = Math.max(planA.totals.flops, planB.totals.flops);
@@ -119,20 +109,14 @@ async function compareInputs(
   out: { outFile: string | undefined; csvFile: string | undefined },
 ): Promise<number> {
   // 4. Spectra on the CPU (worker threads when more than one job); ΔW in float64 too.
-  const pool = s.workers > 1 ? createCpuPool(s.workers) : null;
-  const backend: SpectrumBackend = pool ?? createCpuBackend('node');
-  const controller = new AbortController();
-  const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
   const reporters = { a: createProgressReporter(io, s.quiet), b: createProgressReporter(io, s.quiet) };
-  let run: ComparedModels;
-  try {
-    run = await compareModels(inputA.model!, inputB.model!, backend, {
+  const run = await withCpuBackend(s.workers, (backend, signal) =>
+    compareModels(inputA.model!, inputB.model!, backend, {
       estimator: s.estimator,
       plan: s.planOpts,
       ...(s.roles !== undefined ? { roles: s.roles } : {}),
       deltaWeights: s.delta,
-      signal: controller.signal,
+      signal,
       analyze: { concurrency: s.workers },
       onProgress: (p) => {
         if (p.stage === 'analyze') {
@@ -142,12 +126,8 @@ async function compareInputs(
           io.stderr(`compared ${p.total} matrix pairs${s.delta ? ' (with ΔW spectra)' : ''}\n`);
         }
       },
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-    await pool?.close();
-    backend.dispose?.();
-  }
+    }),
+  );
 
   // 5. The comparison JSON (and CSV); exit 3 when anything was not read or analysed.
   const { comparison } = run;

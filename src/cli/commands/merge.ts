@@ -14,13 +14,12 @@ import { ALLOCATION_FORMAT, allocationJson } from '../../core/allocation/export'
 import type { AllocationJson, AllocationMatrixJson } from '../../core/allocation/export';
 import type { ImportedAlphas } from '../../core/allocation/import-alpha';
 import { importedBasis } from '../../core/allocation/imported';
-import { computeAllocation } from '../../core/allocation/outcome';
 import { StudioError, messageOf } from '../../core/errors';
 import type { ParsedCommand } from '../args';
 import { mergeSpec } from '../specs';
 import { EXIT_OK, intOption, stringOption } from '../args';
 import type { CliIo } from '../cli-io';
-import { allocationSettings, budgetFor, DEFAULT_RANK, warn, writeResult } from './shared';
+import { allocateOver, allocationSettings, DEFAULT_RANK, warn, writeResult } from './shared';
 import { choiceOption } from '../args';
 import { SCHEDULE_FORMATS } from '../../core/schedules/schedule-files';
 import { scheduleChoice, writeSchedule } from '../schedule-options';
@@ -136,16 +135,7 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
     },
   };
   const basis = importedBasis(imported, 'the parts', undefined, undefined);
-  const outcome = computeAllocation({
-    ...basis,
-    settings: {
-      mode: settings.mode,
-      beta: settings.beta,
-      budget: budgetFor(settings, Math.max(basis.declaredLayers, basis.layers.length)),
-      rank,
-      targets: basis.targets,
-    },
-  });
+  const outcome = allocateOver(basis, settings, rank);
   for (const w of outcome.warnings) warn(io, w);
   const merged = allocationJson(outcome, basis, { model: model as AllocationJson['model'], analysis });
   merged.allocation.warnings = [...notes, ...merged.allocation.warnings];

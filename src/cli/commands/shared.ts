@@ -1,8 +1,19 @@
 /** Options and helpers shared by the commands that allocate experts (analyze, allocate, merge). */
 import type { CommandSpec, OptionSpec, ParsedCommand } from '../args';
-import { choiceOption, intOption, numberOption, stringOption, UsageError } from '../args';
+import {
+  choiceOption,
+  EXIT_INPUT,
+  EXIT_OK,
+  EXIT_USAGE,
+  intOption,
+  numberOption,
+  stringOption,
+  UsageError,
+} from '../args';
 import type { CliIo } from '../cli-io';
 import type { AllocationMode } from '../../core/allocation/alphalora';
+import { layerCsv, type AllocationBasis, type AllocationJson } from '../../core/allocation/export';
+import { computeAllocation, type AllocationOutcome } from '../../core/allocation/outcome';
 import {
   DEFAULT_BETA,
   DEFAULT_MODE,
@@ -79,6 +90,69 @@ export function allocationSettings(
     fallback.mode ?? DEFAULT_MODE,
   );
   return { mode, beta, budget };
+}
+
+/**
+ * The allocation over `basis` under the command's settings: the one core call behind `analyze`, `allocate`
+ * and `merge` (and the page), with the default budget counted over every layer the model declares.
+ */
+export function allocateOver(
+  basis: AllocationBasis & { targets: string[] },
+  settings: AllocationSettings,
+  rank: number,
+): AllocationOutcome {
+  return computeAllocation({
+    ...basis,
+    settings: {
+      mode: settings.mode,
+      beta: settings.beta,
+      budget: budgetFor(settings, Math.max(basis.declaredLayers, basis.layers.length)),
+      rank,
+      targets: basis.targets,
+    },
+  });
+}
+
+/**
+ * Writes `analyze`/`allocate`'s own formats (--for experts): the MoLA flags, the layer CSV or the allocation
+ * JSON. The flags are refused when the outcome withholds them: exit 2 for a layer with 0 or fewer experts,
+ * 3 for an incomplete result.
+ */
+export async function writeAllocation(
+  io: CliIo,
+  outFile: string | undefined,
+  format: string,
+  outcome: AllocationOutcome,
+  json: AllocationJson,
+): Promise<number> {
+  let text: string;
+  if (format === 'mola') {
+    const refusal = outcome.mola.refusal;
+    if (refusal !== null || outcome.mola.flags === null) {
+      io.stderr(`error: ${refusal?.message ?? 'no MoLA flags'}\n`);
+      return refusal?.kind === 'non-positive' ? EXIT_USAGE : EXIT_INPUT;
+    }
+    text = outcome.mola.flags + '\n';
+  } else if (format === 'csv') {
+    text = layerCsv(outcome);
+  } else {
+    text = JSON.stringify(json, null, 2) + '\n';
+  }
+  await writeResult(io, outFile, text);
+  return EXIT_OK;
+}
+
+/**
+ * The error when a selection leaves nothing to analyse in `where`; exit 2 when --roles/--layers narrowed it
+ * (the usage is the problem), else 3 with `unselected` saying why.
+ */
+export function nothingToAnalyse(io: CliIo, where: string, narrowed: boolean, unselected: string): number {
+  io.stderr(
+    `error: no matrix to analyse in ${where}` +
+      (narrowed ? ' with the selected --roles/--layers' : unselected) +
+      '; `alphalora inspect` lists the tensors and why each is skipped\n',
+  );
+  return narrowed ? EXIT_USAGE : EXIT_INPUT;
 }
 
 export function warn(io: CliIo, message: string): void {

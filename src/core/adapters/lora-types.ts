@@ -7,6 +7,16 @@ import type { SpectrumResult } from '../spectral/types';
 /** `lora-delta`: ΔW = scale·B·A of an adapter alone; `lora-merged`: W + ΔW of an adapter on its base. */
 export type LoraSource = 'lora-delta' | 'lora-merged';
 
+/** ΔW = scale·B·A of one module, as its factors: `a` is r×in and `b` out×r, row-major. */
+export interface LowRankDelta {
+  a: ArrayLike<number>;
+  b: ArrayLike<number>;
+  r: number;
+  inDim: number;
+  outDim: number;
+  scale: number;
+}
+
 /** What the pipeline analyses for a LoRA matrix: a finished spectrum (ΔW) or the merged values (W + ΔW). */
 export type LoraInput = { spectrum: SpectrumResult } | { data: Float64Array; rows: number; cols: number };
 

@@ -10,6 +10,7 @@
  */
 import { StudioError, throwIfAborted } from '../errors';
 import { bidiagonalSquares, bidiagonalize } from '../linalg/bidiagonal';
+import type { LowRankDelta } from './lora-types';
 
 /**
  * R (n×n, row-major, upper triangular) of the thin Householder QR of the m×n matrix given column-major
@@ -41,16 +42,9 @@ export function qrR(columns: Float64Array[], m: number): Float64Array {
   return R;
 }
 
-/** The r eigenvalues of ΔWᵀΔW for ΔW = scale·B·A, ascending; `a` is r×in and `b` out×r, row-major. */
-export function lowRankEigenvalues(
-  a: ArrayLike<number>,
-  b: ArrayLike<number>,
-  r: number,
-  inDim: number,
-  outDim: number,
-  scale: number,
-  signal?: AbortSignal,
-): Float64Array {
+/** The r eigenvalues of ΔWᵀΔW for ΔW = scale·B·A, ascending. */
+export function lowRankEigenvalues(delta: LowRankDelta, signal?: AbortSignal): Float64Array {
+  const { a, b, r, inDim, outDim, scale } = delta;
   if (a.length < r * inDim || b.length < outDim * r)
     throw new StudioError(
       'BAD_INPUT',

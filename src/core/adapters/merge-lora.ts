@@ -3,6 +3,8 @@
  * `merge_and_unload`), formed in memory only for the matrix being analysed. With `fan_in_fan_out` (GPT-2
  * Conv1D weights stored [in, out]) the delta is added transposed, as PEFT does.
  */
+import type { LowRankDelta } from './lora-types';
+
 export function mergeLora(
   w: ArrayLike<number>,
   rows: number,
@@ -31,13 +33,6 @@ export function mergeLora(
 }
 
 /** The dense ΔW = scale·B·A (out×in), for consumers that need its values (never for its spectrum). */
-export function denseDelta(
-  a: ArrayLike<number>,
-  b: ArrayLike<number>,
-  r: number,
-  inDim: number,
-  outDim: number,
-  scale: number,
-): Float64Array {
+export function denseDelta({ a, b, r, inDim, outDim, scale }: LowRankDelta): Float64Array {
   return mergeLora(new Float64Array(outDim * inDim), outDim, inDim, a, b, r, scale, false);
 }

@@ -17,13 +17,7 @@ import { decodeUtf8, readRange } from '../formats/bounded-read';
 import { readPytorch } from '../formats/pytorch';
 import { readSafetensors } from '../formats/safetensors';
 import type { TensorEntry } from '../formats/entry';
-import type {
-  ModelDescription,
-  ModelFileInfo,
-  RawTensor,
-  TensorHandle,
-  TensorPlacement,
-} from '../formats/types';
+import type { ModelDescription, ModelFileInfo, TensorHandle, TensorPlacement } from '../formats/types';
 import { detectArchitecture, placeTensorList } from '../model/architecture';
 import { modelDisplayName } from '../model-name';
 import type { ByteSource } from '../source';
@@ -32,7 +26,7 @@ import { lowRankEigenvalues } from './low-rank-spectrum';
 import { denseDelta, mergeLora } from './merge-lora';
 import { pairLoraTensors, type LoraPair } from './pairs';
 import { resolveModule } from './patterns';
-import type { LoraInput, LoraMatrix, LoraModelInfo } from './lora-types';
+import type { LoraInput, LoraMatrix, LoraModelInfo, LowRankDelta } from './lora-types';
 import { openModel, type OpenOptions } from '../formats/open';
 
 export const ADAPTER_CONFIG_NAME = 'adapter_config.json';
@@ -179,10 +173,11 @@ function checkedModule(pair: LoraPair<TensorEntry>, config: AdapterConfig, file:
   return { pair, r: lora.r, scale: lora.scale, inDim: a[1]!, outDim: b[0]! };
 }
 
-async function factors(m: Module, signal?: AbortSignal): Promise<{ a: Float64Array; b: Float64Array }> {
+/** The module's ΔW as its factors, read in float64. */
+async function lowRankDelta(m: Module, signal?: AbortSignal): Promise<LowRankDelta> {
   const a = (await m.pair.a.decode('f64', signal)) as Float64Array;
   const b = (await m.pair.b.decode('f64', signal)) as Float64Array;
-  return { a, b };
+  return { a, b, r: m.r, inDim: m.inDim, outDim: m.outDim, scale: m.scale };
 }
 
 function loraInfo(adapter: ReadAdapter, merged: boolean): LoraModelInfo {
@@ -198,66 +193,65 @@ function loraInfo(adapter: ReadAdapter, merged: boolean): LoraModelInfo {
   };
 }
 
+/** What a handle of an adapted module is described by: its name, where and how big, its matrix. */
+type HandleFields = Pick<TensorHandle, 'name' | 'file' | 'shape' | 'dtype' | 'byteLength' | 'placement'> & {
+  matrixShape: readonly [number, number];
+};
+
+/**
+ * A matrix that one adapted module changes, as a tensor handle. Its values are formed in float64 when read
+ * (nothing is stored, so there are no raw bytes for the GPU); alone and merged differ only in how they are
+ * formed (`readF64`) and in what their spectrum is computed from (`input`, see lora-types.ts).
+ */
+function loraHandle(
+  fields: HandleFields,
+  m: Module,
+  source: LoraMatrix['source'],
+  readF64: (signal?: AbortSignal) => Promise<Float64Array>,
+  input: LoraMatrix['input'],
+): TensorHandle {
+  return {
+    ...fields,
+    skipReason: null,
+    lora: { source, rank: m.r, scale: m.scale, input },
+    readF64,
+    read: async (signal) => Float32Array.from(await readF64(signal)),
+    readRaw: () => Promise.resolve(null),
+  };
+}
+
+/** The spectrum of ΔW from the r×r core of its factors: ΔW itself is never formed for it. */
+async function deltaSpectrum(m: Module, signal?: AbortSignal): Promise<LoraInput> {
+  const t0 = performance.now();
+  const eigenvalues = lowRankEigenvalues(await lowRankDelta(m, signal), signal);
+  const total = performance.now() - t0;
+  const lambdaMax = eigenvalues.length > 0 ? eigenvalues[eigenvalues.length - 1]! : 0;
+  return {
+    spectrum: {
+      eigenvalues,
+      negativeCount: 0,
+      noiseFloor: m.r * 2 ** -53 * lambdaMax,
+      timings: { 'low-rank core': total, total },
+      backend: 'cpu',
+      method: 'gram',
+    },
+  };
+}
+
 /** A ΔW matrix of an adapter alone. Its values (dense ΔW) are formed only if a consumer reads them. */
-class DeltaHandle implements TensorHandle {
-  readonly name: string;
-  readonly file: string;
-  readonly shape: readonly number[];
-  readonly dtype: string;
-  readonly byteLength: number;
-  readonly matrixShape: readonly [number, number];
-  readonly skipReason = null;
-  readonly lora: LoraMatrix;
-
-  constructor(
-    private readonly m: Module,
-    file: string,
-    readonly placement: TensorPlacement,
-  ) {
-    this.name = m.pair.baseTensor;
-    this.file = file;
-    this.shape = [m.outDim, m.inDim];
-    this.matrixShape = [m.outDim, m.inDim];
-    this.dtype = m.pair.a.dtype;
-    this.byteLength = m.pair.a.byteLength + m.pair.b.byteLength;
-    this.lora = {
-      source: 'lora-delta',
-      rank: m.r,
-      scale: m.scale,
-      input: (signal) => this.spectrum(signal),
-    };
-  }
-
-  private async spectrum(signal?: AbortSignal): Promise<LoraInput> {
-    const t0 = performance.now();
-    const { a, b } = await factors(this.m, signal);
-    const eigenvalues = lowRankEigenvalues(a, b, this.m.r, this.m.inDim, this.m.outDim, this.m.scale, signal);
-    const total = performance.now() - t0;
-    const lambdaMax = eigenvalues.length > 0 ? eigenvalues[eigenvalues.length - 1]! : 0;
-    return {
-      spectrum: {
-        eigenvalues,
-        negativeCount: 0,
-        noiseFloor: this.m.r * 2 ** -53 * lambdaMax,
-        timings: { 'low-rank core': total, total },
-        backend: 'cpu',
-        method: 'gram',
-      },
-    };
-  }
-
-  async readF64(signal?: AbortSignal): Promise<Float64Array> {
-    const { a, b } = await factors(this.m, signal);
-    return denseDelta(a, b, this.m.r, this.m.inDim, this.m.outDim, this.m.scale);
-  }
-
-  async read(signal?: AbortSignal): Promise<Float32Array> {
-    return Float32Array.from(await this.readF64(signal));
-  }
-
-  readRaw(): Promise<RawTensor | null> {
-    return Promise.resolve(null);
-  }
+function deltaHandle(m: Module, file: string, placement: TensorPlacement): TensorHandle {
+  const readF64 = async (signal?: AbortSignal): Promise<Float64Array> =>
+    denseDelta(await lowRankDelta(m, signal));
+  const fields: HandleFields = {
+    name: m.pair.baseTensor,
+    file,
+    shape: [m.outDim, m.inDim],
+    dtype: m.pair.a.dtype,
+    byteLength: m.pair.a.byteLength + m.pair.b.byteLength,
+    placement,
+    matrixShape: [m.outDim, m.inDim],
+  };
+  return loraHandle(fields, m, 'lora-delta', readF64, (signal) => deltaSpectrum(m, signal));
 }
 
 /** Opens a PEFT adapter alone: one ΔW matrix per adapted module, named by its base tensor. */
@@ -269,7 +263,7 @@ export async function openAdapter(
   const names = adapter.modules.map((m) => m.pair.baseTensor);
   const architecture = detectArchitecture(names, undefined, {});
   const placements = placeTensorList(names, architecture);
-  const tensors = adapter.modules.map((m, i) => new DeltaHandle(m, adapter.weightsFile, placements[i]!));
+  const tensors = adapter.modules.map((m, i) => deltaHandle(m, adapter.weightsFile, placements[i]!));
   let numLayers = 0;
   for (const p of placements) if (p.layer !== null) numLayers = Math.max(numLayers, p.layer + 1);
   return {
@@ -287,54 +281,33 @@ export async function openAdapter(
 }
 
 /** The base handle `h` read as W + ΔW (same name, shape, placement; its values merged in float64). */
-class MergedHandle implements TensorHandle {
-  readonly name: string;
-  readonly file: string;
-  readonly shape: readonly number[];
-  readonly dtype: string;
-  readonly byteLength: number;
-  readonly placement: TensorPlacement;
-  readonly matrixShape: readonly [number, number];
-  readonly skipReason = null;
-  readonly lora: LoraMatrix;
-
-  constructor(
-    private readonly h: TensorHandle,
-    matrixShape: readonly [number, number],
-    private readonly m: Module,
-    private readonly fanInFanOut: boolean,
-  ) {
-    this.name = h.name;
-    this.file = h.file;
-    this.shape = h.shape;
-    this.dtype = h.dtype;
+function mergedHandle(
+  h: TensorHandle,
+  matrixShape: readonly [number, number],
+  m: Module,
+  fanInFanOut: boolean,
+): TensorHandle {
+  const [rows, cols] = matrixShape;
+  const readF64 = async (signal?: AbortSignal): Promise<Float64Array> => {
+    const w = await h.readF64(signal);
+    const { a, b } = await lowRankDelta(m, signal);
+    return mergeLora(w, rows, cols, a, b, m.r, m.scale, fanInFanOut);
+  };
+  const fields: HandleFields = {
+    name: h.name,
+    file: h.file,
+    shape: h.shape,
+    dtype: h.dtype,
     // Both are read: the base weight and the two factors.
-    this.byteLength = h.byteLength + m.pair.a.byteLength + m.pair.b.byteLength;
-    this.placement = h.placement;
-    this.matrixShape = matrixShape;
-    const [rows, cols] = matrixShape;
-    this.lora = {
-      source: 'lora-merged',
-      rank: m.r,
-      scale: m.scale,
-      input: async (signal) => ({ data: await this.readF64(signal), rows, cols }),
-    };
-  }
-
-  async readF64(signal?: AbortSignal): Promise<Float64Array> {
-    const w = await this.h.readF64(signal);
-    const { a, b } = await factors(this.m, signal);
-    const [rows, cols] = this.matrixShape;
-    return mergeLora(w, rows, cols, a, b, this.m.r, this.m.scale, this.fanInFanOut);
-  }
-
-  async read(signal?: AbortSignal): Promise<Float32Array> {
-    return Float32Array.from(await this.readF64(signal));
-  }
-
-  readRaw(): Promise<RawTensor | null> {
-    return Promise.resolve(null);
-  }
+    byteLength: h.byteLength + m.pair.a.byteLength + m.pair.b.byteLength,
+    placement: h.placement,
+    matrixShape,
+  };
+  return loraHandle(fields, m, 'lora-merged', readF64, async (signal) => ({
+    data: await readF64(signal),
+    rows,
+    cols,
+  }));
 }
 
 /**
@@ -368,7 +341,7 @@ export async function openAdapterWithBase(
       return fail(
         `B·A is ${m.outDim}×${m.inDim}${adapter.config.fanInFanOut ? ' (fan_in_fan_out: added transposed)' : ''} but the base's ${h.name} is ${shapeText(h.shape)}`,
       );
-    tensors[i!] = new MergedHandle(h, shape, m, adapter.config.fanInFanOut);
+    tensors[i!] = mergedHandle(h, shape, m, adapter.config.fanInFanOut);
   }
   const info = loraInfo(adapter, true);
   return {

@@ -178,49 +178,51 @@ export function computeSchedule(
       .filter((m) => targets.includes(m.role))
       .map((m) => ({ layer: l.index, name: moduleName(m.name), role: m.role, alpha: m.alpha ?? Number.NaN })),
   );
-  if (params.granularity === 'layer') {
-    const budget = params.rankBudget ?? defaultRankBudget(layers.length);
-    const { ranks, warnings } = allocateRanks(alphas, { mode, beta, budget, multiple: params.rankMultiple });
+  const granularity = params.granularity;
+  if (granularity === 'module') {
+    if (targetRows.length === 0) {
+      throw new StudioError(
+        'BAD_INPUT',
+        'Per-module ranks need each target module’s own α, and these α name no modules: use layer granularity, ' +
+          'an analysis of the weights or an allocation JSON written by this tool.',
+      );
+    }
+    const noAlpha = targetRows.find((m) => !(Number.isFinite(m.alpha) && m.alpha > 0));
+    if (noAlpha !== undefined) {
+      throw new StudioError(
+        'BAD_INPUT',
+        `Module ${noAlpha.name} has no α of its own (its fit failed): use layer granularity or leave its role out of the targets.`,
+      );
+    }
+  }
+  // The units ranks are allocated over: the layers (layer α), or the target modules (each its own α).
+  const unitAlphas = granularity === 'layer' ? alphas : targetRows.map((m) => m.alpha);
+  const budget = params.rankBudget ?? defaultRankBudget(unitAlphas.length);
+  const { ranks, warnings } = allocateRanks(unitAlphas, {
+    mode,
+    beta,
+    budget,
+    multiple: params.rankMultiple,
+    unit: granularity,
+  });
+  let modules: RankSchedule['modules'];
+  let layerValues: number[];
+  if (granularity === 'layer') {
     const rankOf = new Map(layers.map((l, i) => [l.index, ranks[i]]));
-    return {
-      use,
-      granularity: 'layer',
-      mode,
-      beta,
-      budget,
-      multiple: params.rankMultiple,
-      loraAlphaFactor: params.loraAlphaFactor,
-      targets,
-      layers,
-      layerValues: ranks,
-      modules: targetRows.map((m) => ({ ...m, rank: rankOf.get(m.layer) ?? 0 })),
-      rule: rankRule('layer', mode, beta, budget, params.rankMultiple),
-      warnings,
-    };
+    modules = targetRows.map((m) => ({ ...m, rank: rankOf.get(m.layer) ?? 0 }));
+    layerValues = ranks;
+  } else {
+    const own = targetRows.map((m, i) => ({ ...m, rank: ranks[i] }));
+    modules = own;
+    // A layer's value is the mean of its modules' ranks.
+    layerValues = layers.map((l) => {
+      const mine = own.filter((m) => m.layer === l.index);
+      return mine.length === 0 ? 0 : mine.reduce((s, m) => s + m.rank, 0) / mine.length;
+    });
   }
-  if (targetRows.length === 0) {
-    throw new StudioError(
-      'BAD_INPUT',
-      'Per-module ranks need each target module’s own α, and these α name no modules: use layer granularity, ' +
-        'an analysis of the weights or an allocation JSON written by this tool.',
-    );
-  }
-  const noAlpha = targetRows.find((m) => !(Number.isFinite(m.alpha) && m.alpha > 0));
-  if (noAlpha !== undefined) {
-    throw new StudioError(
-      'BAD_INPUT',
-      `Module ${noAlpha.name} has no α of its own (its fit failed): use layer granularity or leave its role out of the targets.`,
-    );
-  }
-  const budget = params.rankBudget ?? defaultRankBudget(targetRows.length);
-  const { ranks, warnings } = allocateRanks(
-    targetRows.map((m) => m.alpha),
-    { mode, beta, budget, multiple: params.rankMultiple, unit: 'module' },
-  );
-  const modules = targetRows.map((m, i) => ({ ...m, rank: ranks[i] }));
   return {
     use,
-    granularity: 'module',
+    granularity,
     mode,
     beta,
     budget,
@@ -228,12 +230,9 @@ export function computeSchedule(
     loraAlphaFactor: params.loraAlphaFactor,
     targets,
     layers,
-    layerValues: layers.map((l) => {
-      const own = modules.filter((m) => m.layer === l.index);
-      return own.length === 0 ? 0 : own.reduce((s, m) => s + m.rank, 0) / own.length;
-    }),
+    layerValues,
     modules,
-    rule: rankRule('module', mode, beta, budget, params.rankMultiple),
+    rule: rankRule(granularity, mode, beta, budget, params.rankMultiple),
     warnings,
   };
 }
