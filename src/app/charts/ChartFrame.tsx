@@ -25,6 +25,15 @@ export function useElementWidth(ref: RefObject<HTMLElement | null>, fallback = 6
   return width;
 }
 
+/**
+ * A title with line-break opportunities after the dots and slashes of tensor names, so that at
+ * 390 px "model.layers.2.self_attn.q_proj.weight" wraps between its parts rather than mid-word (the CSS
+ * `overflow-wrap: anywhere` stays the last resort). <wbr> adds no text: the accessible name is unchanged.
+ */
+function withNameBreaks(title: string): ReactNode[] {
+  return title.split(/(?<=[./])/).flatMap((part, i) => (i === 0 ? [part] : [<wbr key={i} />, part]));
+}
+
 export interface TooltipState {
   x: number;
   y: number;
@@ -84,7 +93,7 @@ export function ChartFrame(props: ChartFrameProps): ReactNode {
     <figure id={id} className="chart" aria-labelledby={`${id}-title`}>
       <div className="chart-head">
         <figcaption id={`${id}-title`} className="chart-title">
-          {title}
+          {withNameBreaks(title)}
         </figcaption>
         <div className="chart-controls">
           {controls}

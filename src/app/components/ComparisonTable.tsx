@@ -5,7 +5,7 @@
  */
 import { useMemo, type ReactNode } from 'react';
 import type { Comparison, ComparisonMatrix } from '../../core/compare/comparison';
-import { formatNumber } from '../util/format';
+import { formatNumber, formatSignedDelta } from '../util/format';
 import { ScrollRegion, SortableHeaderRow, useSort, type SortableColumn } from './table-parts';
 
 type Key = 'name' | 'alphaA' | 'alphaB' | 'delta' | 'relativeDistance' | 'deltaAlpha';
@@ -67,11 +67,6 @@ function order(a: ComparisonMatrix, b: ComparisonMatrix, key: Key): number {
 const num = (v: number | null | undefined, digits = 4): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '—' : formatNumber(v, digits);
 
-function signed(v: number | null): string {
-  if (v === null || !Number.isFinite(v)) return '—';
-  return `${v > 0 ? '+' : v < 0 ? '−' : ''}${formatNumber(Math.abs(v), 4)}`;
-}
-
 export function ComparisonTable({ comparison }: { comparison: Comparison }): ReactNode {
   const [sort, toggle] = useSort<Key>(null);
   const columns = comparison.deltaWeights ? [...BASE_COLUMNS, DELTA_COLUMN] : BASE_COLUMNS;
@@ -115,7 +110,7 @@ export function ComparisonTable({ comparison }: { comparison: Comparison }): Rea
                 <td
                   className={`num ${m.delta !== null && m.delta > 0 ? 'up' : m.delta !== null && m.delta < 0 ? 'down' : ''}`}
                 >
-                  {signed(m.delta)}
+                  {formatSignedDelta(m.delta)}
                 </td>
                 <td className="num">{num(m.relativeDistance)}</td>
                 {comparison.deltaWeights && <td className="num">{num(m.deltaWeights?.alpha ?? null)}</td>}

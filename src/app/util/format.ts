@@ -39,6 +39,18 @@ export function formatNumber(v: number, digits = 4): string {
   return Number(v.toPrecision(digits)).toString();
 }
 
+/**
+ * A difference of α with its sign, at the absolute precision α is shown and checked to (1e-4; the
+ * estimators agree to 1e-3): a last-bit difference of two equal fits reads "0", not "−4.441e-16".
+ */
+export function formatSignedDelta(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '—';
+  const r = Math.round(v * 1e4) / 1e4;
+  if (r === 0) return '0';
+  const a = Math.abs(r);
+  return `${r > 0 ? '+' : '−'}${a < 1e-3 ? a.toFixed(4) : formatNumber(a, 4)}`;
+}
+
 export function formatDuration(ms: number | null): string {
   if (ms === null || !Number.isFinite(ms)) return '—';
   const s = Math.round(ms / 1000);
