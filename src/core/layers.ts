@@ -9,6 +9,7 @@
  * producing a list that is one layer short. Failed fits inside an otherwise usable layer are left out
  * of its mean, also with a warning.
  */
+import { itemAt } from './item-at';
 import { isBlockMatrix } from './model/block-matrix';
 import type { MatrixResult } from './result';
 import type { EstimatorName } from './spectral/types';
@@ -77,7 +78,7 @@ export function layerTableOf<M extends { name: string; layer: number | null; rol
     failed: [],
   }));
   for (const m of selected) {
-    const row = rows[m.layer ?? 0];
+    const row = itemAt(rows, m.layer ?? 0, 'layer rows'); // numLayers is the largest layer + 1
     (fit(m).failed !== null ? row.failed : row.matrices).push(m);
   }
   const warnings: string[] = [];

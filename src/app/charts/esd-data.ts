@@ -1,6 +1,7 @@
 import { DEFAULT_ESD_BINS, esdHistogram, powerLawLine, xminMarker } from '../../core/spectral/esd';
 import type { FitResult } from '../../core/spectral/types';
 import { maxOf, minOf } from '../../core/array';
+import { itemAt } from '../../core/item-at';
 import { formatNumber } from '../util/format';
 
 /**
@@ -51,25 +52,31 @@ export function esdChartModel(
   const hist = esdHistogram(eigs, { bins: opts.bins ?? DEFAULT_ESD_BINS, scale: xLog ? 'log' : 'linear' });
   const failed = fit.failed !== null || !Number.isFinite(fit.alpha);
   const xmin = failed ? null : (xminMarker(fit)?.x ?? null);
-  const bins: EsdBin[] = hist.counts.map((count, k) => ({
-    x0: hist.edges[k],
-    x1: hist.edges[k + 1],
-    count,
-    density: hist.density[k],
-    inTail: xmin !== null && hist.edges[k] >= xmin * (1 - 1e-12),
-  }));
+  // The histogram has one density per count and one more edge than counts.
+  const bins: EsdBin[] = hist.counts.map((count, k) => {
+    const x0 = itemAt(hist.edges, k, 'ESD bin edges');
+    return {
+      x0,
+      x1: itemAt(hist.edges, k + 1, 'ESD bin edges'),
+      count,
+      density: itemAt(hist.density, k, 'ESD densities'),
+      inTail: xmin !== null && x0 >= xmin * (1 - 1e-12),
+    };
+  });
   const raw = failed ? { x: [], y: [] } : powerLawLine(eigs, fit);
-  let line = raw.x.length > 1 ? raw.x.map((x, i) => ({ x, y: raw.y[i] })) : null;
+  let line = raw.x.length > 1 ? raw.x.map((x, i) => ({ x, y: itemAt(raw.y, i, 'power-law line') })) : null;
   if (view === 'log-x') {
     // On a log-x axis with linear y, density per unit λ is all in the first bins; show eigenvalues per
     // (log-spaced) bin instead, and the power law as expected counts: p(λ)·N·λ·ln r for bin ratio r.
-    const ratio = hist.edges.length > 1 ? hist.edges[1] / hist.edges[0] : Math.E;
+    const [e0, e1] = hist.edges;
+    const ratio = e0 !== undefined && e1 !== undefined ? e1 / e0 : Math.E;
     const perBin = eigs.length * Math.log(ratio);
     for (const b of bins) b.density = b.count;
     line = line ? line.map((p) => ({ x: p.x, y: p.y * p.x * perBin })) : null;
   }
-  const xDomain: [number, number] =
-    hist.edges.length > 0 ? [hist.edges[0], hist.edges[hist.edges.length - 1]] : [1e-3, 1];
+  const [first] = hist.edges;
+  const last = hist.edges.at(-1);
+  const xDomain: [number, number] = first !== undefined && last !== undefined ? [first, last] : [1e-3, 1];
   const positive = [...bins.map((b) => b.density), ...(line?.map((p) => p.y) ?? [])].filter((d) => d > 0);
   const yMax = positive.length > 0 ? maxOf(positive) : 1;
   const yMin = positive.length > 0 ? minOf(bins.map((b) => b.density).filter((d) => d > 0)) : 1e-3;

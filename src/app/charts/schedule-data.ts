@@ -3,6 +3,7 @@
  * or lr multiplier), the y domain and the axis title. d3 only renders this (ScheduleChart.tsx).
  */
 import { maxOf, minOf } from '../../core/array';
+import { itemAt } from '../../core/item-at';
 import type { Schedule } from '../../core/schedules/schedule';
 
 export interface ScheduleBar {
@@ -24,7 +25,7 @@ export interface ScheduleChartModel {
 
 export function scheduleChartModel(s: Schedule): ScheduleChartModel {
   const bars = s.layers.map((l, i) => {
-    const value = s.layerValues[i];
+    const value = itemAt(s.layerValues, i, 'schedule layer values'); // one per layer
     const problem = s.use === 'ranks' ? value <= 0 : s.use === 'sparsity' ? value >= 1 : false;
     return { layer: l.index, value, alpha: l.alpha, problem };
   });

@@ -60,7 +60,8 @@ export function supersededBy(before: CurrentRun, close: (model: ModelRef) => voi
 
 /** Dropped or picked files (or the fetched sample, named `what`): the cache is used, a large plan waits. */
 export function openRequest(files: File[], what?: string): RunRequest {
-  const name = what ?? (files.length === 1 ? files[0].name : `${files.length} files`);
+  const only = files.length === 1 ? files[0] : undefined;
+  const name = what ?? only?.name ?? `${files.length} files`;
   return { files, what: name, useCache: true, plan: {}, gate: 'auto' };
 }
 

@@ -110,11 +110,12 @@ function completeMessage(
     cpu: 'on the CPU',
   });
   // One engine: "3 matrices on the CPU"; both: "3 matrices (1 on WebGPU (…), 2 on the CPU)".
+  const [first] = parts;
   const where =
-    parts.length === 0
+    first === undefined
       ? ''
       : parts.length === 1
-        ? ` ${parts[0].where}`
+        ? ` ${first.where}`
         : ` (${parts.map((p) => `${p.count} ${p.where}`).join(', ')})`;
   const time = cached ? ' (from the cache)' : ` in ${(s.elapsedMs / 1000).toFixed(1)} s`;
   const fromCache = resumed > 0 ? `; ${resumed} resumed from the cache` : '';

@@ -16,6 +16,7 @@
  * top_kᵢ = 2 where nᵢ > 1, else 1 (as the released code sets it).
  */
 import { StudioError } from '../errors';
+import { itemAt } from '../item-at';
 import { numpySum, roundHalfEven } from './numpy';
 
 export type AllocationMode = 'faithful' | 'safe';
@@ -34,10 +35,12 @@ export function allocateFaithful(alphas: number[], beta: number, budget: number)
   let sum = n.reduce((a, b) => a + b, 0);
   while (sum !== budget) {
     if (sum < budget) {
-      n[firstArgExtreme(s, n, (d, best) => d < best)] += 1;
+      const pick = firstArgExtreme(s, n, (d, best) => d < best);
+      addExpert(n, pick, 1);
       sum += 1;
     } else {
-      n[firstArgExtreme(s, n, (d, best) => d > best)] -= 1;
+      const pick = firstArgExtreme(s, n, (d, best) => d > best);
+      addExpert(n, pick, -1);
       sum -= 1;
     }
   }
@@ -72,15 +75,17 @@ export function allocateSafe(alphas: number[], beta: number, budget: number): Al
   let sum = n.reduce((a, b) => a + b, 0);
   // Each step moves one expert; at most L steps each way (floors lose < 1 each, clamps add < 1 each).
   while (sum < budget) {
-    n[firstArgExtreme(target, n, (d, best) => d > best)] += 1;
+    const pick = firstArgExtreme(target, n, (d, best) => d > best);
+    addExpert(n, pick, 1);
     sum += 1;
   }
   while (sum > budget) {
+    const gap = (i: number): number => itemAt(target, i, 'safe allocation') - itemAt(n, i, 'safe allocation');
     let pick = -1;
     for (let i = 0; i < L; i++) {
-      if (n[i] > 1 && (pick < 0 || target[i] - n[i] < target[pick] - n[pick])) pick = i;
+      if (itemAt(n, i, 'safe allocation') > 1 && (pick < 0 || gap(i) < gap(pick))) pick = i;
     }
-    n[pick] -= 1;
+    addExpert(n, pick, -1);
     sum -= 1;
   }
   return { experts: n, topK: topKFor(n), warnings };
@@ -119,14 +124,20 @@ function scores(alphas: number[], beta: number, budget: number): number[] {
 
 /** First index where vᵢ − nᵢ is extreme under `better` (strict, so ties keep the first, like argmin). */
 function firstArgExtreme(v: number[], n: number[], better: (d: number, best: number) => boolean): number {
+  const gap = (i: number): number => itemAt(v, i, 'expert rounding') - itemAt(n, i, 'expert rounding');
   let pick = 0;
-  let best = v[0] - n[0];
+  let best = gap(0);
   for (let i = 1; i < v.length; i++) {
-    const d = v[i] - n[i];
+    const d = gap(i);
     if (better(d, best)) {
       pick = i;
       best = d;
     }
   }
   return pick;
+}
+
+/** nᵢ += delta for the layer an argmin picked (pick −1, none found, is a broken invariant). */
+function addExpert(n: number[], i: number, delta: number): void {
+  n[i] = itemAt(n, i, 'expert allocation') + delta;
 }

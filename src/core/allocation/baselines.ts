@@ -13,7 +13,9 @@
  * L = 32, T = 160 the weights already sum to 160 and each layer gets exactly its group's number
  * (2,4,6,8 for MoLA-▽).
  */
+import { maxOf } from '../array';
 import { StudioError } from '../errors';
+import { itemAt } from '../item-at';
 import { topKFor, type Allocation } from './alphalora';
 
 export type BaselineName = 'uniform' | 'mola-2468' | 'mola-8642' | 'mola-8228' | 'mola-2882';
@@ -39,9 +41,8 @@ export function baselineAllocation(name: BaselineName, numLayers: number, budget
     throw new StudioError('BAD_INPUT', `The expert budget T must be a whole number ≥ 0, got ${budget}.`);
   }
   const groups = BASELINES[name].groups;
-  const weights = Array.from(
-    { length: numLayers },
-    (_, i) => groups[layerGroup(i, numLayers, groups.length)],
+  const weights = Array.from({ length: numLayers }, (_, i) =>
+    itemAt(groups, layerGroup(i, numLayers, groups.length), 'baseline groups'),
   );
   const experts = shareByLargestRemainder(weights, budget);
   const warnings =
@@ -58,16 +59,19 @@ export function shareByLargestRemainder(weights: number[], total: number): numbe
   const target = weights.map((w) => (w / W) * total);
   const n = target.map(Math.floor);
   const left = total - n.reduce((a, b) => a + b, 0);
-  const order = target.map((_, i) => i).sort((a, b) => target[b] - n[b] - (target[a] - n[a]) || a - b);
-  for (let k = 0; k < left; k++) n[order[k]] += 1;
+  const remainder = (i: number): number =>
+    itemAt(target, i, 'largest remainder') - itemAt(n, i, 'largest remainder');
+  const add = (i: number, delta: number): void => {
+    n[i] = itemAt(n, i, 'largest remainder') + delta;
+  };
+  const order = target.map((_, i) => i).sort((a, b) => remainder(b) - remainder(a) || a - b);
+  for (const i of order.slice(0, Math.max(0, left))) add(i, 1);
   if (total >= n.length) {
     for (let i = 0; i < n.length; i++) {
-      if (n[i] > 0) continue;
+      if (itemAt(n, i, 'largest remainder') > 0) continue;
       // Take one from the largest share (the first one on ties) to give this layer its expert.
-      let from = 0;
-      for (let j = 1; j < n.length; j++) if (n[j] > n[from]) from = j;
-      n[from] -= 1;
-      n[i] += 1;
+      add(n.indexOf(maxOf(n)), -1);
+      add(i, 1);
     }
   }
   return n;

@@ -18,6 +18,7 @@
  */
 import { StudioError, messageOf } from '../errors';
 import { maxOf } from '../array';
+import { itemAt } from '../item-at';
 import type { AllocationJson, AllocationMatrixJson } from './export';
 
 export interface ImportedMatrixAlpha {
@@ -119,7 +120,8 @@ function fromAllocationExport(obj: Record<string, unknown>, fileName: string): I
   for (const [pos, layer] of layers.entries()) {
     const l = (typeof layer === 'object' && layer !== null ? layer : {}) as Record<string, unknown>;
     const index = typeof l.index === 'number' ? l.index : pos;
-    if (!Number.isInteger(index) || index < 0 || (pos > 0 && index <= rowsOf[pos - 1].index))
+    const previous = rowsOf.at(-1); // entry pos − 1: one row is pushed per entry
+    if (!Number.isInteger(index) || index < 0 || (previous !== undefined && index <= previous.index))
       throw bad(fileName, `the export's layers are out of order (entry ${pos} is layer ${index}).`);
     byIndex.set(index, typeof l.alpha === 'number' ? l.alpha : null);
     const matrices = Array.isArray(l.matrices) ? (l.matrices as AllocationMatrixJson[]) : [];
@@ -229,7 +231,7 @@ function firstString(keys: Map<string, unknown>, names: string[]): string | null
 function fromCsv(text: string, fileName: string): ImportedAlphas {
   const table = parseCsv(text);
   if (table.length < 2) throw bad(fileName, `a CSV needs a header line and at least one row; ${EXPECTED}.`);
-  const header = table[0].map((h) => h.trim().toLowerCase());
+  const header = itemAt(table, 0, 'CSV header').map((h) => h.trim().toLowerCase());
   const col = (names: string[]): number => {
     for (const n of names) {
       const i = header.indexOf(n);
@@ -244,11 +246,13 @@ function fromCsv(text: string, fileName: string): ImportedAlphas {
   const nameCol = col(NAME_KEYS);
   const layerCol = col(LAYER_KEYS);
   const rows: RawRow[] = [];
-  for (let i = 1; i < table.length; i++) {
-    const cells = table[i];
-    if (cells.length === 1 && cells[0].trim() === '') continue; // blank line
-    const get = (c: number): string | null =>
-      c >= 0 && c < cells.length && cells[c].trim() !== '' ? cells[c].trim() : null;
+  for (const [i, cells] of table.entries()) {
+    if (i === 0) continue; // the header
+    if (cells.length === 1 && cells[0]?.trim() === '') continue; // blank line
+    const get = (c: number): string | null => {
+      const cell = c >= 0 ? cells[c]?.trim() : undefined; // undefined past the row's last cell
+      return cell !== undefined && cell !== '' ? cell : null;
+    };
     rows.push({ line: `line ${i + 1}`, name: get(nameCol), layer: get(layerCol), alpha: get(alphaCol) });
   }
   if (nameCol < 0 && layerCol < 0) {
@@ -317,14 +321,15 @@ function fromRows(rows: RawRow[], fileName: string): ImportedAlphas {
   const sums = new Array<number>(numLayers).fill(0);
   const counts = new Array<number>(numLayers).fill(0);
   for (const m of inBlocks) {
-    sums[m.layer ?? 0] += m.alpha;
-    counts[m.layer ?? 0] += 1;
+    const layer = m.layer ?? 0; // < numLayers, the largest layer + 1
+    sums[layer] = itemAt(sums, layer, 'imported layer α') + m.alpha;
+    counts[layer] = itemAt(counts, layer, 'imported layer α') + 1;
   }
   const missing = counts.flatMap((c, i) => (c === 0 ? [i] : []));
   if (missing.length > 0) {
     throw bad(fileName, `no α for layer(s) ${preview(missing.map(String))} (layers are numbered from 0).`);
   }
-  const layerAlphas = sums.map((s, i) => s / counts[i]);
+  const layerAlphas = sums.map((s, i) => s / itemAt(counts, i, 'imported layer α'));
   const named = rows.some((r) => r.name !== null);
   return named ? { layerAlphas, matrices, warnings } : { layerAlphas, warnings };
 }

@@ -17,16 +17,16 @@ export function numpySum(values: ArrayLike<number>): number {
 function pairwise(a: ArrayLike<number>, start: number, n: number): number {
   if (n < 8) {
     let res = 0;
-    for (let i = 0; i < n; i++) res += a[start + i];
+    for (let i = 0; i < n; i++) res += a[start + i]!;
     return res;
   }
   if (n <= PW_BLOCKSIZE) {
     const r = [0, 0, 0, 0, 0, 0, 0, 0];
-    for (let j = 0; j < 8; j++) r[j] = a[start + j];
+    for (let j = 0; j < 8; j++) r[j] = a[start + j]!;
     let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += a[start + i + j];
-    let res = r[0] + r[1] + (r[2] + r[3]) + (r[4] + r[5] + (r[6] + r[7]));
-    for (; i < n; i++) res += a[start + i];
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j]! += a[start + i + j]!;
+    let res = r[0]! + r[1]! + (r[2]! + r[3]!) + (r[4]! + r[5]! + (r[6]! + r[7]!));
+    for (; i < n; i++) res += a[start + i]!;
     return res;
   }
   let n2 = Math.floor(n / 2);

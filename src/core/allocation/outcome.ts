@@ -14,6 +14,7 @@ import { StudioError, type StudioErrorData } from '../errors';
 import { allocate, type AllocationMode } from './alphalora';
 import { trainableParams, type ModuleShape } from './params';
 import { maxOf } from '../array';
+import { itemAt } from '../item-at';
 
 export interface AllocationSettings {
   mode: AllocationMode;
@@ -90,7 +91,7 @@ export function layerRanges(layers: readonly number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < sorted.length;) {
     let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    while (j + 1 < sorted.length && sorted[j + 1] === itemAt(sorted, j, 'layer ranges') + 1) j++;
     parts.push(j === i ? String(sorted[i]) : `${sorted[i]}–${sorted[j]}`);
     i = j + 1;
   }
@@ -219,7 +220,8 @@ export function computeAllocation(input: AllocationInput): AllocationOutcome {
   // A negative count is no adapter at all: it has no parameters (not negative ones).
   const trainable = input.shapesKnown
     ? usable.reduce(
-        (s, l, i) => s + trainableParams([Math.max(0, alloc.experts[i])], l.modules, settings.rank),
+        (s, l, i) =>
+          s + trainableParams([Math.max(0, itemAt(alloc.experts, i, 'trainable'))], l.modules, settings.rank),
         0,
       )
     : null;
@@ -234,7 +236,9 @@ export function computeAllocation(input: AllocationInput): AllocationOutcome {
     ...alloc.warnings,
   ];
   let refusal: MolaRefusal | null = null;
-  const empty = alloc.experts.flatMap((n, i) => (n <= 0 ? [`${usable[i].index} (${n})`] : []));
+  const empty = alloc.experts.flatMap((n, i) =>
+    n <= 0 ? [`${itemAt(usable, i, 'empty layers').index} (${n})`] : [],
+  );
   if (!completeness.complete) {
     refusal = {
       kind: 'incomplete',

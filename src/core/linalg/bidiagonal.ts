@@ -70,12 +70,12 @@ export function bidiagonalize(a: Float64Array, m: number, n: number, signal?: Ab
     for (let r = k; r < m; r++) {
       const ur = u[r]!;
       if (ur === 0) continue;
-      for (let c = k + 1; c < n; c++) p[c] += a[r * n + c]! * ur;
+      for (let c = k + 1; c < n; c++) p[c]! += a[r * n + c]! * ur;
     }
-    for (let c = k + 1; c < n; c++) p[c] *= left.tau;
+    for (let c = k + 1; c < n; c++) p[c]! *= left.tau;
     for (let r = k; r < m; r++) {
       const ur = u[r]!;
-      for (let c = k + 1; c < n; c++) a[r * n + c] -= ur * p[c]!;
+      for (let c = k + 1; c < n; c++) a[r * n + c]! -= ur * p[c]!;
     }
     // 3. Right reflector of row k (columns k+1..n−1).
     ss = 0;
@@ -92,7 +92,7 @@ export function bidiagonalize(a: Float64Array, m: number, n: number, signal?: Ab
     }
     for (let r = k + 1; r < m; r++) {
       const qr = q[r]!;
-      for (let c = k + 1; c < n; c++) a[r * n + c] -= qr * v[c]!;
+      for (let c = k + 1; c < n; c++) a[r * n + c]! -= qr * v[c]!;
     }
   }
   return { d, e };

@@ -109,8 +109,8 @@ export async function analyzeModel(
   //    as its computation takes it, so the map never holds more than the window.
   const reads = new Map<number, Promise<SpectrumInput | PooledInput | LoraInput>>();
   const startRead = (index: number): void => {
-    if (index >= plan.items.length || reads.has(index) || fatal !== null) return;
     const item = plan.items[index];
+    if (item === undefined || reads.has(index) || fatal !== null) return; // past the last item
     const t0 = onRead ? performance.now() : 0;
     let read = inputFor(item, backend, signal, wantsWeights);
     if (onRead) {
@@ -138,6 +138,7 @@ export async function analyzeModel(
       }
       const index = next++;
       const item = plan.items[index];
+      if (item === undefined) return; // the loop condition has just checked the index: no item left
       tracker.matrixStart(item, index);
       const t0 = performance.now();
       let matrix: MatrixResult;

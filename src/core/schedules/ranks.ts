@@ -67,10 +67,11 @@ export function allocateRanks(alphas: readonly number[], opts: RankRuleOptions):
 
 /** The most common rank; ties go to the smaller (PEFT's `r`, the rank of modules not in rank_pattern). */
 export function mostCommonRank(ranks: readonly number[]): number {
-  if (ranks.length === 0) throw new StudioError('BAD_INPUT', 'No rank to choose the default r from.');
+  const [first] = ranks;
+  if (first === undefined) throw new StudioError('BAD_INPUT', 'No rank to choose the default r from.');
   const counts = new Map<number, number>();
   for (const r of ranks) counts.set(r, (counts.get(r) ?? 0) + 1);
-  let best = ranks[0];
+  let best = first;
   let bestCount = 0;
   for (const [r, c] of counts) {
     if (c > bestCount || (c === bestCount && r < best)) {

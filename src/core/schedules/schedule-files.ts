@@ -64,11 +64,12 @@ export function peftConfig(s: RankSchedule): PeftLoraConfig {
     );
   }
   const bad = s.modules.filter((m) => m.rank <= 0);
-  if (bad.length > 0) {
+  const [firstBad] = bad;
+  if (firstBad !== undefined) {
     throw new StudioError(
       'BAD_INPUT',
       `PEFT cannot train a rank of 0 or below, and faithful mode gives ${bad.length} module(s) one ` +
-        `(${bad[0].name}: ${bad[0].rank}): raise the rank budget or use safe mode (every rank ≥ m).`,
+        `(${firstBad.name}: ${firstBad.rank}): raise the rank budget or use safe mode (every rank ≥ m).`,
     );
   }
   const r = mostCommonRank(s.modules.map((m) => m.rank));

@@ -5,6 +5,7 @@
  * modules) and the per-matrix rows of the allocation JSON (names, roles, shapes, matrix α).
  */
 import { StudioError } from '../errors';
+import { itemAt } from '../item-at';
 import type { AllocationMatrixJson } from '../allocation/export';
 import type { AllocationOutcome } from '../allocation/outcome';
 import { allocateRanks } from './ranks';
@@ -151,7 +152,7 @@ export function computeSchedule(
       mats.map((m) => m.params),
       params,
     );
-    const modules = mats.map((m, i) => ({ ...m, ratio: ratios[i] }));
+    const modules = mats.map((m, i) => ({ ...m, ratio: itemAt(ratios, i, 'pruning ratios') }));
     const layerValues = layers.map((l) => {
       const own = modules.filter((m) => m.layer === l.index);
       const n = own.reduce((s, m) => s + m.params, 0);
@@ -212,7 +213,7 @@ export function computeSchedule(
     modules = targetRows.map((m) => ({ ...m, rank: rankOf.get(m.layer) ?? 0 }));
     layerValues = ranks;
   } else {
-    const own = targetRows.map((m, i) => ({ ...m, rank: ranks[i] }));
+    const own = targetRows.map((m, i) => ({ ...m, rank: itemAt(ranks, i, 'module ranks') }));
     modules = own;
     // A layer's value is the mean of its modules' ranks.
     layerValues = layers.map((l) => {

@@ -10,6 +10,7 @@
  * [s1, s2], i.e. 1, so every matrix gets S.
  */
 import { StudioError } from '../errors';
+import { itemAt } from '../item-at';
 
 export interface SparsityRuleOptions {
   epsilon: number;
@@ -59,9 +60,10 @@ export function alphaPruningRatios(
   const raw = blockAlphas.map((a) => (hi > lo ? ((a - lo) / (hi - lo)) * (s2 - s1) + s1 : 1));
   let total = 0;
   let weighted = 0;
-  for (let i = 0; i < raw.length; i++) {
-    total += params[i];
-    weighted += params[i] * raw[i];
+  for (const [i, r] of raw.entries()) {
+    const n = itemAt(params, i, 'parameter counts'); // one per α, checked above
+    total += n;
+    weighted += n * r;
   }
   const scaler = (total * opts.sparsity) / weighted;
   const ratios = raw.map((r) => r * scaler);

@@ -48,13 +48,13 @@ export function esdHistogram(eigs: Float64Array, opts: { bins?: number; scale: E
   for (const c of coords) {
     let k = Math.floor((c - lo) / step);
     if (k >= bins) k = bins - 1; // the maximum goes into the last bin
-    if (k > 0 && c < axisEdges[k]) k--;
-    if (k < bins - 1 && c >= axisEdges[k + 1]) k++;
-    counts[k]++;
+    if (k > 0 && c < axisEdges[k]!) k--;
+    if (k < bins - 1 && c >= axisEdges[k + 1]!) k++;
+    counts[k]!++;
   }
   const edges = axisEdges.map((e) => (log ? Math.pow(10, e) : e));
   const N = eigs.length;
-  const density = counts.map((c, k) => c / (N * (edges[k + 1] - edges[k])));
+  const density = counts.map((c, k) => c / (N * (edges[k + 1]! - edges[k]!))); // bins + 1 edges
   return { edges, counts, density, excluded };
 }
 

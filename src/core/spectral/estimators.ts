@@ -22,6 +22,7 @@ import { referenceScanPowerLaw, scanPowerLaw, type ScanResult } from './powerlaw
 import { xminPeakWindow } from './xmin-peak';
 import { WW_EVALS_THRESH } from './thresholds';
 import { clipXmax } from '../diagnostics/clip-xmax';
+import { itemAt } from '../item-at';
 
 export { WW_EVALS_THRESH };
 
@@ -82,7 +83,7 @@ function fitWith(eigenvalues: Float64Array, estimator: EstimatorName, scan: Scan
   const N = eigenvalues.length;
   if (N < 2) return failedFit(estimator, `needs at least 2 eigenvalues, got ${N}`);
   for (let i = 1; i < N; i++) {
-    if (!(eigenvalues[i] >= eigenvalues[i - 1])) {
+    if (!(eigenvalues[i]! >= eigenvalues[i - 1]!)) {
       return failedFit(estimator, 'eigenvalues are not ascending (or contain NaN)');
     }
   }
@@ -94,7 +95,7 @@ function fitWith(eigenvalues: Float64Array, estimator: EstimatorName, scan: Scan
     }
     case 'weightwatcher': {
       let lo = 0;
-      while (lo < N && !(eigenvalues[lo] > WW_EVALS_THRESH)) lo++;
+      while (lo < N && !(eigenvalues[lo]! > WW_EVALS_THRESH)) lo++;
       if (N - lo < 2) {
         return failedFit(estimator, 'fewer than 2 eigenvalues above 1e-5');
       }
@@ -137,7 +138,7 @@ function fromScan(estimator: EstimatorName, eigenvalues: Float64Array, s: ScanRe
   return {
     estimator,
     alpha: s.alpha,
-    xmin: eigenvalues[s.index],
+    xmin: itemAt(eigenvalues, s.index, 'xmin of the scan'),
     xminIndex: s.index,
     D: s.D,
     tail,
@@ -149,11 +150,11 @@ function fromScan(estimator: EstimatorName, eigenvalues: Float64Array, s: ScanRe
 function hillMid(eigenvalues: Float64Array): FitResult {
   const N = eigenvalues.length;
   const i = Math.floor(N / 2);
-  const xmin = eigenvalues[i];
+  const xmin = itemAt(eigenvalues, i, 'hill-mid xmin'); // N ≥ 2, so ⌊N/2⌋ < N
   if (!(xmin > 0)) return failedFit('hill-mid', 'the median eigenvalue is zero');
   const n = N - i;
   let sum = 0;
-  for (let j = i; j < N; j++) sum += Math.log(eigenvalues[j] / xmin);
+  for (let j = i; j < N; j++) sum += Math.log(eigenvalues[j]! / xmin);
   const alpha = 1 + n / sum;
   if (!Number.isFinite(alpha)) return failedFit('hill-mid', 'the upper half of the spectrum is flat');
   return {

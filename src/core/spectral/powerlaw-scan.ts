@@ -55,13 +55,16 @@ export function scanPowerLaw(
 
   // 1. ln λ and the candidates' α̂ from suffix sums (Neumaier-compensated: the sums run to ~N·|ln λ|).
   const logs = new Float64Array(N);
-  for (let j = first; j < N; j++) logs[j] = values[j] > 0 ? Math.log(values[j]) : -Infinity;
+  for (let j = first; j < N; j++) {
+    const v = values[j]!;
+    logs[j] = v > 0 ? Math.log(v) : -Infinity;
+  }
   const alphas = candidateAlphas(values, logs, first, last);
 
   // Candidates that can be fitted at all (α̂ > 1); the others keep D = 1.
   const count = last - first + 1;
   const candidates: number[] = [];
-  for (let c = 0; c < count; c++) if (alphas[c] > 1) candidates.push(c);
+  for (let c = 0; c < count; c++) if (alphas[c]! > 1) candidates.push(c);
   if (candidates.length === 0) return null;
 
   let bestD = Infinity;
@@ -71,7 +74,7 @@ export function scanPowerLaw(
   if (!prune) {
     for (const c of candidates) {
       const i = first + c;
-      const d = exactD(logs, i, N - i, alphas[c], 0, Infinity, -1);
+      const d = exactD(logs, i, N - i, alphas[c]!, 0, Infinity, -1);
       if (beats(d, i)) {
         bestD = d;
         bestIndex = i;
@@ -85,18 +88,18 @@ export function scanPowerLaw(
       const i = first + c;
       const n = N - i;
       const stride = Math.max(1, Math.floor(Math.sqrt(n)));
-      const e = 1 - alphas[c];
-      const li = logs[i];
+      const e = 1 - alphas[c]!;
+      const li = logs[i]!;
       let m = 0;
       let at = 0;
       for (let r = 0; r < n; r += stride) {
-        const t = ksTerm(logs[i + r] - li, e, r, n);
+        const t = ksTerm(logs[i + r]! - li, e, r, n);
         if (t > m) {
           m = t;
           at = r;
         }
       }
-      const t = ksTerm(logs[N - 1] - li, e, n - 1, n);
+      const t = ksTerm(logs[N - 1]! - li, e, n - 1, n);
       if (t > m) {
         m = t;
         at = n - 1;
@@ -105,14 +108,15 @@ export function scanPowerLaw(
       peaks[c] = at;
     }
     // 3. Exact D in bound order (index order among equal bounds), with early exits.
-    candidates.sort((a, b) => bounds[a] - bounds[b] || a - b);
+    candidates.sort((a, b) => bounds[a]! - bounds[b]! || a - b);
     for (const c of candidates) {
       const i = first + c;
-      if (!beats(bounds[c], i)) {
-        if (bounds[c] > bestD) break; // every later bound is at least as large
+      const bound = bounds[c]!;
+      if (!beats(bound, i)) {
+        if (bound > bestD) break; // every later bound is at least as large
         continue;
       }
-      const d = exactD(logs, i, N - i, alphas[c], peaks[c], bestD, bestIndex);
+      const d = exactD(logs, i, N - i, alphas[c]!, peaks[c]!, bestD, bestIndex);
       if (beats(d, i)) {
         bestD = d;
         bestIndex = i;
@@ -120,7 +124,7 @@ export function scanPowerLaw(
     }
   }
   if (bestIndex < 0 || !(bestD < NO_FIT_D)) return null;
-  return { index: bestIndex, alpha: alphas[bestIndex - first], D: bestD };
+  return { index: bestIndex, alpha: alphas[bestIndex - first]!, D: bestD };
 }
 
 /** α̂ for candidates first..last from suffix sums of ln λ; NaN/≤ 1 where no fit is possible. */
@@ -136,13 +140,13 @@ export function candidateAlphas(
   let comp = 0;
   for (let j = N - 1; j >= first; j--) {
     // Neumaier summation of the suffix Σ_{k≥j} ln λ_k.
-    const x = logs[j];
+    const x = logs[j]!;
     const t = sum + x;
     comp += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
     sum = t;
     if (j <= last) {
       const n = N - j;
-      alphas[j - first] = values[j] > 0 ? 1 + n / (sum + comp - n * logs[j]) : 1;
+      alphas[j - first] = values[j]! > 0 ? 1 + n / (sum + comp - n * x) : 1;
     }
   }
   return alphas;
@@ -169,19 +173,19 @@ function exactD(
   bestIndex: number,
 ): number {
   const e = 1 - alpha;
-  const li = logs[i];
+  const li = logs[i]!;
   let m = 0;
   // Losing means m > bestD, or m == bestD with a later index than the current best.
   const loses = (x: number): boolean => x > bestD || (x === bestD && i > bestIndex);
   for (let r = start; r < n; r++) {
-    const t = ksTerm(logs[i + r] - li, e, r, n);
+    const t = ksTerm(logs[i + r]! - li, e, r, n);
     if (t > m) {
       m = t;
       if (loses(m)) return m;
     }
   }
   for (let r = 0; r < start; r++) {
-    const t = ksTerm(logs[i + r] - li, e, r, n);
+    const t = ksTerm(logs[i + r]! - li, e, r, n);
     if (t > m) {
       m = t;
       if (loses(m)) return m;
@@ -200,16 +204,16 @@ export function referenceScanPowerLaw(values: Float64Array, lo: number, hi: numb
   const last = Math.min(hi, N - 2);
   let best: ScanResult | null = null;
   for (let i = first; i <= last; i++) {
-    const xmin = values[i];
+    const xmin = values[i]!;
     if (!(xmin > 0)) continue;
     const n = N - i;
     let sum = 0;
-    for (let j = i; j < N; j++) sum += Math.log(values[j] / xmin);
+    for (let j = i; j < N; j++) sum += Math.log(values[j]! / xmin);
     const alpha = 1 + n / sum;
     if (!(alpha > 1)) continue;
     let D = 0;
     for (let r = 0; r < n; r++) {
-      D = Math.max(D, Math.abs(1 - Math.pow(values[i + r] / xmin, 1 - alpha) - r / n));
+      D = Math.max(D, Math.abs(1 - Math.pow(values[i + r]! / xmin, 1 - alpha) - r / n));
     }
     if (best === null || D < best.D) best = { index: i, alpha, D };
   }

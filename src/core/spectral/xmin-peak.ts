@@ -51,10 +51,10 @@ export function histogramPeak(eigenvalues: Float64Array, bins = PEAK_BINS): numb
     if (k >= bins) k = bins - 1;
     if (k > 0 && h < edge(k)) k--;
     if (k < bins - 1 && h >= edge(k + 1)) k++;
-    counts[k]++;
+    counts[k]!++;
   }
   let best = 0;
-  for (let k = 1; k < bins; k++) if (counts[k] > counts[best]) best = k;
+  for (let k = 1; k < bins; k++) if (counts[k]! > counts[best]!) best = k;
   return Math.pow(10, edge(best));
 }
 
@@ -65,9 +65,9 @@ export function xminPeakWindow(eigenvalues: Float64Array): PeakWindow {
   const lowCut = Math.log10(0.95 * peak);
   const highCut = 1.5 * peak;
   let lo = 0;
-  while (lo < N - 1 && !(eigenvalues[lo] >= lowCut)) lo++;
+  while (lo < N - 1 && !(eigenvalues[lo]! >= lowCut)) lo++;
   let hi = lo;
-  while (hi < N - 1 && !(eigenvalues[hi] > highCut)) hi++;
+  while (hi < N - 1 && !(eigenvalues[hi]! > highCut)) hi++;
   // hi now sits on the first value above the cut (or on the last value, never a candidate).
   hi = Math.min(hi - 1, N - 2);
   return { peak, lowCut, highCut, lo, hi };
