@@ -12,7 +12,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-analyze-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const expected = JSON.parse(readFileSync(path.join(STORIES, 'expected.json'), 'utf8')) as {
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>; // the budgets expected.json holds
   matrices: Record<string, { layer: number; alphalora: { alpha: number }; weightwatcher: { alpha: number } }>;
 };
 
