@@ -26,7 +26,7 @@ const bf16 = loadExpected('bf16/expected.json');
 
 function expectAlphasClose(actual: number[], reference: number[], tolerance: number): void {
   expect(actual).toHaveLength(reference.length);
-  actual.forEach((a, i) => expect(Math.abs(a - reference[i]), `layer ${i}`).toBeLessThan(tolerance));
+  actual.forEach((a, i) => expect(Math.abs(a - reference[i]!), `layer ${i}`).toBeLessThan(tolerance));
 }
 
 test('dropping the sharded safetensors (two shards, the index and config.json)', async ({
@@ -93,7 +93,7 @@ test('dropping the GGUF Q8_0 file: α close to the F32 weights, no error', async
   let sameTail = 0;
   let total = 0;
   for (const layer of doc.layers) {
-    expect(Math.abs(layer.alpha - f32.layerAlpha[layer.index]) / f32.layerAlpha[layer.index]).toBeLessThan(
+    expect(Math.abs(layer.alpha - f32.layerAlpha[layer.index]!) / f32.layerAlpha[layer.index]!).toBeLessThan(
       0.15,
     );
     for (const m of layer.matrices) {

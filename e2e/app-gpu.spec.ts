@@ -46,12 +46,12 @@ async function matrixAlphas(page: Page): Promise<Map<string, number>> {
   const [header, ...rows] = readFileSync(await download.path(), 'utf8')
     .trim()
     .split('\n');
-  const columns = header.split(',');
+  const columns = header!.split(',');
   const name = columns.indexOf('name');
   const alpha = columns.indexOf('alpha');
   expect(name).toBeGreaterThanOrEqual(0);
   expect(alpha).toBeGreaterThanOrEqual(0);
-  return new Map(rows.map((r) => r.split(',')).map((c) => [c[name], Number(c[alpha])]));
+  return new Map(rows.map((r) => r.split(',')).map((c) => [c[name] ?? '', Number(c[alpha])]));
 }
 
 /** The exported JSON's engine tags: per-matrix `backend` counted, checked against `analysis.backends`. */
@@ -187,15 +187,17 @@ async function csvRows(page: Page): Promise<Map<string, { alpha: number; backend
   const [header, ...rows] = readFileSync(await download.path(), 'utf8')
     .trim()
     .split('\n');
-  const columns = header.split(',');
-  const [name, alpha, backend, method] = ['name', 'alpha', 'backend', 'method'].map((c) =>
-    columns.indexOf(c),
-  );
+  const columns = header!.split(',');
+  const col = (c: string) => columns.indexOf(c);
+  const [name, alpha, backend, method] = [col('name'), col('alpha'), col('backend'), col('method')];
   expect(Math.min(name, alpha, backend, method)).toBeGreaterThanOrEqual(0);
   return new Map(
     rows
       .map((r) => r.split(','))
-      .map((c) => [c[name], { alpha: Number(c[alpha]), backend: c[backend], method: c[method] }]),
+      .map((c) => [
+        c[name] ?? '',
+        { alpha: Number(c[alpha]), backend: c[backend] ?? '', method: c[method] ?? '' },
+      ]),
   );
 }
 

@@ -19,7 +19,10 @@ import { layerAlphas, screenshot, WITHOUT_WEBGPU } from './helpers/app';
 test.use(WITHOUT_WEBGPU);
 
 const GiB = 1024 ** 3;
-const ANALYSED = ['model.layers.2.self_attn.k_proj.weight', 'model.layers.3.self_attn.k_proj.weight'];
+const ANALYSED = [
+  'model.layers.2.self_attn.k_proj.weight',
+  'model.layers.3.self_attn.k_proj.weight',
+] as const;
 
 interface HeaderEntry {
   dtype: string;
@@ -44,9 +47,17 @@ function readHeader(file: string): { dataStart: number; entries: Record<string, 
   }
 }
 
+/** `name`'s header entry; a tensor the header lacks fails here, by name. */
+function entryOf(entries: Record<string, HeaderEntry>, name: string): HeaderEntry {
+  const entry = entries[name];
+  if (entry === undefined) throw new Error(`the safetensors header has no tensor ${name}`);
+  return entry;
+}
+
 /** α (alphalora estimator) of a BF16 tensor read straight from the file and computed in float64 in Node. */
 function nodeAlpha(file: string, dataStart: number, entry: HeaderEntry): number {
   const [rows, cols] = entry.shape;
+  if (rows === undefined || cols === undefined) throw new Error(`not a matrix: [${entry.shape.join(', ')}]`);
   const bytes = Buffer.alloc(entry.data_offsets[1] - entry.data_offsets[0]);
   const fd = openSync(file, 'r');
   try {
@@ -99,8 +110,8 @@ test('a sparse 3.6 GiB checkpoint: a narrowed selection streams the few analysed
     // Sparse: only the header and the two 8 MiB tensors take disk space (CI's disk is not filled).
     expect(onDisk).toBeLessThan(64 * 2 ** 20);
     const { dataStart, entries } = readHeader(file);
-    const beyond = dataStart + entries[ANALYSED[1]].data_offsets[0];
-    expect(dataStart + entries[ANALYSED[0]].data_offsets[0]).toBeLessThan(2 * GiB);
+    const beyond = dataStart + entryOf(entries, ANALYSED[1]).data_offsets[0];
+    expect(dataStart + entryOf(entries, ANALYSED[0]).data_offsets[0]).toBeLessThan(2 * GiB);
     expect(beyond).toBeGreaterThan(2 * GiB);
 
     // 2. Open through the file input: Playwright hands the browser disk-backed Files, nothing copied.
@@ -145,10 +156,10 @@ test('a sparse 3.6 GiB checkpoint: a narrowed selection streams the few analysed
     const alphas = await layerAlphas(page);
     expect(alphas).toHaveLength(4);
     for (const [i, name] of ANALYSED.entries()) {
-      const expected = nodeAlpha(file, dataStart, entries[name]);
+      const expected = nodeAlpha(file, dataStart, entryOf(entries, name));
       expect(Number.isFinite(expected)).toBe(true);
       // Both sides float64 from the same BF16 values: equal up to summation order.
-      expect(Math.abs(alphas[2 + i] - expected)).toBeLessThan(1e-6 * expected);
+      expect(Math.abs(alphas[2 + i]! - expected)).toBeLessThan(1e-6 * expected);
     }
 
     // 6. Memory, sampled every 100 ms during the run: page + every reachable worker, V8 heap + ArrayBuffers.

@@ -24,7 +24,7 @@ test('without WebGPU the page says so and analyses the sample on the CPU', async
   const alphas = await layerAlphas(page);
   expect(alphas).toHaveLength(expected.layerAlpha.length);
   alphas.forEach((a, i) =>
-    expect(Math.abs(a - expected.layerAlpha[i])).toBeLessThan(1e-6 * expected.layerAlpha[i]),
+    expect(Math.abs(a - expected.layerAlpha[i]!)).toBeLessThan(1e-6 * expected.layerAlpha[i]!),
   );
 });
 

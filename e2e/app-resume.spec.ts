@@ -84,14 +84,14 @@ test('a reload mid-run: the same files resume, computing only the remaining matr
   const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
   expect(seen.length).toBeGreaterThan(1);
   expect(seen[0]).toBe(resumed);
-  for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
+  for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]!);
 
   // 4. Layer α equal the uninterrupted run's. Both runs computed each matrix on the same backend and the
   // resumed ones are the stored results themselves, so they agree to the page's 10 significant digits;
   // 1e-9 relative allows for the order of the layer mean's sum.
   const alphas = await layerAlphas(page);
   expect(alphas).toHaveLength(4);
-  alphas.forEach((a, i) => expect(Math.abs(a - expected[i])).toBeLessThanOrEqual(1e-9 * expected[i]));
+  alphas.forEach((a, i) => expect(Math.abs(a - expected[i]!)).toBeLessThanOrEqual(1e-9 * expected[i]!));
 
   // 5. Opened once more, everything is cached: shown at once, nothing computed; Recompute drops it.
   await dropFiles(page, [MODEL]);

@@ -28,7 +28,7 @@ async function chartValues(page: Page): Promise<number[]> {
 
 function expectClose(actual: number[], expected: number[]): void {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((a, i) => expect(Math.abs(a - expected[i])).toBeLessThanOrEqual(TOL));
+  actual.forEach((a, i) => expect(Math.abs(a - expected[i]!)).toBeLessThanOrEqual(TOL));
 }
 
 test('use it for ranks, sparsity and learning rates: move the parameter, download, check the file', async ({
@@ -63,7 +63,7 @@ test('use it for ranks, sparsity and learning rates: move the parameter, downloa
     for (const m of layer.matrices) {
       const key = `^${m.name.replace(/\.weight$/, '').replace(/\./g, '\\.')}`;
       expect(peft.rank_pattern[key], key).toBe(ranks[layer.index]);
-      expect(peft.alpha_pattern[key], key).toBe(2 * ranks[layer.index]);
+      expect(peft.alpha_pattern[key], key).toBe(2 * ranks[layer.index]!);
     }
   }
   expect(peft.lora_alpha).toBe(2 * peft.r);
@@ -100,7 +100,7 @@ test('use it for ranks, sparsity and learning rates: move the parameter, downloa
   );
   const raw = mats.map((m) => ((m.alpha - lo) / (hi - lo)) * 0.6 + 0.7);
   const total = mats.reduce((s, m) => s + m.n, 0);
-  const scaler = (total * 0.5) / mats.reduce((s, m, i) => s + m.n * raw[i], 0);
+  const scaler = (total * 0.5) / mats.reduce((s, m, i) => s + m.n * raw[i]!, 0);
   expect(ap.modules).toEqual(mats.map((m) => m.name));
   expectClose(
     ap.ratios,
@@ -108,7 +108,7 @@ test('use it for ranks, sparsity and learning rates: move the parameter, downloa
   );
   expectClose(
     await chartValues(page),
-    doc.layers.map((_, l) => ap.ratios[l * 7]),
+    doc.layers.map((_, l) => ap.ratios[l * 7]!),
   );
 
   // 3. Learning rates: lr max 2; multipliers interpolate α onto [0.5, 2].

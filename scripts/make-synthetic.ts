@@ -127,12 +127,12 @@ const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 function toBf16(v: number): number {
   f32[0] = v;
-  const x = u32[0];
+  const x = u32[0]!; // u32 views the one-element f32 above
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff; // round to nearest even
 }
 function toF16(v: number): number {
   f32[0] = v;
-  const x = u32[0];
+  const x = u32[0]!; // u32 views the one-element f32 above
   const sign = (x >>> 16) & 0x8000;
   const exp = ((x >>> 23) & 0xff) - 127 + 15;
   const mant = x & 0x7fffff;
@@ -196,15 +196,17 @@ async function main(): Promise<void> {
 
   // 1. Plan shards: tensors in order, a new shard when the current one would pass the size.
   const tensors = tensorList(spec);
-  const shards: TensorSpec[][] = [[]];
+  let shard: TensorSpec[] = [];
+  const shards: TensorSpec[][] = [shard];
   let current = 0;
   for (const t of tensors) {
     const bytes = t.shape.reduce((a, b) => a * b, 1) * width;
     if (current > 0 && current + bytes > shardBytes) {
-      shards.push([]);
+      shard = [];
+      shards.push(shard);
       current = 0;
     }
-    shards[shards.length - 1].push(t);
+    shard.push(t);
     current += bytes;
   }
   await mkdir(values.out, { recursive: true });
@@ -214,7 +216,7 @@ async function main(): Promise<void> {
   let totalBytes = 0;
 
   // 2. Write each shard: header, then real data or holes.
-  for (let s = 0; s < n; s++) {
+  for (const [s, shardTensors] of shards.entries()) {
     const file =
       n === 1
         ? 'model.safetensors'
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
       __metadata__: { format: 'pt', generator: 'alphalora-studio make-synthetic' },
     };
     let offset = 0;
-    for (const t of shards[s]) {
+    for (const t of shardTensors) {
       const bytes = t.shape.reduce((a, b) => a * b, 1) * width;
       header[t.name] = { dtype: stDtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
       offset += bytes;
@@ -239,11 +241,11 @@ async function main(): Promise<void> {
     await fh.write(headerBytes, 0, headerBytes.length, 8);
     const dataStart = 8 + headerBytes.length;
     let pos = dataStart;
-    for (const t of shards[s]) {
+    for (const t of shardTensors) {
       const count = t.shape.reduce((a, b) => a * b, 1);
       const bytes = count * width;
       if (!real || real.test(t.name)) {
-        const fanIn = t.shape[t.shape.length - 1];
+        const fanIn = t.shape[t.shape.length - 1] ?? 1; // a scalar: no fan-in to scale by
         const chunkElems = 1 << 22;
         const buf = new Uint8Array(chunkElems * width);
         for (let done = 0; done < count; done += chunkElems) {
@@ -257,7 +259,7 @@ async function main(): Promise<void> {
     await fh.truncate(pos); // holes for tensors left out by --real
     await fh.close();
     totalBytes += pos;
-    console.log(`${file}: ${(pos / 1e9).toFixed(2)} GB, ${shards[s].length} tensors`);
+    console.log(`${file}: ${(pos / 1e9).toFixed(2)} GB, ${shardTensors.length} tensors`);
   }
 
   // 3. The index and config, as save_pretrained writes them.

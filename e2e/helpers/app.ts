@@ -31,7 +31,8 @@ export const SCREENSHOTS = path.resolve(process.cwd(), 'test-results/screenshots
 export interface ExpectedModel {
   beta: number;
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  /** The budgets both expected.json files hold. */
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>;
   matrices: Record<
     string,
     { alphalora: { alpha: number; xmin: number; tail: number }; layer: number; role: string }
@@ -40,6 +41,13 @@ export interface ExpectedModel {
 
 export function loadExpected(relative: string): ExpectedModel {
   return JSON.parse(readFileSync(path.join(STORIES, relative), 'utf8')) as ExpectedModel;
+}
+
+/** One matrix of an expected.json; a name it lacks fails here, by name. */
+export function expectedMatrix(model: ExpectedModel, name: string): ExpectedModel['matrices'][string] {
+  const m = model.matrices[name];
+  if (m === undefined) throw new Error(`expected.json has no matrix ${name}`);
+  return m;
 }
 
 export interface FileSpec {

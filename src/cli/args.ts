@@ -58,8 +58,8 @@ const HELP_OPTION: OptionSpec = { name: 'help', type: 'boolean', description: 'S
 
 export function parseCommand(spec: CommandSpec, argv: readonly string[]): ParsedCommand {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const opt of [...spec.options, HELP_OPTION]) options[opt.name] = { type: opt.type };
-  options.help.short = 'h';
+  for (const opt of spec.options) options[opt.name] = { type: opt.type };
+  options[HELP_OPTION.name] = { type: HELP_OPTION.type, short: 'h' };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });

@@ -65,7 +65,7 @@ async function readStdin(): Promise<string> {
 export function systemMessage(err: unknown): string {
   if (err instanceof Error) {
     const m = /^E[A-Z]+: ([^,]+)/.exec(err.message);
-    return m !== null ? m[1] : err.message;
+    return m?.[1] ?? err.message;
   }
   return String(err);
 }

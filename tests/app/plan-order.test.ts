@@ -11,7 +11,7 @@ import { f32Bytes, safetensors, src } from '../fixtures-gen/broken';
 
 it('cached matrices, in any order, are put in the plan order of a live run', async () => {
   // The files list a head first and block 1 before block 0: the plan sorts blocks, heads last.
-  const shapes: Record<string, number[]> = {
+  const shapes: Record<string, [number, number]> = {
     'lm_head.weight': [16, 8],
     'model.layers.1.self_attn.q_proj.weight': [8, 8],
     'model.layers.1.mlp.up_proj.weight': [16, 8],
@@ -38,6 +38,6 @@ it('cached matrices, in any order, are put in the plan order of a live run', asy
   const order = (names: string[]) => inPlanOrder(cached(names), summary).map((m) => m.name);
   expect(order([...live].sort())).toEqual(live);
   expect(order([...live].reverse())).toEqual(live);
-  const some = [live[4], live[1], live[2]].sort();
+  const some = [live[4]!, live[1]!, live[2]!].sort();
   expect(order(some)).toEqual(live.filter((n) => some.includes(n)));
 });

@@ -111,12 +111,12 @@ describe('shown == exported (page stage, page export, CLI export)', () => {
           ]
         : [];
       const result = randomResult(r, layers, present, errors);
-      const estimator: EstimatorName = ESTIMATORS[Math.floor(r() * ESTIMATORS.length)];
+      const estimator: EstimatorName = ESTIMATORS[Math.floor(r() * ESTIMATORS.length)]!;
       const mode = r() < 0.6 ? 'faithful' : 'safe';
       // Small budgets often (where faithful mode goes to zero or below), up to 6 per layer.
       const budget = 1 + Math.floor(r() * (r() < 0.4 ? layers : 6 * layers));
       const beta = Math.round(r() * 50) / 10;
-      const rank = [2, 4, 8, 16][Math.floor(r() * 4)];
+      const rank = [2, 4, 8, 16][Math.floor(r() * 4)]!;
       const roles = r() < 0.3 ? ['q_proj', 'v_proj'] : null;
       const targets = r() < 0.3 ? ['q_proj', 'down_proj'] : ROLES.map((x) => x[0]);
       const settings = { mode, beta, budget, rank, targets } as const;

@@ -75,8 +75,8 @@ function expectWholeRun(r: Recorded): void {
     expect(e.bytesTotal).toBe(r.bytes);
   }
   for (let i = 1; i < r.progress.length; i++) {
-    expect(r.progress[i].matricesDone).toBeGreaterThanOrEqual(r.progress[i - 1].matricesDone);
-    expect(r.progress[i].bytesDone).toBeGreaterThanOrEqual(r.progress[i - 1].bytesDone);
+    expect(r.progress[i]!.matricesDone).toBeGreaterThanOrEqual(r.progress[i - 1]!.matricesDone);
+    expect(r.progress[i]!.bytesDone).toBeGreaterThanOrEqual(r.progress[i - 1]!.bytesDone);
   }
   const last = r.progress.at(-1);
   expect(last?.phase).toBe('done');
@@ -101,7 +101,7 @@ describe('analysis service: lost GPU device (fake devices)', () => {
     expectWholeRun(r);
     expect(devices.opened).toEqual([0, 1]);
     expect(r.switches).toHaveLength(1);
-    const [{ info, after }] = r.switches;
+    const { info, after } = r.switches[0]!;
     expect(info.name).toBe('webgpu');
     expect(info.adapter).toBe('fake device 1');
     expect(info.reason).toBe('The GPU device was lost (destroyed): fake device 0 — resumed on a new device.');
@@ -121,7 +121,7 @@ describe('analysis service: lost GPU device (fake devices)', () => {
       ['webgpu', 'fake device 2', 4],
       ['cpu', expect.stringMatching(/^CPU \(float64\)/), 6],
     ]);
-    expect(r.switches[2].info.reason).toBe(
+    expect(r.switches[2]!.info.reason).toBe(
       `The GPU device was lost (destroyed): fake device 2 — ${MAX_NEW_DEVICES} new devices were lost as well — continuing on the CPU.`,
     );
     expect(alphas(r)).toEqual(alphas(await run(new FakeDevices([]), file())));
@@ -133,11 +133,11 @@ describe('analysis service: lost GPU device (fake devices)', () => {
     expectWholeRun(r);
     expect(devices.opened).toEqual([0, 1]);
     expect(r.switches).toHaveLength(1);
-    expect(r.switches[0].info.name).toBe('cpu');
-    expect(r.switches[0].info.reason).toBe(
+    expect(r.switches[0]!.info.name).toBe('cpu');
+    expect(r.switches[0]!.info.reason).toBe(
       'The GPU device was lost (destroyed): fake device 0 — no new device (fake adapter 1 is gone) — continuing on the CPU.',
     );
-    expect(r.switches[0].after).toBe(2);
+    expect(r.switches[0]!.after).toBe(2);
   });
 
   it('the no-new-gpu-device hook refuses the new device without requesting one', async () => {
@@ -146,7 +146,7 @@ describe('analysis service: lost GPU device (fake devices)', () => {
     expectWholeRun(r);
     expect(devices.opened).toEqual([0]);
     expect(r.switches.map((s) => s.info.name)).toEqual(['cpu']);
-    expect(r.switches[0].info.reason).toMatch(
+    expect(r.switches[0]!.info.reason).toMatch(
       /^The GPU device was lost .* — no new device \(.*no-new-gpu-device\)/,
     );
   });
@@ -182,10 +182,10 @@ describe('analysis service: lost GPU device (WebGPU, device.destroy())', () => {
     const r = await run(new BackendSelector(), file(), { ...GPU, loseGpuAfter: 2 });
     expectWholeRun(r);
     expect(r.switches).toHaveLength(1);
-    expect(r.switches[0].info.name).toBe('webgpu');
-    expect(r.switches[0].info.reason).toMatch(/^The GPU device was lost .* — resumed on a new device\.$/);
-    expect(r.switches[0].after).toBeGreaterThanOrEqual(1);
-    expect(r.switches[0].after).toBeLessThan(r.total);
+    expect(r.switches[0]!.info.name).toBe('webgpu');
+    expect(r.switches[0]!.info.reason).toMatch(/^The GPU device was lost .* — resumed on a new device\.$/);
+    expect(r.switches[0]!.after).toBeGreaterThanOrEqual(1);
+    expect(r.switches[0]!.after).toBeLessThan(r.total);
     // Exact: the same adapter runs the same fp32 kernels on the same bytes.
     const ref = new Map(reference.matrices.map((m) => [m.name, m]));
     for (const m of r.matrices) {
@@ -200,8 +200,8 @@ describe('analysis service: lost GPU device (WebGPU, device.destroy())', () => {
     const r = await run(new BackendSelector(), file(), { ...GPU, loseGpuAfter: 2, noNewGpuDevice: true });
     expectWholeRun(r);
     expect(r.switches.map((s) => s.info.name)).toEqual(['cpu']);
-    expect(r.switches[0].info.reason).toMatch(/^The GPU device was lost .* — continuing on the CPU\.$/);
-    const { after } = r.switches[0];
+    expect(r.switches[0]!.info.reason).toMatch(/^The GPU device was lost .* — continuing on the CPU\.$/);
+    const { after } = r.switches[0]!;
     expect(after).toBeGreaterThanOrEqual(1);
     expect(after).toBeLessThan(r.total);
     // Exact both ways: the same code on the same bytes (float64 in the CPU pool's workers vs in-thread).

@@ -45,7 +45,7 @@ describe('analysis service: resume', () => {
       expect(e.bytesDone).toBeGreaterThanOrEqual(5 * perMatrixBytes);
     }
     for (let i = 1; i < resumed.progress.length; i++) {
-      expect(resumed.progress[i].matricesDone).toBeGreaterThanOrEqual(resumed.progress[i - 1].matricesDone);
+      expect(resumed.progress[i]!.matricesDone).toBeGreaterThanOrEqual(resumed.progress[i - 1]!.matricesDone);
     }
     const last = resumed.progress.at(-1);
     expect(last?.phase).toBe('done');

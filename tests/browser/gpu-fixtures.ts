@@ -111,14 +111,14 @@ export function withSingularValues(rows: number, cols: number, s: number[], seed
     // Left: W -= 2u(uᵀW).
     const u = unit(rows, seed * 31 + r);
     const t = new Float64Array(cols);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j] += u[i]! * w[i * cols + j]!;
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) w[i * cols + j] -= 2 * u[i]! * t[j]!;
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j]! += u[i]! * w[i * cols + j]!;
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) w[i * cols + j]! -= 2 * u[i]! * t[j]!;
     // Right: W -= 2(Wv)vᵀ.
     const v = unit(cols, seed * 37 + r + 100);
     for (let i = 0; i < rows; i++) {
       let dot = 0;
       for (let j = 0; j < cols; j++) dot += w[i * cols + j]! * v[j]!;
-      for (let j = 0; j < cols; j++) w[i * cols + j] -= 2 * dot * v[j]!;
+      for (let j = 0; j < cols; j++) w[i * cols + j]! -= 2 * dot * v[j]!;
     }
   }
   return w;

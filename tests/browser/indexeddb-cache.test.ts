@@ -49,7 +49,7 @@ it('a blocked upgrade gives up and closes the connection that opens once it is u
   await expect(loadCachedMatrices('fingerprint', ['q'])).resolves.toEqual([]);
   // The app's own open request, still pending behind the old tab.
   expect(open).toHaveBeenCalledTimes(1);
-  const late = open.mock.results[0].value as IDBOpenDBRequest;
+  const late = open.mock.results[0]!.value as IDBOpenDBRequest;
   // That tab goes away: the app's open now completes, after the cache gave up on it. This listener is
   // added after the app's handler, so it runs once the app has dealt with the connection.
   const opened = new Promise((resolve) => late.addEventListener('success', resolve, { once: true }));
@@ -114,8 +114,9 @@ it('pruning keeps the matrices of the most recently analysed files, the current 
   expect(await names('E')).toEqual(['k', 'q']);
   // The stored matrix comes back whole (eigenvalues and fits), not just its key.
   const [q] = await loadCachedMatrices('E', ['q']);
-  expect(Array.from(q.matrix.eigenvalues)).toEqual(Array.from(matrix('q').eigenvalues));
-  expect(q.matrix.fits.alphalora.alpha).toBe(matrix('q').fits.alphalora.alpha);
+  expect(q, "E's cached q").toBeDefined();
+  expect(Array.from(q!.matrix.eigenvalues)).toEqual(Array.from(matrix('q').eigenvalues));
+  expect(q!.matrix.fits.alphalora.alpha).toBe(matrix('q').fits.alphalora.alpha);
   // Within the bound nothing more goes.
   expect(await pruneCachedModels('A', 3)).toEqual([]);
 });

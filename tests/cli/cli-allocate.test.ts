@@ -17,7 +17,7 @@ const LLAMA1_7B = list(
 const linspace = Array.from({ length: 32 }, (_, i) => 2 + (3 * i) / 31);
 const stories = JSON.parse(readFileSync(path.join(STORIES, 'expected.json'), 'utf8')) as {
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>; // the budgets expected.json holds
 };
 
 /** [name, α, budget, mode, expected experts] — the literal cases of the issue, then the fixture's. */

@@ -12,9 +12,16 @@ const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-analyze-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const expected = JSON.parse(readFileSync(path.join(STORIES, 'expected.json'), 'utf8')) as {
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>; // the budgets expected.json holds
   matrices: Record<string, { layer: number; alphalora: { alpha: number }; weightwatcher: { alpha: number } }>;
 };
+
+/** One matrix of expected.json; a name it lacks fails here, by name. */
+function expectedMatrix(name: string): (typeof expected.matrices)[string] {
+  const m = expected.matrices[name];
+  if (m === undefined) throw new Error(`expected.json has no matrix ${name}`);
+  return m;
+}
 
 interface AllocationJson {
   format: string;
@@ -42,7 +49,8 @@ interface AllocationJson {
 function expectLayerAlphas(json: AllocationJson, want: number[] = expected.layerAlpha): void {
   expect(json.layers.map((l) => l.index)).toEqual(want.map((_, i) => i));
   json.layers.forEach((layer, i) => {
-    expect(Math.abs(layer.alpha - want[i])).toBeLessThanOrEqual(1e-6 * want[i]);
+    // The index check above makes want as long as the layers.
+    expect(Math.abs(layer.alpha - want[i]!)).toBeLessThanOrEqual(1e-6 * want[i]!);
   });
 }
 
@@ -136,14 +144,14 @@ describe('alphalora analyze', () => {
     const json = JSON.parse(run.stdout) as AllocationJson;
     expect(json.analysis.estimator).toBe('weightwatcher');
     const sums = [0, 0, 0, 0, 0];
-    for (const m of Object.values(expected.matrices)) sums[m.layer] += m.weightwatcher.alpha / 7;
+    for (const m of Object.values(expected.matrices)) sums[m.layer]! += m.weightwatcher.alpha / 7;
     expectLayerAlphas(json, sums);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(36);
-    const header = lines[0].split(',');
+    const header = lines[0]!.split(',');
     const row = lines.find((l) => l.startsWith('model.layers.2.mlp.gate_proj.weight,'))?.split(',') ?? [];
     const alpha = Number(row[header.indexOf('alpha')]);
-    const want = expected.matrices['model.layers.2.mlp.gate_proj.weight'].weightwatcher.alpha;
+    const want = expectedMatrix('model.layers.2.mlp.gate_proj.weight').weightwatcher.alpha;
     expect(Math.abs(alpha - want)).toBeLessThanOrEqual(1e-6 * want);
   });
 
@@ -160,8 +168,8 @@ describe('alphalora analyze', () => {
     expect(json.analysis.roles).toEqual(['q_proj', 'v_proj']);
     const want = [0, 1, 2, 3, 4].map(
       (i) =>
-        (expected.matrices[`model.layers.${i}.self_attn.q_proj.weight`].alphalora.alpha +
-          expected.matrices[`model.layers.${i}.self_attn.v_proj.weight`].alphalora.alpha) /
+        (expectedMatrix(`model.layers.${i}.self_attn.q_proj.weight`).alphalora.alpha +
+          expectedMatrix(`model.layers.${i}.self_attn.v_proj.weight`).alphalora.alpha) /
         2,
     );
     expectLayerAlphas(json, want);
@@ -231,7 +239,7 @@ describe('alphalora merge', () => {
         'analyze',
         path.join(STORIES, 'sharded', `${shard}.safetensors`),
         '--out',
-        files[i],
+        files[i]!,
         '--quiet',
       ]);
       expect(run.code).toBe(3);
@@ -264,7 +272,7 @@ describe('alphalora merge', () => {
     expect(merged.code, merged.stderr).toBe(0);
     const json = JSON.parse(merged.stdout) as AllocationJson;
     expectLayerAlphas(json);
-    expect(json.layers[2].matrices.map((m) => m.name)).toEqual(full.layers[2].matrices.map((m) => m.name));
+    expect(json.layers[2]!.matrices.map((m) => m.name)).toEqual(full.layers[2]!.matrices.map((m) => m.name));
     expect(json.allocation.experts).toEqual(expected.allocation['20'].faithful);
   });
 

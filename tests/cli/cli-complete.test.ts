@@ -15,7 +15,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'alphalora-complete-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const expected = JSON.parse(readFileSync(path.join(STORIES, 'expected.json'), 'utf8')) as {
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>; // the budgets expected.json holds
 };
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 const MODEL = path.join(STORIES, 'model.safetensors');

@@ -59,6 +59,7 @@ describe('alphalora fit', () => {
 
   it('defaults to the alphalora estimator and reads standard input', async () => {
     const vectorA = spectra.vectorA;
+    if (vectorA === undefined) throw new Error('the fixture spectra have no vectorA');
     const shuffled = [...vectorA.eigenvalues].reverse();
     const run = await runCli(['fit', '--eigenvalues', '-'], {
       input: JSON.stringify({ eigenvalues: shuffled }),

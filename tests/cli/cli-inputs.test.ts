@@ -68,7 +68,7 @@ describe('bad inputs', () => {
     const json = JSON.parse(readFileSync(out, 'utf8')) as ResultJson;
     expect(json.layers.map((l) => l.matrices.length)).toEqual([7, 7, 7, 7, 7]);
     json.layers.forEach((l, i) =>
-      expect(Math.abs(l.alpha - expected.layerAlpha[i])).toBeLessThanOrEqual(1e-6 * l.alpha),
+      expect(Math.abs(l.alpha - expected.layerAlpha[i]!)).toBeLessThanOrEqual(1e-6 * l.alpha),
     );
   });
 
@@ -84,7 +84,7 @@ describe('bad inputs', () => {
     const folder = path.join(dir, 'folder');
     mkdirSync(folder);
     copyFileSync(path.join(STORIES, 'model.safetensors'), path.join(folder, 'model.safetensors'));
-    writeFileSync(path.join(folder, 'README.html'), BAD_INPUTS[2][1]);
+    writeFileSync(path.join(folder, 'README.html'), BAD_INPUTS[2]![1]);
     const run = await runCli(['analyze', folder, '--quiet', '--budget', '20']);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('README.html: this is an HTML page');

@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const MODEL = path.join(STORIES, 'model.safetensors');
 const stories = JSON.parse(readFileSync(path.join(STORIES, 'expected.json'), 'utf8')) as {
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>; // the budgets expected.json holds
   matrices: Record<string, { shape: [number, number]; layer: number; role: string }>;
 };
 const ORDER = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
@@ -69,21 +69,23 @@ function expectedRatios(epsilon: number, S: number): { names: string[]; ratios: 
   a.forEach((alpha, l) => {
     for (const role of ORDER) {
       const name = `model.layers.${l}.${PART(role)}.${role}`;
-      const shape = stories.matrices[`${name}.weight`].shape;
+      const matrix = stories.matrices[`${name}.weight`];
+      if (matrix === undefined) throw new Error(`expected.json has no matrix ${name}.weight`);
+      const { shape } = matrix;
       names.push(name);
       raw.push(((alpha - lo) / (hi - lo)) * 2 * epsilon + 1 - epsilon);
       n.push(shape[0] * shape[1]);
     }
   });
   const total = n.reduce((s, x) => s + x, 0);
-  const weighted = n.reduce((s, x, i) => s + x * raw[i], 0);
+  const weighted = n.reduce((s, x, i) => s + x * raw[i]!, 0); // raw and n are pushed together
   return { names, ratios: raw.map((r) => (r * total * S) / weighted) };
 }
 
 function expectClose(actual: number[], expected: number[]): void {
   expect(actual).toHaveLength(expected.length);
   actual.forEach((x, i) =>
-    expect(Math.abs(x - expected[i])).toBeLessThanOrEqual(REL * Math.abs(expected[i])),
+    expect(Math.abs(x - expected[i]!)).toBeLessThanOrEqual(REL * Math.abs(expected[i]!)),
   );
 }
 

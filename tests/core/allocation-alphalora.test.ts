@@ -8,7 +8,7 @@ const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 interface AllocationFixture {
   beta: number;
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>; // the budgets expected.json holds
 }
 const readFixture = (rel: string): AllocationFixture =>
   JSON.parse(readFileSync(path.join(FIXTURES, rel), 'utf8')) as AllocationFixture;
@@ -118,7 +118,7 @@ describe('small budgets', () => {
     const total = s.reduce((a, b) => a + b, 0);
     const r = allocateSafe(LLAMA1_7B, 2.5, 160).experts;
     r.forEach((n, i) => {
-      const t = (s[i] / total) * 160;
+      const t = (s[i]! / total) * 160; // s maps LLAMA1_7B, as r does
       expect(n === Math.floor(t) || n === Math.ceil(t)).toBe(true);
     });
     expect(sum(r)).toBe(160);

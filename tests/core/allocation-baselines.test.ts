@@ -47,7 +47,7 @@ describe('MoLA baselines', () => {
         [28, 28],
         [40, 97],
         [7, 3],
-      ]) {
+      ] as const) {
         const a = baselineAllocation(name, L, T);
         expect(sum(a.experts), `${name} L=${L} T=${T}`).toBe(T);
         expect(a.experts.length).toBe(L);
@@ -60,7 +60,7 @@ describe('MoLA baselines', () => {
     const inc = baselineAllocation('mola-2468', 30, 150).experts;
     const byGroup = [0, 1, 2, 3].map((g) => inc.filter((_, i) => layerGroup(i, 30) === g));
     for (let g = 1; g < 4; g++)
-      expect(Math.min(...byGroup[g])).toBeGreaterThanOrEqual(Math.max(...byGroup[g - 1]));
+      expect(Math.min(...byGroup[g]!)).toBeGreaterThanOrEqual(Math.max(...byGroup[g - 1]!)); // 4 groups built above
   });
 
   it('uniform at T=100 over 32 layers: 3 each and the 4 left over to the first layers', () => {

@@ -9,7 +9,7 @@ const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 interface Expected {
   beta: number;
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>; // the budgets expected.json holds
   matrices: Record<string, { shape: [number, number]; layer: number; role: string; eigenvalues: number[] }>;
 }
 const stories = JSON.parse(
@@ -53,7 +53,7 @@ describe('layer table', () => {
     expect(rows.every((r) => r.matrices.length === 7)).toBe(true);
     const alphas = layerAlphas(rows);
     alphas.forEach((a, i) =>
-      expect(Math.abs(a - stories.layerAlpha[i])).toBeLessThan(1e-6 * stories.layerAlpha[i]),
+      expect(Math.abs(a - stories.layerAlpha[i]!)).toBeLessThan(1e-6 * stories.layerAlpha[i]!),
     );
     for (const [T, want] of Object.entries(stories.allocation)) {
       expect(allocate(alphas, { mode: 'faithful', beta: stories.beta, budget: Number(T) }).experts).toEqual(
@@ -70,13 +70,13 @@ describe('layer table', () => {
     for (const row of rows) {
       expect(row.matrices.map((m) => m.role)).toEqual(['q_proj', 'down_proj']);
       const [q, d] = row.matrices.map((m) => m.fits.weightwatcher.alpha);
-      expect(row.alpha).toBeCloseTo((q + d) / 2, 12);
+      expect(row.alpha).toBeCloseTo((q! + d!) / 2, 12); // the line above asserts the two roles
     }
   });
 
   it('ignores matrices outside the blocks', () => {
     const embed = {
-      ...matrices[0],
+      ...matrices[0]!, // storiesMatrices: the 35 block matrices of the fixture
       name: 'model.embed_tokens.weight',
       layer: null,
       role: 'embed_tokens',
@@ -94,8 +94,8 @@ describe('layer table', () => {
     );
     const { rows, warnings } = buildLayerTable(broken, { estimator: 'alphalora' });
     expect(rows.length).toBe(5);
-    expect(rows[2].alpha).toBeNaN();
-    expect(rows[2].failed.length).toBe(7);
+    expect(rows[2]!.alpha).toBeNaN();
+    expect(rows[2]!.failed.length).toBe(7);
     expect(warnings.join('\n')).toMatch(/Layer 2/);
     expect(() => allocate(layerAlphas(rows), { mode: 'safe', beta: 2.5, budget: 20 })).toThrow(/Layer 2/);
     // One failed matrix in a layer: left out of the mean, with a warning.
@@ -105,7 +105,7 @@ describe('layer table', () => {
         : m,
     );
     const t = buildLayerTable(one, { estimator: 'alphalora' });
-    expect(t.rows[1].matrices.length).toBe(6);
+    expect(t.rows[1]!.matrices.length).toBe(6);
     expect(t.warnings.length).toBe(1);
   });
 });

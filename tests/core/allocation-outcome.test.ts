@@ -23,7 +23,7 @@ import type { EstimatorName } from '../../src/core/spectral/types';
 const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 const stories = JSON.parse(readFileSync(path.join(FIXTURES, 'models/stories260K/expected.json'), 'utf8')) as {
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>; // the budgets expected.json holds
   matrices: Record<string, { shape: [number, number]; layer: number; role: string; eigenvalues: number[] }>;
 };
 

@@ -12,7 +12,7 @@ const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 interface Expected {
   beta: number;
   layerAlpha: number[];
-  allocation: Record<string, { faithful: number[]; safe: number[] }>;
+  allocation: Record<'10' | '20' | '35', { faithful: number[]; safe: number[] }>; // the budgets expected.json holds
   matrices: Record<string, { shape: [number, number]; layer: number; role: string; eigenvalues: number[] }>;
 }
 const stories = JSON.parse(
@@ -31,7 +31,7 @@ function storiesResult(
 function parseMolaFlags(flags: string): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const m of flags.matchAll(/--(\w+) "([^"]*)"/g)) {
-    out[m[1]] = m[2].split(',').map((x) => {
+    out[m[1]!] = m[2]!.split(',').map((x) => {
       expect(x).toMatch(/^-?\d+$/);
       return Number.parseInt(x, 10);
     });
@@ -111,7 +111,7 @@ describe('allocation JSON export', () => {
   });
 
   it('carries the fixture layer α and allocation, and the MoLA strings', () => {
-    json.layers.forEach((l, i) => expect(l.alpha).toBeCloseTo(stories.layerAlpha[i], 9));
+    json.layers.forEach((l, i) => expect(l.alpha).toBeCloseTo(stories.layerAlpha[i]!, 9));
     expect(json.allocation.experts).toEqual(stories.allocation['35'].faithful);
     expect(json.mola?.number_experts).toBe(stories.allocation['35'].faithful.join(','));
     expect(json.mola?.top_k).toBe(json.allocation.topK.join(','));
@@ -142,14 +142,14 @@ describe('allocation JSON export', () => {
     expect(back.matrices?.length).toBe(35);
     expect(back.matrices?.[0]).toEqual({
       name: 'model.layers.0.self_attn.q_proj.weight',
-      alpha: result.matrices[0].fits.alphalora.alpha,
+      alpha: result.matrices[0]!.fits.alphalora.alpha,
       layer: 0,
     });
   });
 
   it('writes failed fits as null', () => {
     const broken = storiesResult();
-    const m = broken.matrices[0];
+    const m = broken.matrices[0]!;
     m.fits = {
       ...m.fits,
       alphalora: { ...m.fits.alphalora, alpha: NaN, xmin: NaN, D: NaN, failed: 'no fit' },
@@ -161,7 +161,7 @@ describe('allocation JSON export', () => {
       budget: 20,
       loraRank: 8,
     });
-    const failed = j.layers[0].matrices.find((x) => x.name === m.name);
+    const failed = j.layers[0]!.matrices.find((x) => x.name === m.name);
     expect(failed).toMatchObject({ alpha: null, xmin: null, D: null, failed: 'no fit' });
     expect(j.allocation.warnings.join(' ')).toMatch(/Layer 0/);
     expect(JSON.stringify(j)).not.toMatch(/NaN/);
@@ -194,7 +194,7 @@ describe('MoLA flags', () => {
       ),
     );
     expect(parsed.number_experts).toEqual(json.allocation.experts);
-    expect(parsed.number_experts.length).toBe(5);
+    expect(parsed.number_experts?.length).toBe(5);
   });
 });
 
@@ -233,7 +233,7 @@ describe('which engine computed the spectra', () => {
   it('the CSV has backend and method columns with the engine and method of each matrix', () => {
     const csv = matrixCsv(storiesResult(isMlp, 'webgpu'), 'alphalora');
     const [header, ...rows] = csv.trim().split('\n');
-    const cols = header.split(',');
+    const cols = header!.split(',');
     const name = cols.indexOf('name');
     const backend = cols.indexOf('backend');
     const method = cols.indexOf('method');
@@ -242,8 +242,8 @@ describe('which engine computed the spectra', () => {
     expect(rows).toHaveLength(35);
     for (const row of rows) {
       const cells = row.split(',');
-      expect(cells[backend], cells[name]).toBe(isMlp(cells[name]) ? 'webgpu' : 'cpu');
-      expect(cells[method], cells[name]).toBe(isMlp(cells[name]) ? 'svd' : 'gram');
+      expect(cells[backend], cells[name]).toBe(isMlp(cells[name]!) ? 'webgpu' : 'cpu');
+      expect(cells[method], cells[name]).toBe(isMlp(cells[name]!) ? 'svd' : 'gram');
     }
   });
 });
@@ -254,9 +254,9 @@ describe('per-matrix CSV', () => {
     const csv = matrixCsv(result, 'alphalora');
     const lines = csv.trim().split('\n');
     expect(lines.length).toBe(36);
-    expect(lines[0].split(',').slice(0, 3)).toEqual(['name', 'file', 'layer']);
+    expect(lines[0]!.split(',').slice(0, 3)).toEqual(['name', 'file', 'layer']);
     const back = parseAlphaFile(csv, 'matrices.csv');
-    back.layerAlphas.forEach((a, i) => expect(a).toBeCloseTo(stories.layerAlpha[i], 9));
+    back.layerAlphas.forEach((a, i) => expect(a).toBeCloseTo(stories.layerAlpha[i]!, 9));
     expect(back.matrices?.length).toBe(35);
   });
 });
@@ -321,7 +321,7 @@ describe('pooled convolution spectra in the exports', () => {
     result.matrices.push(conv('features.0.weight', null, [16, 8], [3, 3]));
     result.matrices.push(conv('features.3.weight', null, [32, 16], [1, 1]));
     const [header, ...rows] = matrixCsv(result, 'alphalora').trim().split('\n');
-    const cols = header.split(',');
+    const cols = header!.split(',');
     const pooled = cols.indexOf('pooled_matrices');
     expect(pooled).toBeGreaterThan(cols.indexOf('cols'));
     const cell = (name: string) => rows.find((r) => r.startsWith(`${name},`))!.split(',')[pooled];
@@ -331,7 +331,7 @@ describe('pooled convolution spectra in the exports', () => {
     // Every row still has one cell per column, and the layer α still re-import (the convs have no layer).
     for (const row of rows) expect(row.split(',')).toHaveLength(cols.length);
     const back = parseAlphaFile(matrixCsv(result, 'alphalora'), 'matrices.csv');
-    back.layerAlphas.forEach((a, i) => expect(a).toBeCloseTo(stories.layerAlpha[i], 9));
+    back.layerAlphas.forEach((a, i) => expect(a).toBeCloseTo(stories.layerAlpha[i]!, 9));
   });
 
   it('a pooled convolution in a layer (planned as "other") stays out of the JSON layers, layer α and trainableParams', () => {
@@ -341,7 +341,7 @@ describe('pooled convolution spectra in the exports', () => {
     // Its name gives it layer 1 and the role down_proj, which is also a target module of every layer.
     result.matrices.push(conv('model.layers.1.mlp.conv.weight', 1, [16, 8], [3, 3]));
     const json = buildAllocationJson(result, opts);
-    expect(json.layers[1].matrices).toHaveLength(7);
+    expect(json.layers[1]!.matrices).toHaveLength(7);
     expect(json.layers).toEqual(plain.layers);
     expect(json.layers.map((l) => l.alpha)).toEqual(stories.layerAlpha.map((a) => expect.closeTo(a, 9)));
     // An adapter goes on a Linear layer, not on a convolution that shares a target role.
@@ -353,7 +353,7 @@ describe('pooled convolution spectra in the exports', () => {
     // The CSV still lists it, with its pool size.
     const [header, ...rows] = matrixCsv(result, 'alphalora').trim().split('\n');
     const row = rows.find((r) => r.startsWith('model.layers.1.mlp.conv.weight,'))!.split(',');
-    expect(row[header.split(',').indexOf('pooled_matrices')]).toBe('9');
+    expect(row[header!.split(',').indexOf('pooled_matrices')]).toBe('9');
   });
 });
 

@@ -10,7 +10,7 @@ import { storiesResult } from '../fixtures-gen/stories-result';
 /** RFC 4180 is not needed here: no stories260K cell holds a comma or a quote. */
 function csvRows(csv: string): Record<string, string>[] {
   const [head, ...lines] = csv.trim().split('\n');
-  const cols = head.split(',');
+  const cols = (head ?? '').split(',');
   return lines.map((l) => Object.fromEntries(l.split(',').map((c, i) => [cols[i], c])));
 }
 

@@ -312,7 +312,7 @@ describe('spectrumCpu edge cases', () => {
     const y = Array.from({ length: rank }, () => Array.from({ length: cols }, () => r.normal()));
     const w = new Float64Array(rows * cols);
     for (let t = 0; t < rank; t++) {
-      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) w[i * cols + j] += x[t]![i]! * y[t]![j]!;
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) w[i * cols + j]! += x[t]![i]! * y[t]![j]!;
     }
     const result = spectrumCpu(w, rows, cols);
     const eigs = result.eigenvalues;

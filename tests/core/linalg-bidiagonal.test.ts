@@ -30,14 +30,15 @@ function withSingularValues(rows: number, cols: number, s: number[], seed: numbe
     const u = normal(rows, seed + r);
     const un = Math.hypot(...u);
     const t = new Float64Array(cols);
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j] += (u[i]! / un) * w[i * cols + j]!;
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) w[i * cols + j] -= (2 * u[i]! * t[j]!) / un;
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j]! += (u[i]! / un) * w[i * cols + j]!;
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) w[i * cols + j]! -= (2 * u[i]! * t[j]!) / un;
     const v = normal(cols, seed + 50 + r);
     const vn = Math.hypot(...v);
     for (let i = 0; i < rows; i++) {
       let dot = 0;
       for (let j = 0; j < cols; j++) dot += (w[i * cols + j]! * v[j]!) / vn;
-      for (let j = 0; j < cols; j++) w[i * cols + j] -= (2 * dot * v[j]!) / vn;
+      for (let j = 0; j < cols; j++) w[i * cols + j]! -= (2 * dot * v[j]!) / vn;
     }
   }
   return w;

@@ -23,7 +23,7 @@ function item(name: string, bytes: number, flops: number): PlanItem {
 
 describe('ProgressTracker', () => {
   it('emits fixed totals, monotone counters and an ETA from the work done', () => {
-    const items = [item('a', 100, 1000), item('b', 300, 3000)];
+    const items = [item('a', 100, 1000), item('b', 300, 3000)] as const;
     const totals = totalsOf(items);
     let clock = 1000;
     const events: Progress[] = [];

@@ -69,11 +69,11 @@ describe('StageStats', () => {
     // Shares of the 20 ms summed over stages.
     expect(s.stages.map((t) => t.share)).toEqual([0.4, 0.1, 0.2, 0.1, 0, 0, 0, 0.2]);
     // Gram: 8·4·5 + 4·4·5 = 240 flops in 2 ms -> 120 000 flop/s.
-    expect(s.stages[1].gflops).toBeCloseTo(240 / 2e-3 / 1e9, 12);
+    expect(s.stages[1]!.gflops).toBeCloseTo(240 / 2e-3 / 1e9, 12);
     // Tridiagonal: only b reported it: 30·16 flops in 2 ms.
-    expect(s.stages[3].gflops).toBeCloseTo(480 / 2e-3 / 1e9, 12);
-    expect(s.stages[0].gflops).toBeNull();
-    expect(s.stages[7].gflops).toBeNull();
+    expect(s.stages[3]!.gflops).toBeCloseTo(480 / 2e-3 / 1e9, 12);
+    expect(s.stages[0]!.gflops).toBeNull();
+    expect(s.stages[7]!.gflops).toBeNull();
     expect(s.readBytesPerSecond).toBeCloseTo(96 / 8e-3, 9);
     expect(s.bytesPerSecond).toBeCloseTo(96 / 20e-3, 9);
     expect(s.gflops).toBeCloseTo(s.flops / 20e-3 / 1e9, 15);
@@ -107,7 +107,7 @@ describe('StageStats', () => {
     expect(s.flops).toBeCloseTo(9 * spectrumFlops(16, 8), 9);
     // Gram: 9 · 16·8·9 = 10 368 flops in 9 ms.
     expect(one.gram).toBe(16 * 8 * 9);
-    expect(s.stages[1].gflops).toBeCloseTo((9 * one.gram) / 9e-3 / 1e9, 12);
+    expect(s.stages[1]!.gflops).toBeCloseTo((9 * one.gram) / 9e-3 / 1e9, 12);
     // The plan's total for this one item is the same 9 spectra: measured fraction 1.
     expect(extrapolateWallTime(s, 9 * spectrumFlops(16, 8))?.measuredFraction).toBeCloseTo(1, 12);
   });

@@ -31,12 +31,19 @@ const expected = JSON.parse(readFileSync(path.join(MODEL_DIR, 'expected.json'), 
   matrices: Record<string, ExpectedMatrix>;
 };
 
+/** The fixture's expectation for one matrix; a name it lacks fails here, by name. */
+function expectedMatrix(name: string): ExpectedMatrix {
+  const want = expected.matrices[name];
+  if (want === undefined) throw new Error(`expected.json has no matrix ${name}`);
+  return want;
+}
+
 /** Minimal placement for the HF LLaMA names of the fixture (a test stand-in for src/core/model). */
 function place(name: string): { layer: number | null; role: string; kind: TensorKind } {
   const m = /^model\.layers\.(\d+)\.(self_attn|mlp)\.(\w+)\.weight$/.exec(name);
-  if (m !== null) return { layer: Number(m[1]), role: m[3], kind: m[2] === 'mlp' ? 'mlp' : 'attention' };
+  if (m !== null) return { layer: Number(m[1]), role: m[3]!, kind: m[2] === 'mlp' ? 'mlp' : 'attention' };
   const norm = /^model\.layers\.(\d+)\.(\w+)\.weight$/.exec(name);
-  if (norm !== null) return { layer: Number(norm[1]), role: norm[2], kind: 'norm' };
+  if (norm !== null) return { layer: Number(norm[1]), role: norm[2]!, kind: 'norm' };
   if (name === 'model.embed_tokens.weight') return { layer: null, role: 'embed_tokens', kind: 'embedding' };
   return { layer: null, role: name, kind: 'other' };
 }
@@ -65,7 +72,7 @@ function fixtureModel(override: Override = () => undefined): ModelDescription {
         dtype: info.dtype,
         byteLength: end - start,
         placement: place(name),
-        matrixShape: info.shape.length === 2 ? [info.shape[0], info.shape[1]] : null,
+        matrixShape: info.shape.length === 2 ? [info.shape[0]!, info.shape[1]!] : null,
         skipReason: null,
         read: () => Promise.resolve(values.slice()),
         readF64: () => Promise.resolve(Float64Array.from(values)),
@@ -96,7 +103,9 @@ function readFixtureValues(name: string): Float32Array {
     string,
     { data_offsets: [number, number] }
   >;
-  const [start, end] = header[name].data_offsets;
+  const entry = header[name];
+  if (entry === undefined) throw new Error(`model.safetensors has no tensor ${name}`);
+  const [start, end] = entry.data_offsets;
   return new Float32Array(new Uint8Array(bytes.subarray(8 + headerLen + start, 8 + headerLen + end)).buffer);
 }
 
@@ -122,7 +131,7 @@ describe('planAnalysis', () => {
     const layers = plan.items.map((i) => i.layer ?? -1);
     expect(layers).toEqual([...layers].sort((a, b) => a - b));
     for (const item of plan.items) {
-      const want = expected.matrices[item.name];
+      const want = expectedMatrix(item.name);
       expect([item.rows, item.cols]).toEqual(want.shape);
       expect(item.bytes).toBe(item.rows * item.cols * 4);
       expect(item.flops).toBe(spectrumFlops(item.rows, item.cols));
@@ -240,7 +249,7 @@ describe('analyzeModel on the CPU backend', () => {
     expect(result.backend).toBe('cpu');
     expect(result.model).toMatchObject({ name: 'stories260K', architecture: 'llama', numLayers: 5 });
     for (const m of result.matrices) {
-      const want = expected.matrices[m.name];
+      const want = expectedMatrix(m.name);
       relClose(m.fits.alphalora.alpha, want.alphalora.alpha);
       relClose(m.fits.alphalora.xmin, want.alphalora.xmin);
       expect(m.fits.alphalora.tail).toBe(want.alphalora.tail);
@@ -347,7 +356,9 @@ describe('analyzeModel on the CPU backend', () => {
     const result = await analyzeModel(model, plan, slow, { onProgress });
     expect(result.matrices).toHaveLength(35);
     // The second tensor is read before the first spectrum is done.
-    expect(log.indexOf(`read ${plan.items[1].name}`)).toBeLessThan(log.indexOf(`done ${plan.items[0].name}`));
+    expect(log.indexOf(`read ${plan.items[1]!.name}`)).toBeLessThan(
+      log.indexOf(`done ${plan.items[0]!.name}`),
+    );
     expect(maxHeld).toBe(2);
 
     held = 0;
@@ -387,7 +398,7 @@ describe('analyzeModel on the CPU backend', () => {
     expect(result.matrices.some((m) => m.name === bad)).toBe(false);
     expect(result.errors).toHaveLength(1);
     expect(result.errors[0]).toMatchObject({ code: 'NON_FINITE', file: 'model.safetensors' });
-    expect(result.errors[0].message).toContain(bad);
+    expect(result.errors[0]!.message).toContain(bad);
     const errorEvent = events.find((e) => e.status === 'matrix-error');
     expect(errorEvent).toMatchObject({ status: 'matrix-error', name: bad });
     const last = events.at(-1);
@@ -401,7 +412,7 @@ describe('analyzeModel on the CPU backend', () => {
       name === bad ? { read: () => Promise.reject(new RangeError('read past the end')) } : undefined,
     );
     const result = await analyzeModel(model, planAnalysis(model), createCpuBackend());
-    expect(result.errors[0].message).toBe(`model.safetensors: ${bad}: read past the end`);
+    expect(result.errors[0]?.message).toBe(`model.safetensors: ${bad}: read past the end`);
   });
 
   it('on abort throws ABORTED after delivering every finished matrix', async () => {

@@ -124,7 +124,7 @@ describe('PEFT LoraConfig', () => {
     ) as RankSchedule;
     // Layer α = 2 + 0.1·((7l) mod 12) + 0.03: layer 0 2.03, layer 1 2.73, layer 2 2.23.
     const a = [2.03, 2.73, 2.23].map((x) => x ** 2.5);
-    const sum = a[0] + a[1] + a[2];
+    const sum = a.reduce((s, x) => s + x, 0);
     const t = a.map((x) => (x / sum) * 24);
     // α^2.5 ≈ [5.871, 12.314, 7.426], t ≈ [5.502, 11.539, 6.959]: floors [5, 11, 6] = 22, the two left
     // to the largest remainders, layer 2 (0.959) then layer 1 (0.539) -> [5, 12, 7].
@@ -204,12 +204,12 @@ describe('AlphaPruning and TempBalance exports', () => {
       'model.layers.0.mlp.down_proj',
     ]);
     // Block α 2.03 (min), 2.73 (max), 2.23: raw 0.8, 1.2 and 0.8 + 0.4·0.2/0.7; every matrix of a block alike.
-    const raw = [0.8, 1.2, 0.8 + (0.4 * 0.2) / 0.7];
+    const raw = [0.8, 1.2, 0.8 + (0.4 * 0.2) / 0.7] as const;
     const perBlock = ROLES.reduce((s2, [, sh]) => s2 + sh[0] * sh[1], 0);
     const scaler = (3 * perBlock * 0.6) / (perBlock * (raw[0] + raw[1] + raw[2]));
-    for (let l = 0; l < 3; l++) {
-      for (let j = 0; j < 7; j++) expect(file.ratios[l * 7 + j]).toBeCloseTo(raw[l] * scaler, 12);
-    }
+    raw.forEach((r, l) => {
+      for (let j = 0; j < 7; j++) expect(file.ratios[l * 7 + j]).toBeCloseTo(r * scaler, 12);
+    });
     expect(s.layerValues.reduce((a, b) => a + b, 0) / 3).toBeCloseTo(0.6, 12);
   });
 

@@ -12,7 +12,7 @@ const TOL = 1e-12;
 
 function expectClose(actual: number[], expected: number[]): void {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((a, i) => expect(Math.abs(a - expected[i])).toBeLessThanOrEqual(TOL));
+  actual.forEach((a, i) => expect(Math.abs(a - expected[i]!)).toBeLessThanOrEqual(TOL)); // lengths asserted equal
 }
 
 describe('LoRA ranks: the AlphaLoRA allocation of R/m units, times m', () => {

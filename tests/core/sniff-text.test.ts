@@ -13,10 +13,10 @@ describe('text files named like weights', () => {
       const d = await openModel([src(name, text), src('good.safetensors', goodSafetensors())]);
       const mine = d.errors.filter((e) => e.file === name);
       expect(mine).toHaveLength(1);
-      expect(mine[0].message).toBe(
+      expect(mine[0]!.message).toBe(
         `${name}: this is a text file, not a .${name.split('.').pop()} weights file (it begins "# My model The weights are on the hub:…"): pick the weights file itself`,
       );
-      expect(mine[0].message).not.toMatch(/header length|bytes\)/);
+      expect(mine[0]!.message).not.toMatch(/header length|bytes\)/);
       // The other file is still read.
       expect(d.tensors).toHaveLength(1);
     });

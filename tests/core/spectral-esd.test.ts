@@ -14,7 +14,7 @@ describe('esdHistogram', () => {
     expect(h.edges.map((e) => Math.log10(e))).toEqual([0, 1, 2, 3].map((v) => expect.closeTo(v, 12)));
     expect(h.counts).toEqual([4, 1, 2]); // [1,10): 1,2,3,4; [10,100): 10; [100,1000]: 100, 1000
     expect(h.excluded).toBe(2);
-    const mass = h.density.reduce((s, d, k) => s + d * (h.edges[k + 1] - h.edges[k]), 0);
+    const mass = h.density.reduce((s, d, k) => s + d * (h.edges[k + 1]! - h.edges[k]!), 0); // bins + 1 edges
     expect(mass).toBeCloseTo(7 / 9, 12);
   });
 
@@ -46,15 +46,15 @@ describe('powerLawLine', () => {
     // The line is straight in log-log: interpolate it there at each bin's geometric centre.
     const at = (x: number): number => {
       const j = line.x.findIndex((v) => v >= x);
-      const t = Math.log(x / line.x[j - 1]) / Math.log(line.x[j] / line.x[j - 1]);
-      return Math.exp(Math.log(line.y[j - 1]) + t * Math.log(line.y[j] / line.y[j - 1]));
+      const t = Math.log(x / line.x[j - 1]!) / Math.log(line.x[j]! / line.x[j - 1]!);
+      return Math.exp(Math.log(line.y[j - 1]!) + t * Math.log(line.y[j]! / line.y[j - 1]!));
     };
     let compared = 0;
     for (let k = 0; k < 30; k++) {
-      if (h.counts[k] < 2000) continue;
-      const mid = Math.sqrt(h.edges[k] * h.edges[k + 1]);
+      if (h.counts[k]! < 2000) continue; // 30 bins, 31 edges
+      const mid = Math.sqrt(h.edges[k]! * h.edges[k + 1]!);
       const y = at(mid);
-      expect(Math.abs(h.density[k] / y - 1)).toBeLessThan(0.05);
+      expect(Math.abs(h.density[k]! / y - 1)).toBeLessThan(0.05);
       compared++;
     }
     expect(compared).toBeGreaterThan(5);

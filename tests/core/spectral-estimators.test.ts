@@ -68,12 +68,13 @@ describe('estimators reproduce spectra/expected.json', () => {
 
   it('vectorA: the listed eigenvalues are the formula in the definition, and the peak matches', () => {
     const a = spectra.vectorA;
+    if (a === undefined) throw new Error('the fixture spectra have no vectorA');
     const union: number[] = [];
     for (let k = 0; k < 180; k++) union.push(0.5 + k / 200);
     for (let q = 0; q < 20; q++) union.push(1.5 * Math.pow(1 - (q + 0.5) / 20, -1 / 2));
     union.sort((x, y) => x - y);
     expect(union.length).toBe(a.eigenvalues.length);
-    union.forEach((v, i) => expectClose(v, a.eigenvalues[i], 1e-12));
+    union.forEach((v, i) => expectClose(v, a.eigenvalues[i]!, 1e-12));
     expectClose(xminPeakWindow(Float64Array.from(a.eigenvalues)).peak, a.alphalora.peak ?? NaN, 1e-9);
   });
 });
@@ -98,7 +99,7 @@ function randomSpectrum(seed: number, n: number): Float64Array {
     out[i] = r() < tailShare ? scale * Math.pow(1 - r(), -1 / (alpha - 1)) : scale * (0.05 + r());
   }
   if (seed % 5 === 0) for (let i = 0; i < n / 10; i++) out[Math.floor(r() * n)] = 0; // rank deficiency
-  if (seed % 7 === 0) for (let i = 1; i < n; i += 9) out[i] = out[i - 1]; // exact ties
+  if (seed % 7 === 0) for (let i = 1; i < n; i += 9) out[i] = out[i - 1]!; // exact ties
   return out.sort();
 }
 

@@ -83,6 +83,7 @@ describe('summarizeMatrix', () => {
   it('runs all three estimators and keeps the spectrum facts', () => {
     const name = 'model.layers.0.self_attn.q_proj.weight';
     const m = stories.matrices[name];
+    if (m === undefined) throw new Error(`expected.json has no matrix ${name}`);
     const eigenvalues = Float64Array.from(m.eigenvalues);
     const r = summarizeMatrix(
       {

@@ -26,6 +26,7 @@ import { scheduleChoice, writeSchedule } from '../schedule-options';
 import type { AllocationSettings } from './shared';
 import { compactRanges } from '../ranges';
 import { maxOf, pushAll } from '../../core/array';
+import { itemAt } from '../../core/item-at';
 
 /** The fields of an allocation JSON that merging reads (the full schema is in src/core/allocation/export.ts). */
 interface PartMatrix {
@@ -65,7 +66,7 @@ export async function runMerge(parsed: ParsedCommand, io: CliIo): Promise<number
   for (const file of parsed.positionals) parts.push({ file, json: parsePart(await io.readText(file), file) });
 
   // 1. Same model, same estimator.
-  const first = parts[0];
+  const first = itemAt(parts, 0, 'merge parts (mergeSpec requires at least one positional)');
   for (const part of parts.slice(1)) {
     const problem = modelMismatch(first, part) ?? estimatorMismatch(first, part);
     if (problem !== null) throw new StudioError('BAD_INPUT', `${problem}; refusing to merge`, part.file);
@@ -197,7 +198,7 @@ function modelName(m: PartJson['model']): string {
 function shardSet(m: PartJson['model']): string | null {
   const totals = new Set(m.files.map((f) => /-\d+-of-(\d+)\.[^.]+$/.exec(f.name)?.[1] ?? 'none'));
   const [only] = [...totals];
-  return totals.size === 1 && only !== 'none' ? only : null;
+  return totals.size === 1 && only !== undefined && only !== 'none' ? only : null;
 }
 
 /**
