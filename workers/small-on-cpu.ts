@@ -19,30 +19,26 @@ import type { SpectrumResult } from '../src/core/spectral/types';
 export { isSmallMatrix, SMALL_MATRIX_MAX_SIDE } from '../src/core/linalg/small-matrix';
 
 export function smallOnCpu(gpu: SpectrumBackend, cpu: SpectrumBackend): SpectrumBackend {
+  /** The one routing rule, for one matrix or a batch of one shape. */
+  async function routed<T>(rows: number, cols: number, run: (b: SpectrumBackend) => Promise<T>): Promise<T> {
+    if (isSmallMatrix(rows, cols)) return run(cpu);
+    try {
+      return await run(gpu);
+    } catch (err) {
+      if (err instanceof StudioError && err.code === 'GPU_OUT_OF_MEMORY') return run(cpu);
+      throw err;
+    }
+  }
   return {
     name: gpu.name,
     adapter: gpu.adapter,
-    async spectrum(input: SpectrumInput, signal?: AbortSignal): Promise<SpectrumResult> {
-      if (isSmallMatrix(input.rows, input.cols)) return cpu.spectrum(input, signal);
-      try {
-        return await gpu.spectrum(input, signal);
-      } catch (err) {
-        if (err instanceof StudioError && err.code === 'GPU_OUT_OF_MEMORY')
-          return cpu.spectrum(input, signal);
-        throw err;
-      }
+    spectrum(input: SpectrumInput, signal?: AbortSignal): Promise<SpectrumResult> {
+      return routed(input.rows, input.cols, (b) => b.spectrum(input, signal));
     },
     async spectra(inputs: readonly SpectrumInput[], signal?: AbortSignal): Promise<SpectrumResult[]> {
       const first = inputs[0];
       if (first === undefined) return [];
-      if (isSmallMatrix(first.rows, first.cols)) return spectraOf(cpu, inputs, signal);
-      try {
-        return await spectraOf(gpu, inputs, signal);
-      } catch (err) {
-        if (err instanceof StudioError && err.code === 'GPU_OUT_OF_MEMORY')
-          return spectraOf(cpu, inputs, signal);
-        throw err;
-      }
+      return routed(first.rows, first.cols, (b) => spectraOf(b, inputs, signal));
     },
     dispose(): void {
       gpu.dispose?.();

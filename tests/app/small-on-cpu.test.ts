@@ -55,4 +55,36 @@ describe('smallOnCpu', () => {
       ).rejects.toMatchObject({ code });
     }
   });
+
+  it('routes a batch of one shape by the same rule: small or refused on the CPU, others to the GPU batch', async () => {
+    const cpu = createCpuBackend('test');
+    const batch = [gaussianInput(200, 160, 4), gaussianInput(200, 160, 5)];
+    const direct = await Promise.all(batch.map((i) => cpu.spectrum(i)));
+    // A device that cannot hold them: the whole batch redone on the CPU, each with its float64 spectrum.
+    const oom = refusingGpu(new StudioError('GPU_OUT_OF_MEMORY', 'too big'));
+    const redone = await smallOnCpu(
+      { ...oom, spectra: () => Promise.reject(new StudioError('GPU_OUT_OF_MEMORY', 'x')) },
+      cpu,
+    ).spectra!(batch);
+    expect(redone.map((r) => Array.from(r.eigenvalues))).toEqual(
+      direct.map((r) => Array.from(r.eigenvalues)),
+    );
+    // A GPU that takes batches gets this one as one call.
+    const sizes: number[] = [];
+    const batching: SpectrumBackend = {
+      ...cpu,
+      name: 'webgpu',
+      spectra: (inputs) => (sizes.push(inputs.length), Promise.all(inputs.map((i) => cpu.spectrum(i)))),
+    };
+    await smallOnCpu(batching, cpu).spectra!(batch);
+    expect(sizes).toEqual([2]);
+    // Small matrices never reach the GPU.
+    const never = refusingGpu(new StudioError('INTERNAL', 'must not be called'));
+    const small = await smallOnCpu(never, cpu).spectra!([
+      gaussianInput(300, 128, 6),
+      gaussianInput(300, 128, 8),
+    ]);
+    expect(never.calls).toBe(0);
+    expect(small.map((r) => r.backend)).toEqual(['cpu', 'cpu']);
+  });
 });

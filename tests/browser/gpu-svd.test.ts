@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGpuBackend, toGramInput, type GpuSpectrumBackend } from '../../src/gpu/spectrum-gpu';
 import { BidiagonalKernel } from '../../src/gpu/bidiagonalize';
 import { spectrumCpu } from '../../src/core/linalg/spectrum-cpu';
+import { finishSingular } from '../../src/core/linalg/finish';
 import { bidiagonalize, orientTall, singularSquaresCpu } from '../../src/core/linalg/bidiagonal';
 import { fitPowerLaw } from '../../src/core/spectral/estimators';
 import { ESTIMATORS, type EstimatorName, type SpectrumResult } from '../../src/core/spectral/types';
@@ -304,6 +305,15 @@ describe('batched SVD (FARMS windows, kernel positions, shuffles: many matrices 
     // The same arithmetic per matrix whatever the batch: bit for bit.
     expect(together.map((b) => Array.from(b.d))).toEqual(alone.map((b) => Array.from(b.d)));
     expect(together.map((b) => Array.from(b.e))).toEqual(alone.map((b) => Array.from(b.e)));
+    // And each one's σ² is its own float64 spectrum (the F16 one: of the values F16 rounded to).
+    const values = [mats[0], mats[1], mats[2].rounded];
+    together.forEach((b, i) =>
+      expectSpectrum(
+        `batch matrix ${i}`,
+        finishSingular(b.d, b.e).eigenvalues,
+        spectrumCpu(values[i]!, rows, cols).eigenvalues,
+      ),
+    );
     bidi.dispose();
   });
 

@@ -41,7 +41,9 @@ export async function farmsSpectrum(
     const wc = win.c1 - win.c0;
     if (wr <= 0 || wc <= 0) continue;
     const key = `${wr}x${wc}`;
-    byShape.set(key, [...(byShape.get(key) ?? []), win]);
+    const same = byShape.get(key);
+    if (same) same.push(win);
+    else byShape.set(key, [win]);
   }
   const parts: SpectrumResult[] = [];
   for (const windows of byShape.values()) {
